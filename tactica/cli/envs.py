@@ -1,0 +1,76 @@
+"""``tactica envs``: every registered environment id with its kind, spaces and backends."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tactica.cli.common import print_json
+
+__all__ = ["add_parser", "describe_env"]
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "envs",
+        help="list the registered environments",
+        description="List every registered environment id with its kind (single-agent Gymnasium or multi-agent "
+        "PettingZoo), its observation and action spaces (made with its default options), and its backends.",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON list for scripts")
+    parser.add_argument("--no-spaces", action="store_true", help="skip making each env to read its spaces")
+    parser.set_defaults(func=run)
+
+
+def describe_env(env_id: str, with_spaces: bool = True) -> dict[str, Any]:
+    """A JSON-ready description of one registered id."""
+    from tactica.envs.registration import make_parallel, spec
+
+    env_spec = spec(env_id)
+    record: dict[str, Any] = {
+        "id": env_spec.id,
+        "kind": "single-agent (Gymnasium)" if env_spec.kind == "single" else "multi-agent (PettingZoo)",
+        "summary": env_spec.summary,
+        "backends": list(env_spec.backends),
+        "status": env_spec.status,
+        "default_kwargs": env_spec.kwargs,
+        "baseline_agent": env_spec.baseline_agent,
+    }
+    if with_spaces:
+        try:
+            if env_spec.kind == "single":
+                import gymnasium as gym
+
+                env = gym.make(env_spec.id)
+                record["observation_space"] = repr(env.observation_space)
+                record["action_space"] = repr(env.action_space)
+            else:
+                env = make_parallel(env_spec.id)
+                record["agents"] = list(env.possible_agents)
+                record["observation_space"] = {a: repr(env.observation_space(a)) for a in env.possible_agents}
+                record["action_space"] = {a: repr(env.action_space(a)) for a in env.possible_agents}
+            env.close()
+        except Exception as exc:  # an optional backend missing must not hide the other ids
+            record["error"] = f"{type(exc).__name__}: {exc}"
+    return record
+
+
+def run(args: argparse.Namespace) -> int:
+    from tactica.envs.registration import registry
+
+    records = [describe_env(env_id, with_spaces=not args.no_spaces) for env_id in registry()]
+    if args.json:
+        print_json(records)
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="tactica environments")
+    for column in ("id", "kind", "backends", "status", "summary"):
+        table.add_column(column)
+    for record in records:
+        table.add_row(
+            record["id"], record["kind"], ", ".join(record["backends"]), record["status"], record["summary"]
+        )
+    Console().print(table)
+    return 0

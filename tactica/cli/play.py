@@ -1,0 +1,147 @@
+"""``tactica play``: seeded episodes of one environment with one agent."""
+
+from __future__ import annotations
+
+import argparse
+
+from tactica.cli.common import add_opt_argument, print_json
+
+__all__ = ["add_parser"]
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "play",
+        help="play seeded episodes of an environment with an agent",
+        description="Play N seeded episodes of environment ID with agent NAME (every seat of a multi-agent "
+        "environment gets its own instance) and print per-episode returns. The same seed gives the same "
+        "episodes.",
+        epilog="example: tactica play MarkovGame-v0 --opt game=matching_pennies --agent random --episodes 3 "
+        "--seed 0 --json",
+    )
+    parser.add_argument(
+        "env_id", metavar="ID", nargs="?", help="a registered environment id (see 'tactica envs')"
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="play every registered environment with its baseline agent (and its first conformance options) "
+        "and print a table of mean returns",
+    )
+    parser.add_argument("--agent", default="random", metavar="NAME", help="agent name (default: random)")
+    parser.add_argument(
+        "--episodes", type=int, default=1, metavar="N", help="number of episodes (default: 1)"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default: 0)")
+    parser.add_argument("--render", choices=["ansi"], help="print the ansi rendering of every step")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--agent-opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="agent keyword argument (repeatable)",
+    )
+    add_opt_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tactica import agents
+    from tactica.envs.registration import parse_options, spec
+    from tactica.errors import UnknownIdError
+    from tactica.rollout import episode_seeds, run_episode
+
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1; got {args.episodes}")
+    if args.all:
+        if args.env_id:
+            raise ValueError("give either an environment ID or --all, not both")
+        return _play_all(args)
+    if not args.env_id:
+        raise ValueError("name an environment ID (see 'tactica envs') or use --all")
+    env_spec = spec(args.env_id)
+    if args.agent not in agents.registry():
+        raise UnknownIdError("agent", args.agent, list(agents.registry()))
+    env_kwargs = parse_options(args.opt)
+    agent_kwargs = parse_options(args.agent_opt)
+    on_render = print if args.render and not args.json else None
+    results = []
+    for index, seed in enumerate(episode_seeds(args.seed, args.episodes)):
+        result = run_episode(
+            env_spec.id,
+            args.agent,
+            seed,
+            env_kwargs=env_kwargs,
+            agent_kwargs=agent_kwargs,
+            render_mode=args.render,
+            on_render=on_render,
+        )
+        results.append(result)
+        if not args.json:
+            returns = ", ".join(f"{name}={value:g}" for name, value in result.returns.items())
+            print(f"episode {index}: seed={seed} length={result.length} returns: {returns}")
+    if args.json:
+        print_json(
+            {
+                "env_id": env_spec.id,
+                "options": env_kwargs,
+                "agent": args.agent,
+                "seed": args.seed,
+                "episodes": [
+                    {
+                        "episode": k,
+                        "seed": r.seed,
+                        "returns": r.returns,
+                        "length": r.length,
+                        "metrics": r.metrics,
+                    }
+                    for k, r in enumerate(results)
+                ],
+            }
+        )
+    return 0
+
+
+def _play_all(args: argparse.Namespace) -> int:
+    """Every registered id with its baseline agent, on the spec's first (small) conformance options."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from tactica.envs.registration import registry
+    from tactica.rollout import episode_seeds, run_episode
+
+    rows = []
+    specs = list(registry().values())
+    with Progress(transient=True, disable=args.json) as progress:
+        task = progress.add_task("playing", total=len(specs) * args.episodes)
+        for env_spec in specs:
+            options = dict(env_spec.conformance_kwargs[0]) if env_spec.conformance_kwargs else {}
+            results = []
+            for seed in episode_seeds(args.seed, args.episodes):
+                progress.update(task, description=env_spec.id)
+                results.append(run_episode(env_spec.id, env_spec.baseline_agent, seed, env_kwargs=options))
+                progress.advance(task)
+            means = [r.mean_return for r in results]
+            rows.append(
+                {
+                    "env_id": env_spec.id,
+                    "agent": env_spec.baseline_agent,
+                    "options": options,
+                    "episodes": len(results),
+                    "mean_return": sum(means) / len(means),
+                    "mean_length": sum(r.length for r in results) / len(results),
+                    "returns": [r.returns for r in results],
+                }
+            )
+    if args.json:
+        print_json(rows)
+        return 0
+    table = Table(title=f"every environment, {args.episodes} episode(s) each, seed {args.seed}")
+    for column in ("environment", "agent", "mean return (per seat)", "mean length"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["env_id"], row["agent"], f"{row['mean_return']:.4g}", f"{row['mean_length']:.1f}")
+    Console().print(table)
+    return 0

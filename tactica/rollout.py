@@ -1,0 +1,176 @@
+"""Seeded episodes of any registered environment with any registered agent.
+
+The CLI's ``play``, the README's main job and the leaderboard all run episodes through :func:`run_episode`,
+so an episode's numbers depend only on (environment id, options, agent, seed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tactica import agents as agent_registry
+from tactica.envs.registration import make_parallel, spec
+
+__all__ = ["EpisodeResult", "episode_seeds", "run_episode", "run_episodes"]
+
+
+@dataclass
+class EpisodeResult:
+    """What one episode produced: per-agent returns, length, the final ``info`` metrics, wall time."""
+
+    env_id: str
+    agent: str
+    seed: int
+    returns: dict[str, float]
+    length: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def mean_return(self) -> float:
+        return float(np.mean(list(self.returns.values())))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env_id": self.env_id,
+            "agent": self.agent,
+            "seed": self.seed,
+            "returns": self.returns,
+            "length": self.length,
+            "metrics": self.metrics,
+            "seconds": self.seconds,
+        }
+
+
+def episode_seeds(seed: int, episodes: int) -> list[int]:
+    """Per-episode seeds derived from one seed (stable across versions and platforms)."""
+    if episodes < 0:
+        raise ValueError(f"episodes must be >= 0; got {episodes}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(episodes, dtype=np.uint32)]
+
+
+def _scalar_metrics(info: dict[str, Any]) -> dict[str, Any]:
+    """The numbers and short strings in a final ``info`` (episode metrics), JSON-ready."""
+    metrics = {}
+    for key, value in info.items():
+        if isinstance(value, (bool, np.bool_)):
+            metrics[key] = bool(value)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            metrics[key] = float(value) if isinstance(value, (float, np.floating)) else int(value)
+        elif isinstance(value, str) and len(value) <= 80:
+            metrics[key] = value
+    return metrics
+
+
+def run_episode(
+    env_id: str,
+    agent: str = "random",
+    seed: int = 0,
+    *,
+    env_kwargs: dict[str, Any] | None = None,
+    agent_kwargs: dict[str, Any] | None = None,
+    render_mode: str | None = None,
+    on_render: Callable[[str], None] | None = None,
+    max_steps: int | None = None,
+) -> EpisodeResult:
+    """Play one seeded episode; in multi-agent ids every seat is played by its own instance of ``agent``."""
+    env_spec = spec(env_id)
+    env_kwargs = dict(env_kwargs or {})
+    agent_kwargs = dict(agent_kwargs or {})
+    if render_mode is not None:
+        env_kwargs["render_mode"] = render_mode
+    start = time.perf_counter()
+    if env_spec.kind == "single":
+        returns, length, info = _single(
+            env_spec.id, agent, seed, env_kwargs, agent_kwargs, on_render, max_steps
+        )
+    else:
+        returns, length, info = _multi(
+            env_spec.id, agent, seed, env_kwargs, agent_kwargs, on_render, max_steps
+        )
+    return EpisodeResult(
+        env_id=env_spec.id,
+        agent=agent,
+        seed=int(seed),
+        returns=returns,
+        length=length,
+        metrics=_scalar_metrics(info),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def run_episodes(
+    env_id: str, agent: str = "random", episodes: int = 1, seed: int = 0, **kwargs
+) -> list[EpisodeResult]:
+    """``episodes`` seeded episodes; episode ``k`` uses ``episode_seeds(seed, episodes)[k]``."""
+    return [run_episode(env_id, agent, s, **kwargs) for s in episode_seeds(seed, episodes)]
+
+
+def _render(env, on_render) -> None:
+    if on_render is not None:
+        frame = env.render()
+        if isinstance(frame, str):
+            on_render(frame)
+
+
+def _single(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_steps):
+    import gymnasium as gym
+
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        player = agent_registry.make(
+            agent_name, action_space=env.action_space, observation_space=env.observation_space, **agent_kwargs
+        )
+        player.reset(seed=seed)
+        observation, info = env.reset(seed=seed)
+        _render(env, on_render)
+        total, length, done = 0.0, 0, False
+        while not done and (max_steps is None or length < max_steps):
+            observation, reward, terminated, truncated, info = env.step(player.act(observation, info))
+            total += float(reward)
+            length += 1
+            done = terminated or truncated
+            _render(env, on_render)
+        return {"agent": total}, length, info
+    finally:
+        env.close()
+
+
+def _multi(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_steps):
+    env = make_parallel(env_id, **env_kwargs)
+    try:
+        players = {}
+        for index, name in enumerate(env.possible_agents):
+            players[name] = agent_registry.make(
+                agent_name,
+                action_space=env.action_space(name),
+                observation_space=env.observation_space(name),
+                **agent_kwargs,
+            )
+            players[name].reset(seed=seed + index)
+        observations, infos = env.reset(seed=seed)
+        _render(env, on_render)
+        returns = {name: 0.0 for name in env.possible_agents}
+        length = 0
+        final_info: dict[str, Any] = {}
+        while env.agents and (max_steps is None or length < max_steps):
+            actions = {
+                name: players[name].act(observations[name], infos.get(name, {})) for name in env.agents
+            }
+            observations, rewards, _, _, infos = env.step(actions)
+            for name, reward in rewards.items():
+                returns[name] += float(reward)
+            length += 1
+            if infos:
+                final_info = next(iter(infos.values())) or {}
+            _render(env, on_render)
+        return returns, length, final_info
+    finally:
+        env.close()

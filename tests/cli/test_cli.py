@@ -1,0 +1,91 @@
+"""The ``tactica`` command: envs, play, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import tactica
+from tactica.cli.main import main
+
+PLAY = ["play", "MarkovGame-v0", "--opt", "game=matching_pennies", "--agent", "random", "--episodes", "3"]
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert tactica.__version__ in capsys.readouterr().out
+
+
+def test_envs_json_lists_every_registered_id(capsys):
+    code, out, _ = _run(capsys, ["envs", "--json", "--no-spaces"])
+    assert code == 0
+    records = json.loads(out)
+    assert [r["id"] for r in records] == list(tactica.registry())
+    for record in records:
+        assert record["kind"].startswith(("single", "multi"))
+
+
+def test_envs_json_describes_spaces(capsys):
+    code, out, _ = _run(capsys, ["envs", "--json"])
+    assert code == 0
+    markov = next(r for r in json.loads(out) if r["id"] == "MarkovGame-v0")
+    assert markov["agents"] == ["player_0", "player_1"]
+    assert "Discrete(2)" in markov["action_space"]["player_0"]
+
+
+def test_play_is_reproducible_and_seed_dependent(capsys):
+    _, first, _ = _run(capsys, [*PLAY, "--seed", "0", "--json"])
+    _, again, _ = _run(capsys, [*PLAY, "--seed", "0", "--json"])
+    _, other, _ = _run(capsys, [*PLAY, "--seed", "1", "--json"])
+    first, again, other = json.loads(first), json.loads(again), json.loads(other)
+    assert first == again
+    returns = [episode["returns"] for episode in first["episodes"]]
+    assert len(returns) == 3 and all(set(r) == {"player_0", "player_1"} for r in returns)
+    assert all(r["player_0"] == -r["player_1"] for r in returns)  # matching pennies is zero-sum
+    assert returns != [episode["returns"] for episode in other["episodes"]]
+
+
+def test_play_renders_ansi(capsys):
+    code, out, _ = _run(capsys, [*PLAY[:-1], "1", "--render", "ansi"])
+    assert code == 0 and "matching_pennies | t=1/10" in out and "episode 0" in out
+
+
+def test_unknown_id_exits_2_naming_nearest(capsys):
+    code, _, err = _run(capsys, ["play", "MarkovGme-v0"])
+    assert code == 2 and "did you mean 'MarkovGame-v0'" in err
+
+
+def test_unknown_game_lists_valid_games(capsys):
+    code, _, err = _run(capsys, ["play", "MarkovGame-v0", "--opt", "game=pennies"])
+    assert code == 2 and "valid games:" in err and "matching_pennies" in err
+
+
+def test_bad_arguments_exit_2(capsys):
+    assert _run(capsys, ["play", "MarkovGame-v0", "--episodes", "0"])[0] == 2
+    assert _run(capsys, ["play", "MarkovGame-v0", "--agent", "nobody"])[0] == 2
+    assert _run(capsys, ["play", "MarkovGame-v0", "--opt", "oops"])[0] == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["play"])
+    assert exit_info.value.code == 2
+
+
+def test_console_script_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "tactica.cli.main", *PLAY, "--seed", "0", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["episodes"]) == 3
