@@ -75,8 +75,10 @@ def test_bad_arguments_exit_2(capsys):
     assert _run(capsys, ["play", "MarkovGame-v0", "--episodes", "0"])[0] == 2
     assert _run(capsys, ["play", "MarkovGame-v0", "--agent", "nobody"])[0] == 2
     assert _run(capsys, ["play", "MarkovGame-v0", "--opt", "oops"])[0] == 2
-    with pytest.raises(SystemExit) as exit_info:
-        main(["play"])
+    assert _run(capsys, ["play"])[0] == 2  # neither an ID nor --all
+    assert _run(capsys, ["play", "MarkovGame-v0", "--all"])[0] == 2
+    with pytest.raises(SystemExit) as exit_info:  # argparse's own usage errors
+        main(["play", "--episodes", "many"])
     assert exit_info.value.code == 2
 
 
