@@ -41,3 +41,111 @@ register(
         },
     ),
 )
+
+register(
+    id="ONUW-v0",
+    entry_point="tactica.envs.onuw.env:ONUWParallelEnv",
+    aec_entry_point="tactica.envs.onuw.env:ONUWEnv",
+    kind="multi",
+    summary="One Night Ultimate Werewolf: night actions, structured/LLM discussion, vote (official or paper rules)",
+    backends=("embedded",),
+    status="beta",
+    kwargs={},
+    conformance_kwargs=(
+        {"preset": "3p", "on_illegal": "substitute"},
+        {"preset": "5p-easy", "on_illegal": "substitute", "discussion_rounds": 1},
+        {
+            "num_players": 8,
+            "deck": "werewolf minion mason mason seer robber troublemaker drunk insomniac tanner hunter".split(),
+            "discussion_rounds": 1,
+            "speaking_order": "random",
+            "on_illegal": "substitute",
+        },
+    ),
+)
+
+register(
+    id="FiberStream-v0",
+    entry_point="tactica.envs.fiber.env:FiberStreamEnv",
+    kind="single",
+    summary="Simulated DAS (phi-OTDR) stream along a buried pipeline: name the event and its radial distance",
+    backends=("embedded",),
+    status="beta",
+    kwargs={},
+    conformance_kwargs=(
+        {"n_channels": 6, "window_s": 0.25, "pulse_rate": 500.0, "episode_windows": 20},
+        {"n_channels": 4, "window_s": 0.5, "pulse_rate": 400.0, "domain": "wet_clay", "episode_windows": 8},
+    ),
+    baseline_agent="fiber-cusum",
+)
+
+register(
+    id="SMAC-v0",
+    entry_point="tactica.envs.smac.env:SMACParallelEnv",
+    kind="multi",
+    summary="StarCraft Multi-Agent Challenge micro battles (oxwhirl/smac vectors) on an embedded simulator",
+    backends=("embedded", "sc2"),
+    status="beta",
+    kwargs={"map_name": "3m"},
+    conformance_kwargs=({"map_name": "3m"}, {"map_name": "2s3z"}, {"map_name": "MMM"}),
+    conformance_warnings=(
+        (
+            "Observation numpy array is all zeros",
+            "SMAC: a dead agent's last observation is all zeros, as in oxwhirl/smac",
+        ),
+    ),
+)
+
+register(
+    id="MacroSMFG-v0",
+    entry_point="tactica.envs.macro.env:MacroSMFGEnv",
+    kind="multi",
+    summary="Stackelberg mean-field macroeconomy: a government (leader) and N households (one batched follower)",
+    backends=("embedded",),
+    status="beta",
+    kwargs={"num_households": 100},
+    conformance_kwargs=(
+        {"num_households": 16, "horizon": 20},
+        {"num_households": 16, "horizon": 10, "income_tax": "brackets"},
+    ),
+    conformance_warnings=(
+        ("agents to be named in the format", "the issue names the two roles 'government' and 'households'"),
+        ("class of observation spaces is different", "leader and batched followers observe different things"),
+        ("different observation space sizes", "leader and batched followers observe different things"),
+    ),
+    baseline_agent="random",
+)
+register(
+    id="MacroLeader-v0",
+    entry_point="tactica.envs.macro.leader_env:MacroLeaderEnv",
+    kind="single",
+    summary="The government of MacroSMFG-v0 as a single-agent Gymnasium env, households driven by a given policy",
+    backends=("embedded",),
+    status="beta",
+    kwargs={"num_households": 100},
+    conformance_kwargs=({"num_households": 16, "horizon": 20},),
+    baseline_agent="random",
+)
+
+register(
+    id="TextSC2-v0",
+    entry_point="tactica.envs.textsc2.env:TextSC2Env",
+    kind="single",
+    summary="TextStarCraft II on an embedded macro simulator: 72 Protoss actions vs the built-in AI (10 levels)",
+    backends=("embedded", "sc2"),
+    status="beta",
+    kwargs={},
+    conformance_kwargs=({}, {"opponent_race": "Terran", "difficulty": "VeryEasy", "build": "rush"}),
+    baseline_agent="textsc2-expert",
+)
+
+register(
+    id="SMACProgram-v0",
+    entry_point="tactica.envs.smac.program_env:SMACProgramEnv",
+    kind="single",
+    summary="LLM-SMAC: the action is a decision-tree program run in a sandbox on seeded SMAC battles",
+    backends=("embedded",),
+    status="beta",
+    kwargs={"map_name": "3m"},
+    conformance_kwargs=({"map_name": "3m", "episodes_per_step": 1, "max_attempts": 5},),
+)

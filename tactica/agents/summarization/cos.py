@@ -1,0 +1,170 @@
+"""The Chain of Summarization agent (Ma et al., 2023, arXiv 2312.11865) for TextSC2-v0.
+
+Every step the single-frame (L1) summary, the observation's ``text``, enters a queue.  Every
+``action_interval`` steps the last ``last_k`` summaries are sent as ``chunk0: ... chunkN:`` to the language
+model with the multi-frame (L2) prompt (system prompt, one few-shot example, the chunks); the reply's
+``Decisions:`` block gives up to ``decisions`` actions, which are spread evenly over the next
+``action_window`` steps between ``EMPTY ACTION`` steps (the original's ``mix_actions``: 5 real and 5 empty of
+10 with the default ``action_mix_rate=0.5``), one per step.  The summary queue is cleared after each call.
+Decisions that match no action are recorded in :attr:`ChainOfSummarizationAgent.log` as failed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from tactica.agents.summarization.prompts import EXAMPLE_INPUT, EXAMPLE_OUTPUT, format_chunks, system_prompt
+from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
+from tactica.envs.textsc2.text import parse_decisions
+from tactica.llm import ChatModel, from_spec
+
+__all__ = ["ChainOfSummarizationAgent", "DecisionRecord", "mix_actions"]
+
+
+def mix_actions(actions: list[int], window: int, mix_rate: float = 0.5) -> list[int]:
+    """Spread ``actions`` over ``window`` steps, the rest ``EMPTY ACTION``, at evenly spaced positions.
+
+    At most ``round(window * mix_rate)`` real actions are kept (the original keeps K of a window of 2K).
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    if not 0.0 < mix_rate <= 1.0:
+        raise ValueError(f"mix_rate must be in (0, 1], got {mix_rate}")
+    keep = [a for a in actions if a != EMPTY_ACTION][: max(1, int(round(window * mix_rate)))]
+    out = [EMPTY_ACTION] * window
+    if keep:
+        positions = np.linspace(0, window - 1, num=len(keep)).astype(int)  # floor, as the original
+        for pos, action in zip(positions, keep):
+            out[int(pos)] = action
+    return out
+
+
+@dataclass
+class DecisionRecord:
+    """One language-model call: when, the reply, the actions read from it and the decisions that failed."""
+
+    step: int
+    reply: str
+    actions: list[str]
+    failed: list[str] = field(default_factory=list)
+
+
+class ChainOfSummarizationAgent:
+    """Chain of Summarization over any :class:`tactica.llm.ChatModel`.
+
+    Args:
+        action_space: ``Discrete(72)`` of TextSC2-v0.
+        observation_space: the env's observation space (optional).
+        llm: a ChatModel or a spec string (``"openai:<model>@<url>"``, ``"replay:<file>"``, ``"scripted:[...]"``).
+        action_interval: steps between language-model calls (original: 10).
+        decisions: decisions asked for per call (K, original: 5).
+        last_k: single-frame summaries per call (original: 5).
+        action_window: steps the decisions are spread over (original: 10).
+        action_mix_rate: share of the window filled with real actions (original: 0.5).
+        feedback: also send the actions executed and failed since the last call (the original's v2 prompts).
+        temperature, max_tokens, seed: passed to the model.
+        opponent_race: named in the system prompt.
+    """
+
+    def __init__(
+        self,
+        action_space: gym.spaces.Space | None = None,
+        observation_space: gym.spaces.Space | None = None,
+        *,
+        llm: ChatModel | str,
+        action_interval: int = 10,
+        decisions: int = 5,
+        last_k: int = 5,
+        action_window: int = 10,
+        action_mix_rate: float = 0.5,
+        feedback: bool = False,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        opponent_race: str = "Zerg",
+    ):
+        if action_space is not None and not (
+            isinstance(action_space, gym.spaces.Discrete) and action_space.n == len(ACTIONS)
+        ):
+            raise ValueError(f"the cos agent plays TextSC2-v0's Discrete(72) actions, got {action_space}")
+        for name, value in (
+            ("action_interval", action_interval),
+            ("decisions", decisions),
+            ("last_k", last_k),
+            ("action_window", action_window),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if llm is None:
+            raise ValueError(
+                "the cos agent needs llm= (a ChatModel or a spec such as 'openai:<model>@<url>')"
+            )
+        self.action_space = action_space
+        self.observation_space = observation_space
+        self.llm = from_spec(llm)
+        self.action_interval = action_interval
+        self.decisions = decisions
+        self.last_k = last_k
+        self.action_window = action_window
+        self.action_mix_rate = float(action_mix_rate)
+        mix_actions([], action_window, self.action_mix_rate)  # validates the rate
+        self.feedback = feedback
+        self.temperature = float(temperature)
+        self.max_tokens = max_tokens
+        self.seed = seed
+        self.system = system_prompt(decisions, opponent=opponent_race)
+        self.reset()
+
+    def reset(self, seed: int | None = None) -> None:
+        self.step = 0
+        self.summaries: deque[str] = deque(maxlen=self.last_k)
+        self.queue: deque[int] = deque()
+        self.log: list[DecisionRecord] = []
+        self.executed: list[str] = []
+        self.failures: list[str] = []
+        if seed is not None:
+            self.seed = seed
+
+    def messages(self) -> list[dict[str, str]]:
+        """The chat messages of the next call (system, few-shot pair, chunks)."""
+        user = format_chunks(list(self.summaries))
+        if self.feedback:
+            user += "\nExecuted actions: " + (", ".join(self.executed) or "none")
+            user += "\nFailed actions: " + (" | ".join(self.failures) or "none") + "\n"
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": EXAMPLE_INPUT},
+            {"role": "assistant", "content": EXAMPLE_OUTPUT},
+            {"role": "user", "content": user},
+        ]
+
+    def act(self, observation: dict, info: dict[str, Any] | None = None) -> int:
+        info = info or {}
+        text = observation.get("text") if isinstance(observation, dict) else None
+        if not isinstance(text, str):
+            raise TypeError("the cos agent needs TextSC2-v0 observations (a dict with a 'text' summary)")
+        self.summaries.append(text)
+        if info.get("action_executed"):
+            self.executed.append(str(info["action_executed"]))
+        self.failures.extend(info.get("action_failures") or [])
+        if self.step % self.action_interval == 0:
+            self._plan()
+        self.step += 1
+        return self.queue.popleft() if self.queue else EMPTY_ACTION
+
+    def _plan(self) -> None:
+        reply = self.llm.chat(
+            self.messages(), temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed
+        )
+        parsed = parse_decisions(reply)
+        actions = parsed.actions[: self.decisions]
+        self.log.append(DecisionRecord(self.step, reply, [ACTIONS[a] for a in actions], list(parsed.failed)))
+        self.queue = deque(mix_actions(actions, self.action_window, self.action_mix_rate))
+        self.summaries.clear()
+        self.executed.clear()
+        self.failures.clear()

@@ -1,0 +1,1 @@
+"""Baselines: scripted bots per environment and Stable-Baselines3 training entry points."""

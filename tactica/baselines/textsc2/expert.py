@@ -1,0 +1,260 @@
+"""``textsc2-expert``: a scripted Protoss player for TextSC2-v0 that adapts to what it scouts.
+
+It reads only the observation (the original's dict and the action mask) and issues one of the 72 actions a
+step.  The plan is a standard macro build: Pylon, Gateway, Assimilator, Nexus after 1:15,
+Cybernetics Core, Warp Gate, Robotics Facility, Forge upgrades, Twilight Council (Charge, Blink), Robotics
+Bay, a third Nexus, up to eight Gateways; Chrono Boost on the Nexus while Probes are wanted and on the
+research structures later.  It scouts with a Probe after 1:40 and an Observer later, and adapts:
+
+* four or more enemy army units seen before 4:30 (a rush): two Shield Batteries, Zealots before Probes;
+* enemy air units (Mutalisk, Banshee, Void Ray, Battlecruiser...): Photon Cannons at home and a Stargate for
+  Phoenixes (against light air) or Stalkers and Void Rays;
+* a light enemy army (Zerglings, Hydralisks, Marines, Zealots): Colossi and Zealots with Charge;
+* an armored enemy army (Roaches, Marauders, Stalkers, tanks): Immortals and Stalkers with Blink.
+
+It attacks with MULTI-ATTACK once its army reaches a supply that grows with each wave, and retreats with
+MULTI-RETREAT when an attack has lost more than half of its army supply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION, SPECS
+from tactica.envs.textsc2.data import load_data
+
+__all__ = ["TextSC2Expert"]
+
+_ID = {a: i for i, a in enumerate(ACTIONS)}
+_LIGHT = {"zergling", "hydralisk", "marine", "zealot", "adept", "hellion", "mutalisk", "baneling", "sentry"}
+_ARMORED = {"roach", "marauder", "stalker", "siege_tank", "thor", "immortal", "ultralisk", "colossus"}
+_AIR = {
+    "mutalisk", "corruptor", "banshee", "viking_fighter", "battlecruiser", "void_ray", "carrier", "phoenix",
+    "tempest", "oracle", "brood_lord",
+}  # fmt: skip
+
+
+def _scalar(x: Any) -> float:
+    return float(np.asarray(x))
+
+
+class TextSC2Expert:
+    """The scripted expert (see the module docstring).
+
+    Args:
+        action_space: must be ``Discrete(72)``.
+        observation_space: the env's observation space (unused; accepted for the agent protocol).
+        attack_supply: army supply of the first attack wave; later waves wait for 15 more each.
+    """
+
+    def __init__(
+        self,
+        action_space: gym.spaces.Space | None = None,
+        observation_space: gym.spaces.Space | None = None,
+        attack_supply: float = 60.0,
+    ):
+        if action_space is not None and not (
+            isinstance(action_space, gym.spaces.Discrete) and action_space.n == len(ACTIONS)
+        ):
+            raise ValueError(f"textsc2-expert plays TextSC2-v0's Discrete(72) actions, got {action_space}")
+        self.action_space = action_space
+        self.observation_space = observation_space
+        self.attack_supply = float(attack_supply)
+        self.data = load_data()
+        self._costs = []
+        for spec in SPECS:
+            try:
+                self._costs.append(self.data.cost(spec.target) if spec.target else (0, 0))
+            except KeyError:
+                self._costs.append((0, 0))
+        self.reset()
+
+    def reset(self, seed: int | None = None) -> None:
+        self.waves = 0
+        self.attack_army = 0.0
+        self.in_attack = False
+        self.last_order = -1e9
+        self.rush_seen = False
+        self.air_seen = False
+        self.light = 0
+        self.armored = 0
+
+    # -- helpers ----------------------------------------------------------------------------------------
+    def _ok(self, name: str, mask: np.ndarray, minerals: float, gas: float) -> bool:
+        i = _ID[name]
+        m, g = self._costs[i]
+        return bool(mask[i]) and minerals >= m and gas >= g
+
+    def act(self, observation: dict, info: dict | None = None) -> int:
+        obs = observation
+        mask = np.asarray(obs["action_mask"])
+        res = {k: _scalar(v) for k, v in obs["resource"].items()}
+        b = {k: int(_scalar(v)) for k, v in obs["building"].items()}
+        u = {k: int(_scalar(v)) for k, v in obs["unit"].items()}
+        pb = {
+            k.removeprefix("planning_"): int(_scalar(v))
+            for k, v in obs["planning"]["planning_structure"].items()
+        }
+        pu = {
+            k.removeprefix("planning_"): int(_scalar(v)) for k, v in obs["planning"]["planning_unit"].items()
+        }
+        research = {k: _scalar(v) for group in obs["research"].values() for k, v in group.items()}
+        enemy = {k: int(_scalar(v)) for k, v in obs["enemy"]["unit"].items()}
+        t = res["game_loop"] / 22.4
+        minerals, gas = res["mineral"], res["gas"]
+        self._scout_report(enemy, t)
+
+        def have(key: str) -> int:
+            return b.get(key, 0) + pb.get(key, 0)
+
+        def ok(name: str) -> bool:
+            return self._ok(name, mask, minerals, gas)
+
+        nexus = have("nexus_count")
+        probes = u["probe_count"] + pu.get("probe_count", 0)
+        army = res["army_supply"]
+        gates = have("gateway_count") + have("warp_gate_count")
+
+        # Attack and retreat.  The observation does not say where the army is, so an attack order is renewed
+        # every 20 s while the army is big enough (it sends reinforcements and turns a recalled army around).
+        if self.in_attack and army < 0.5 * self.attack_army and ok("MULTI-RETREAT"):
+            self.in_attack = False
+            self.last_order = t
+            return _ID["MULTI-RETREAT"]
+        threshold = self.attack_supply + 15 * min(self.waves, 4)
+        big = army >= threshold or res["supply_used"] >= 185
+        if self.in_attack and army >= 0.5 * self.attack_army:
+            big = True
+        if big and t - self.last_order >= 20 and ok("MULTI-ATTACK"):
+            if not self.in_attack:
+                self.waves += 1
+                self.attack_army = army
+            self.in_attack = True
+            self.last_order = t
+            return _ID["MULTI-ATTACK"]
+
+        # Supply first: the Pylon rule in the env decides when a Pylon is allowed.
+        if ok("BUILD PYLON") and (
+            res["supply_left"] <= 6 + 2 * gates or (have("pylon_count") == 0 and t > 15)
+        ):
+            return _ID["BUILD PYLON"]
+        if self.rush_seen and t < 420:
+            # Hold the rush: batteries and Zealots come before Probes until the army can fight.
+            if have("shield_battery_count") < 2 and mask[_ID["BUILD SHIELDBATTERY"]]:
+                return _ID["BUILD SHIELDBATTERY"] if ok("BUILD SHIELDBATTERY") else EMPTY_ACTION
+            if have("forge_count") >= 1 and have("photon_cannon_count") < 2 and ok("BUILD PHOTONCANNON"):
+                return _ID["BUILD PHOTONCANNON"]
+            if army < 16 and mask[_ID["TRAIN ZEALOT"]]:
+                return _ID["TRAIN ZEALOT"] if ok("TRAIN ZEALOT") else EMPTY_ACTION
+        if probes < min(22 * nexus, 70) and ok("TRAIN PROBE"):
+            if probes < 16 * nexus and ok("CHRONOBOOST NEXUS"):
+                return _ID["CHRONOBOOST NEXUS"]
+            return _ID["TRAIN PROBE"]
+
+        # Scouting (before the build order, which may be saving money).
+        if 100 < t < 200 and ok("SCOUTING PROBE"):
+            return _ID["SCOUTING PROBE"]
+
+        # Defence when the scout saw trouble.
+        if self.air_seen:
+            if have("forge_count") == 0 and ok("BUILD FORGE"):
+                return _ID["BUILD FORGE"]
+            if have("photon_cannon_count") < 3 and ok("BUILD PHOTONCANNON"):
+                return _ID["BUILD PHOTONCANNON"]
+            if have("stargate_count") == 0 and ok("BUILD STARGATE"):
+                return _ID["BUILD STARGATE"]
+
+        # The build order.
+        plan = [
+            (have("gateway_count") + have("warp_gate_count") < 1, "BUILD GATEWAY"),
+            (have("gas_buildings_count") < 1, "BUILD ASSIMILATOR"),
+            (nexus < 2 and t > 75, "BUILD NEXUS"),
+            (have("cybernetics_core_count") < 1, "BUILD CYBERNETICSCORE"),
+            (have("gas_buildings_count") < 2, "BUILD ASSIMILATOR"),
+            (research["warpgate_research_status"] == 0, "RESEARCH WARPGATERESEARCH"),
+            (have("robotics_facility_count") < 1, "BUILD ROBOTICSFACILITY"),
+            (gates < 3, "BUILD GATEWAY"),
+            (have("forge_count") < 1 and t > 240, "BUILD FORGE"),
+            (have("gas_buildings_count") < 2 * min(nexus, 3) and t > 200, "BUILD ASSIMILATOR"),
+            (have("twilight_council_count") < 1 and t > 270, "BUILD TWILIGHTCOUNCIL"),
+            (nexus < 3 and t > 330, "BUILD NEXUS"),
+            (have("robotics_bay_count") < 1 and t > 300 and self.light >= self.armored, "BUILD ROBOTICSBAY"),
+            (gates < 6 and t > 300, "BUILD GATEWAY"),
+            (have("robotics_facility_count") < 2 and t > 420, "BUILD ROBOTICSFACILITY"),
+            (gates < 8 and t > 420, "BUILD GATEWAY"),
+            (have("forge_count") < 2 and t > 480, "BUILD FORGE"),
+        ]
+        for wanted, name in plan:
+            if wanted and mask[_ID[name]]:
+                # Save up for the next step of the build rather than spending on the army.
+                return _ID[name] if ok(name) else EMPTY_ACTION
+
+        upgrades = [
+            "RESEARCH PROTOSSGROUNDWEAPONSLEVEL1",
+            "RESEARCH CHARGE" if self.light >= self.armored else "RESEARCH BLINKTECH",
+            "RESEARCH PROTOSSGROUNDARMORSLEVEL1",
+            "RESEARCH EXTENDEDTHERMALLANCE",
+            "RESEARCH PROTOSSGROUNDWEAPONSLEVEL2",
+            "RESEARCH PROTOSSGROUNDARMORSLEVEL2",
+            "RESEARCH PROTOSSSHIELDSLEVEL1",
+            "RESEARCH PROTOSSGROUNDWEAPONSLEVEL3",
+            "RESEARCH PROTOSSGROUNDARMORSLEVEL3",
+        ]
+        for name in upgrades:
+            if ok(name):
+                return _ID[name]
+        for target in ("CHRONOBOOST FORGE", "CHRONOBOOST TWILIGHTCOUNCIL", "CHRONOBOOST CYBERNETICSCORE"):
+            if ok(target) and t > 240:
+                return _ID[target]
+
+        if (
+            u["observer_count"] + pu.get("observer_count", 0) < 1
+            and have("robotics_facility_count")
+            and ok("TRAIN OBSERVER")
+        ):
+            return _ID["TRAIN OBSERVER"]
+        if u["observer_count"] >= 1 and ok("SCOUTING OBSERVER"):
+            return _ID["SCOUTING OBSERVER"]
+
+        # Army.
+        for name in self._army_order(u, t):
+            if ok(name):
+                return _ID[name]
+        return EMPTY_ACTION
+
+    def _army_order(self, u: dict, t: float) -> list[str]:
+        order = []
+        if self.air_seen:
+            order += ["TRAIN PHOENIX", "TRAIN VOIDRAY"] if self.light >= self.armored else ["TRAIN VOIDRAY"]
+        if self.light >= self.armored:
+            order += ["TRAIN COLOSSUS", "TRAIN IMMORTAL"]
+        else:
+            order += ["TRAIN IMMORTAL", "TRAIN COLOSSUS"]
+        if u["high_templar_count"] >= 2:
+            order.insert(0, "MORPH ARCHON")
+        stalkers, zealots = u["stalker_count"], u["zealot_count"]
+        if self.rush_seen and t < 300:
+            order.insert(0, "TRAIN ZEALOT")
+        if self.air_seen or self.armored > self.light or stalkers <= zealots:
+            order += ["TRAIN STALKER", "TRAIN ZEALOT"]
+        else:
+            order += ["TRAIN ZEALOT", "TRAIN STALKER"]
+        return order
+
+    def _scout_report(self, enemy: dict[str, int], t: float) -> None:
+        army = {
+            k: v for k, v in enemy.items() if v and k not in ("drone", "scv", "probe", "overlord", "larva")
+        }
+        if t < 270 and sum(army.values()) >= 4:
+            self.rush_seen = True
+        if any(k in _AIR for k in army):
+            self.air_seen = True
+        light = sum(v for k, v in army.items() if k in _LIGHT)
+        armored = sum(v for k, v in army.items() if k in _ARMORED)
+        if light or armored:
+            # Remember the composition seen most recently, weighted towards what is seen now.
+            self.light = (self.light + 2 * light) // 2
+            self.armored = (self.armored + 2 * armored) // 2

@@ -1,0 +1,31 @@
+"""``tactica train``: one subcommand per trainer.
+
+``TRAINERS`` maps a subcommand name to the module that defines it; each module has ``add_parser(subparsers)``
+that adds its parser to the ``train`` group and sets ``func``.  Other rooms add their trainer with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+__all__ = ["add_parser", "TRAINERS"]
+
+TRAINERS: dict[str, str] = {
+    "plm": "tactica.llm.plm.cli",
+    "sb3": "tactica.cli.train_sb3",
+}
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "train",
+        help="train models (PLM language models, Stable-Baselines3 agents...)",
+        description="Train a model and write a run directory (config, metrics, checkpoint, plots). "
+        "Run 'tactica train TRAINER --help' for a trainer's options.",
+    )
+    sub = parser.add_subparsers(dest="trainer", metavar="TRAINER")
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    for module in TRAINERS.values():
+        importlib.import_module(module).add_parser(sub)
+    return parser

@@ -1,0 +1,83 @@
+"""``tactica train sb3 ID``: train a Stable-Baselines3 baseline that the leaderboard then plays."""
+
+from __future__ import annotations
+
+import argparse
+
+from tactica.cli.common import add_opt_argument, print_json
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``sb3`` trainer to the ``tactica train`` subcommands."""
+    parser = subparsers.add_parser(
+        "sb3",
+        help="train a Stable-Baselines3 agent (PPO, A2C, DQN) on a single-agent environment",
+        description="Train PPO, A2C or DQN from Stable-Baselines3 on a registered single-agent environment and "
+        "write a run directory (config.json, metrics.jsonl, model.zip, summary.json). 'tactica leaderboard "
+        "run' plays every model found under runs/sb3/<ID>/ (or $TACTICA_SB3_DIR/<ID>/) as agent 'sb3'. "
+        'Needs the rl extra: pip install "tactica[rl]".',
+        epilog="example: tactica train sb3 FiberStream-v0 --algo ppo --timesteps 20000 --seed 0",
+    )
+    parser.add_argument("env_id", metavar="ID", help="a registered single-agent environment id")
+    parser.add_argument(
+        "--algo", choices=["ppo", "a2c", "dqn"], default="ppo", help="algorithm (default: ppo)"
+    )
+    parser.add_argument(
+        "--timesteps", type=int, default=50_000, metavar="N", help="training steps (default: 50000)"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default: 0)")
+    parser.add_argument(
+        "--n-envs", type=int, default=1, metavar="K", help="vectorized environments (default: 1)"
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, metavar="LR", help="learning rate (default: the algorithm's)"
+    )
+    parser.add_argument(
+        "--algo-opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="algorithm keyword argument (repeatable), e.g. --algo-opt n_steps=256 --algo-opt gamma=0.95",
+    )
+    parser.add_argument(
+        "--eval-episodes", type=int, default=10, metavar="N", help="seeded evaluation episodes after training"
+    )
+    parser.add_argument(
+        "--run-dir", metavar="DIR", help="output folder (default: runs/sb3/<ID>/<algo>-seed<S>)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_opt_argument(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from tactica.baselines.sb3 import SB3Config, train
+    from tactica.envs.registration import parse_options
+
+    config = SB3Config(
+        env_id=args.env_id,
+        algo=args.algo,
+        total_timesteps=args.timesteps,
+        seed=args.seed,
+        env_options=parse_options(args.opt),
+        n_envs=args.n_envs,
+        learning_rate=args.learning_rate,
+        algo_kwargs=parse_options(args.algo_opt),
+        eval_episodes=args.eval_episodes,
+        run_dir=args.run_dir,
+    )
+    config.validate()
+    summary = train(config, progress=not (args.json or args.no_progress))
+    if args.json:
+        print_json(summary)
+    else:
+        mean = summary.get("eval_mean_return")
+        evaluation = (
+            "" if mean is None else f"; evaluation mean return {mean:.3f} over {summary['eval_episodes']}"
+        )
+        print(f"wrote {summary['run_dir']}{evaluation}")
+    return 0

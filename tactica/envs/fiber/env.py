@@ -1,0 +1,242 @@
+"""``FiberStream-v0``: judge a simulated DAS stream along a buried pipeline, window by window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from tactica.envs.fiber import constants as K
+from tactica.envs.fiber.physics import Interrogator
+from tactica.envs.fiber.scoring import AlarmMetrics
+from tactica.envs.fiber.stream import DOMAINS, N_BINS, N_CLASSES, EventStream, WindowLabel
+
+__all__ = ["FiberStreamEnv", "OBS_LIMIT"]
+
+#: observation bound [nano-strain / s]; measured strain rate is clipped to it (a 2 pi jump is ~7e4 at 1 kHz,
+#: the strongest simulated event at the pipe ~1e6).
+OBS_LIMIT = 1e7
+
+
+class FiberStreamEnv(gym.Env):
+    """
+    ## Description
+
+    A distributed-acoustic-sensing (DAS, Phi-OTDR) interrogator watches a fibre buried beside a pipeline.
+    Events happen along it: people walking, vehicles passing, manual digging and mechanical excavation, at
+    radial distances of 0-30 m from the fibre, in a soil drawn at random from a domain.  The simulator
+    (:mod:`tactica.envs.fiber.physics`) propagates each source through the ground (geometric spreading,
+    frequency-dependent damping, delays), senses axial strain over the gauge length and adds the interrogator's
+    Rayleigh fading, phase noise, laser noise, drift and phase jumps.  Every step the agent sees the next
+    window of the stream over the monitored stretch and reports what is there and how far from the fibre.
+    Digging and excavation threaten the pipe; walking and vehicles are nuisances.
+
+    ## Action Space
+
+    ``MultiDiscrete([5, 5])``: ``(class, distance_bin)``.
+
+    | class | meaning | | bin | radial distance |
+    |---|---|---|---|---|
+    | 0 | background: no alarm | | 0 | [0, 2) m |
+    | 1 | walking | | 1 | [2, 5) m |
+    | 2 | vehicle | | 2 | [5, 10) m |
+    | 3 | manual digging (threat) | | 3 | [10, 20) m |
+    | 4 | mechanical excavation (threat) | | 4 | [20, 30] m |
+
+    The bin is ignored for class 0.
+
+    ## Observation Space
+
+    ``Box(-1e7, 1e7, (n_channels, window_samples), float32)``: measured strain rate in nano-strain per second,
+    channels (along the fibre, ``channel_spacing`` apart) by samples (at ``pulse_rate``), clipped to the
+    bounds.  Default 12 x 2000 (60 m x 2 s at 1 kHz), the layout of the BJTU data set (12 channels).
+
+    ## Rewards
+
+    With nearness ``w = 2 - bin / 4`` (2 at the pipe, 1 in the farthest bin): a threat named correctly in the
+    right bin earns ``w``; in the wrong bin ``0.5 - 0.25 |bin error|``; naming the other threat class earns half
+    of that; missing a threat costs ``3 w``; a threat alarm where there is none costs 1.5; a correctly named
+    quiet or nuisance window earns 0.1.  See :func:`tactica.envs.fiber.scoring.reward`.
+
+    ## Starting State
+
+    ``reset(seed=...)`` draws the soil and noise of the domain, a new fading pattern and the event stream, and
+    returns the first window.
+
+    ## Episode End
+
+    No termination. Truncation after ``episode_windows`` windows.  ``info`` carries, after every step, the
+    truth of the judged window (``truth_class``, ``truth_bin``, ``truth_distance``) and the running metrics:
+    ``accuracy``, ``macro_f1``, ``nar``, ``fnr``, ``false_alarms_per_km_hour``, ``distance_mae_m``,
+    ``bin_accuracy``, ``total_reward``.
+
+    ## Arguments
+
+    ```python
+    >>> import gymnasium as gym, tactica
+    >>> env = gym.make("FiberStream-v0", domain="wet_clay", episode_windows=32)
+    ```
+
+    | argument | default | meaning |
+    |---|---|---|
+    | ``n_channels`` | 12 | channels in the window |
+    | ``window_s`` | 2.0 | window length [s] |
+    | ``pulse_rate`` | 1000.0 | pulse repetition rate = sample rate [Hz] |
+    | ``channel_spacing`` | 5.0 | channel spacing [m] (gauge length 10 m) |
+    | ``domain`` | ``"loam"`` | soil/noise domain: ``"loam"`` or ``"wet_clay"`` |
+    | ``episode_windows`` | 64 | windows per episode |
+    | ``event_rate`` | 14400.0 | event arrivals per km-hour (about 70 % of windows hold an event) |
+    | ``class_weights`` | (3, 10, 1.5, 1) | relative arrival rates of walking, vehicle, digging, excavation; the
+    default evens out their share of windows (a vehicle passes in seconds, an excavator works for a minute) |
+    | ``render_mode`` | ``None`` | ``"ansi"`` |
+
+    ## Version History
+
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        n_channels: int = 12,
+        window_s: float = 2.0,
+        pulse_rate: float = K.PULSE_RATE,
+        channel_spacing: float = K.CHANNEL_SPACING,
+        domain: str = "loam",
+        episode_windows: int = 64,
+        event_rate: float = 14400.0,
+        class_weights: tuple[float, ...] = (3.0, 10.0, 1.5, 1.0),
+        render_mode: str | None = None,
+    ):
+        if not isinstance(n_channels, (int, np.integer)) or n_channels < 3:
+            raise ValueError(f"n_channels must be an int >= 3, got {n_channels!r}")
+        if not window_s > 0 or not pulse_rate > 0:
+            raise ValueError(f"window_s and pulse_rate must be > 0, got {window_s!r} and {pulse_rate!r}")
+        if domain not in DOMAINS:
+            raise ValueError(f"domain must be one of {sorted(DOMAINS)}, got {domain!r}")
+        if not isinstance(episode_windows, (int, np.integer)) or episode_windows < 1:
+            raise ValueError(f"episode_windows must be an int >= 1, got {episode_windows!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
+        self.n_channels = int(n_channels)
+        self.window_s = float(window_s)
+        self.window_samples = int(round(window_s * pulse_rate))
+        if self.window_samples < 16:
+            raise ValueError(
+                f"window_s * pulse_rate must give at least 16 samples, got {self.window_samples}"
+            )
+        self.interrogator = Interrogator(pulse_rate=float(pulse_rate), channel_spacing=float(channel_spacing))
+        self.domain = domain
+        self.episode_windows = int(episode_windows)
+        self.event_rate = float(event_rate)
+        self.class_weights = tuple(float(w) for w in class_weights)
+        if (
+            len(self.class_weights) != N_CLASSES - 1
+            or min(self.class_weights) < 0
+            or sum(self.class_weights) <= 0
+        ):
+            raise ValueError(
+                f"class_weights must be {N_CLASSES - 1} non-negative numbers with a positive sum"
+            )
+        self.render_mode = render_mode
+        self.fibre_km = self.interrogator.channel_spacing * self.n_channels / 1000.0
+        self.observation_space = spaces.Box(
+            -OBS_LIMIT, OBS_LIMIT, (self.n_channels, self.window_samples), dtype=np.float32
+        )
+        self.action_space = spaces.MultiDiscrete([N_CLASSES, N_BINS])
+        self._stream: EventStream | None = None
+        self._label: WindowLabel | None = None
+        self._obs: np.ndarray | None = None
+        self._metrics = AlarmMetrics(self.fibre_km, self.window_s)
+        self._steps = 0
+        self._last: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------------------------------- API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._stream = EventStream(
+            self.n_channels,
+            self.np_random,
+            domain=self.domain,
+            interrogator=self.interrogator,
+            event_rate=self.event_rate,
+            class_weights=self.class_weights,
+        )
+        self._metrics.reset()
+        self._steps = 0
+        self._last = {}
+        self._advance()
+        return self._obs, self._info()
+
+    def step(self, action):
+        if self._stream is None:
+            raise RuntimeError("call reset() before step()")
+        action = np.asarray(action)
+        if action.shape != (2,) or not self.action_space.contains(action.astype(self.action_space.dtype)):
+            raise ValueError(
+                f"action must be (class in 0..{N_CLASSES - 1}, bin in 0..{N_BINS - 1}), got {action!r}"
+            )
+        pred_class, pred_bin = int(action[0]), int(action[1])
+        label = self._label
+        true_bin = max(label.bin, 0)
+        r = self._metrics.update(label.kind, true_bin, max(label.distance, 0.0), pred_class, pred_bin)
+        self._last = {
+            "truth_class": label.kind,
+            "truth_bin": label.bin,
+            "truth_distance": float(label.distance),
+            "pred_class": pred_class,
+            "pred_bin": pred_bin,
+        }
+        self._steps += 1
+        self._advance()
+        truncated = self._steps >= self.episode_windows
+        return self._obs, float(r), False, truncated, self._info()
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        return self._render_text()
+
+    # ------------------------------------------------------------------------------------------- helpers
+    def _advance(self) -> None:
+        stream = self._stream
+        t0 = stream.time
+        data = stream.read(self.window_samples)
+        self._label = stream.label(t0, stream.time)
+        self._obs = np.clip(data, -OBS_LIMIT, OBS_LIMIT)
+
+    def _info(self) -> dict[str, Any]:
+        info = dict(self._last)
+        info.update(self._metrics.summary())
+        info["time_s"] = float(self._stream.time) if self._stream else 0.0
+        return info
+
+    def _render_text(self) -> str:
+        if self._obs is None:
+            return "FiberStream-v0 (not reset)"
+        rms = np.sqrt(np.mean(self._obs.astype(np.float64) ** 2, axis=1))
+        level = np.log10(np.maximum(rms, 1.0))
+        shades = " .:-=+*#%@"
+        bar = "".join(shades[min(int(v / 6.5 * (len(shades) - 1)), len(shades) - 1)] for v in level)
+        m = self._metrics.summary()
+        lines = [
+            f"FiberStream-v0  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}",
+            f"channel energy |{bar}|  (log10 rms strain rate, {self.n_channels} ch)",
+        ]
+        if self._last:
+            truth = K.CLASS_NAMES[self._last["truth_class"]]
+            pred = K.CLASS_NAMES[self._last["pred_class"]]
+            lines.append(
+                f"last window: truth {truth} bin {self._last['truth_bin']}, said {pred} bin "
+                f"{self._last['pred_bin']}"
+            )
+        lines.append(
+            f"acc {m['accuracy']:.2f}  macro-F1 {m['macro_f1']:.2f}  NAR {m['nar']:.2f}  FNR {m['fnr']:.2f}  "
+            f"reward {m['total_reward']:.1f}"
+        )
+        return "\n".join(lines)

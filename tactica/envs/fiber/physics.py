@@ -1,0 +1,371 @@
+"""The DAS physics: ground propagation to a buried fibre and a phase-measuring interrogator.
+
+Two layers (reference note section 3):
+
+1. **Ground.**  A source is a list of :class:`Grain` s, short ground-velocity waveforms emitted at one place and
+   time (a footstep, a shovel strike, 128 ms of engine noise).  Each grain travels to every point of the fibre as a
+   Rayleigh wave: geometric spreading ``(r0 / r) ** gamma``, frequency-dependent material damping
+   ``exp(-alpha(f) (r - r0))`` with ``alpha(f) = 2 pi f D / c_R`` and a delay ``(r - r0) / c_R``.  The fibre senses
+   axial strain, ``v / c_R`` times the cable coupling and a directivity ``kappa + (1 - kappa) cos^2(theta)``, and
+   averages it over the gauge length.
+2. **Interrogator.**  Strain becomes differential phase (``eps = lambda dphi / (4 pi n L_g zeta)``); each channel
+   has a Rayleigh-fading amplitude that sets its noise (``sigma / a``), a slowly drifting fading pattern, phase
+   noise, common-mode laser noise, thermal drift and rare 2 pi unwrapping jumps in deep fades.  The output is
+   strain rate in nano-strain per second, channels x samples.
+
+Nothing here draws from a global random generator: every random draw comes from the ``numpy.random.Generator``
+handed in, so a seeded caller gets a reproducible stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import fft as sp_fft
+from scipy import signal as sp_signal
+
+from tactica.envs.fiber import constants as K
+
+__all__ = [
+    "Soil",
+    "Interrogator",
+    "Grain",
+    "ground_transfer",
+    "directivity",
+    "FibreSimulator",
+    "REACH",
+]
+
+#: along-fibre reach [m] of one source: beyond it the wave is below the ambient noise and is not computed (ours).
+REACH = 120.0
+# samples rendered before a grain's arrival: the damping kernel is (acausally) symmetric around the delay
+_PRE_ROLL = 48
+_TAIL = 96
+
+
+@dataclass(frozen=True)
+class Soil:
+    """Ground between the sources and the fibre.
+
+    Attributes:
+        rayleigh_speed: Rayleigh-wave speed c_R [m/s] (loose sand ~100, stiff clay ~300).
+        damping_ratio: material damping ratio D (loss factor eta = 2 D); 0.01-0.06 for soils.
+        spreading: geometric spreading exponent gamma (0.5 for Rayleigh waves from a point source).
+        burial_depth: fibre depth below the surface [m].
+        coupling: fraction of the ground strain that reaches the fibre core.
+        broadside: residual sensitivity to waves arriving broadside (theta = 90 deg).
+    """
+
+    rayleigh_speed: float = 150.0
+    damping_ratio: float = 0.03
+    spreading: float = K.SPREADING_POINT
+    burial_depth: float = K.BURIAL_DEPTH
+    coupling: float = K.COUPLING
+    broadside: float = K.BROADSIDE_SENSITIVITY
+
+    def __post_init__(self) -> None:
+        _positive("rayleigh_speed", self.rayleigh_speed)
+        _positive("coupling", self.coupling)
+        if not 0.0 <= self.damping_ratio < 0.5:
+            raise ValueError(f"damping_ratio must be in [0, 0.5), got {self.damping_ratio}")
+        if not 0.0 <= self.spreading <= 2.0:
+            raise ValueError(f"spreading must be in [0, 2], got {self.spreading}")
+        if self.burial_depth < 0:
+            raise ValueError(f"burial_depth must be >= 0, got {self.burial_depth}")
+        if not 0.0 <= self.broadside <= 1.0:
+            raise ValueError(f"broadside must be in [0, 1], got {self.broadside}")
+
+
+@dataclass(frozen=True)
+class Interrogator:
+    """A phase-demodulating DAS interrogator (Phi-OTDR).
+
+    Attributes:
+        pulse_rate: pulse repetition rate = output sample rate [Hz]; at most ``c / (2 n_g L)`` for a fibre of
+            length L.
+        channel_spacing: distance between channel centres [m].
+        gauge_length: length over which each channel averages strain [m].
+        gauge_points: points per gauge used for the average (1: a point sensor).
+        phase_noise: phase noise of a channel with unit fading amplitude [rad rms per sample].
+        laser_linewidth: laser linewidth [Hz]; its phase random walk leaks in as common-mode noise.
+        common_mode_fraction: fraction of the laser phase walk that survives the differential measurement.
+        drift: thermal phase drift [rad per sqrt(s)].
+        jump_rate: 2 pi jump probability per sample at unit fading amplitude (grows as 1 / a^2).
+        fading: draw Rayleigh fading amplitudes (``False``: every channel has amplitude 1).
+        fading_time_constant: time constant of the fading pattern's drift [s].
+    """
+
+    pulse_rate: float = K.PULSE_RATE
+    channel_spacing: float = K.CHANNEL_SPACING
+    gauge_length: float = K.GAUGE_LENGTH
+    gauge_points: int = 3
+    phase_noise: float = K.PHASE_NOISE_RAD
+    laser_linewidth: float = K.LASER_LINEWIDTH
+    common_mode_fraction: float = K.LASER_COMMON_MODE_FRACTION
+    drift: float = K.DRIFT_RAD_PER_SQRT_S
+    jump_rate: float = K.PHASE_JUMP_RATE
+    fading: bool = True
+    fading_time_constant: float = K.FADING_TIME_CONSTANT
+    ambient: float = K.AMBIENT_NANOSTRAIN
+
+    def __post_init__(self) -> None:
+        _positive("pulse_rate", self.pulse_rate)
+        _positive("channel_spacing", self.channel_spacing)
+        _positive("gauge_length", self.gauge_length)
+        _positive("fading_time_constant", self.fading_time_constant)
+        if not isinstance(self.gauge_points, (int, np.integer)) or self.gauge_points < 1:
+            raise ValueError(f"gauge_points must be an int >= 1, got {self.gauge_points!r}")
+        for name in (
+            "phase_noise",
+            "laser_linewidth",
+            "common_mode_fraction",
+            "drift",
+            "jump_rate",
+            "ambient",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    @property
+    def strain_per_radian(self) -> float:
+        """Axial strain per radian of differential phase for this gauge length."""
+        return K.strain_per_radian(self.gauge_length)
+
+    def quiet(self) -> Interrogator:
+        """The same geometry with every noise source off (for tests and noise-free references)."""
+        from dataclasses import replace
+
+        return replace(
+            self, phase_noise=0.0, laser_linewidth=0.0, drift=0.0, jump_rate=0.0, fading=False, ambient=0.0
+        )
+
+
+@dataclass(frozen=True)
+class Grain:
+    """One piece of a source: a ground-velocity waveform [m/s at 1 m] emitted at ``start`` (a sample index at
+    the interrogator's rate), at along-fibre position ``x`` [m] and radial distance ``distance`` [m]."""
+
+    start: int
+    x: float
+    distance: float
+    waveform: np.ndarray = field(repr=False)
+
+
+def ground_transfer(frequency, r, soil: Soil) -> np.ndarray:
+    """Complex Rayleigh-wave transfer from the reference distance to distance ``r`` [m].
+
+    ``(r0 / r) ** gamma * exp(-alpha(f) (r - r0)) * exp(-2 pi i f (r - r0) / c_R)`` with ``r0`` = 1 m; ``r`` is
+    clipped below at 0.25 m.  Broadcasts ``frequency`` against ``r``.
+    """
+    f = np.asarray(frequency, dtype=float)
+    r = np.maximum(np.asarray(r, dtype=float), K.MIN_DISTANCE)
+    r0 = K.REFERENCE_DISTANCE
+    spreading = (r0 / r) ** soil.spreading
+    # alpha(f) (r - r0) + i 2 pi f (r - r0) / c_R in one complex exponent
+    exponent = -(2.0 * math.pi * f / soil.rayleigh_speed) * (r - r0) * (soil.damping_ratio + 1j)
+    return spreading * np.exp(exponent)
+
+
+def directivity(along: np.ndarray, radial: float | np.ndarray, soil: Soil) -> np.ndarray:
+    """Axial-strain sensitivity ``kappa + (1 - kappa) cos^2(theta)`` for a wave arriving at horizontal angle
+    theta to the fibre (``cos theta = along / sqrt(along^2 + radial^2)``)."""
+    along = np.asarray(along, dtype=float)
+    horizontal2 = along**2 + np.asarray(radial, dtype=float) ** 2
+    cos2 = np.divide(along**2, horizontal2, out=np.ones_like(along), where=horizontal2 > 0)
+    return soil.broadside + (1.0 - soil.broadside) * cos2
+
+
+class FibreSimulator:
+    """Renders events on a fibre of ``n_channels`` channels and measures them with an interrogator.
+
+    The simulator keeps the interrogator's slow state (fading pattern, last phase sample, ambient filter) so
+    consecutive calls to :meth:`measure` form one continuous stream; :meth:`render_strain` is stateless.
+
+    Args:
+        n_channels: number of channels.
+        soil: the ground.
+        interrogator: the interrogator.
+        rng: the generator every noise draw comes from.
+        origin: along-fibre position of channel 0 [m].
+    """
+
+    def __init__(
+        self,
+        n_channels: int,
+        soil: Soil,
+        interrogator: Interrogator,
+        rng: np.random.Generator,
+        origin: float = 0.0,
+    ):
+        if not isinstance(n_channels, (int, np.integer)) or n_channels < 1:
+            raise ValueError(f"n_channels must be an int >= 1, got {n_channels!r}")
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        self.n_channels = int(n_channels)
+        self.soil = soil
+        self.interrogator = interrogator
+        self.rng = rng
+        self.origin = float(origin)
+        self.positions = self.origin + interrogator.channel_spacing * np.arange(self.n_channels)
+        gp = interrogator.gauge_points
+        # offsets of the gauge points around a channel centre (midpoint rule over the gauge)
+        self._gauge_offsets = (
+            np.arange(gp) + 0.5
+        ) / gp * interrogator.gauge_length - interrogator.gauge_length / 2
+        self._phase_scale = 1e-9 / interrogator.strain_per_radian  # rad per nano-strain
+        lowpass = sp_signal.butter(1, 20.0, fs=interrogator.pulse_rate)
+        self._ambient_filter = (np.asarray(lowpass[0]), np.asarray(lowpass[1]))
+        # scale so the ambient strain has rms ``interrogator.ambient`` after low-pass and spatial smoothing
+        impulse = np.zeros(4096)
+        impulse[0] = 1.0
+        power = float(np.sum(sp_signal.lfilter(*self._ambient_filter, impulse) ** 2))
+        smoothing = 0.375 if self.n_channels > 2 else 1.0
+        self._ambient_gain = interrogator.ambient / math.sqrt(power * smoothing) * self._phase_scale
+        self._state_ready = False
+        self._cache: dict[tuple, tuple[int, np.ndarray]] = {}
+
+    # ------------------------------------------------------------------------------------------- ground
+    def render_strain(self, grains: Iterable[Grain], start: int, n_samples: int) -> np.ndarray:
+        """Noise-free axial strain [nano-strain], shape (n_channels, n_samples), for samples
+        ``start .. start + n_samples - 1`` from every grain whose wave reaches the fibre in that span."""
+        n_samples = int(n_samples)
+        out = np.zeros((self.n_channels, n_samples))
+        fs = self.interrogator.pulse_rate
+        soil = self.soil
+        spacing = self.interrogator.channel_spacing
+        max_delay = int(math.ceil(math.hypot(REACH, K.MAX_DISTANCE) / soil.rayleigh_speed * fs))
+        end = start + n_samples
+        for g in grains:
+            length = len(g.waveform)
+            if g.start - _PRE_ROLL >= end or g.start + length + max_delay + _TAIL <= start:
+                continue
+            lo = max(0, int(math.floor((g.x - REACH - self.origin) / spacing)))
+            hi = min(self.n_channels, int(math.ceil((g.x + REACH - self.origin) / spacing)) + 1)
+            if lo >= hi:
+                continue
+            nfft, response = self._response(g.x, g.distance, lo, hi, length)
+            spectrum = np.fft.rfft(g.waveform, nfft)
+            waves = np.fft.irfft(spectrum[None, :] * response, nfft)
+            first = g.start - _PRE_ROLL  # absolute sample index of waves[:, 0]
+            a, b = max(first, start), min(first + nfft, end)
+            if a < b:
+                out[lo:hi, a - start : b - start] += waves[:, a - first : b - first]
+        return out
+
+    def _response(self, x: float, distance: float, lo: int, hi: int, length: int) -> tuple[int, np.ndarray]:
+        """FFT length and the (sub-point x frequency) response of the fibre to a grain at (x, distance).
+
+        Stationary sources emit many grains from one place, so responses are cached by geometry.
+        """
+        key = (x, distance, lo, hi, length)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        soil, fs = self.soil, self.interrogator.pulse_rate
+        sub = (self.positions[lo:hi, None] + self._gauge_offsets[None, :]).ravel()
+        along = sub - x
+        r = np.sqrt(along**2 + distance**2 + soil.burial_depth**2)
+        delay = int(math.ceil(max(r.max() - K.REFERENCE_DISTANCE, 0.0) / soil.rayleigh_speed * fs))
+        nfft = sp_fft.next_fast_len(length + delay + _PRE_ROLL + _TAIL, real=True)
+        freqs = np.fft.rfftfreq(nfft, 1.0 / fs)
+        # v / c_R is the axial strain of a plane wave; coupling and directivity scale what the core sees
+        gain = soil.coupling * directivity(along, distance, soil) / soil.rayleigh_speed * 1e9
+        # the pre-roll shift keeps the (symmetric) damping kernel's leading half inside the FFT frame
+        shift = np.exp(2j * math.pi * freqs * _PRE_ROLL / fs)
+        response = ground_transfer(freqs[None, :], r[:, None], soil) * shift[None, :] * gain[:, None]
+        gp = self.interrogator.gauge_points
+        # averaging the sub-points of each gauge commutes with the inverse FFT, so do it in frequency
+        response = response.reshape(hi - lo, gp, -1).mean(axis=1)
+        if len(self._cache) >= 256:
+            self._cache.clear()
+        self._cache[key] = (nfft, response)
+        return nfft, response
+
+    # ------------------------------------------------------------------------------------------- interrogator
+    def reset_state(self) -> None:
+        """Start a fresh interrogator state (new fading pattern) drawn from :attr:`rng`."""
+        c = self.n_channels
+        z = self.rng.standard_normal((c, 2)) @ np.array([1.0, 1j]) / math.sqrt(2.0)
+        self._fading = z if self.interrogator.fading else np.ones(c, dtype=complex)
+        self._last_phase = np.zeros(c, dtype=np.float32)
+        self._ambient_zi = np.zeros((c, 1), dtype=np.float32)
+        self._state_ready = True
+        self._warm_up = True
+
+    def fading_amplitudes(self) -> np.ndarray:
+        """Current Rayleigh fading amplitude of each channel (1 everywhere when fading is off)."""
+        if not self._state_ready:
+            self.reset_state()
+        return np.maximum(np.abs(self._fading), K.FADING_FLOOR)
+
+    def measure(self, strain: np.ndarray) -> np.ndarray:
+        """Turn a noise-free strain block [nano-strain] into measured strain rate [nano-strain / s], float32.
+
+        Consecutive calls continue one stream: the last phase sample, fading pattern and filter state carry
+        over.
+        """
+        strain = np.asarray(strain, dtype=float)
+        if strain.ndim != 2 or strain.shape[0] != self.n_channels:
+            raise ValueError(f"strain must have shape ({self.n_channels}, n_samples), got {strain.shape}")
+        if not self._state_ready:
+            self.reset_state()
+        it = self.interrogator
+        rng = self.rng
+        c, n = strain.shape
+        fs = it.pulse_rate
+        dt = 1.0 / fs
+        amp = self.fading_amplitudes()
+        f32 = np.float32
+        # noise is drawn and summed in float32 (half the cost); a phase sample is at most ~1e3 rad, so float32
+        # keeps ~1e-4 rad, well under the 0.01-0.04 rad phase noise
+        phase = (strain * self._phase_scale).astype(f32)
+        if it.phase_noise > 0:
+            phase += rng.standard_normal((c, n), dtype=f32) * (it.phase_noise / amp).astype(f32)[:, None]
+        if it.ambient > 0:
+            white = rng.standard_normal((c, n), dtype=f32)
+            # spatially correlated ground noise: neighbouring channels share half their noise
+            if c > 2:
+                white[1:-1] = 0.5 * white[1:-1] + 0.25 * (white[:-2] + white[2:])
+            ambient, self._ambient_zi = sp_signal.lfilter(
+                *self._ambient_filter, white, axis=1, zi=self._ambient_zi
+            )
+            phase += (ambient * self._ambient_gain).astype(f32)
+        if self._warm_up:
+            # a fresh stream has no previous sample: take one with the same signal and independent noise
+            self._warm_up = False
+            noise = rng.standard_normal(c, dtype=f32) * (it.phase_noise / amp).astype(f32)
+            self._last_phase = (strain[:, 0] * self._phase_scale).astype(f32) + noise
+        increments = np.empty_like(phase)
+        increments[:, 0] = phase[:, 0] - self._last_phase
+        np.subtract(phase[:, 1:], phase[:, :-1], out=increments[:, 1:])
+        self._last_phase = phase[:, -1].copy()
+        if it.drift > 0:
+            increments += rng.standard_normal((c, n), dtype=f32) * f32(it.drift * math.sqrt(dt))
+        if it.laser_linewidth > 0 and it.common_mode_fraction > 0:
+            step = math.sqrt(2.0 * math.pi * it.laser_linewidth * dt) * it.common_mode_fraction
+            increments += rng.standard_normal(n, dtype=f32)[None, :] * f32(step)
+        if it.jump_rate > 0:
+            rates = np.minimum(it.jump_rate / amp**2, 0.01) * n
+            counts = rng.poisson(rates)
+            for ch in np.flatnonzero(counts):
+                where = rng.integers(0, n, size=counts[ch])
+                increments[ch, where] += rng.choice((-2.0 * math.pi, 2.0 * math.pi), size=counts[ch])
+        if it.fading:
+            # the speckle pattern drifts: an AR(1) walk of the complex field keeps E|z|^2 = 1
+            rho = math.exp(-n * dt / it.fading_time_constant)
+            fresh = rng.standard_normal((c, 2)) @ np.array([1.0, 1j]) / math.sqrt(2.0)
+            self._fading = rho * self._fading + math.sqrt(1.0 - rho * rho) * fresh
+        increments *= f32(fs / self._phase_scale)
+        return increments
+
+    def simulate(self, grains: Sequence[Grain], start: int, n_samples: int) -> np.ndarray:
+        """Render and measure in one call: measured strain rate [nano-strain / s], (n_channels, n_samples)."""
+        return self.measure(self.render_strain(grains, start, n_samples))
+
+
+def _positive(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float, np.floating, np.integer)) and value > 0):
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")

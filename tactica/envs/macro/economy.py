@@ -1,0 +1,556 @@
+"""The Stackelberg mean-field macroeconomy as pure, vectorised numpy over B economies of N households.
+
+No Gymnasium or PettingZoo here: :class:`Economy` holds the state of ``B`` independent economies as ``(B, N)``
+household arrays and ``(B,)`` aggregates, and :meth:`Economy.step` advances all of them by one year.  The env
+(:mod:`tactica.envs.macro.env`) wraps one economy (``B = 1``); benchmarks and vectorised training use ``B > 1``.
+
+One year, for each economy (``a`` assets, ``e`` productivity, ``h`` hours share, ``p`` savings ratio):
+
+1. Capital is what households own less what the government owes: ``K = sum(a) - D``.
+2. Labour ``L = sum(e h)``; output ``Y = A K^alpha L^(1-alpha)``; wage ``W = (1-alpha) Y / L``.  The return on
+   assets is ``r = alpha Y / K - delta`` (``interest="market"``), or a fixed ``r`` with the firm's profit
+   ``Y - W L - (r + delta) K`` paid out in proportion to assets (``interest="fixed"``).
+3. Income ``y = W e h + r_h a``; income tax ``T(y)`` (HSV ``y - (1-tau) ybar^xi y^(1-xi)`` with ``ybar`` the mean
+   income, or a bracket schedule) and wealth tax ``T_a(a)`` (HSV on assets).
+4. Cash on hand ``m = a + y - T(y) - T_a(a)``; consumption ``c = (1-p) m / (1+tau_c)``; savings ``a' = m - (1+tau_c) c``.
+5. Government: ``G = g Y`` and ``D' = (1+r) D + G - T_income - T_wealth - tau_c C``.
+6. Next capital ``K' = sum(a') - D'``, so investment ``I = K' - (1-delta) K`` equals ``Y - C - G`` exactly.
+7. Productivity: ``log e`` follows an AR(1) normalised to mean 1; a household becomes a super-star (productivity
+   ``superstar_multiple`` times the mean of the others) with a small probability and stays one with a high one.
+
+Units: money in initial GDP per capita, labour in full-time-equivalent households (see
+:mod:`tactica.envs.macro.calibration`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from tactica.envs.macro.calibration import Calibration
+
+__all__ = [
+    "Economy",
+    "Policy",
+    "StepResult",
+    "TERMINATION_REASONS",
+    "gini",
+    "policy_from_action",
+    "action_from_policy",
+    "household_decisions",
+    "policy_dim",
+]
+
+TERMINATION_REASONS: tuple[str, ...] = ("", "collapse", "nan", "debt_crisis", "inequality")
+"""Status code -> reason: 0 running, 1 output or capital not positive, 2 non-finite state, 3 debt above
+``max_debt_to_gdp`` times output, 4 wealth Gini above ``max_wealth_gini``."""
+
+InterestMode = Literal["market", "fixed"]
+IncomeTax = Literal["hsv", "brackets"]
+
+
+@dataclass
+class Policy:
+    """The government's policy for one year, one entry per economy (arrays of shape ``(B,)``).
+
+    ``tau, xi``: HSV income-tax level and progressivity (unused when ``bracket_rates`` is given);
+    ``wealth_tau, wealth_xi``: HSV wealth tax; ``spending``: government spending as a share of output;
+    ``bracket_rates``: ``(B, K)`` marginal rates of the calibration's bracket schedule, or ``None`` for HSV.
+    """
+
+    tau: np.ndarray
+    xi: np.ndarray
+    wealth_tau: np.ndarray
+    wealth_xi: np.ndarray
+    spending: np.ndarray
+    bracket_rates: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("tau", "xi", "wealth_tau", "wealth_xi", "spending"):
+            setattr(self, name, np.atleast_1d(np.asarray(getattr(self, name), dtype=np.float64)))
+        if self.bracket_rates is not None:
+            self.bracket_rates = np.atleast_2d(np.asarray(self.bracket_rates, dtype=np.float64))
+
+    @classmethod
+    def constant(
+        cls,
+        num_economies: int = 1,
+        *,
+        tau: float = 0.0,
+        xi: float = 0.0,
+        wealth_tau: float = 0.0,
+        wealth_xi: float = 0.0,
+        spending: float = 0.0,
+        bracket_rates: tuple[float, ...] | np.ndarray | None = None,
+    ) -> Policy:
+        """The same policy in every economy."""
+        full = lambda v: np.full(num_economies, float(v))  # noqa: E731
+        rates = None
+        if bracket_rates is not None:
+            rates = np.tile(np.asarray(bracket_rates, dtype=np.float64), (num_economies, 1))
+        return cls(full(tau), full(xi), full(wealth_tau), full(wealth_xi), full(spending), rates)
+
+    @classmethod
+    def calibrated(
+        cls, calibration: Calibration, num_economies: int = 1, income_tax: IncomeTax = "hsv"
+    ) -> Policy:
+        """The calibrated 2022 US policy: HSV (or the bracket schedule), no wealth tax, G/Y = 0.189."""
+        rates = calibration.income_brackets.rates if income_tax == "brackets" else None
+        return cls.constant(
+            num_economies,
+            tau=calibration.hsv_tau,
+            xi=calibration.hsv_xi,
+            spending=calibration.spending_share,
+            bracket_rates=rates,
+        )
+
+
+def policy_dim(calibration: Calibration, income_tax: IncomeTax) -> int:
+    """Length of the government's action: income-tax parameters, then wealth tau, wealth xi, spending."""
+    if income_tax == "hsv":
+        return 5
+    if income_tax == "brackets":
+        return len(calibration.income_brackets.rates) + 3
+    raise ValueError(f"income_tax must be 'hsv' or 'brackets', got {income_tax!r}")
+
+
+def _bounds(calibration: Calibration, income_tax: IncomeTax) -> tuple[np.ndarray, np.ndarray]:
+    c = calibration
+    if income_tax == "hsv":
+        pairs = [c.tau_bounds, c.xi_bounds]
+    else:
+        pairs = [c.bracket_rate_bounds] * len(c.income_brackets.rates)
+    pairs += [c.wealth_tau_bounds, c.wealth_xi_bounds, c.spending_bounds]
+    lo, hi = np.array(pairs, dtype=np.float64).T
+    return lo, hi
+
+
+def policy_from_action(action: np.ndarray, calibration: Calibration, income_tax: IncomeTax = "hsv") -> Policy:
+    """Map actions in ``[-1, 1]`` (shape ``(d,)`` or ``(B, d)``) affinely onto the calibration's bounds."""
+    action = np.atleast_2d(np.asarray(action, dtype=np.float64))
+    lo, hi = _bounds(calibration, income_tax)
+    if action.shape[-1] != lo.size:
+        raise ValueError(
+            f"a {income_tax!r} government action has {lo.size} entries, got shape {action.shape}"
+        )
+    levels = lo + (hi - lo) * (np.clip(action, -1.0, 1.0) + 1.0) / 2.0
+    if income_tax == "hsv":
+        return Policy(levels[:, 0], levels[:, 1], levels[:, 2], levels[:, 3], levels[:, 4])
+    zeros = np.zeros(levels.shape[0])
+    return Policy(zeros, zeros.copy(), levels[:, -3], levels[:, -2], levels[:, -1], levels[:, :-3].copy())
+
+
+def action_from_policy(policy: Policy, calibration: Calibration, income_tax: IncomeTax = "hsv") -> np.ndarray:
+    """Inverse of :func:`policy_from_action` (levels outside the bounds are clipped): shape ``(B, d)``."""
+    lo, hi = _bounds(calibration, income_tax)
+    tail = [policy.wealth_tau, policy.wealth_xi, policy.spending]
+    if income_tax == "hsv":
+        levels = np.stack([policy.tau, policy.xi, *tail], axis=-1)
+    else:
+        if policy.bracket_rates is None:
+            raise ValueError("a 'brackets' action needs a policy with bracket_rates")
+        levels = np.concatenate([policy.bracket_rates, np.stack(tail, axis=-1)], axis=-1)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return np.clip(2.0 * (levels - lo) / span - 1.0, -1.0, 1.0)
+
+
+def household_decisions(action: np.ndarray, calibration: Calibration) -> tuple[np.ndarray, np.ndarray]:
+    """Map household actions ``(..., 2)`` in ``[-1, 1]`` to (savings ratio, hours share)."""
+    action = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+    lo, hi = calibration.savings_bounds
+    savings = lo + (hi - lo) * (action[..., 0] + 1.0) / 2.0
+    hours = (action[..., 1] + 1.0) / 2.0
+    return savings, hours
+
+
+def gini(x: np.ndarray) -> np.ndarray:
+    """Gini coefficient along the last axis (``0`` for a zero or empty total)."""
+    x = np.sort(np.asarray(x, dtype=np.float64), axis=-1)
+    n = x.shape[-1]
+    total = x.sum(axis=-1)
+    ranks = np.arange(1, n + 1, dtype=np.float64)
+    weighted = (x * ranks).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = 2.0 * weighted / (n * total) - (n + 1.0) / n
+    return np.where(total != 0.0, g, 0.0)
+
+
+@dataclass
+class StepResult:
+    """What one year produced, per economy (``(B,)``) and per household (``(B, N)``).
+
+    Flows are in model units (initial GDP per capita) per year.  ``capital``/``debt`` are this year's (used in
+    production), ``next_capital``/``next_debt`` next year's.  ``status`` codes index
+    :data:`TERMINATION_REASONS`.
+    """
+
+    output: np.ndarray
+    consumption: np.ndarray
+    investment: np.ndarray
+    spending: np.ndarray
+    income_tax: np.ndarray
+    wealth_tax: np.ndarray
+    consumption_tax: np.ndarray
+    capital: np.ndarray
+    next_capital: np.ndarray
+    debt: np.ndarray
+    next_debt: np.ndarray
+    assets: np.ndarray
+    next_assets: np.ndarray
+    labour: np.ndarray
+    wage: np.ndarray
+    interest: np.ndarray
+    welfare: np.ndarray
+    status: np.ndarray
+    household_income: np.ndarray
+    household_consumption: np.ndarray
+    household_utility: np.ndarray
+
+    @property
+    def tax_revenue(self) -> np.ndarray:
+        """Income plus wealth plus consumption tax revenue."""
+        return self.income_tax + self.wealth_tax + self.consumption_tax
+
+
+class Economy:
+    """``B`` independent economies of ``N`` households, stepped together with numpy.
+
+    Args:
+        num_households: N, households per economy.
+        num_economies: B, economies stepped at once.
+        calibration: parameters (defaults: :class:`Calibration`).
+        interest: ``"market"`` (marginal product less depreciation) or ``"fixed"`` (calibration's rate).
+        income_tax: ``"hsv"`` or ``"brackets"`` (the calibration's bracket schedule with chosen rates).
+        check_inequality: compute the wealth Gini each step to end runaway-inequality economies (a sort of at
+            most 4,096 households: every ``ceil(N / 4096)``-th one beyond that).
+
+    State after :meth:`reset`: ``assets``, ``log_productivity``, ``superstar`` (``(B, N)``), ``debt``, ``year``
+    (``(B,)``), and last year's ``income``/``consumption`` (``(B, N)``, zero after a reset).
+    """
+
+    def __init__(
+        self,
+        num_households: int,
+        num_economies: int = 1,
+        calibration: Calibration | None = None,
+        *,
+        interest: InterestMode = "market",
+        income_tax: IncomeTax = "hsv",
+        check_inequality: bool = True,
+    ):
+        if not isinstance(num_households, (int, np.integer)) or num_households < 2:
+            raise ValueError(f"num_households must be an int >= 2, got {num_households!r}")
+        if not isinstance(num_economies, (int, np.integer)) or num_economies < 1:
+            raise ValueError(f"num_economies must be an int >= 1, got {num_economies!r}")
+        if interest not in ("market", "fixed"):
+            raise ValueError(f"interest must be 'market' or 'fixed', got {interest!r}")
+        policy_dim(Calibration(), income_tax)  # validates income_tax
+        self.calibration = calibration if calibration is not None else Calibration()
+        if not isinstance(self.calibration, Calibration):
+            raise TypeError(f"calibration must be a Calibration, got {type(calibration).__name__}")
+        self.num_households = int(num_households)
+        self.num_economies = int(num_economies)
+        self.interest = interest
+        self.income_tax = income_tax
+        self.check_inequality = check_inequality
+        c = self.calibration
+        # Cached constants: the step is called millions of times.
+        self._alpha = c.capital_share
+        self._tfp = c.tfp
+        self._chi = c.labour_disutility
+        self._log_mean = -0.5 * c.productivity_log_var  # makes the stationary mean of e equal to 1
+        self._usd = c.gdp_per_capita_usd
+        brackets = c.income_brackets
+        self._thresholds = np.asarray(brackets.thresholds_usd) / self._usd
+        self._allowance = brackets.allowance_usd / self._usd
+        shape = (self.num_economies, self.num_households)
+        self.assets = np.zeros(shape)
+        self.log_productivity = np.zeros(shape)
+        self.superstar = np.zeros(shape, dtype=bool)
+        self.income = np.zeros(shape)
+        self.consumption = np.zeros(shape)
+        self.debt = np.zeros(self.num_economies)
+        self.year = np.zeros(self.num_economies, dtype=np.int64)
+        self._any_superstar = False
+        self._productivity = np.ones(shape)
+        # The runaway-inequality check sorts every ``stride``-th household (all of them up to N = 4096):
+        # households are exchangeable, so this is a random sample, and it spares an N log N sort per year.
+        self._gini_stride = max(1, -(-self.num_households // _GINI_SAMPLE))
+        sample = len(range(0, self.num_households, self._gini_stride))
+        self._ranks = np.arange(1, sample + 1, dtype=np.float64)
+        self._gini_offset = (sample + 1.0) / sample
+
+    # ----------------------------------------------------------------------------------------------------
+    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> None:
+        """Draw the initial state of every economy (or of those where ``mask`` is true) from ``rng``.
+
+        Log productivity is drawn from its stationary distribution and the super-star state from its
+        stationary share; initial wealth is log-normal with the calibrated Gini, scaled so that capital is
+        ``capital_to_gdp`` and debt ``debt_to_gdp`` times the calibrated output.
+        """
+        c = self.calibration
+        idx = np.arange(self.num_economies) if mask is None else np.flatnonzero(np.asarray(mask, dtype=bool))
+        if idx.size == 0:
+            return
+        shape = (idx.size, self.num_households)
+        n = self.num_households
+        self.log_productivity[idx] = self._log_mean + np.sqrt(c.productivity_log_var) * rng.standard_normal(
+            shape
+        )
+        share = c.superstar_entry / max(1.0 - c.superstar_persistence + c.superstar_entry, 1e-300)
+        self.superstar[idx] = rng.random(shape) < share
+        weights = np.exp(c.wealth_log_std * rng.standard_normal(shape))
+        total_assets = n * (c.capital_to_gdp + c.debt_to_gdp)
+        self.assets[idx] = total_assets * weights / weights.sum(axis=1, keepdims=True)
+        self.debt[idx] = n * c.debt_to_gdp
+        self.income[idx] = 0.0
+        self.consumption[idx] = 0.0
+        self.year[idx] = 0
+        self._any_superstar = bool(self.superstar.any())
+        self._productivity = self._effective_productivity()
+
+    @property
+    def productivity(self) -> np.ndarray:
+        """Effective productivity ``(B, N)``: ``exp(log e)``, or the super-star level for super-stars."""
+        return self._productivity
+
+    @property
+    def capital(self) -> np.ndarray:
+        """Capital ``(B,)``: households' assets less government debt."""
+        return self.assets.sum(axis=1) - self.debt
+
+    # ----------------------------------------------------------------------------------------------------
+    def step(
+        self, policy: Policy, savings: np.ndarray, hours: np.ndarray, rng: np.random.Generator
+    ) -> StepResult:
+        """Advance every economy by one year under ``policy`` with households' ``savings``/``hours`` ``(B, N)``.
+
+        Savings ratios are clipped to the calibration's bounds and hours shares to ``[0, 1]``.
+        """
+        # The hot path of every benchmark: whole-array ufuncs only, no Python loop over households, and
+        # divisions guarded by maxima instead of np.errstate (whose context manager costs as much as a ufunc).
+        c = self.calibration
+        b = self.num_economies
+        lo, hi = c.savings_bounds
+        savings = np.minimum(np.maximum(savings, lo), hi)  # two ufuncs: cheaper than np.clip's Python layers
+        hours = np.minimum(np.maximum(hours, 0.0), 1.0)
+        a = self.assets
+        total_assets, capital, eh, labour, output, wage, bond_rate, asset_return = self._market(hours)
+        income = wage[:, None] * eh
+        income += asset_return[:, None] * a
+        income_tax = self._income_tax(income, policy)
+        cash = a + income
+        cash -= income_tax
+        wealth_tax = _hsv_tax(a, policy.wealth_tau, policy.wealth_xi)
+        if wealth_tax is not None:
+            cash -= wealth_tax
+            t_wealth = np.add.reduce(wealth_tax, axis=1)
+        else:
+            t_wealth = np.zeros(b)
+        spend = np.maximum(cash, 0.0)
+        spend *= 1.0 - savings
+        next_assets = cash - spend
+        consumption = spend * (1.0 / (1.0 + c.consumption_tax))
+        total_consumption = np.add.reduce(consumption, axis=1)
+        spending = policy.spending * output
+        t_income = np.add.reduce(income_tax, axis=1)
+        t_cons = c.consumption_tax * total_consumption
+        next_debt = (1.0 + bond_rate) * self.debt + spending - t_income - t_wealth - t_cons
+        next_total = np.add.reduce(next_assets, axis=1)
+        next_capital = next_total - next_debt
+        investment = next_capital - (1.0 - c.depreciation) * capital
+        utility = self._utility(consumption, hours)
+        welfare = np.add.reduce(utility, axis=1) / self.num_households
+
+        status = self._status(
+            capital, labour, next_capital, next_debt, output, next_total, welfare, next_assets
+        )
+
+        result = StepResult(
+            output=output,
+            consumption=total_consumption,
+            investment=investment,
+            spending=spending,
+            income_tax=t_income,
+            wealth_tax=t_wealth,
+            consumption_tax=t_cons,
+            capital=capital,
+            next_capital=next_capital,
+            debt=self.debt,
+            next_debt=next_debt,
+            assets=total_assets,
+            next_assets=next_total,
+            labour=labour,
+            wage=wage,
+            interest=bond_rate,
+            welfare=welfare,
+            status=status,
+            household_income=income,
+            household_consumption=consumption,
+            household_utility=utility,
+        )
+        self.assets = next_assets
+        self.debt = next_debt
+        self.income = income
+        self.consumption = consumption
+        self.year = self.year + 1
+        self._update_productivity(rng)
+        return result
+
+    def _status(self, capital, labour, next_capital, next_debt, output, next_total, welfare, next_assets):
+        """Termination codes (see :data:`TERMINATION_REASONS`), the most basic failure first."""
+        c = self.calibration
+        if self.num_economies == 1:
+            # One economy: Python floats are several times cheaper than numpy calls on 1-element arrays.
+            code = 0
+            if not np.isfinite(float(next_total[0]) + float(next_debt[0]) + float(welfare[0])):
+                code = 2
+            elif min(float(capital[0]), float(labour[0]), float(next_capital[0])) <= 0.0:
+                code = 1
+            elif float(next_debt[0]) > c.max_debt_to_gdp * float(output[0]):
+                code = 3
+            elif self.check_inequality and float(self._gini(next_assets)[0]) > c.max_wealth_gini:
+                code = 4
+            return np.array([code], dtype=np.int8)
+        collapse = np.minimum(np.minimum(capital, labour), next_capital) <= 0.0
+        crisis = next_debt > c.max_debt_to_gdp * output
+        status = np.where(collapse, 1, np.where(crisis, 3, 0)).astype(np.int8)
+        if self.check_inequality:
+            status[(status == 0) & (self._gini(next_assets) > c.max_wealth_gini)] = 4
+        status[~np.isfinite(next_total + next_debt + welfare)] = 2
+        return status
+
+    def _gini(self, x: np.ndarray) -> np.ndarray:
+        # gini() without its guards: the ranks are cached and the totals are positive whenever it matters.
+        x = np.sort(x[:, :: self._gini_stride], axis=-1)
+        total = np.add.reduce(x, axis=1)
+        return 2.0 * (x @ self._ranks) / (self._ranks.size * np.maximum(total, _TINY)) - self._gini_offset
+
+    def prices(self, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Output, wage, interest rate ``(B,)`` and pre-tax household income ``(B, N)`` if households worked
+        ``hours`` this year (the state is not changed)."""
+        hours = np.minimum(np.maximum(np.broadcast_to(hours, self.assets.shape), 0.0), 1.0)
+        _, _, eh, _, output, wage, bond_rate, asset_return = self._market(hours)
+        return output, wage, bond_rate, wage[:, None] * eh + asset_return[:, None] * self.assets
+
+    def _market(self, hours: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Capital, labour, output and factor prices of the current state at ``hours`` (already clipped)."""
+        c = self.calibration
+        alpha = self._alpha
+        total_assets = np.add.reduce(self.assets, axis=1)
+        capital = total_assets - self.debt
+        eh = self._productivity * hours
+        labour = np.add.reduce(eh, axis=1)
+        k_pos = np.maximum(capital, _TINY)
+        l_pos = np.maximum(labour, _TINY)
+        output = self._tfp * k_pos**alpha * l_pos ** (1.0 - alpha)
+        wage = (1.0 - alpha) * output / l_pos
+        if self.interest == "market":
+            bond_rate = alpha * output / k_pos - c.depreciation
+            asset_return = bond_rate
+        else:
+            bond_rate = np.full(self.num_economies, c.fixed_interest_rate)
+            profit = output - wage * labour - (bond_rate + c.depreciation) * capital
+            asset_return = bond_rate + profit / np.maximum(total_assets, _TINY)
+        return total_assets, capital, eh, labour, output, wage, bond_rate, asset_return
+
+    # ----------------------------------------------------------------------------------------------------
+    def _income_tax(self, income: np.ndarray, policy: Policy) -> np.ndarray:
+        if policy.bracket_rates is None:
+            tax = _hsv_tax(income, policy.tau, policy.xi)
+            return np.zeros_like(income) if tax is None else tax
+        if self.income_tax != "brackets":
+            raise ValueError("this economy was built with income_tax='hsv' but the policy has bracket_rates")
+        rates = np.asarray(policy.bracket_rates, dtype=np.float64)
+        th = self._thresholds
+        # Tax owed at each threshold, then the marginal rate of the bracket a taxable income falls in.
+        owed = np.cumsum(rates[:, :-1] * np.diff(th), axis=1)
+        owed_at = np.concatenate([np.zeros((rates.shape[0], 1)), owed], axis=1)
+        taxable = np.maximum(income - self._allowance, 0.0)
+        k = np.searchsorted(th, taxable, side="right") - 1
+        return np.take_along_axis(owed_at, k, axis=1) + np.take_along_axis(rates, k, axis=1) * (
+            taxable - th[k]
+        )
+
+    def _utility(self, consumption: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        c = self.calibration
+        cons = np.maximum(consumption, c.consumption_floor)
+        gamma = c.inverse_frisch
+        work = hours * hours * hours if gamma == 2.0 else hours ** (1.0 + gamma)
+        work *= self._chi / (1.0 + gamma)
+        if c.crra == 1.0:
+            out = np.log(cons, out=cons)
+        else:
+            out = (cons ** (1.0 - c.crra) - 1.0) / (1.0 - c.crra)
+        out -= work
+        return out
+
+    def _update_productivity(self, rng: np.random.Generator) -> None:
+        c = self.calibration
+        rho = c.productivity_persistence
+        x = self.log_productivity
+        shocks = rng.standard_normal(x.shape)
+        shocks *= c.productivity_shock_std
+        x *= rho
+        x += (1.0 - rho) * self._log_mean
+        x += shocks
+        # Super-star moves are rare: draw the number of entrants per economy (Binomial) and place them, and
+        # draw stay/leave only for current super-stars, instead of one uniform per household per year.
+        b = self.num_economies
+        had_stars = self._any_superstar
+        normal = self.num_households - self.superstar.sum(axis=1) if had_stars else self.num_households
+        entrants = rng.binomial(normal, c.superstar_entry, size=b)
+        if had_stars:
+            rows, cols = np.nonzero(self.superstar)
+            leave = rng.random(rows.size) >= c.superstar_persistence
+        for row in np.flatnonzero(entrants):
+            # Entrants are drawn among the households that were normal at the start of the year.
+            candidates = np.flatnonzero(~self.superstar[row])
+            chosen = rng.choice(candidates, size=min(int(entrants[row]), candidates.size), replace=False)
+            self.superstar[row, chosen] = True
+        if had_stars:
+            self.superstar[rows[leave], cols[leave]] = False
+        self._any_superstar = bool(self.superstar.any()) if (self._any_superstar or entrants.any()) else False
+        self._productivity = self._effective_productivity()
+
+    def _effective_productivity(self) -> np.ndarray:
+        e = np.exp(self.log_productivity)
+        if self._any_superstar:
+            normal = ~self.superstar
+            count = np.maximum(normal.sum(axis=1, keepdims=True), 1)
+            mean_normal = np.where(normal, e, 0.0).sum(axis=1, keepdims=True) / count
+            e = np.where(self.superstar, self.calibration.superstar_multiple * mean_normal, e)
+        return e
+
+    def utility(self, consumption: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        """CRRA utility of consumption less the labour disutility ``chi h^(1+gamma)/(1+gamma)``."""
+        return self._utility(np.asarray(consumption, dtype=np.float64), np.asarray(hours, dtype=np.float64))
+
+
+def _hsv_tax(x: np.ndarray, tau: np.ndarray, xi: np.ndarray) -> np.ndarray | None:
+    """HSV tax ``x - (1-tau) xbar^xi x^(1-xi)`` on positive ``x`` (``xbar`` the mean positive ``x``); 0 otherwise.
+
+    Normalising by the mean makes ``tau`` the average tax rate of a household at the mean, in any unit.
+    Returns ``None`` when the tax is zero everywhere (``tau = xi = 0``), sparing the caller the arithmetic.
+    """
+    progressive = bool(_ANY(xi != 0.0))
+    if not progressive and not _ANY(tau != 0.0):
+        return None
+    pos = np.maximum(x, 0.0)
+    if not progressive:
+        return tau[:, None] * pos
+    mean = np.add.reduce(pos, axis=1) / pos.shape[1]
+    # after-tax = (1-tau) pos^(1-xi) mean^xi, computed in logs.  At pos = 0 the floor gives exp(-690 (1-xi)),
+    # a transfer below 1e-150 that the books record like any other, so no mask is needed.
+    after = np.log(np.maximum(pos, _TINY))
+    after *= (1.0 - xi)[:, None]
+    after += (xi * np.log(np.maximum(mean, _TINY)) + np.log1p(-tau))[:, None]
+    np.exp(after, out=after)
+    return pos - after
+
+
+_TINY = 1e-300
+_GINI_SAMPLE = 4096
+_ANY = np.logical_or.reduce  # ndarray.any() without its Python wrapper

@@ -1,0 +1,157 @@
+"""``SMACProgram-v0``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import gymnasium as gym
+from gymnasium import spaces
+
+from tactica.envs.smac.maps import get_map
+from tactica.envs.smac.programs import evaluate_in_sandbox
+from tactica.envs.smac.task_text import feedback_text, task_text
+from tactica.sandbox import Limits, run_program
+
+__all__ = ["SMACProgramEnv", "CHARSET"]
+
+CHARSET = frozenset(string.printable)  # ASCII letters, digits, punctuation, space, \t \n \r \x0b \x0c
+MAX_PROGRAM_CHARS = 20_000
+MAX_OBS_CHARS = 16_000
+
+
+class SMACProgramEnv(gym.Env):
+    """Programs as actions: each step runs a Python decision-tree program on seeded SMAC battles.
+
+    ## Description
+    The LLM-SMAC setting (Deng et al., 2024): instead of choosing per-unit actions, the agent writes a program
+    defining ``policy(view)`` that commands the whole team through a python-sc2-like API (``unit.attack(e)``,
+    ``unit.move_towards(x, y)``...).  Each step runs the program in :mod:`tactica.sandbox` (AST allow-list,
+    separate process, CPU/wall/memory limits) on ``episodes_per_step`` seeded battles of the embedded SMAC
+    simulator and returns its win rate with LLM-SMAC-style feedback.
+
+    ## Action Space
+    ``Text(max_length=20000, charset=string.printable)``: the program source.  Text that does not parse,
+    breaks the sandbox rules or lacks ``policy`` is rejected without starting a process (reward 0).
+
+    ## Observation Space
+    ``Text(max_length=16000, charset=string.printable)``: the task (map, armies with unit statistics,
+    coordinate convention, program API and rules) followed by feedback on the last program (wins, ties,
+    losses, units left, damage dealt and taken, errors with line numbers).
+
+    ## Rewards
+    The win rate of the program over the step's battles, in [0, 1].
+
+    ## Starting State
+    The task text with "No program submitted yet."  Battle seeds are drawn from the env's generator, so
+    ``reset(seed=s)`` fixes every battle of the episode.
+
+    ## Episode End
+    Termination: a program reaches ``target_win_rate``.  Truncation: ``max_attempts`` programs submitted.
+
+    ## Arguments
+    ``map_name`` ("3m"), ``episodes_per_step`` (10), ``max_attempts`` (10), ``target_win_rate`` (1.0),
+    ``limits`` (:class:`tactica.sandbox.Limits`, default 20 s CPU / 60 s wall / 1024 MB per step),
+    ``render_mode`` (``"ansi"``), plus ``env_kwargs`` passed to :class:`tactica.envs.smac.SMACEnv`.
+
+    >>> import gymnasium as gym, tactica
+    >>> env = gym.make("SMACProgram-v0", map_name="3m", episodes_per_step=2)
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.startswith("TASK")
+    True
+
+    ## Version History
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        map_name: str = "3m",
+        episodes_per_step: int = 10,
+        max_attempts: int = 10,
+        target_win_rate: float = 1.0,
+        limits: Limits | dict | None = None,
+        env_kwargs: dict | None = None,
+        render_mode: str | None = None,
+    ):
+        get_map(map_name)
+        if not isinstance(episodes_per_step, int) or episodes_per_step < 1:
+            raise ValueError(f"episodes_per_step must be a positive int, got {episodes_per_step!r}")
+        if not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ValueError(f"max_attempts must be a positive int, got {max_attempts!r}")
+        if not 0.0 <= float(target_win_rate) <= 1.0:
+            raise ValueError(f"target_win_rate must be in [0, 1], got {target_win_rate!r}")
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        self.map_name = map_name
+        self.episodes_per_step = episodes_per_step
+        self.max_attempts = max_attempts
+        self.target_win_rate = float(target_win_rate)
+        if isinstance(limits, dict):
+            limits = Limits(**limits)
+        self.limits = limits or Limits(cpu_seconds=20, wall_seconds=60, memory_mb=1024)
+        self.env_kwargs = dict(env_kwargs or {})
+        self.render_mode = render_mode
+        self.task = task_text(map_name, episodes_per_step)
+        self.action_space = spaces.Text(max_length=MAX_PROGRAM_CHARS, min_length=0, charset=CHARSET)
+        self.observation_space = spaces.Text(max_length=MAX_OBS_CHARS, min_length=1, charset=CHARSET)
+        self._attempts = 0
+        self._feedback = "No program submitted yet."
+
+    def _observation(self) -> str:
+        text = f"{self.task}\n\n{self._feedback}"
+        # error messages may quote the program's own characters: keep the observation inside the charset
+        text = "".join(ch if ch in CHARSET else "?" for ch in text)
+        return text[:MAX_OBS_CHARS]
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        self._attempts = 0
+        self._feedback = "No program submitted yet."
+        return self._observation(), {"map_name": self.map_name, "attempt": 0}
+
+    def step(self, action: str):
+        if not isinstance(action, str):
+            raise TypeError(f"the action must be program text (str), got {type(action).__name__}")
+        seeds = [int(s) for s in self.np_random.integers(0, 2**31 - 1, size=self.episodes_per_step)]
+        self._attempts += 1
+        report = run_program(
+            action,
+            evaluate_in_sandbox,
+            (self.map_name, seeds, self.env_kwargs),
+            limits=self.limits,
+            required=("policy",),
+        )
+        stats: list[dict] = report.value if report.ok else []
+        error = None if report.ok else report.describe()
+        wins = sum(s["result"] == "win" for s in stats)
+        ties = sum(s["result"] == "tie" for s in stats)
+        win_rate = wins / self.episodes_per_step
+        self._feedback = feedback_text(stats, error, self.episodes_per_step)
+        info = {
+            "win_rate": win_rate,
+            "wins": wins,
+            "ties": ties,
+            "losses": self.episodes_per_step - wins - ties,
+            "episodes": stats,
+            "seeds": seeds,
+            "error": error,
+            "error_kind": report.error_kind,
+            "error_line": report.line,
+            "stdout": report.stdout,
+            "attempt": self._attempts,
+        }
+        terminated = bool(win_rate >= self.target_win_rate and report.ok)
+        truncated = bool(not terminated and self._attempts >= self.max_attempts)
+        return self._observation(), float(win_rate), terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            gym.logger.warn("render() needs render_mode='ansi'")
+            return None
+        return self._feedback
+
+    def close(self) -> None:
+        pass

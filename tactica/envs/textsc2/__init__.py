@@ -1,0 +1,19 @@
+"""TextStarCraft II without StarCraft II: the embedded macro simulator and the ``TextSC2-v0`` environment.
+
+Modules: ``data`` (the pinned patch's JSON), ``engine`` (pure rules on game loops), ``combat`` (the seeded
+battle model), ``builtin_ai`` (the built-in AI model), ``actions`` (the 72 Protoss actions), ``text`` (the
+observation dict, single-frame summaries, "Decisions:" parsing), ``metrics`` (PBR, RUR, APU, TR) and ``env``.
+"""
+
+from tactica.envs.textsc2.actions import ACTION_DICT, ACTIONS, EMPTY_ACTION, NUM_ACTIONS
+from tactica.envs.textsc2.text import match_action, parse_decisions, summarize
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_DICT",
+    "EMPTY_ACTION",
+    "NUM_ACTIONS",
+    "match_action",
+    "parse_decisions",
+    "summarize",
+]

@@ -1,0 +1,428 @@
+"""A model of StarCraft II's built-in AI: three races, ten difficulty levels, six build styles.
+
+The model is tactica's own (Blizzard does not publish the AI), built so that strength rises with the level in
+the same ways the real levels differ:
+
+* **Macro quality** (levels 1-7): how often the AI acts (``period_s``), how many workers and bases it takes,
+  whether it researches upgrades, and how well its army fights (``combat_mult``, standing for micro and
+  target choice).
+* **Aggression**: the army supply at which it attacks and the earliest attack time, shifted by the build style.
+* **Cheats** (levels 8-10): CheatVision sees the whole map (it also attacks whenever it knows it is clearly
+  stronger, and holds a wave that would meet a bigger army); CheatMoney harvests faster (``income_mult``,
+  1.4 after the unverified "7 instead of 5 minerals per trip" claim); CheatInsane has both and faster
+  macro than VeryHard.
+
+Build styles choose the tech path and army composition per race: ``rush`` (early cheap units, first attack
+near 3:00), ``timing`` (one tech unit, attack near 6:00), ``power`` (upgrades and a strong mid-game army),
+``macro`` (extra bases, late attack), ``air`` (air units) and ``random`` (one of those, drawn at reset).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tactica.envs.textsc2.engine import GAS_BUILDING, TOWNHALL, WORKER, Game, Player
+
+__all__ = ["DIFFICULTIES", "BLIZZARD_NAMES", "BUILDS", "Level", "LEVELS", "BuiltinAI", "difficulty_index"]
+
+DIFFICULTIES = (
+    "VeryEasy", "Easy", "Medium", "MediumHard", "Hard", "Harder", "VeryHard", "CheatVision", "CheatMoney",
+    "CheatInsane",
+)  # fmt: skip
+# The names the game's menu shows for the same levels (the paper's "Harder (Lv5)" is python-sc2's Hard).
+BLIZZARD_NAMES = (
+    "VeryEasy", "Easy", "Medium", "Hard", "Harder", "Very Hard", "Elite", "CheatVision", "CheatMoney",
+    "CheatInsane",
+)  # fmt: skip
+BUILDS = ("rush", "timing", "power", "macro", "air", "random")
+
+
+@dataclass(frozen=True)
+class Level:
+    """The parameters of one difficulty level."""
+
+    period_s: float  # seconds between decisions
+    actions: int  # commands per decision
+    workers_per_base: int
+    max_workers: int
+    max_bases: int
+    expand_s: float  # game time of the first expansion; later ones follow every expand_s / 2
+    attack_supply: float  # army supply that triggers an attack
+    combat_mult: float
+    upgrades: int  # weapon/armor levels it researches
+    retreat: bool
+    max_army: float  # army supply it stops at (the easy levels keep small armies)
+    income_mult: float = 1.0
+    vision: bool = False
+
+
+LEVELS: tuple[Level, ...] = (
+    Level(6.0, 2, 16, 24, 2, 360, 20, 0.60, 0, False, 80),
+    Level(4.0, 3, 18, 32, 2, 330, 24, 0.70, 0, False, 100),
+    Level(3.0, 4, 20, 40, 2, 300, 26, 0.78, 0, False, 120),
+    Level(2.0, 5, 20, 48, 3, 280, 28, 0.86, 1, True, 140),
+    Level(1.5, 6, 22, 56, 3, 260, 30, 0.94, 1, True, 160),
+    Level(1.0, 8, 22, 64, 4, 240, 30, 1.04, 2, True, 200),
+    Level(0.7, 10, 22, 70, 4, 210, 30, 1.24, 2, True, 200),
+    Level(0.7, 10, 22, 70, 4, 210, 30, 1.24, 2, True, 200, vision=True),
+    Level(0.7, 10, 22, 70, 4, 210, 30, 1.24, 2, True, 200, income_mult=1.4),
+    Level(0.5, 12, 22, 75, 5, 200, 30, 1.20, 2, True, 200, income_mult=1.4, vision=True),
+)
+
+# Per race and style: tech structures in order, production structure and count per base, army composition.
+_PLANS: dict[str, dict[str, dict]] = {
+    "Zerg": {
+        "rush": {
+            "tech": ["SpawningPool"],
+            "army": {"Zergling": 1.0},
+            "first_attack_s": 150,
+            "supply_scale": 0.5,
+        },
+        "timing": {
+            "tech": ["SpawningPool", "RoachWarren"],
+            "army": {"Roach": 0.8, "Zergling": 0.2},
+            "first_attack_s": 330,
+        },
+        "power": {
+            "tech": ["SpawningPool", "RoachWarren", "EvolutionChamber", "Lair", "HydraliskDen"],
+            "army": {"Roach": 0.5, "Hydralisk": 0.4, "Zergling": 0.1},
+            "first_attack_s": 420,
+        },
+        "macro": {
+            "tech": [
+                "SpawningPool",
+                "RoachWarren",
+                "EvolutionChamber",
+                "Lair",
+                "HydraliskDen",
+                "InfestationPit",
+                "UltraliskCavern",
+            ],
+            "army": {"Roach": 0.3, "Hydralisk": 0.3, "Zergling": 0.2, "Ultralisk": 0.2},
+            "first_attack_s": 540,
+        },
+        "air": {
+            "tech": ["SpawningPool", "Lair", "EvolutionChamber", "Spire"],
+            "army": {"Mutalisk": 0.6, "Corruptor": 0.2, "Zergling": 0.2},
+            "first_attack_s": 480,
+        },
+    },
+    "Terran": {
+        "rush": {
+            "tech": ["SupplyDepot", "Barracks"],
+            "army": {"Marine": 1.0},
+            "first_attack_s": 200,
+            "supply_scale": 0.5,
+        },
+        "timing": {
+            "tech": ["SupplyDepot", "Barracks", "Factory", "Starport"],
+            "army": {"Marine": 0.6, "Marauder": 0.3, "Medivac": 0.1},
+            "first_attack_s": 360,
+        },
+        "power": {
+            "tech": ["SupplyDepot", "Barracks", "EngineeringBay", "Factory"],
+            "army": {"Marine": 0.5, "Marauder": 0.2, "SiegeTank": 0.3},
+            "first_attack_s": 420,
+        },
+        "macro": {
+            "tech": ["SupplyDepot", "Barracks", "EngineeringBay", "Factory", "Armory", "Starport"],
+            "army": {"Marine": 0.4, "Marauder": 0.2, "SiegeTank": 0.2, "Thor": 0.1, "Medivac": 0.1},
+            "first_attack_s": 540,
+        },
+        "air": {
+            "tech": ["SupplyDepot", "Barracks", "Factory", "Starport", "FusionCore"],
+            "army": {"Marine": 0.3, "Banshee": 0.3, "VikingFighter": 0.2, "Battlecruiser": 0.2},
+            "first_attack_s": 480,
+        },
+    },
+    "Protoss": {
+        "rush": {
+            "tech": ["Pylon", "Gateway"],
+            "army": {"Zealot": 1.0},
+            "first_attack_s": 200,
+            "supply_scale": 0.5,
+        },
+        "timing": {
+            "tech": ["Pylon", "Gateway", "CyberneticsCore", "RoboticsFacility"],
+            "army": {"Stalker": 0.7, "Immortal": 0.3},
+            "first_attack_s": 360,
+        },
+        "power": {
+            "tech": [
+                "Pylon",
+                "Gateway",
+                "CyberneticsCore",
+                "Forge",
+                "RoboticsFacility",
+                "TwilightCouncil",
+                "RoboticsBay",
+            ],
+            "army": {"Stalker": 0.4, "Zealot": 0.2, "Immortal": 0.2, "Colossus": 0.2},
+            "first_attack_s": 420,
+        },
+        "macro": {
+            "tech": [
+                "Pylon",
+                "Gateway",
+                "CyberneticsCore",
+                "Forge",
+                "TwilightCouncil",
+                "RoboticsFacility",
+                "TemplarArchive",
+            ],
+            "army": {"Zealot": 0.3, "Stalker": 0.3, "Archon": 0.2, "Immortal": 0.2},
+            "first_attack_s": 540,
+        },
+        "air": {
+            "tech": ["Pylon", "Gateway", "CyberneticsCore", "Stargate", "FleetBeacon"],
+            "army": {"VoidRay": 0.5, "Phoenix": 0.2, "Carrier": 0.3},
+            "first_attack_s": 480,
+        },
+    },
+}
+_SUPPLY = {"Protoss": ("build", "Pylon"), "Terran": ("build", "SupplyDepot"), "Zerg": ("train", "Overlord")}
+_PRODUCTION = {"Protoss": "Gateway", "Terran": "Barracks", "Zerg": None}
+_UPGRADE_LINES = {
+    "Protoss": ["ProtossGroundWeaponsLevel", "ProtossGroundArmorsLevel"],
+    "Terran": ["TerranInfantryWeaponsLevel", "TerranInfantryArmorsLevel"],
+    "Zerg": ["ZergMissileWeaponsLevel", "ZergGroundArmorsLevel"],
+}
+_FORGE = {"Protoss": "Forge", "Terran": "EngineeringBay", "Zerg": "EvolutionChamber"}
+# Static defence every level builds at home from 3:00 (two per town hall).
+_STATIC = {
+    "Protoss": ("Forge", "PhotonCannon"),
+    "Terran": ("Barracks", "Bunker"),
+    "Zerg": ("SpawningPool", "SpineCrawler"),
+}
+
+
+def difficulty_index(difficulty: int | str) -> int:
+    """0-based level from 1-10, a python-sc2 name (``"Hard"``) or a Blizzard menu name (``"Harder"``)."""
+    if isinstance(difficulty, (int, np.integer)) and not isinstance(difficulty, bool):
+        if 1 <= int(difficulty) <= 10:
+            return int(difficulty) - 1
+        raise ValueError(f"difficulty must be 1-10, got {difficulty}")
+    if isinstance(difficulty, str):
+        key = difficulty.replace(" ", "").lower()
+        for names in (DIFFICULTIES, BLIZZARD_NAMES):
+            for i, name in enumerate(names):
+                if name.replace(" ", "").lower() == key:
+                    return i
+    raise ValueError(f"difficulty must be 1-10 or one of {', '.join(DIFFICULTIES)}; got {difficulty!r}")
+
+
+class BuiltinAI:
+    """Plays one side of a :class:`Game` like the built-in AI at a level and build style.
+
+    Args:
+        game: the engine.
+        player: the AI's player.
+        difficulty: 1-10 or a level name.
+        build: one of :data:`BUILDS`.
+        rng: the generator for the random build and decision jitter (the env passes one derived from its seed).
+    """
+
+    def __init__(
+        self, game: Game, player: Player, difficulty: int | str, build: str, rng: np.random.Generator
+    ):
+        if build not in BUILDS:
+            raise ValueError(f"build must be one of {', '.join(BUILDS)}, got {build!r}")
+        self.game = game
+        self.player = player
+        self.level_index = difficulty_index(difficulty)
+        self.level = LEVELS[self.level_index]
+        self.rng = rng
+        self.build = str(rng.choice(BUILDS[:-1])) if build == "random" else build
+        self.plan = _PLANS[player.race][self.build]
+        player.income_mult = self.level.income_mult
+        player.combat_mult = self.level.combat_mult
+        player.vision_all = self.level.vision
+        player.inject_eff = 0.5 + 0.5 * min(1.0, self.level_index / 6)
+        player.auto_defend = True
+        self.period = max(1, int(round(self.level.period_s * game.data.loops_per_second)))
+        self.next_decision = int(rng.integers(0, self.period))
+        self.waves = 0
+
+    # -- one decision ---------------------------------------------------------------------------------
+    def update(self) -> None:
+        """Act if a decision is due at the current game loop."""
+        if self.game.loop < self.next_decision:
+            return
+        self.next_decision = self.game.loop + self.period
+        issued = 0
+        for command in self._wishes():
+            if issued >= self.level.actions:
+                break
+            # A wish that succeeds is tried again (several units from several producers in one decision).
+            while issued < self.level.actions and command() is None:
+                issued += 1
+        self._army_orders()
+
+    def _wishes(self):
+        g, p, lv = self.game, self.player, self.level
+        race = p.race
+        # Bases that still have minerals: a mined-out base is replaced by a new expansion.
+        bases = sum(
+            1
+            for s in p.structures
+            if g.data.structures[s.kind].townhall and (s.base < 0 or p.bases[s.base].minerals > 1000)
+        )
+        supply_left = p.supply_cap() - p.supply_used
+        producers = max(
+            1,
+            sum(
+                1
+                for s in p.structures
+                if s.kind in ("Gateway", "WarpGate", "Barracks", "Factory", "Starport", "RoboticsFacility")
+            ),
+        )
+        pending_supply = self._pending_supply()
+        need_supply = supply_left + 8 * pending_supply < 2 + 2 * (producers + bases) and p.supply_cap() < 200
+        kind, name = _SUPPLY[race]
+        wishes = []
+        if need_supply:
+            wishes.append(lambda: (g.build if kind == "build" else g.train)(p, name))
+        target_workers = min(lv.max_workers, lv.workers_per_base * bases + 6 * self._gas_count())
+        workers = p.workers + p.pending_units().get(WORKER[race], 0)
+        # Army before workers once the army falls behind the economy (a third of worker supply after 4:00).
+        army_first = g.seconds > 240 and p.army_supply() < workers / 3
+        capped = p.army_supply() >= lv.max_army
+        if army_first and not capped:
+            wishes += [lambda u=unit: g.train(p, u) for unit in self._army_choices()]
+        if workers < target_workers and not (self.build == "rush" and g.seconds < 180 and workers >= 13):
+            wishes.append(lambda: g.train(p, WORKER[race]))
+        if bases < lv.max_bases and g.seconds >= self._next_expand(bases) and p.minerals >= 250:
+            wishes.append(lambda: g.build(p, TOWNHALL[race]))
+        for tech in self.plan["tech"]:
+            if race == "Zerg" and tech == "Lair":
+                if p.count("Lair", done=False) == 0:
+                    wishes.append(lambda: g.build(p, "Lair"))
+                    break
+                continue
+            if p.count(tech, done=False) == 0:
+                wishes.append(lambda t=tech: g.build(p, t))
+                break
+        # Gas comes late enough not to starve the mineral line, and stops when gas piles up.
+        t = g.seconds
+        gas_wanted = 0 if t < 100 else 1 if t < 210 else min(2 * bases, 1 + int((t - 210) // 50))
+        if self.build == "rush":
+            gas_wanted = 0 if t < 300 else min(gas_wanted, 1)
+        if p.gas > 600:
+            gas_wanted = 0
+        if self._gas_count() < gas_wanted:
+            wishes.append(lambda: g.build(p, GAS_BUILDING[race]))
+        if race == "Zerg" and p.home.get("Queen", 0) + p.pending_units().get("Queen", 0) < bases:
+            wishes.append(lambda: g.train(p, "Queen"))
+        needs, static = _STATIC[race]
+        if g.seconds > 180 and p.count(static, done=False) < 2 * min(bases, 2):
+            if p.count(needs, done=False) == 0:
+                wishes.append(lambda: g.build(p, needs))
+            wishes.append(lambda: g.build(p, static))
+        prod = _PRODUCTION[race]
+        if prod is not None and p.count(prod, done=False) < self._production_target(bases):
+            wishes.append(lambda: g.build(p, prod))
+        for extra in self._extra_producers():
+            if p.count(extra, done=False) < max(1, bases - 1):
+                wishes.append(lambda e=extra: g.build(p, e))
+        if lv.upgrades:
+            forge = _FORGE[race]
+            if p.count(forge, done=False) == 0 and g.seconds > 300:
+                wishes.append(lambda: g.build(p, forge))
+            for line in _UPGRADE_LINES[race]:
+                for level in range(1, lv.upgrades + 1):
+                    up = f"{line}{level}"
+                    if up in g.data.upgrades and up not in p.upgrades:
+                        wishes.append(lambda u=up: g.research(p, u))
+                        break
+        if not army_first and not capped:
+            wishes += [lambda u=unit: g.train(p, u) for unit in self._army_choices()]
+        return wishes
+
+    def _pending_supply(self) -> int:
+        p = self.player
+        if p.race == "Zerg":
+            return p.pending_units().get("Overlord", 0)
+        name = _SUPPLY[p.race][1]
+        return sum(1 for s in p.structures if s.kind == name and not s.done)
+
+    def _gas_count(self) -> int:
+        return self.player.count(GAS_BUILDING[self.player.race], done=False)
+
+    def _next_expand(self, bases: int) -> float:
+        first = self.level.expand_s * (1.5 if self.build == "rush" else 0.8 if self.build == "macro" else 1.0)
+        if self.player.race == "Zerg":
+            first *= 0.6  # Zerg expands early: a hatchery is also its larva (production)
+        return first + (bases - 1) * first / 2
+
+    def _production_target(self, bases: int) -> int:
+        per_base = 3 if self.build == "rush" else 2
+        return min(per_base * bases, 1 + self.level_index) if self.level_index < 3 else per_base * bases
+
+    def _extra_producers(self) -> list[str]:
+        p = self.player
+        data = self.game.data
+        out = []
+        for unit in self.plan["army"]:
+            producer = data.units[unit].producer
+            if producer not in ("Larva", "Morph", _PRODUCTION[p.race]) and producer not in out:
+                out.append(producer)
+        return out
+
+    def _army_choices(self) -> list[str]:
+        """Army units ordered by how far below its share of the composition each one is."""
+        p = self.player
+        counts = p.unit_counts()
+        data = self.game.data
+        army = self.plan["army"]
+        total = sum(counts.get(u, 0) * data.units[u].supply / data.units[u].count for u in army) + 1e-9
+        deficit = sorted(
+            army,
+            key=lambda u: counts.get(u, 0) * data.units[u].supply / data.units[u].count / total - army[u],
+        )
+        if p.race == "Protoss" and "Archon" in army:
+            deficit = [
+                "HighTemplar" if u == "Archon" and p.home.get("HighTemplar", 0) < 2 else u for u in deficit
+            ]
+        return deficit
+
+    # -- army -------------------------------------------------------------------------------------------
+    def _army_orders(self) -> None:
+        g, p, lv = self.game, self.player, self.level
+        enemy = g.players[1 - p.index]
+        away = [grp for grp in p.groups if not grp.scout and grp.target == "enemy"]
+        if g.battles and p.index in g.battles:
+            for grp in away:
+                grp.target = "home"
+            return
+        if away and lv.retreat:
+            for grp in away:
+                if grp.pos >= g.distance:
+                    mine = sum(g.data.units[k].value * v for k, v in grp.units.items())
+                    theirs = enemy.army_value("home")
+                    if mine < 0.6 * theirs:
+                        grp.target = "home"
+            return
+        if away:
+            return
+        first = self.plan["first_attack_s"]
+        if g.seconds < first:
+            return
+        scale = self.plan.get("supply_scale", 1.0)
+        threshold = lv.attack_supply * scale * (1.0 + 0.25 * min(self.waves, 8))
+        home_supply = sum(
+            g.data.units[k].supply / g.data.units[k].count * v
+            for k, v in p.home.items()
+            if g.data.units[k].combat
+        )
+        ready = home_supply >= threshold or (p.supply_used >= 150 and home_supply > 40)
+        if lv.vision:
+            # Full vision: it also strikes whenever it knows it is clearly stronger, and it does not send a
+            # wave into an army it can see is bigger.
+            mine, theirs = p.army_value("home"), enemy.army_value("all")
+            ready = (ready and mine >= 0.8 * theirs) or (home_supply >= 10 and mine >= 1.3 * theirs)
+        if not ready:
+            return
+        if g.attack(p) is None:
+            self.waves += 1

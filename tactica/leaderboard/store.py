@@ -1,0 +1,231 @@
+"""The leaderboard's results store: one SQLite file, one row per finished episode.
+
+Every episode is written (and committed) the moment it finishes, so a run killed at any point loses at most
+the episodes still in flight.  Rows are keyed by :attr:`tactica.leaderboard.jobs.Job.key` and written with
+``INSERT OR IGNORE``, so a rerun, or two runs racing on the same file, can never count an episode twice.
+The file is in WAL mode: readers (``tactica leaderboard show``) never block the run that is writing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tactica.leaderboard.jobs import Job
+
+__all__ = ["DEFAULT_DB", "Record", "ResultStore"]
+
+DEFAULT_DB = "runs/leaderboard.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS episodes (
+    key TEXT PRIMARY KEY,
+    env_id TEXT NOT NULL,
+    env_options TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    agent_kwargs TEXT NOT NULL,
+    agent_version TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    episode INTEGER NOT NULL,
+    tactica_version TEXT NOT NULL,
+    returns TEXT NOT NULL,
+    mean_return REAL NOT NULL,
+    length INTEGER NOT NULL,
+    metrics TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    finished_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS episodes_env ON episodes (env_id, agent);
+CREATE TABLE IF NOT EXISTS failures (
+    key TEXT PRIMARY KEY,
+    env_id TEXT NOT NULL,
+    env_options TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    failed_at REAL NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "key, env_id, env_options, agent, agent_kwargs, agent_version, seed, episode, tactica_version, "
+    "returns, mean_return, length, metrics, seconds, finished_at"
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored episode."""
+
+    key: str
+    env_id: str
+    env_options: dict[str, Any]
+    agent: str
+    agent_kwargs: dict[str, Any]
+    agent_version: str
+    seed: int
+    episode: int
+    tactica_version: str
+    returns: dict[str, float]
+    mean_return: float
+    length: int
+    metrics: dict[str, Any]
+    seconds: float
+    finished_at: float
+
+    def outcome(self) -> dict[str, Any]:
+        """What the episode produced, without timing: equal for equal seeds, whichever worker ran it."""
+        return {"returns": self.returns, "length": self.length, "metrics": self.metrics}
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class ResultStore:
+    """Episodes in one SQLite file (created with its folder if missing).
+
+    Use one store per process; the runner writes from its parent process only, but the file stays consistent
+    even when several processes write (every insert is its own transaction, idempotent by key).
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB):
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise ValueError(f"--db must be a file path, but {str(self.path)!r} is a folder")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: autocommit; each statement below is its own durable transaction.
+            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            found = self._db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{str(self.path)!r} is not a tactica leaderboard database: {exc}") from None
+        if found is None:
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(found[0]) != SCHEMA_VERSION:
+            raise ValueError(
+                f"{str(self.path)!r} has leaderboard schema {found[0]}; this tactica reads schema {SCHEMA_VERSION}"
+            )
+
+    # --- writing -------------------------------------------------------------------------------------------
+    def add(self, job: Job, result: dict[str, Any]) -> bool:
+        """Store a finished episode (``EpisodeResult.to_dict()``); ``False`` if its key was already stored."""
+        returns = {str(k): float(v) for k, v in result["returns"].items()}
+        mean_return = sum(returns.values()) / len(returns) if returns else 0.0
+        row = (
+            job.key,
+            job.env_id,
+            job.env_options,
+            job.agent,
+            job.agent_kwargs,
+            job.agent_version,
+            int(job.seed),
+            int(job.episode),
+            job.tactica_version,
+            json.dumps(returns, sort_keys=True),
+            mean_return,
+            int(result["length"]),
+            json.dumps(result.get("metrics", {}), sort_keys=True),
+            float(result.get("seconds", 0.0)),
+            time.time(),
+        )
+        cursor = self._db.execute(
+            f"INSERT OR IGNORE INTO episodes ({_COLUMNS}) VALUES ({', '.join('?' * 15)})", row
+        )
+        if cursor.rowcount:
+            self._db.execute("DELETE FROM failures WHERE key = ?", (job.key,))
+        return bool(cursor.rowcount)
+
+    def add_failure(self, job: Job, error: str) -> None:
+        """Remember that a job raised; it is not counted as done, so the next run tries it again."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (job.key, job.env_id, job.env_options, job.agent, int(job.seed), error, time.time()),
+        )
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def done_keys(self, keys: Iterable[str] | None = None) -> set[str]:
+        """The stored keys (among ``keys`` when given)."""
+        if keys is None:
+            return {row[0] for row in self._db.execute("SELECT key FROM episodes")}
+        wanted = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            query = f"SELECT key FROM episodes WHERE key IN ({', '.join('?' * len(chunk))})"
+            found.update(row[0] for row in self._db.execute(query, chunk))
+        return found
+
+    def records(self, env_ids: Iterable[str] | None = None, version: str | None = None) -> list[Record]:
+        """Stored episodes in a stable order, optionally only some environments or one tactica version."""
+        query, params = f"SELECT {_COLUMNS} FROM episodes", []
+        clauses = []
+        if env_ids is not None:
+            ids = list(env_ids)
+            if not ids:
+                return []
+            clauses.append(f"env_id IN ({', '.join('?' * len(ids))})")
+            params += ids
+        if version is not None:
+            clauses.append("tactica_version = ?")
+            params.append(version)
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        query += " ORDER BY env_id, env_options, agent, agent_kwargs, agent_version, tactica_version, episode, seed"
+        return [_record(row) for row in self._db.execute(query, params)]
+
+    def failures(self) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT key, env_id, env_options, agent, seed, error FROM failures ORDER BY env_id, agent, seed"
+        )
+        names = ("key", "env_id", "env_options", "agent", "seed", "error")
+        return [dict(zip(names, row)) for row in rows]
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM episodes").fetchone()[0])
+
+    def versions(self) -> list[str]:
+        return [
+            row[0] for row in self._db.execute("SELECT DISTINCT tactica_version FROM episodes ORDER BY 1")
+        ]
+
+    # --- lifetime ------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _record(row: tuple) -> Record:
+    (key, env_id, options, agent, kwargs, agent_version, seed, episode, version) = row[:9]
+    returns, mean_return, length, metrics, seconds, finished_at = row[9:]
+    return Record(
+        key=key,
+        env_id=env_id,
+        env_options=json.loads(options),
+        agent=agent,
+        agent_kwargs=json.loads(kwargs),
+        agent_version=agent_version,
+        seed=int(seed),
+        episode=int(episode),
+        tactica_version=version,
+        returns=json.loads(returns),
+        mean_return=float(mean_return),
+        length=int(length),
+        metrics=json.loads(metrics),
+        seconds=float(seconds),
+        finished_at=float(finished_at),
+    )

@@ -1,0 +1,158 @@
+"""Training data for PLM: plain text or JSONL read into token streams (pre-training) or masked chats (SFT).
+
+Accepted files: ``.txt`` (documents separated by blank lines), ``.jsonl`` with ``{"text": ...}`` lines
+(pre-training) or ``{"messages": [...]}`` lines (supervised fine-tuning: the loss covers assistant replies
+only).  The special name ``generated`` means the corpus of :mod:`tactica.llm.plm.corpus`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tactica.llm.plm.tokenizer import PLMTokenizer
+
+__all__ = ["read_documents", "split_documents", "TokenStream", "ChatBatches", "unigram_cross_entropy"]
+
+
+def read_documents(source: str | Path, *, seed: int = 0, num_documents: int = 4000) -> tuple[str, list]:
+    """Return ``(kind, items)``: ``("text", [str, ...])`` or ``("chat", [[message, ...], ...])``."""
+    if str(source) in ("generated", "generated:text"):
+        from tactica.llm.plm.corpus import generate_corpus
+
+        return "text", generate_corpus(num_documents, seed=seed)
+    if str(source) == "generated:chat":
+        from tactica.llm.plm.corpus import generate_chats
+
+        return "chat", [c["messages"] for c in generate_chats(num_documents, seed=seed)]
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"training data {source} does not exist (or use 'generated' / 'generated:chat')"
+        )
+    if path.suffix == ".txt":
+        docs = [d.strip() for d in path.read_text(encoding="utf-8").split("\n\n") if d.strip()]
+        return "text", docs
+    if path.suffix != ".jsonl":
+        raise ValueError(f"training data {path} must be .txt or .jsonl")
+    texts, chats = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if isinstance(record, dict) and isinstance(record.get("text"), str):
+            texts.append(record["text"])
+        elif isinstance(record, dict) and isinstance(record.get("messages"), list):
+            chats.append(record["messages"])
+        else:
+            raise ValueError(f"{path}:{number}: each line must be {{'text': str}} or {{'messages': [...]}}")
+    if texts and chats:
+        raise ValueError(f"{path} mixes 'text' and 'messages' records; use one kind per file")
+    return ("chat", chats) if chats else ("text", texts)
+
+
+def split_documents(items: Sequence, heldout_fraction: float, seed: int) -> tuple[list, list]:
+    """Seeded shuffle, then the last ``heldout_fraction`` of items are held out (at least one each side)."""
+    if not 0.0 < heldout_fraction < 1.0:
+        raise ValueError(f"heldout_fraction must lie in (0, 1), got {heldout_fraction}")
+    if len(items) < 2:
+        raise ValueError("need at least two documents to hold one out")
+    order = np.random.default_rng(seed).permutation(len(items))
+    n_held = min(max(1, round(len(items) * heldout_fraction)), len(items) - 1)
+    items = [items[i] for i in order]
+    return items[:-n_held], items[-n_held:]
+
+
+class TokenStream:
+    """Documents encoded and joined with the end-of-text token; batches are random windows."""
+
+    def __init__(self, documents: Sequence[str], tokenizer: PLMTokenizer):
+        eot = tokenizer.token_id("<|endoftext|>")
+        ids: list[int] = []
+        for doc in documents:
+            ids.extend(tokenizer.encode(doc))
+            if eot is not None:
+                ids.append(eot)
+        self.ids = torch.tensor(ids, dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def batch(
+        self, batch_size: int, seq_len: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if len(self.ids) <= seq_len:
+            raise ValueError(f"the corpus has {len(self.ids)} tokens, fewer than seq_len+1={seq_len + 1}")
+        starts = torch.randint(0, len(self.ids) - seq_len, (batch_size,), generator=generator)
+        x = torch.stack([self.ids[s : s + seq_len] for s in starts.tolist()])
+        return x, x.clone()
+
+    def windows(self, seq_len: int) -> list[torch.Tensor]:
+        """Consecutive windows covering the stream (each shares its first token with the previous end)."""
+        return [self.ids[s : s + seq_len + 1] for s in range(0, len(self.ids) - 1, seq_len)]
+
+
+@dataclass
+class _Chat:
+    ids: torch.Tensor
+    labels: torch.Tensor
+
+
+class ChatBatches:
+    """Chats rendered with the chat template; labels are -100 except on assistant replies (and their end)."""
+
+    def __init__(self, chats: Sequence[Sequence[dict]], tokenizer: PLMTokenizer, seq_len: int):
+        pad = tokenizer.token_id("<|endoftext|>") or 0
+        self.pad = pad
+        self.seq_len = seq_len
+        self.items: list[_Chat] = []
+        for chat in chats:
+            ids: list[int] = []
+            labels: list[int] = []
+            for message in chat:
+                text = tokenizer.apply_chat_template([message], add_generation_prompt=False)
+                if message["role"] == "assistant":
+                    head = tokenizer.encode("<|im_start|>assistant\n")
+                    body = tokenizer.encode(text)[len(head) :]
+                    ids += head + body
+                    labels += [-100] * len(head) + body
+                else:
+                    part = tokenizer.encode(text)
+                    ids += part
+                    labels += [-100] * len(part)
+            ids, labels = ids[:seq_len], labels[:seq_len]
+            fill = seq_len - len(ids)
+            self.items.append(_Chat(torch.tensor(ids + [pad] * fill), torch.tensor(labels + [-100] * fill)))
+        if not self.items:
+            raise ValueError("no chats to train on")
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def batch(
+        self, batch_size: int, seq_len: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        picks = torch.randint(0, len(self.items), (batch_size,), generator=generator).tolist()
+        return torch.stack([self.items[i].ids for i in picks]), torch.stack(
+            [self.items[i].labels for i in picks]
+        )
+
+    def all_batches(self, batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        out = []
+        for start in range(0, len(self.items), batch_size):
+            chunk = self.items[start : start + batch_size]
+            out.append((torch.stack([c.ids for c in chunk]), torch.stack([c.labels for c in chunk])))
+        return out
+
+
+def unigram_cross_entropy(train_ids: torch.Tensor, heldout_ids: torch.Tensor, vocab_size: int) -> float:
+    """Held-out cross-entropy (nats/token) of an add-one-smoothed unigram model fitted on the training tokens:
+    the baseline a language model must beat by using context."""
+    counts = torch.bincount(train_ids, minlength=vocab_size).double() + 1.0
+    logp = torch.log(counts / counts.sum())
+    return float(-logp[heldout_ids].mean())

@@ -1,0 +1,86 @@
+"""The ``plm:<checkpoint dir>`` backend: a PLM run in-process on tactica's edge runtime.
+
+Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4`` and ``skip_zeros=1``,
+e.g. ``plm:runs/plm/checkpoint?quantize=int8``.  Keyword options to :func:`tactica.llm.from_spec` do the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from tactica.llm.base import ChatModelError, Message, validate_messages
+
+__all__ = ["PLMChatModel"]
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+class PLMChatModel:
+    """A :class:`~tactica.llm.ChatModel` over :class:`~tactica.llm.runtime.PLMRuntime`.
+
+    Args:
+        directory: a PLM checkpoint directory (``config.json``, ``model.safetensors``, ``tokenizer.json``).
+        quantize: ``None``, ``"int8"`` or ``"int4"`` weights.
+        skip_zeros: skip the zero activations of the squared ReLU when decoding.
+        max_tokens: the reply length when ``chat`` is called without ``max_tokens``.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        quantize: str | None = None,
+        skip_zeros: bool = False,
+        max_tokens: int = 256,
+    ):
+        from tactica.llm.runtime import PLMRuntime
+
+        directory = Path(directory)
+        if not (directory / "config.json").is_file():
+            raise FileNotFoundError(f"plm: {directory} is not a PLM checkpoint directory (no config.json)")
+        self.runtime = PLMRuntime.from_pretrained(directory, quantize=quantize, skip_zeros=skip_zeros)
+        self.default_max_tokens = max_tokens
+        self.name = f"plm:{directory.resolve()}" + (f"?quantize={quantize}" if quantize else "")
+
+    @classmethod
+    def from_spec(cls, argument: str, **options) -> PLMChatModel:
+        """``<dir>`` or ``<dir>?quantize=int8&skip_zeros=1``."""
+        path, _, query = argument.partition("?")
+        for item in filter(None, query.split("&")):
+            key, sep, value = item.partition("=")
+            if not sep or key not in ("quantize", "skip_zeros", "max_tokens"):
+                raise ValueError(f"plm spec option {item!r} is not understood; accepted: quantize=, skip_zeros=, "
+                                 "max_tokens=")  # fmt: skip
+            if key == "skip_zeros":
+                options[key] = value.lower() in _TRUE
+            elif key == "max_tokens":
+                options[key] = int(value)
+            else:
+                options[key] = value
+        return cls(path, **options)
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        seed: int | None = None,
+    ) -> str:
+        from tactica.llm.runtime import SamplingParams
+
+        checked = validate_messages(messages)
+        params = SamplingParams(
+            temperature=temperature,
+            seed=seed,
+            max_new_tokens=max_tokens if max_tokens is not None else self.default_max_tokens,
+            stop=tuple(stop or ()),
+        )
+        try:
+            return self.runtime.chat(checked, params).text
+        except ValueError as exc:
+            if "context" in str(exc):
+                raise ChatModelError(f"{self.name}: {exc}") from None
+            raise

@@ -1,0 +1,164 @@
+"""Physics of the DAS simulator against hand-computed numbers and the laws it implements."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tactica.envs.fiber import constants as K
+from tactica.envs.fiber.physics import FibreSimulator, Grain, Interrogator, Soil, directivity, ground_transfer
+from tactica.envs.fiber.sources import Event
+from tactica.envs.fiber.stream import EventStream, distance_bin
+
+FS = 1000.0
+
+
+def test_phase_to_strain_and_pulse_rate_hand_values():
+    # eps = lambda / (4 pi n L_g zeta) per radian: 1550e-9 / (4 pi 1.445 10 0.79) = 1.0805e-8
+    assert K.strain_per_radian(10.0) == pytest.approx(1.0805e-8, rel=1e-3)
+    # so 1 nano-strain is ~0.0925 rad over a 10 m gauge (reference note: ~0.09 rad)
+    assert 1e-9 / K.strain_per_radian(10.0) == pytest.approx(0.09255, rel=1e-3)
+    # one pulse in flight on 10 km: c / (2 n_g L) = 299792458 / (2 1.468 1e4) = 10210.9 Hz
+    assert K.max_pulse_rate(10_000.0) == pytest.approx(10210.9, rel=1e-4)
+
+
+def test_ground_transfer_matches_attenuation_law_by_hand():
+    soil = Soil(rayleigh_speed=150.0, damping_ratio=0.03, spreading=0.5)
+    # alpha(50 Hz) = 2 pi 50 0.03 / 150 = 0.0628319 /m; |H(11 m)| = 11^-0.5 exp(-0.0628319 * 10) = 0.1608527
+    h = ground_transfer(50.0, 11.0, soil)
+    assert abs(h) == pytest.approx(0.1608527, rel=1e-5)
+    # phase: delay (11 - 1) / 150 s at 50 Hz = 2 pi 50 10 / 150 rad
+    assert np.angle(h * np.exp(2j * math.pi * 50 * 10 / 150)) == pytest.approx(0.0, abs=1e-9)
+    # reference note worked number: alpha(200 Hz) costs 22 dB per extra 10 m at D = 0.03, c_R = 150 m/s
+    loss_db = -20 * math.log10(abs(ground_transfer(200.0, 20.0, soil) / ground_transfer(200.0, 10.0, soil)))
+    spreading_db = 20 * math.log10(math.sqrt(2.0))
+    assert loss_db - spreading_db == pytest.approx(21.83, abs=0.05)
+
+
+def test_directivity_axial_and_broadside():
+    soil = Soil(broadside=0.35)
+    assert directivity(np.array([10.0]), 0.0, soil)[0] == pytest.approx(1.0)  # along the fibre
+    assert directivity(np.array([0.0]), 5.0, soil)[0] == pytest.approx(0.35)  # broadside
+    assert directivity(np.array([5.0]), 5.0, soil)[0] == pytest.approx(0.35 + 0.65 * 0.5)
+
+
+def _tone_amplitude(distance: float, freq: float = 40.0) -> float:
+    soil = Soil(rayleigh_speed=150.0, damping_ratio=0.03, burial_depth=1.0)
+    it = Interrogator(gauge_points=1).quiet()
+    sim = FibreSimulator(9, soil, it, np.random.default_rng(0))
+    n = 2000
+    t = np.arange(n) / FS
+    wave = np.sin(2 * math.pi * freq * t) * np.hanning(n)
+    # the source sits exactly broadside of channel 4 (x = 20 m): the directivity is the same at every distance
+    strain = sim.render_strain([Grain(0, 20.0, distance, wave)], -200, n + 1200)
+    spectrum = np.abs(np.fft.rfft(strain[4]))
+    return float(spectrum.max())
+
+
+def test_simulated_amplitude_falls_as_the_attenuation_law_says():
+    a2, a12 = _tone_amplitude(2.0), _tone_amplitude(12.0)
+    r2, r12 = math.hypot(2.0, 1.0), math.hypot(12.0, 1.0)
+    alpha = 2 * math.pi * 40.0 * 0.03 / 150.0
+    law = (r2 / r12) ** 0.5 * math.exp(-alpha * (r12 - r2))
+    assert a12 / a2 == pytest.approx(law, rel=0.02)
+
+
+def _quiet_render(kind: int, distance: float, seed: int = 3) -> np.ndarray:
+    soil = Soil()
+    sim = FibreSimulator(12, soil, Interrogator().quiet(), np.random.default_rng(0))
+    event = Event(kind=kind, start=0.0, duration=4.0, x0=30.0, distance=distance, seed=seed)
+    return sim.render_strain(event.grains(FS), 1000, 2000)
+
+
+def _band_fraction(x: np.ndarray, lo: float, hi: float) -> float:
+    power = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(x.size, 1 / FS)
+    return float(power[(f >= lo) & (f <= hi)].sum() / power.sum())
+
+
+def test_event_spectra_sit_in_their_bands():
+    channel = 6  # broadside of x0 = 30 m
+    walking = _quiet_render(1, 1.0)[channel]
+    assert _band_fraction(walking, *K.WALK_BAND_HZ) > 0.9
+    vehicle = _quiet_render(2, 1.0)[channel]
+    assert _band_fraction(vehicle, 0.0, K.VEHICLE_BAND_HZ[1]) > 0.8
+    digging = _quiet_render(3, 1.0)[channel]
+    assert (
+        _band_fraction(digging, 150.0, 500.0) > 0.1
+    )  # broadband strikes reach hundreds of Hz near the fibre
+    excavator = _quiet_render(4, 1.0)[channel]
+    power = np.abs(np.fft.rfft(excavator)) ** 2
+    peak = np.fft.rfftfreq(excavator.size, 1 / FS)[np.argmax(power)]
+    assert K.EXCAVATOR_ENGINE_HZ[0] <= peak <= K.EXCAVATOR_ENGINE_HZ[1]  # the engine fundamental dominates
+
+
+@pytest.mark.parametrize("kind", [1, 2, 3, 4])
+def test_far_event_is_weaker_and_lower_in_frequency(kind):
+    def measure(strain):
+        return FibreSimulator(12, Soil(), Interrogator().quiet(), np.random.default_rng(0)).measure(strain)
+
+    near = measure(_quiet_render(kind, 2.0))
+    far = measure(_quiet_render(kind, 25.0))
+
+    def centroid(x):
+        power = (np.abs(np.fft.rfft(x, axis=1)) ** 2).sum(axis=0)
+        f = np.fft.rfftfreq(x.shape[1], 1 / FS)
+        return float((power * f).sum() / power.sum())
+
+    assert np.sqrt(np.mean(far**2)) < 0.5 * np.sqrt(np.mean(near**2))
+    assert centroid(far) < centroid(near)
+
+
+def test_fading_sets_the_noise_of_each_channel():
+    # phase noise only: strain rate = diff(phase noise) * fs / phase_scale, rms sqrt(2) sigma / a * fs / scale
+    it = replace(Interrogator(), laser_linewidth=0.0, drift=0.0, jump_rate=0.0, ambient=0.0)
+    sim = FibreSimulator(64, Soil(), it, np.random.default_rng(5))
+    amp = sim.fading_amplitudes()
+    assert np.mean(amp**2) == pytest.approx(1.0, abs=0.35)  # Rayleigh: E a^2 = 1
+    rate = sim.measure(np.zeros((64, 4000)))
+    scale = 1e-9 / K.strain_per_radian(it.gauge_length)
+    expected = math.sqrt(2.0) * it.phase_noise / amp * FS / scale
+    np.testing.assert_allclose(np.sqrt(np.mean(rate.astype(float) ** 2, axis=1)), expected, rtol=0.08)
+
+
+def test_same_seed_same_stream_and_different_seed_differs():
+    def run(seed):
+        stream = EventStream(12, np.random.default_rng(seed), event_rate=40000.0)
+        blocks = [stream.read(500) for _ in range(20)]
+        return np.concatenate(blocks, axis=1), [(e.kind, e.start, e.distance) for e in stream.history]
+
+    a, events_a = run(11)
+    b, events_b = run(11)
+    c, _ = run(12)
+    np.testing.assert_array_equal(a, b)
+    assert events_a == events_b and len(events_a) > 0
+    assert not np.array_equal(a, c)
+
+
+def test_block_size_does_not_change_the_signal():
+    # the renderer is stateless: one 2000-sample block equals four 500-sample blocks (noise off)
+    quiet = Interrogator().quiet()
+    one = FibreSimulator(12, Soil(), quiet, np.random.default_rng(0))
+    four = FibreSimulator(12, Soil(), quiet, np.random.default_rng(0))
+    events = [
+        Event(kind=3, start=0.3, duration=3.0, x0=20.0, distance=4.0, seed=1),
+        Event(kind=2, start=0.0, duration=3.0, x0=5.0, distance=12.0, velocity=15.0, seed=2),
+    ]
+    grains = [g for e in events for g in e.grains(FS)]
+    whole = one.render_strain(grains, 0, 2000)
+    parts = np.concatenate([four.render_strain(grains, s, 500) for s in range(0, 2000, 500)], axis=1)
+    np.testing.assert_allclose(parts, whole, atol=1e-9)
+    assert np.abs(whole).max() > 0
+
+
+def test_distance_bins_and_bad_input():
+    assert [distance_bin(d) for d in (0.0, 1.99, 2.0, 7.0, 19.9, 20.0, 30.0)] == [0, 0, 1, 2, 3, 4, 4]
+    with pytest.raises(ValueError, match="rayleigh_speed"):
+        Soil(rayleigh_speed=-1.0)
+    with pytest.raises(ValueError, match="kind"):
+        Event(kind=0, start=0.0, duration=1.0, x0=0.0, distance=1.0)
+    with pytest.raises(ValueError, match="domain"):
+        EventStream(4, np.random.default_rng(0), domain="granite")

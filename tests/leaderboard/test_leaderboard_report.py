@@ -1,0 +1,132 @@
+"""Report statistics against hand-computed values, grouping, throughput, and the HTML page's content."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+
+import pytest
+
+from tactica.leaderboard import Record, Stat, env_throughput, html_report, summarize
+from tactica.leaderboard.report import difficulty_axis, rich_tables, win_metric
+
+
+def _record(env_id="Toy-v0", agent="random", seed=0, ret=1.0, length=4, seconds=0.5, options=None, **metrics):
+    return Record(
+        key=f"{env_id}-{agent}-{seed}-{options}",
+        env_id=env_id,
+        env_options=options or {},
+        agent=agent,
+        agent_kwargs={},
+        agent_version="",
+        seed=seed,
+        episode=seed,
+        tactica_version="0.1.0",
+        returns={"agent": ret},
+        mean_return=ret,
+        length=length,
+        metrics=metrics,
+        seconds=seconds,
+        finished_at=0.0,
+    )
+
+
+def test_stat_is_mean_and_student_t_half_width():
+    # [1, 2, 3]: mean 2, sample sd 1, t_{0.975, 2} = 4.302652729911275, half-width 4.3027 / sqrt(3)
+    stat = Stat.of([1, 2, 3])
+    assert stat.mean == 2.0 and stat.n == 3
+    assert stat.half_width == pytest.approx(2.4841377118, abs=1e-9)
+    assert (stat.low, stat.high) == pytest.approx((2 - 2.4841377118, 2 + 2.4841377118))
+    # [0, 1, 1, 0]: mean 0.5, sd 0.57735, t_{0.975, 3} = 3.182446305284263
+    assert Stat.of([0, 1, 1, 0]).half_width == pytest.approx(3.182446305284263 * 0.5773502691896258 / 2)
+    assert Stat.of([5.0, 5.0]).half_width == 0.0
+    one = Stat.of([7.0])
+    assert one.mean == 7.0 and math.isnan(one.half_width) and one.text() == "7"
+    assert Stat.of([]).text() == "-"
+    assert Stat.of([1, 2, 3]).to_dict() == {"mean": 2.0, "ci95": pytest.approx(2.4841377118), "n": 3}
+
+
+def test_summarize_groups_by_env_options_agent():
+    records = [
+        _record(seed=0, ret=1.0, win=True),
+        _record(seed=1, ret=3.0, win=False),
+        _record(agent="greedy", seed=0, ret=2.0, win=True),
+        _record(options={"difficulty": 2}, seed=0, ret=0.0, win=False, note="text is skipped"),
+    ]
+    rows = summarize(records)
+    assert [(r.env_options, r.agent, r.episodes) for r in rows] == [
+        ({"difficulty": 2}, "random", 1),
+        ({}, "greedy", 1),
+        ({}, "random", 2),
+    ]
+    random_row = rows[2]
+    assert random_row.mean_return.mean == 2.0
+    assert random_row.metrics["win"].mean == 0.5
+    assert "note" not in rows[0].metrics
+    assert random_row.steps_per_second == pytest.approx(8 / 1.0)
+    assert random_row.to_dict()["metrics"]["win"]["n"] == 2
+
+
+def test_throughput_per_environment():
+    records = [
+        _record(length=10, seconds=0.5),
+        _record(seed=1, length=30, seconds=1.5),
+        _record("B-v0", length=5),
+    ]
+    assert env_throughput(records) == {
+        "B-v0": {"episodes": 1, "steps": 5, "seconds": 0.5, "steps_per_second": 10.0},
+        "Toy-v0": {"episodes": 2, "steps": 40, "seconds": 2.0, "steps_per_second": 20.0},
+    }
+
+
+def test_win_metric_and_difficulty_axis():
+    rows = summarize([_record(options={"difficulty": d, "map": "8m"}, battle_won=True) for d in (1, 3)])
+    assert win_metric(rows) == "battle_won"
+    assert difficulty_axis(rows) == "difficulty"
+    assert difficulty_axis(rows, "map") is None  # not varied
+    assert difficulty_axis(summarize([_record()])) is None
+    assert win_metric(summarize([_record(score=1)])) is None
+
+
+def _sweep_records():
+    records = []
+    for difficulty, wins in ((0, [1, 1, 1, 0]), (2, [1, 0, 0, 0]), (4, [0, 0, 0, 0])):
+        for seed, won in enumerate(wins):
+            for agent in ("random", "greedy"):
+                records.append(
+                    _record(
+                        agent=agent,
+                        seed=seed,
+                        ret=float(won),
+                        options={"difficulty": difficulty},
+                        win=bool(won),
+                    )
+                )
+    return records
+
+
+def test_html_report_is_self_contained_with_tables_and_plots():
+    page = html_report(_sweep_records(), notes=["LLM agents skipped"])
+    assert page.startswith("<!DOCTYPE html>")
+    assert 'id="overview"' in page and page.count('class="results"') == 1
+    assert "LLM agents skipped" in page
+    assert not re.search(r"""(src|href)=["'](https?:|//)""", page)  # nothing fetched from outside
+    images = re.findall(r'<img class="plot" alt="([^"]*)" src="data:image/png;base64,([^"]+)"', page)
+    assert [alt for alt, _ in images] == ["Toy-v0 mean return", "Toy-v0 win rate against difficulty"]
+    for _, data in images:
+        assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    # the rows of the table: 3 difficulties x 2 agents, win rate 0.75 for difficulty 0
+    assert page.count('<tr><td class="text">difficulty=') == 6
+    assert "0.75 ± " in page
+
+
+def test_rich_tables_one_per_environment():
+    from rich.console import Console
+
+    tables = rich_tables(summarize(_sweep_records() + [_record("B-v0")]), env_throughput(_sweep_records()))
+    assert [t.title.split()[0] for t in tables] == ["B-v0", "Toy-v0"]
+    console = Console(record=True, width=160)
+    console.print(tables[1])
+    text = console.export_text()
+    assert "difficulty=4" in text and "win" in text and "0.75 ±" in text

@@ -1,0 +1,116 @@
+"""Stable-Baselines3 baselines: a training run directory the leaderboard picks up and plays."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from lb_toys import TOY, toy_suite
+
+from tactica.baselines.sb3 import SB3Agent, SB3Config, default_run_dir, train
+from tactica.errors import MissingDependency
+from tactica.leaderboard import ResultStore, build_plan, run_jobs
+
+
+def test_config_validation_names_what_is_accepted():
+    with pytest.raises(ValueError, match="is multi-agent"):
+        SB3Config("MarkovGame-v0").validate()
+    with pytest.raises(ValueError, match="algo must be one of ppo, a2c, dqn"):
+        SB3Config(TOY, algo="sac").validate()
+    with pytest.raises(ValueError, match="total_timesteps must be a positive integer"):
+        SB3Config(TOY, total_timesteps=0).validate()
+    with pytest.raises(KeyError, match="unknown environment id"):
+        SB3Config("NoSuchEnv-v0").validate()
+
+
+def test_numeric_view_flattens_nested_dicts_and_drops_text():
+    import gymnasium as gym
+
+    from tactica.baselines.sb3 import NumericView
+
+    space = gym.spaces.Dict(
+        {
+            "action_mask": gym.spaces.Box(0, 1, (3,), np.int8),
+            "text": gym.spaces.Text(20),
+            "unit": gym.spaces.Dict(
+                {"probe_count": gym.spaces.Box(0, 99, (), np.int64), "phase": gym.spaces.Discrete(4)}
+            ),
+        }
+    )
+    assert NumericView.needed(space) and not NumericView.needed(gym.spaces.Box(0, 1, (2,)))
+    view = NumericView(space)
+    assert list(view.space.spaces) == ["action_mask", "unit/phase", "unit/probe_count"]
+    assert view.space["unit/probe_count"].shape == (1,)
+    observation = {
+        "action_mask": np.array([1, 0, 1], np.int8),
+        "text": "hello",
+        "unit": {"probe_count": 12, "phase": 2},
+    }
+    viewed = view(observation)
+    assert viewed["unit/probe_count"].tolist() == [12] and viewed["unit/phase"] == 2
+    assert view.space.contains(viewed)
+    with pytest.raises(ValueError, match="no numeric part"):
+        NumericView(gym.spaces.Dict({"text": gym.spaces.Text(5)}))
+
+
+def test_default_run_dir_is_where_the_leaderboard_looks(tmp_path, monkeypatch):
+    monkeypatch.setenv("TACTICA_SB3_DIR", str(tmp_path))
+    assert default_run_dir(TOY, "ppo", 3) == tmp_path / TOY / "ppo-seed3"
+
+
+def test_train_cli_bad_input_exits_2(capsys):
+    from tactica.cli.main import main
+
+    assert main(["train", "sb3", "MarkovGame-v0"]) == 2
+    assert "is multi-agent" in capsys.readouterr().err
+
+
+def test_missing_sb3_names_the_rl_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "stable_baselines3", None)
+    with pytest.raises(MissingDependency, match=r"tactica\[rl\]"):
+        train(SB3Config(TOY, run_dir=str(tmp_path)), progress=False)
+
+
+@pytest.mark.slow
+def test_train_writes_a_run_the_leaderboard_plays(tmp_path, capsys):
+    pytest.importorskip("stable_baselines3")
+    from tactica.cli.main import main
+
+    run_dir = tmp_path / TOY / "a2c-seed0"
+    argv = ["train", "sb3", TOY, "--algo", "a2c", "--timesteps", "40", "--eval-episodes", "3"]
+    assert main(argv + ["--run-dir", str(run_dir), "--opt", "difficulty=2", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["eval_episodes"] == 3 and summary["model"] == str(run_dir / "model.zip")
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["algo"] == "a2c" and config["env_options"] == {"difficulty": 2} and config["seed"] == 0
+    curve = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    # 40 steps of 4-step episodes: 10 training episodes, each with a return of 0..4 right guesses
+    assert [c["timesteps"] for c in curve] == list(range(4, 44, 4))
+    assert all(c["length"] == 4 and 0 <= c["return"] <= 4 for c in curve)
+
+    plan = build_plan(toy_suite(episodes=2), llm="", sb3_dir=tmp_path)
+    (pairing,) = [p for p in plan.pairings if p.agent == "sb3"]
+    assert pairing.agent_kwargs == {"model": str(run_dir / "model.zip")}
+    with ResultStore(tmp_path / "lb.sqlite") as store:
+        summary = run_jobs(plan.jobs(), store)
+        assert summary.failed == 0
+        played = [r for r in store.records() if r.agent == "sb3"]
+    assert len(played) == 2 and all(r.length == 4 for r in played)
+
+    # at play time the agent picks the best *legal* action by the policy's probabilities
+    agent = SB3Agent(pairing_space(), model=run_dir)
+    agent._action_scores = lambda observation: np.array([0.9, 0.02, 0.05, 0.03, 0.0, 0.0])
+    observation = {"round": np.zeros(1, np.float32), "action_mask": np.array([0, 1, 1, 1, 0, 0], np.int8)}
+    assert agent.act(observation, {}) == 2
+    with pytest.raises(ValueError, match="acts in Discrete"):
+        import gymnasium as gym
+
+        SB3Agent(gym.spaces.Discrete(3), model=run_dir)
+
+
+def pairing_space():
+    import gymnasium as gym
+
+    return gym.spaces.Discrete(6)

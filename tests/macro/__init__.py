@@ -1,0 +1,1 @@
+"""Tests of the Stackelberg mean-field macroeconomy, its baselines and SMFRL."""

@@ -1,0 +1,68 @@
+"""Shared fixtures: tiny PLM configurations (transformers' tester sizes), a trained tokenizer and checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tactica.llm.plm import PLMConfig, PLMForCausalLM, save_model, train_bpe
+from tactica.llm.plm.corpus import generate_corpus
+
+
+def tiny_config(q_lora_rank: int | None = None, **overrides) -> PLMConfig:
+    """Hugging Face's DeepSeek tester dimensions: hidden 32, 4 heads, kv_lora 16, rope 16, nope 32, v 32."""
+    fields = dict(
+        vocab_size=99,
+        hidden_size=32,
+        intermediate_size=37,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        kv_lora_rank=16,
+        q_lora_rank=q_lora_rank,
+        qk_rope_head_dim=16,
+        qk_nope_head_dim=32,
+        v_head_dim=32,
+        max_position_embeddings=512,
+    )
+    fields.update(overrides)
+    return PLMConfig(**fields)
+
+
+def random_model(config: PLMConfig, seed: int = 0) -> PLMForCausalLM:
+    """A model with random weights everywhere, norms included, and weights large enough to give sharp logits."""
+    torch.manual_seed(seed)
+    model = PLMForCausalLM(config)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.uniform_(0.5, 1.5)
+            else:
+                p.normal_(0.0, 0.15)
+    return model.eval()
+
+
+@pytest.fixture(autouse=True, scope="package")
+def _one_torch_thread():
+    """These tests run tiny models, where a second intra-op thread only adds synchronisation (badly so on a
+    busy machine); the previous setting is restored for other rooms' tests."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    return train_bpe(generate_corpus(300, seed=1), vocab_size=320)
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir(tmp_path_factory, tokenizer):
+    """A random-weight checkpoint with our trained tokenizer (vocabulary matches the tokenizer)."""
+    config = tiny_config(vocab_size=tokenizer.vocab_size)
+    config.extra["eos_token_id"] = tokenizer.token_id("<|im_end|>")
+    model = random_model(config, seed=3)
+    directory = tmp_path_factory.mktemp("plm") / "checkpoint"
+    save_model(model, directory, tokenizer=tokenizer)
+    return directory
