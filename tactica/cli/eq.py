@@ -173,8 +173,10 @@ def _fmt(value: Any) -> str:
 def _check(args: argparse.Namespace) -> int:
     from tactica.equilibria.formats.io import load_game
 
-    game = load_game(args.game)
     data = _read_json(args.profile)
+    if isinstance(data, dict) and "policy" in data:
+        return _check_policy(args, data["policy"])
+    game = load_game(args.game)
     if isinstance(data, dict) and "equilibria" in data:
         items = data["equilibria"]
         if not isinstance(items, list) or not items:
@@ -191,6 +193,41 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"profile {k}:")
             _print_report(game, report)
     return 0 if ok else 1
+
+
+def _check_policy(args: argparse.Namespace, policy: Any) -> int:
+    """A stationary policy of a stochastic catalog game (``{"policy": [per player (S, A_i)]}``)."""
+    from tactica.equilibria.catalog import load_model
+    from tactica.equilibria.stochastic import exploitability
+
+    if args.exact:
+        raise CLIError(
+            "--exact certifies normal-form profiles; stochastic policies are checked in floating point"
+        )
+    if not args.game.startswith("catalog:"):
+        raise CLIError('a {"policy": ...} file is checked against a catalog game: GAME must be catalog:NAME')
+    model = load_model(args.game.removeprefix("catalog:"))
+    try:
+        report = exploitability(model, policy, horizon=None if model.discount < 1.0 else "model")
+    except ValueError as exc:
+        raise CLIError(str(exc)) from exc
+    spread = float(model.rewards.max() - model.rewards.min()) or 1.0
+    eps = 1e-9 * spread if args.eps is None else args.eps
+    if eps < 0:
+        raise CLIError(f"--eps must be >= 0; got {eps}")
+    result = {**report.to_dict(), "is_equilibrium": report.epsilon <= eps, "tolerance": eps}
+    result.pop("state_regrets")
+    if args.json:
+        print_json(result)
+    else:
+        for i, player in enumerate(result["players"], 1):
+            print(
+                f"player {i}: value {player['value']:.6g}, best-response value "
+                f"{player['best_response_value']:.6g}, regret {player['regret']:.6g}"
+            )
+        verdict = "is" if result["is_equilibrium"] else "is NOT"
+        print(f"epsilon {report.epsilon:.6g}: the policy {verdict} an equilibrium within {eps:.3g}")
+    return 0 if result["is_equilibrium"] else 1
 
 
 def _read_json(text: str) -> Any:

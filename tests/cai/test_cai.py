@@ -32,8 +32,8 @@ ALPHAS = (1.0, 0.3, 0.1, 0.03)
         ("rock_paper_scissors", ALPHAS),
         ("shapley", ALPHAS),
         ("stag_hunt", ALPHAS),
-        ("battle_of_the_sexes", (1.0,)),
-        ("chicken", (1.0,)),
+        ("battle_of_the_sexes", ALPHAS),
+        ("chicken", ALPHAS),
     ],
 )
 def test_soft_fixed_point_is_the_logit_qre(name, alphas):
@@ -215,3 +215,49 @@ def test_cli_rejects_bad_input(capsys):
     assert main(["cai", "solve", "MarkovGame-v0", "--temperature", "0"]) == 2
     assert main(["cai", "solve", "MarkovGame-v0", "--opt", "game=matching_pennies"]) == 2  # undiscounted VI
     assert "backward-induction" in capsys.readouterr().err
+
+
+def test_cli_stochastic_policy_round_trips_through_eq_check(tmp_path, capsys):
+    from tactica.cli.main import main
+
+    cold, warm = tmp_path / "cold.json", tmp_path / "warm.json"
+    assert (
+        main(
+            [
+                "cai",
+                "solve",
+                "MarkovGame-v0",
+                "--opt",
+                "game=grid_game_2",
+                "--temperature",
+                "0.03",
+                "--out",
+                str(cold),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "cai",
+                "solve",
+                "MarkovGame-v0",
+                "--opt",
+                "game=grid_game_2",
+                "--temperature",
+                "1",
+                "--out",
+                str(warm),
+            ]
+        )
+        == 0
+    )
+    assert "policy" in json.loads(cold.read_text())
+    capsys.readouterr()
+    assert main(["eq", "check", "catalog:grid_game_2", str(cold), "--eps", "1e-6", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["epsilon"] < 1e-6
+    assert (
+        main(["eq", "check", "catalog:grid_game_2", str(warm)]) == 1
+    )  # alpha = 1 is an epsilon ~0.79 profile
+    assert main(["eq", "check", "grid_game_2.nfg", str(warm)]) == 2
