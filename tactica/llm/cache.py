@@ -6,6 +6,8 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tactica.llm.base import ChatModel, validate_messages
@@ -34,8 +36,15 @@ class CachedChatModel:
                 "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, backend TEXT, request TEXT, response TEXT)"
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection that commits on success and is always closed (sqlite3's own context manager only commits)."""
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
 
     def chat(self, messages, *, temperature=0.0, max_tokens=None, stop=None, seed=None) -> str:
         checked = validate_messages(messages)
