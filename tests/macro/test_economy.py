@@ -207,3 +207,39 @@ def test_inequality_check_uses_the_exact_gini_up_to_4096_households_and_a_sample
         economy.reset(np.random.default_rng(3))
     np.testing.assert_allclose(small._gini(small.assets), gini(small.assets))
     assert abs(large._gini(large.assets)[0] - gini(large.assets)[0]) < 0.03
+
+
+def test_gini_bound_never_spares_a_sort_that_would_terminate():
+    # The inequality check skips the sort when an upper bound proves the Gini below the limit: the bound must
+    # hold for heavy tails, a few huge holders (super-stars), mass points and limits at the Gini itself.
+    rng = np.random.default_rng(5)
+    spared = 0
+    for n in (2, 10, 1000, 5000):
+        economy = Economy(n, 3)
+        for trial in range(200):
+            kind = trial % 4
+            if kind == 0:
+                x = np.exp(rng.normal(0.0, rng.uniform(0.1, 6.0), (3, n)))
+            elif kind == 1:
+                x = rng.pareto(rng.uniform(0.05, 3.0), (3, n))
+            elif kind == 2:
+                x = np.exp(rng.normal(0.0, 1.0, (3, n)))
+                x[:, rng.integers(0, n, 3)] *= 10.0 ** rng.uniform(0.0, 6.0)
+            else:
+                x = np.zeros((3, n))
+                x[:, rng.integers(0, n, max(1, n // 50))] = rng.uniform(0.0, 1.0)
+                x += rng.uniform(0.0, 1e-3) * rng.random((3, n))
+            exact = economy._gini(x)
+            for limit in (0.99, 0.5, float(exact[0]) - 1e-7, float(exact[0]) + 2e-9):
+                may = [economy._gini_may_exceed(x, row, limit) for row in range(3)]
+                spared += not all(may)
+                assert all(may[row] for row in range(3) if exact[row] > limit)
+                if (exact > limit).any():
+                    assert economy._gini_bound_fails(x, np.ones(3, dtype=bool), limit)
+    assert spared > 100  # the bound does spare sorts
+    x = np.ones((3, 10))
+    x[1, 0] = -1.0
+    x[2, 0] = np.nan
+    economy = Economy(10, 3)
+    assert economy._gini_may_exceed(x, 1, 0.99) and economy._gini_may_exceed(x, 2, 0.99)
+    assert not economy._gini_may_exceed(x, 0, 0.99)

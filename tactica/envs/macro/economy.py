@@ -24,6 +24,7 @@ Units: money in initial GDP per capita, labour in full-time-equivalent household
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -224,7 +225,8 @@ class Economy:
         interest: ``"market"`` (marginal product less depreciation) or ``"fixed"`` (calibration's rate).
         income_tax: ``"hsv"`` or ``"brackets"`` (the calibration's bracket schedule with chosen rates).
         check_inequality: compute the wealth Gini each step to end runaway-inequality economies (a sort of at
-            most 4,096 households: every ``ceil(N / 4096)``-th one beyond that).
+            most 4,096 households: every ``ceil(N / 4096)``-th one beyond that; skipped in the years a cheap
+            upper bound already proves the Gini below ``max_wealth_gini``, with the same statuses).
 
     State after :meth:`reset`: ``assets``, ``log_productivity``, ``superstar`` (``(B, N)``), ``debt``, ``year``
     (``(B,)``), and last year's ``income``/``consumption`` (``(B, N)``, zero after a reset).
@@ -275,6 +277,7 @@ class Economy:
         self.year = np.zeros(self.num_economies, dtype=np.int64)
         self._any_superstar = False
         self._productivity = np.ones(shape)
+        self._shocks = np.empty(shape)
         # The runaway-inequality check sorts every ``stride``-th household (all of them up to N = 4096):
         # households are exchangeable, so this is a random sample, and it spares an N log N sort per year.
         self._gini_stride = max(1, -(-self.num_households // _GINI_SAMPLE))
@@ -334,8 +337,8 @@ class Economy:
         c = self.calibration
         b = self.num_economies
         lo, hi = c.savings_bounds
-        savings = np.minimum(np.maximum(savings, lo), hi)  # two ufuncs: cheaper than np.clip's Python layers
-        hours = np.minimum(np.maximum(hours, 0.0), 1.0)
+        savings = _clip(savings, lo, hi)
+        hours = _clip(hours, 0.0, 1.0)
         a = self.assets
         total_assets, capital, eh, labour, output, wage, bond_rate, asset_return = self._market(hours)
         income = wage[:, None] * eh
@@ -354,15 +357,30 @@ class Economy:
         next_assets = cash - spend
         consumption = spend * (1.0 / (1.0 + c.consumption_tax))
         total_consumption = np.add.reduce(consumption, axis=1)
-        spending = policy.spending * output
         t_income = np.add.reduce(income_tax, axis=1)
-        t_cons = c.consumption_tax * total_consumption
-        next_debt = (1.0 + bond_rate) * self.debt + spending - t_income - t_wealth - t_cons
         next_total = np.add.reduce(next_assets, axis=1)
-        next_capital = next_total - next_debt
-        investment = next_capital - (1.0 - c.depreciation) * capital
         utility = self._utility(consumption, hours)
-        welfare = np.add.reduce(utility, axis=1) / self.num_households
+        welfare = np.add.reduce(utility, axis=1)
+        if b == 1 and policy.spending.size == 1 and self.debt.size == 1:
+            # One economy: the same IEEE operations on Python floats, several times cheaper than numpy calls on
+            # 1-element arrays.
+            g = policy.spending.item() * output.item()
+            tc = c.consumption_tax * total_consumption.item()
+            nd = (1.0 + bond_rate.item()) * self.debt.item() + g - t_income.item() - t_wealth.item() - tc
+            nk = next_total.item() - nd
+            spending = np.array([g])
+            t_cons = np.array([tc])
+            next_debt = np.array([nd])
+            next_capital = np.array([nk])
+            investment = np.array([nk - (1.0 - c.depreciation) * capital.item()])
+            welfare = np.array([welfare.item() / self.num_households])
+        else:
+            spending = policy.spending * output
+            t_cons = c.consumption_tax * total_consumption
+            next_debt = (1.0 + bond_rate) * self.debt + spending - t_income - t_wealth - t_cons
+            next_capital = next_total - next_debt
+            investment = next_capital - (1.0 - c.depreciation) * capital
+            welfare /= self.num_households
 
         status = self._status(
             capital, labour, next_capital, next_debt, output, next_total, welfare, next_assets
@@ -405,22 +423,82 @@ class Economy:
         if self.num_economies == 1:
             # One economy: Python floats are several times cheaper than numpy calls on 1-element arrays.
             code = 0
-            if not np.isfinite(float(next_total[0]) + float(next_debt[0]) + float(welfare[0])):
+            if not math.isfinite(next_total.item() + next_debt.item() + welfare.item()):
                 code = 2
-            elif min(float(capital[0]), float(labour[0]), float(next_capital[0])) <= 0.0:
+            elif min(capital.item(), labour.item(), next_capital.item()) <= 0.0:
                 code = 1
-            elif float(next_debt[0]) > c.max_debt_to_gdp * float(output[0]):
+            elif next_debt.item() > c.max_debt_to_gdp * output.item():
                 code = 3
-            elif self.check_inequality and float(self._gini(next_assets)[0]) > c.max_wealth_gini:
+            elif (
+                self.check_inequality
+                and self._gini_may_exceed(next_assets, 0, c.max_wealth_gini, next_total)
+                and float(self._gini(next_assets)[0]) > c.max_wealth_gini
+            ):
                 code = 4
             return np.array([code], dtype=np.int8)
         collapse = np.minimum(np.minimum(capital, labour), next_capital) <= 0.0
         crisis = next_debt > c.max_debt_to_gdp * output
         status = np.where(collapse, 1, np.where(crisis, 3, 0)).astype(np.int8)
         if self.check_inequality:
-            status[(status == 0) & (self._gini(next_assets) > c.max_wealth_gini)] = 4
+            limit = c.max_wealth_gini
+            if self._gini_bound_fails(next_assets, status == 0, limit):
+                status[(status == 0) & (self._gini(next_assets) > limit)] = 4
         status[~np.isfinite(next_total + next_debt + welfare)] = 2
         return status
+
+    def _gini_may_exceed(
+        self, x: np.ndarray, row: int, limit: float, totals: np.ndarray | None = None
+    ) -> bool:
+        """False when an upper bound on row ``row``'s sampled wealth Gini (as :meth:`_gini` computes it) proves
+        it at most ``limit``, sparing the sort; True when the sort must decide.
+
+        For non-negative ``x`` with total ``T``, ``sum_i i x_(i)`` (ranks ``1..S`` of the sorted sample) is at most
+        its value when the largest values are piled onto the top ranks (a fractional knapsack), which bounds the
+        Gini.  A first bound uses only the maximum; if that is not enough, values above ``20 T / S`` are sorted
+        exactly (a handful: super-stars and the top of the tail) and the rest are piled up to that threshold.
+        ``totals`` (``(B,)`` row sums of ``x``) spares a sum when the sample is the whole row.
+        """
+        xs = x[row, :: self._gini_stride]
+        size = xs.size
+        if totals is not None and self._gini_stride == 1:
+            total = float(totals[row])
+        else:
+            total = float(np.add.reduce(xs))
+        if not 0.0 < total < math.inf or float(np.minimum.reduce(xs)) < 0.0:
+            return True  # also NaN
+        # Gini <= limit iff sum_i i x_(i) <= cutoff; the margin is far above the rounding of either computation.
+        cutoff = 0.5 * ((limit - 1e-9) + (size + 1.0) / size) * size * total
+        top = float(np.maximum.reduce(xs))
+        if _piled(top, total, size) <= cutoff:
+            return False
+        threshold = 20.0 * total / size
+        high = xs[xs > threshold]
+        if high.size > 64:
+            return True
+        high.sort()
+        rest = size - high.size
+        piled = _piled(threshold, total - float(np.add.reduce(high)), rest) if rest else 0.0
+        return piled + float(high @ self._ranks[rest:]) > cutoff
+
+    def _gini_bound_fails(self, x: np.ndarray, running: np.ndarray, limit: float) -> bool:
+        """:meth:`_gini_may_exceed` for the ``running`` rows of ``(B, N)`` ``x``: True if any may exceed ``limit``.
+
+        The first (maximum-only) bound is evaluated for all rows at once; the few rows it leaves open get the
+        second one, and if more than a handful do, the sort decides for all."""
+        xs = x[:, :: self._gini_stride]
+        size = xs.shape[1]
+        total = np.add.reduce(xs, axis=1)
+        top = np.maximum.reduce(xs, axis=1)
+        ok = (total > 0.0) & (total < math.inf) & (np.minimum.reduce(xs, axis=1) >= 0.0)
+        total = np.where(ok, total, 1.0)
+        top = np.where(ok, top, 1.0)
+        full = np.minimum(np.floor(total / top), size)
+        piled = top * (full * size - 0.5 * full * (full - 1.0)) + (total - full * top) * (size - full)
+        cutoff = 0.5 * ((limit - 1e-9) + (size + 1.0) / size) * size * total
+        open_rows = np.flatnonzero(running & ~(ok & (piled <= cutoff)))
+        if open_rows.size > 4:
+            return True
+        return any(self._gini_may_exceed(x, int(row), limit) for row in open_rows)
 
     def _gini(self, x: np.ndarray) -> np.ndarray:
         # gini() without its guards: the ranks are cached and the totals are positive whenever it matters.
@@ -445,8 +523,18 @@ class Economy:
         labour = np.add.reduce(eh, axis=1)
         k_pos = np.maximum(capital, _TINY)
         l_pos = np.maximum(labour, _TINY)
-        output = self._tfp * k_pos**alpha * l_pos ** (1.0 - alpha)
-        wage = (1.0 - alpha) * output / l_pos
+        if capital.size == 1:
+            # One economy: the powers stay numpy's, the rest is the same IEEE arithmetic on Python floats.
+            kp, lp = k_pos.item(), l_pos.item()
+            out = self._tfp * (k_pos**alpha).item() * (l_pos ** (1.0 - alpha)).item()
+            output = np.array([out])
+            wage = np.array([(1.0 - alpha) * out / lp])
+            if self.interest == "market":
+                bond_rate = np.array([alpha * out / kp - c.depreciation])
+                return total_assets, capital, eh, labour, output, wage, bond_rate, bond_rate
+        else:
+            output = self._tfp * k_pos**alpha * l_pos ** (1.0 - alpha)
+            wage = (1.0 - alpha) * output / l_pos
         if self.interest == "market":
             bond_rate = alpha * output / k_pos - c.depreciation
             asset_return = bond_rate
@@ -491,7 +579,9 @@ class Economy:
         c = self.calibration
         rho = c.productivity_persistence
         x = self.log_productivity
-        shocks = rng.standard_normal(x.shape)
+        if self._shocks.shape != x.shape:
+            self._shocks = np.empty(x.shape)
+        shocks = rng.standard_normal(out=self._shocks)  # the same draws as size=x.shape, into a reused buffer
         shocks *= c.productivity_shock_std
         x *= rho
         x += (1.0 - rho) * self._log_mean
@@ -502,17 +592,18 @@ class Economy:
         had_stars = self._any_superstar
         normal = self.num_households - self.superstar.sum(axis=1) if had_stars else self.num_households
         entrants = rng.binomial(normal, c.superstar_entry, size=b)
+        any_entrants = entrants.item() != 0 if b == 1 else bool(_ANY(entrants))
         if had_stars:
             rows, cols = np.nonzero(self.superstar)
             leave = rng.random(rows.size) >= c.superstar_persistence
-        for row in np.flatnonzero(entrants):
+        for row in np.flatnonzero(entrants) if any_entrants else ():
             # Entrants are drawn among the households that were normal at the start of the year.
             candidates = np.flatnonzero(~self.superstar[row])
             chosen = rng.choice(candidates, size=min(int(entrants[row]), candidates.size), replace=False)
             self.superstar[row, chosen] = True
         if had_stars:
             self.superstar[rows[leave], cols[leave]] = False
-        self._any_superstar = bool(self.superstar.any()) if (self._any_superstar or entrants.any()) else False
+        self._any_superstar = bool(_ANY(self.superstar, axis=None)) if (had_stars or any_entrants) else False
         self._productivity = self._effective_productivity()
 
     def _effective_productivity(self) -> np.ndarray:
@@ -535,8 +626,8 @@ def _hsv_tax(x: np.ndarray, tau: np.ndarray, xi: np.ndarray) -> np.ndarray | Non
     Normalising by the mean makes ``tau`` the average tax rate of a household at the mean, in any unit.
     Returns ``None`` when the tax is zero everywhere (``tau = xi = 0``), sparing the caller the arithmetic.
     """
-    progressive = bool(_ANY(xi != 0.0))
-    if not progressive and not _ANY(tau != 0.0):
+    progressive = _nonzero(xi)
+    if not progressive and not _nonzero(tau):
         return None
     pos = np.maximum(x, 0.0)
     if not progressive:
@@ -545,10 +636,36 @@ def _hsv_tax(x: np.ndarray, tau: np.ndarray, xi: np.ndarray) -> np.ndarray | Non
     # after-tax = (1-tau) pos^(1-xi) mean^xi, computed in logs.  At pos = 0 the floor gives exp(-690 (1-xi)),
     # a transfer below 1e-150 that the books record like any other, so no mask is needed.
     after = np.log(np.maximum(pos, _TINY))
-    after *= (1.0 - xi)[:, None]
-    after += (xi * np.log(np.maximum(mean, _TINY)) + np.log1p(-tau))[:, None]
+    if pos.shape[0] == 1 and xi.size == 1 and tau.size == 1:
+        # One economy: logs stay numpy's, the scalar arithmetic is the same IEEE operations on Python floats.
+        xv = xi.item()
+        after *= 1.0 - xv
+        after += xv * np.log(np.maximum(mean, _TINY)).item() + np.log1p(-tau).item()
+    else:
+        after *= (1.0 - xi)[:, None]
+        after += (xi * np.log(np.maximum(mean, _TINY)) + np.log1p(-tau))[:, None]
     np.exp(after, out=after)
     return pos - after
+
+
+def _clip(x, lo: float, hi: float):
+    """``np.clip`` as two ufuncs, the second in place (for arrays): cheaper than np.clip's Python layers."""
+    x = np.maximum(x, lo)
+    return np.minimum(x, hi, out=x) if type(x) is np.ndarray else np.minimum(x, hi)
+
+
+def _nonzero(v: np.ndarray) -> bool:
+    """Whether any entry of ``v`` is non-zero; one Python comparison for a single economy."""
+    return v.item() != 0.0 if v.size == 1 else bool(_ANY(v != 0.0))
+
+
+def _piled(top: float, total: float, n: int) -> float:
+    """Largest ``sum_i i y_i`` (``i = 1..n``) over ``0 <= y_i <= top`` summing to ``total``: ``top`` on the top
+    ranks, the remainder below them."""
+    if total <= 0.0:
+        return 0.0
+    full = min(math.floor(total / top), n)
+    return top * (full * n - 0.5 * full * (full - 1)) + (total - full * top) * (n - full)
 
 
 _TINY = 1e-300
