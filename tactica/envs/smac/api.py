@@ -212,8 +212,8 @@ class SMACEnv:
             if self.continuing_episode:
                 info["episode_limit"] = True
         alive = self.core.sim.alive[0]
-        info["dead_allies"] = int(self.n_agents - alive[: self.n_agents].sum())
-        info["dead_enemies"] = int(self.n_enemies - alive[self.n_agents :].sum())
+        info["dead_allies"] = int(self.n_agents - np.count_nonzero(alive[: self.n_agents]))
+        info["dead_enemies"] = int(self.n_enemies - np.count_nonzero(alive[self.n_agents :]))
         self._done = bool(terminated[0])
         return float(reward[0]), self._done, info
 

@@ -17,6 +17,10 @@ from tactica.envs.smac.maps import get_map
 
 __all__ = ["RewardConfig", "SMACBatch"]
 
+# update_units codes by (allies alive, enemies alive): both dead 0, loss -1, win 1, running 3
+_END_CODES = np.array([0, -1, 1, 3], np.int64)
+_LIVE_KEY = np.array([2, 1], np.int64)
+
 
 @dataclass(frozen=True)
 class RewardConfig:
@@ -122,9 +126,15 @@ class SMACBatch:
                 f"actions must be integers of shape ({self.num_envs}, {self.n_agents}), got {acts.dtype} {acts.shape}"
             )
         avail = self.avail_actions()
+        acts64 = acts.astype(np.int64)
+        # fast path: every id in 0..n_actions-1 (negatives wrap to huge unsigned values) and available
+        if np.count_nonzero(acts64.view(np.uint64) < self.n_actions) == acts64.size:
+            ok = avail.reshape(-1)[self._act_off + acts64] == 1
+            if np.count_nonzero(ok) == ok.size:
+                return acts64
         in_range = (acts >= 0) & (acts < self.n_actions)
         ok = in_range & (avail.reshape(-1)[self._act_off + np.where(in_range, acts, 0)] == 1)
-        if not ok.all():
+        if np.count_nonzero(ok) != ok.size:
             b, a = (int(x) for x in np.argwhere(~ok)[0])
             legal = np.flatnonzero(avail[b, a]).tolist()
             raise ValueError(f"agent {a} cannot perform action {int(acts[b, a])}; available actions: {legal}")
@@ -168,15 +178,16 @@ class SMACBatch:
             reward = reward + win * r.reward_win + loss * r.reward_defeat
             if r.reward_scale:
                 reward = reward / (self.max_reward / r.reward_scale_rate)
-        code = np.where((code == 3) & (self.steps >= self.episode_limit), 2, code)
-        return reward.astype(np.float64), code != 3, code
+        timeout = self.steps >= self.episode_limit
+        if np.count_nonzero(timeout):
+            code = np.where((code == 3) & timeout, 2, code)
+        return reward.astype(np.float64, copy=False), code != 3, code
 
     def end_codes(self) -> np.ndarray:
         """oxwhirl/smac's ``update_units`` result per battle (1 win, -1 loss, 0 both dead, 3 still running)."""
         # live units per battle: allies, enemies, allies other than Medivacs, enemies other than Medivacs
         counts = self.sim.alive @ self._count_matrix
-        allies, enemies = counts[:, 0] > 0, counts[:, 1] > 0
-        code = np.where(allies, np.where(enemies, 3, 1), np.where(enemies, -1, 0))
+        code = _END_CODES[np.minimum(counts[:, :2], 1) @ _LIVE_KEY]  # 2 * (allies live) + (enemies live)
         if self.mmm:  # oxwhirl/smac's only_medivac_left: a side left with only Medivacs has lost
             code = np.where(counts[:, 3] == 0, 1, code)
             code = np.where(counts[:, 2] == 0, -1, code)  # defeat is checked first in SMAC

@@ -67,6 +67,8 @@ SIGHT_RANGE = 9.0  # oxwhirl/smac unit_sight_range
 DIRECTIONS = np.array([[0.0, 1.0], [0.0, -1.0], [1.0, 0.0], [-1.0, 0.0]])
 _STEP_S = STEP_MUL / LOOPS_PER_SECOND
 _HEAL_RANGE = 4.0
+_PROBE = DIRECTIONS[None, None] * (MOVE_AMOUNT / 2)  # avail_actions' pathing probes, half a move away
+_count_nonzero = np.count_nonzero  # truth tests on tiny arrays: far cheaper than ndarray.any()/all()
 
 
 def _layout(groups, type_order: tuple[str, ...]) -> list[tuple[UnitType, float, float]]:
@@ -178,9 +180,13 @@ class BattleSim:
         padded[1:-1, 1:-1] = self.grid
         self._grid_flat = padded.reshape(-1)
         self._grid_h = H + 2
+        self._cell_stride = np.array([H + 2, 1], np.intp)
+        self._cell_offset = H + 3
         self._map_max = float(W) - 1e-6
         self._boff = (np.arange(B) * N)[:, None]  # flat offset of each env's units
         self._boff_e = (np.arange(B * E) * A).reshape(B, E)  # flat offset into (B, E, A) arrays
+        # flat offset of each enemy's row in (B, N, N) arrays
+        self._boff_ed = (np.arange(B)[:, None] * N + np.arange(A, N)[None, :]) * N
         # action id -> order kind / target unit / move offset, per agent
         kinds = np.full((A, 6 + E), STOP, np.int8)
         kinds[:, 2:6] = MOVE
@@ -196,6 +202,8 @@ class BattleSim:
         self._agent_rows = np.arange(A)
         self._engages = np.array([False, False, True, True, False])  # indexed by order kind
         self._moves = np.array([False, True, True, True, True])
+        self._is_attack = np.array([False, False, True, False, False])  # order == ATTACK
+        self._healer_ids = np.nonzero(self.healer)[0]
         self._own_reach = np.where(self.healer, _HEAL_RANGE, self.weapon_range) + self.radius
         self._inv_speed = np.where(self.speed > 0, 1.0 / np.maximum(self.speed, 1e-12), 1e9)
         self._travel = self.speed * STEP_MUL
@@ -216,6 +224,7 @@ class BattleSim:
         self._enemy_healer_ids = np.arange(A, N)[self.healer[A:]]
         self._any_shield = bool((self.sh_max > 0).any())
         self._any_zerg = bool(self.zerg.any())
+        self._ally_healers = bool(self.healer[:A].any())
         # plain-list copies for the per-shot loop
         self._damage_l = self.damage.tolist()
         self._armor_l = self.armor.tolist()
@@ -252,8 +261,8 @@ class BattleSim:
 
     def pathable(self, xy: np.ndarray) -> np.ndarray:
         """Whether points ``xy`` (..., 2) are inside the map and on pathable ground (within 1 of the map)."""
-        cell = np.floor(xy).astype(np.intp) + 1  # the padded grid has a blocked border of one cell
-        return self._grid_flat[cell[..., 0] * self._grid_h + cell[..., 1]]
+        # flat cell (x + 1) * grid_h + (y + 1): the padded grid has a blocked border of one cell
+        return self._grid_flat[np.floor(xy).astype(np.intp) @ self._cell_stride + self._cell_offset]
 
     def avail_actions(self, dist: np.ndarray | None = None) -> np.ndarray:
         """SMAC's available-action mask for every agent, int8 (B, n_agents, 6 + n_enemies)."""
@@ -263,12 +272,12 @@ class BattleSim:
             dist = self.distances()
         avail = np.zeros((B, A, 6 + E), np.int8)
         alive = self.alive[:, :A]
-        probe = self.pos[:, :A, None, :] + DIRECTIONS[None, None] * (MOVE_AMOUNT / 2)
+        probe = self.pos[:, :A, None, :] + _PROBE
         avail[:, :, 1] = alive
         avail[:, :, 2:6] = self.pathable(probe) & alive[:, :, None]
         in_range = dist[:, :A, A:] <= SHOOT_RANGE
         shoot = in_range & self.alive[:, None, A:] & alive[:, :, None]
-        if self.healer[:A].any():
+        if self._ally_healers:
             heal_ok = (
                 (dist[:, :A, :A] <= SHOOT_RANGE) & self.alive[:, None, :A] & ~self.healer[None, None, :A]
             )
@@ -298,20 +307,25 @@ class BattleSim:
         alive_flat = self.alive.reshape(-1)
         # keep a live target that is still within sight (enemy targets are always allies: ids < A)
         cur = self.target[:, A:]
-        cur_d = d.reshape(-1)[self._boff_e + np.minimum(cur, A - 1)]  # healers' targets are friends: masked
-        keep = (self.order[:, A:] == ATTACK) & alive_flat[self._boff + cur] & (cur_d <= self._leash_e)
+        # healers' targets are friends: masked
+        cur_d = dist.reshape(-1)[self._boff_ed + np.minimum(cur, A - 1)]
+        keep = self._is_attack[self.order[:, A:]] & alive_flat[self._boff + cur] & (cur_d <= self._leash_e)
         # acquire: nearest ally within scan range, armed units first (SC2 prefers threats)
         score = np.where((d <= self._scan_ea) & self.alive[:, None, :A], d + self._unarmed_penalty, np.inf)
-        best = np.argmin(score, axis=2)
+        best = score.argmin(axis=2)
         has = score.reshape(-1)[self._boff_e + best] < np.inf
         new_target = np.where(keep, cur, best)
-        idle = ~(keep | has)
-        if idle.any():  # nothing in range: answer a live attacker, else keep attack-moving
+        engaged = keep | has
+        # nothing in range: answer a live attacker, else keep attack-moving
+        if _count_nonzero(engaged) != engaged.size:
+            idle = ~engaged
             attacker = self.attacked_by[:, A:]
             answer = (attacker >= 0) & alive_flat[self._boff + np.maximum(attacker, 0)]
             new_target = np.where(idle, np.where(answer, attacker, -1), new_target)
-        order = np.where(new_target >= 0, ATTACK, ATTACK_MOVE)
-        target = np.maximum(new_target, 0)
+            order = np.where(new_target >= 0, ATTACK, ATTACK_MOVE)
+            target = np.maximum(new_target, 0)
+        else:  # every enemy has a (non-negative) target
+            order, target = ATTACK, new_target
         # armed enemies' move point is the attack point (set at reset); healers are handled below
         if self._enemy_healer_ids.size:
             armed = self._enemy_armed
@@ -373,11 +387,11 @@ class BattleSim:
         travel = np.minimum(gap, self._travel) * moving
         new = self.pos + delta * (travel / np.maximum(d, 1e-9))[..., None]
         # units move at most _travel per step: pairs further apart than that cannot touch, so skip the check
-        if (dist <= self._near).any():
+        if _count_nonzero(dist <= self._near):
             new = self._collide(new)
         self.pos = self._keep_on_ground(new)
         fire_loop = np.maximum(self.cd, np.ceil(gap * self._inv_speed - 1e-9))
-        fire = engage & (order == ATTACK) & self._can_fire & (fire_loop < STEP_MUL)
+        fire = engage & self._is_attack[order] & self._can_fire & (fire_loop < STEP_MUL)
         return np.where(fire, fire_loop, 99).astype(np.int64)
 
     def _collide(self, new: np.ndarray) -> np.ndarray:
@@ -389,7 +403,7 @@ class BattleSim:
         overlap *= self.alive[:, :, None]
         overlap *= self.alive[:, None, :]
         np.maximum(overlap, 0.0, out=overlap)
-        if not overlap.any():
+        if not _count_nonzero(overlap):
             return new
         overlap *= self._share
         # push i away from j along their separating direction: sum_j overlap_ij * (x_i - x_j) / d_ij
@@ -397,9 +411,12 @@ class BattleSim:
         out = new.copy()
         out[..., 0] += (coef * dx).sum(2)
         out[..., 1] += (coef * dy).sum(2)
-        stacked = (overlap > 0) & (d <= 1e-6)
-        if stacked.any():  # coincident units separate along a fixed direction that depends on their indices
-            out += np.einsum("bij,ijk->bik", overlap * stacked, self._tie)
+        # the diagonal is always within 1e-6, so only more hits than diagonal cells can mean a stacked pair
+        if _count_nonzero(d <= 1e-6) > d.shape[0] * d.shape[1]:
+            stacked = (overlap > 0) & (d <= 1e-6)
+            # coincident units separate along a fixed direction that depends on their indices
+            if _count_nonzero(stacked):
+                out += np.einsum("bij,ijk->bik", overlap * stacked, self._tie)
         return out
 
     def _keep_on_ground(self, new: np.ndarray) -> np.ndarray:
@@ -407,7 +424,7 @@ class BattleSim:
         old = self.pos
         new = np.minimum(np.maximum(new, 0.0), self._map_max)
         ok = self.pathable(new) | self._free
-        if ok.all():
+        if _count_nonzero(ok) == ok.size:
             return new
         slide_x = np.stack([new[..., 0], old[..., 1]], -1)
         slide_y = np.stack([old[..., 0], new[..., 1]], -1)
@@ -487,7 +504,7 @@ class BattleSim:
             led.hit(b, i, v, now)
 
     def _heal(self) -> None:
-        healers = np.nonzero(self.healer)[0]
+        healers = self._healer_ids
         if healers.size == 0:
             return
         B = self.num_envs
@@ -510,11 +527,10 @@ class BattleSim:
 
     def _regenerate(self) -> None:
         if self._any_shield:
-            now = self.loop[:, None] + STEP_MUL
-            shielded = (
-                self.alive & (self.sh < self.sh_max) & (now - self.last_hit >= SHIELD_REGEN_DELAY_LOOPS)
-            )
-            if shielded.any():
+            # now - last_hit >= delay, with now the loop after this step (exact integer arithmetic)
+            recent = self.loop[:, None] + (STEP_MUL - SHIELD_REGEN_DELAY_LOOPS)
+            shielded = self.alive & (self.sh < self.sh_max) & (self.last_hit <= recent)
+            if _count_nonzero(shielded):
                 regen = np.minimum(self.sh + SHIELD_REGEN_PER_SECOND * _STEP_S, self.sh_max)
                 self.sh = np.where(shielded, regen, self.sh)
         if self._any_zerg:
@@ -522,7 +538,7 @@ class BattleSim:
             self.hp = np.where(
                 grow, np.minimum(self.hp + ZERG_REGEN_PER_SECOND * _STEP_S, self.hp_max), self.hp
             )
-        if self._enemy_healer_ids.size or self.healer[: self.n_agents].any():
+        if self._enemy_healer_ids.size or self._ally_healers:
             regen = np.minimum(self.energy + ENERGY_REGEN_PER_SECOND * _STEP_S, self.energy_max)
             self.energy = np.where(self.alive & self.healer, regen, self.energy)
 
@@ -577,7 +593,7 @@ class _Ledger:
         alive = np.array(self.alive, bool).reshape(shape)
         died = sim.alive & ~alive
         sim.alive = alive
-        if died.any():  # the dead drop their orders
+        if _count_nonzero(died):  # the dead drop their orders
             sim.order[died] = STOP
         sim.damage_to = np.array(self.damage)
         if self.hit_at:
