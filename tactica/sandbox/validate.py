@@ -17,6 +17,7 @@ process (:mod:`tactica.sandbox.runner`); together they stop the known ways out o
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 
 __all__ = ["ALLOWED_MODULES", "FORBIDDEN_NAMES", "ProgramRejected", "validate_source", "compile_program"]
@@ -113,7 +114,10 @@ def validate_source(source: str, *, required: tuple[str, ...] = (), max_chars: i
     if "\x00" in source:
         raise ProgramRejected("syntax", "program contains a NUL character")
     try:
-        tree = ast.parse(source, filename="<program>")
+        # an untrusted program's own warnings (e.g. an invalid escape sequence) are not the caller's warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename="<program>")
     except SyntaxError as exc:
         raise ProgramRejected("syntax", f"SyntaxError: {exc.msg}", exc.lineno) from None
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -173,7 +177,9 @@ def validate_source(source: str, *, required: tuple[str, ...] = (), max_chars: i
 def compile_program(source: str, *, required: tuple[str, ...] = (), max_chars: int = 50_000):
     """Validate and compile ``source`` (filename ``<program>``, so tracebacks carry its line numbers)."""
     tree = validate_source(source, required=required, max_chars=max_chars)
-    return compile(tree, "<program>", "exec")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile(tree, "<program>", "exec")
 
 
 def _import_message(module: str) -> str:

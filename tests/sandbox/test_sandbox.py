@@ -118,3 +118,15 @@ def test_validate_source_raises_a_value_error():
     assert isinstance(info.value, ValueError) and "allowed modules" in str(info.value)
     with pytest.raises(ValueError, match="cpu_seconds"):
         Limits(cpu_seconds=0)
+
+
+def test_a_programs_own_syntax_warnings_do_not_reach_the_caller():
+    """Random or LLM-written text may hold invalid escape sequences; compiling it must not warn in the caller."""
+    import warnings
+
+    from tactica.sandbox.validate import compile_program
+
+    source = 'label = "a\\/b"\n\ndef policy(view):\n    return label\n'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_program(source, required=("policy",))
