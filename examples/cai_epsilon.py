@@ -63,75 +63,42 @@ def main() -> None:
             marker="o",
             label=f"{label(name, kwargs)} (model-based)",
         )
-    model = make_model(LEARNED[0], **LEARNED[1])
-    learned = []
-    for alpha in ALPHAS:
-        run = train_decentralized(
+    # decentralised learners: the small random game, and grid game 1 with an optimistic start (the goal reward),
+    # so that the learners explore by value rather than by temperature
+    learned_curves = (
+        (
             LEARNED[0],
-            env_kwargs=LEARNED[1],
-            alpha=alpha,
-            episodes=400,
-            seed=0,
-            learning_rate=0.2,
-            learning_rate_decay=0.5,
-        )
-        epsilon = exploitability(model, run.policies, horizon=None).epsilon
-        learned.append(epsilon)
-        rows.append(
-            (
-                label(*LEARNED),
-                "decentralised soft-Q (400 episodes)",
-                alpha,
-                epsilon,
-                epsilon_bound(model, alpha),
+            LEARNED[1],
+            label(*LEARNED),
+            400,
+            {"learning_rate": 0.2, "learning_rate_decay": 0.5},
+            "grey",
+        ),
+        ("grid_game_1", {"horizon": 30}, "grid_game_1", 2000, {"initial_q": 100.0}, "black"),
+    )
+    for name, env_kwargs, title, episodes, options, bound_color in learned_curves:
+        model = make_model(name, **env_kwargs)
+        learned = []
+        for alpha in ALPHAS:
+            run = train_decentralized(
+                name, env_kwargs=env_kwargs, alpha=alpha, episodes=episodes, seed=0, **options
             )
-        )
-    axis.plot(
-        ALPHAS,
-        [max(e, 1e-12) for e in learned],
-        marker="s",
-        linestyle="--",
-        label=f"{label(*LEARNED)} (learned)",
-    )
-    grid = make_model("grid_game_1")
-    grid_learned = []
-    for alpha in ALPHAS:
-        # an optimistic start (the goal reward) makes the learners explore by value, not by temperature
-        run = train_decentralized(
-            "grid_game_1", alpha=alpha, episodes=2000, seed=0, initial_q=100.0, env_kwargs={"horizon": 30}
-        )
-        epsilon = exploitability(grid, run.policies, horizon=None).epsilon
-        grid_learned.append(epsilon)
-        rows.append(
-            (
-                "grid_game_1",
-                "decentralised soft-Q (2000 episodes)",
-                alpha,
-                epsilon,
-                epsilon_bound(grid, alpha),
+            epsilon = exploitability(model, run.policies, horizon=None).epsilon
+            learned.append(epsilon)
+            rows.append(
+                (
+                    title,
+                    f"decentralised soft-Q ({episodes} episodes)",
+                    alpha,
+                    epsilon,
+                    epsilon_bound(model, alpha),
+                )
             )
+        axis.plot(
+            ALPHAS, [max(e, 1e-12) for e in learned], marker="s", linestyle="--", label=f"{title} (learned)"
         )
-    axis.plot(
-        ALPHAS,
-        [max(e, 1e-12) for e in grid_learned],
-        marker="s",
-        linestyle="--",
-        label="grid_game_1 (learned)",
-    )
-    axis.plot(
-        ALPHAS,
-        [epsilon_bound(grid, a) for a in ALPHAS],
-        color="black",
-        linestyle=":",
-        label="bound, grid games",
-    )
-    axis.plot(
-        ALPHAS,
-        [epsilon_bound(model, a) for a in ALPHAS],
-        color="grey",
-        linestyle=":",
-        label="bound, same game",
-    )
+        bounds = [epsilon_bound(model, a) for a in ALPHAS]
+        axis.plot(ALPHAS, bounds, color=bound_color, linestyle=":", label=f"bound, {title}")
     axis.set(xscale="log", yscale="log", xlabel="temperature alpha", ylabel="measured epsilon (floor 1e-12)")
     axis.legend(fontsize=7)
     axis.set_title("CAI fixed points: epsilon against alpha")

@@ -221,43 +221,13 @@ def test_cli_stochastic_policy_round_trips_through_eq_check(tmp_path, capsys):
     from tactica.cli.main import main
 
     cold, warm = tmp_path / "cold.json", tmp_path / "warm.json"
-    assert (
-        main(
-            [
-                "cai",
-                "solve",
-                "MarkovGame-v0",
-                "--opt",
-                "game=grid_game_2",
-                "--temperature",
-                "0.03",
-                "--out",
-                str(cold),
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "cai",
-                "solve",
-                "MarkovGame-v0",
-                "--opt",
-                "game=grid_game_2",
-                "--temperature",
-                "1",
-                "--out",
-                str(warm),
-            ]
-        )
-        == 0
-    )
+    solve = ["cai", "solve", "MarkovGame-v0", "--opt", "game=grid_game_2"]
+    assert main([*solve, "--temperature", "0.03", "--out", str(cold)]) == 0
+    assert main([*solve, "--temperature", "1", "--out", str(warm)]) == 0
     assert "policy" in json.loads(cold.read_text())
     capsys.readouterr()
     assert main(["eq", "check", "catalog:grid_game_2", str(cold), "--eps", "1e-6", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["epsilon"] < 1e-6
-    assert (
-        main(["eq", "check", "catalog:grid_game_2", str(warm)]) == 1
-    )  # alpha = 1 is an epsilon ~0.79 profile
+    # alpha = 1 gives an epsilon ~0.79 profile
+    assert main(["eq", "check", "catalog:grid_game_2", str(warm)]) == 1
     assert main(["eq", "check", "grid_game_2.nfg", str(warm)]) == 2
