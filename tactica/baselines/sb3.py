@@ -259,6 +259,11 @@ def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
     model = getattr(sb3, ALGORITHMS[config.algo])(
         policy, venv, seed=config.seed, device="cpu", verbose=0, **extra
     )
+    # SB3's default logger makes a fresh SB3-<date> folder under the system temp dir on every learn();
+    # keep its training statistics in the run directory instead.
+    from stable_baselines3.common.logger import configure as configure_logger
+
+    model.set_logger(configure_logger(str(run_dir), ["csv"]))
 
     class _Recorder(BaseCallback):
         """Writes each finished training episode to metrics.jsonl and advances the progress bar."""

@@ -89,6 +89,9 @@ def test_train_writes_a_run_the_leaderboard_plays(tmp_path, capsys):
     # 40 steps of 4-step episodes: 10 training episodes, each with a return of 0..4 right guesses
     assert [c["timesteps"] for c in curve] == list(range(4, 44, 4))
     assert all(c["length"] == 4 and 0 <= c["return"] <= 4 for c in curve)
+    # SB3's own statistics land in the run directory, not in a fresh SB3-<date> folder under /tmp
+    # (A2C writes a row every 100 updates, so a 40-step run leaves it empty)
+    assert (run_dir / "progress.csv").is_file()
 
     plan = build_plan(toy_suite(episodes=2), llm="", sb3_dir=tmp_path)
     (pairing,) = [p for p in plan.pairings if p.agent == "sb3"]
