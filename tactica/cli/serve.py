@@ -27,7 +27,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--api-key", default=os.environ.get("TACTICA_API_KEY"),
                         help="require 'Authorization: Bearer KEY' (default: $TACTICA_API_KEY, else no key)")  # fmt: skip
     parser.add_argument("--model-id", help="model name served (default: the directory's name)")
-    parser.add_argument("--quantize", choices=("none", "int8", "int4"), default="none", help="weight format")
+    parser.add_argument(
+        "--quantize", choices=("none", "int8", "int4", "int8-dynamic"), default="none", help="weight format"
+    )
     parser.add_argument("--skip-zeros", action="store_true", help="skip zero squared-ReLU activations")
     parser.add_argument("--max-tokens-limit", type=int, help="largest max_tokens accepted (default: context)")
     parser.add_argument(

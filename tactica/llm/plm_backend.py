@@ -1,6 +1,6 @@
 """The ``plm:<checkpoint dir>`` backend: a PLM run in-process on tactica's edge runtime.
 
-Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4`` and ``skip_zeros=1``,
+Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4|int8-dynamic`` and ``skip_zeros=1``,
 e.g. ``plm:runs/plm/checkpoint?quantize=int8``.  Keyword options to :func:`tactica.llm.from_spec` do the same.
 """
 
@@ -21,7 +21,7 @@ class PLMChatModel:
 
     Args:
         directory: a PLM checkpoint directory (``config.json``, ``model.safetensors``, ``tokenizer.json``).
-        quantize: ``None``, ``"int8"`` or ``"int4"`` weights.
+        quantize: ``None``, ``"int8"``, ``"int4"`` or ``"int8-dynamic"`` (see :mod:`tactica.llm.runtime.quant`).
         skip_zeros: skip the zero activations of the squared ReLU when decoding.
         max_tokens: the reply length when ``chat`` is called without ``max_tokens``.
     """

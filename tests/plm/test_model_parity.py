@@ -27,7 +27,7 @@ def _hf_config(config, interleave: bool):
         qk_nope_head_dim=config.qk_nope_head_dim,
         v_head_dim=config.v_head_dim,
         first_k_dense_replace=config.num_hidden_layers,
-        rope_parameters={"rope_type": "default", "rope_theta": config.rope_theta},
+        rope_theta=config.rope_theta,  # transformers 5 folds it into rope_parameters; 4.x reads it as is
         rope_interleave=interleave,
         rms_norm_eps=config.rms_norm_eps,
         max_position_embeddings=config.max_position_embeddings,

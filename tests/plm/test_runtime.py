@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tactica.llm.runtime import EdgeModel, Generation, Int4Linear, Int8Linear, PLMRuntime, SamplingParams
+from tactica.llm.runtime import (
+    EdgeModel,
+    Generation,
+    Int4Linear,
+    Int8DynamicLinear,
+    Int8Linear,
+    PLMRuntime,
+    SamplingParams,
+)
 from tactica.llm.runtime.generate import _held_back, sample_token
+from tactica.llm.runtime.quant import fake_quantize_rows, quantize_linear
 
 from .conftest import random_model, tiny_config
 
@@ -29,6 +38,18 @@ def test_compressed_cache_decoding_equals_full_recompute(q_lora_rank, skip_zeros
         full = model(torch.tensor([tokens]))[0, len(prompt) - 1 :]
     assert full.abs().max() > 1.0
     torch.testing.assert_close(torch.stack(logits), full, atol=1e-4, rtol=0)
+
+
+def test_int8_dynamic_decoding_equals_its_own_prompt_pass():
+    # decoding (integer kernel, one token at a time) and one prompt pass over the same tokens (per-token
+    # rounding in float) see the same quantised activations, so their logits agree
+    model = random_model(tiny_config(hidden_size=64), seed=6)
+    engine = EdgeModel(model, quantize="int8-dynamic")
+    tokens = torch.randint(0, 64, (20,), generator=torch.Generator().manual_seed(2)).tolist()
+    cache = engine.new_cache()
+    stepwise = [engine.forward(tokens[:4], cache)] + [engine.forward([t], cache) for t in tokens[4:]]
+    whole = engine.forward(tokens, engine.new_cache(), all_logits=True)[3:]
+    torch.testing.assert_close(torch.stack(stepwise), whole, atol=1e-4, rtol=0)
 
 
 def test_absorbed_prefill_equals_decompressed_prefill():
@@ -65,6 +86,34 @@ def test_int8_per_channel_quantisation_error_bound():
     assert layer.nbytes == 48 * 64 + 48 * 4
 
 
+def test_fake_quantize_rows_by_hand():
+    # row [-1, 0, 0.5, 2]: range [-1, 2] over 127 steps; the code of 0 is round(127/3) = 42
+    x = torch.tensor([[-1.0, 0.0, 0.5, 2.0]])
+    scale = 3.0 / 127
+    expected = (torch.tensor([[-42.0, 0.0, 21.0, 85.0]])) * scale  # round(x / scale) per entry
+    torch.testing.assert_close(fake_quantize_rows(x), expected)
+    # zero is always exact, and a row of zeros stays zeros
+    assert float(fake_quantize_rows(torch.zeros(1, 5)).abs().sum()) == 0.0
+
+
+def test_int8_dynamic_kernel_matches_per_token_rounding():
+    weight = torch.randn(96, 64, generator=torch.Generator().manual_seed(0)) * 0.05
+    layer = Int8DynamicLinear(weight)
+    # same integer weights as weight-only int8
+    assert torch.equal(layer.qweight, Int8Linear(weight).qweight)
+    x = torch.randn(5, 64, generator=torch.Generator().manual_seed(1)) * 3
+    # decoding (one row: the engine's integer kernel) equals a prompt chunk (rows rounded one by one in float)
+    one_by_one = torch.cat([layer(x[i : i + 1]) for i in range(5)])
+    torch.testing.assert_close(one_by_one, layer(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(layer(x), fake_quantize_rows(x) @ layer.dequantize().T, atol=1e-5, rtol=1e-5)
+    exact = x @ weight.T
+    assert float((layer(x) - exact).norm() / exact.norm()) < 0.03
+    assert layer(x.view(5, 1, 64)).shape == (5, 1, 96)
+    assert quantize_linear(weight, "int8-dynamic").kind == "int8-dynamic"
+    with pytest.raises(ValueError, match="int8-dynamic"):
+        quantize_linear(weight, "int2")
+
+
 def test_int4_group_quantisation_error_bound():
     weight = torch.randn(32, 64, generator=torch.Generator().manual_seed(0))
     layer = Int4Linear(weight, group_size=32)
@@ -80,7 +129,7 @@ def test_quantised_logits_stay_close():
     model = random_model(tiny_config(hidden_size=64), seed=4)
     ids = list(range(1, 30))
     exact = EdgeModel(model).forward(ids, EdgeModel(model).new_cache(), all_logits=True)
-    for mode, tol in (("int8", 0.05), ("int4", 0.5)):
+    for mode, tol in (("int8", 0.05), ("int4", 0.5), ("int8-dynamic", 0.1)):
         engine = EdgeModel(model, quantize=mode)
         got = engine.forward(ids, engine.new_cache(), all_logits=True)
         rel = float((got - exact).norm() / exact.norm())

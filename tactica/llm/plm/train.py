@@ -8,7 +8,7 @@ Run directory layout::
     checkpoint/         the model in Hugging Face layout (config.json, model.safetensors, tokenizer files)
     trainer_state.pt    optimiser, step and RNG state, for ``resume``
     loss.png, lr.png    training curves (matplotlib, Agg)
-    summary.json        final held-out loss, unigram baseline, fp32/int8/int4 perplexities
+    summary.json        final held-out loss, unigram baseline, fp32/int8/int4/int8-dynamic perplexities
 
 ``resume=True`` continues an interrupted run from ``trainer_state.pt`` exactly as if it had not stopped.
 """
@@ -81,7 +81,7 @@ class TrainConfig:
     decay_shape: str = "cosine"
     eval_every: int = 50
     eval_tokens: int = 32768
-    quant_eval_tokens: int = 8192  # held-out tokens for the fp32/int8/int4 runtime perplexities
+    quant_eval_tokens: int = 8192  # held-out tokens for the runtime perplexities (every weight format)
     save_every: int = 100
     log_every: int = 10
     threads: int | None = None
@@ -355,11 +355,14 @@ def _summarise(
             from tactica.llm.runtime import PLMRuntime
 
             ids = held_data.ids[: config.quant_eval_tokens].tolist()
-            for mode in (None, "int8", "int4"):
+            for mode in (None, "int8", "int4", "int8-dynamic"):
                 runtime = PLMRuntime.from_pretrained(out / "checkpoint", quantize=mode)
                 nll = runtime.mean_nll(ids, window=config.seq_len)
                 summary[f"runtime_perplexity_{mode or 'fp32'}"] = math.exp(nll)
             fp32 = summary["runtime_perplexity_fp32"]
             summary["int8_perplexity_change"] = summary["runtime_perplexity_int8"] / fp32 - 1.0
             summary["int4_perplexity_change"] = summary["runtime_perplexity_int4"] / fp32 - 1.0
+            summary["int8_dynamic_perplexity_change"] = (
+                summary["runtime_perplexity_int8-dynamic"] / fp32 - 1.0
+            )
     return summary

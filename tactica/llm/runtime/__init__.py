@@ -9,7 +9,7 @@ OpenAI-compatible server.
 from tactica.llm.runtime.cache import LatentCache
 from tactica.llm.runtime.engine import EdgeModel, MemoryReport
 from tactica.llm.runtime.generate import Generation, SamplingParams, sample_token, stream_generate
-from tactica.llm.runtime.quant import DenseLinear, Int4Linear, Int8Linear, quantize_linear
+from tactica.llm.runtime.quant import DenseLinear, Int4Linear, Int8DynamicLinear, Int8Linear, quantize_linear
 from tactica.llm.runtime.runtime import PLMRuntime
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "EdgeModel",
     "Generation",
     "Int4Linear",
+    "Int8DynamicLinear",
     "Int8Linear",
     "LatentCache",
     "MemoryReport",

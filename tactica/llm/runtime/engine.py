@@ -81,7 +81,8 @@ class EdgeModel:
 
     Args:
         model: a :class:`PLMForCausalLM` (any dtype; weights are converted).
-        quantize: ``None`` (float32), ``"int8"`` (per output channel) or ``"int4"`` (groups of up to 128) for every
+        quantize: ``None`` (float32), ``"int8"`` (per output channel), ``"int4"`` (groups of up to 128) or
+            ``"int8-dynamic"`` (int8 weights times per-token 8-bit activations, the fast one) for every
             projection and the tied embedding/head; norms and the per-head up-projections stay float32.
         skip_zeros: in single-token decoding, multiply only the rows of ``down_proj`` whose squared-ReLU
             activation is non-zero (pays off when most activations are zero, as in trained models).

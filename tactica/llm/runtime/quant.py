@@ -1,23 +1,31 @@
-"""Weight-only quantisation for the edge runtime: int8 per output channel and int4 in groups.
+"""Quantisation for the edge runtime: int8 per output channel, int4 in groups, and dynamic int8 (W8A8).
 
-Each quantised linear layer stores integer weights and float scales.  int8 layers compute ``x @ W.T`` by
-converting the int8 weights on the fly; int4 layers use PyTorch's packed-weight CPU kernel
-(``_weight_int4pack_mm_for_cpu``) when the installed build has it, else unpack the nibbles.  Activations stay
-float32.
+Each quantised linear layer stores integer weights and float scales.
 
-* int8: symmetric, one scale per output row: ``W[i] ~= q[i] * s[i]`` with ``q`` in [-127, 127].
-* int4: asymmetric, one (scale, offset) per group of ``group_size`` (128, 64 or 32) inputs of a row:
-  ``W[i, g] ~= (q - 8) * s[i, g] + z[i, g]`` with ``q`` in [0, 15], two values packed per byte.
+* ``int8`` (weight-only): symmetric, one scale per output row: ``W[i] ~= q[i] * s[i]`` with ``q`` in
+  [-127, 127].  ``x @ W.T`` converts the int8 weights on the fly and keeps float32 activations: the smallest
+  error and a quarter of the weight memory, but no faster than float32 (the conversion reads more bytes than
+  it saves, and torch's ``_weight_int8pack_mm`` measured slower still).
+* ``int4`` (weight-only): asymmetric, one (scale, offset) per group of ``group_size`` (128, 64 or 32) inputs
+  of a row: ``W[i, g] ~= (q - 8) * s[i, g] + z[i, g]`` with ``q`` in [0, 15], two values packed per byte;
+  PyTorch's packed-weight CPU kernel (``_weight_int4pack_mm_for_cpu``) when the build has it.
+* ``int8-dynamic`` (W8A8): the same int8 weights as ``int8``, multiplied by PyTorch's quantized-engine kernel
+  (fbgemm/oneDNN on x86, QNNPACK on ARM) after quantising the activations to 8 bits on the fly (one scale
+  for the whole input; in decoding that is one token's row).  The integer product reads a quarter of the
+  float32 bytes, so single-token decoding, which is memory-bound, runs several times faster than float32; the
+  activation rounding adds error on top of ``int8``'s (measured in ``docs/plm.md``).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["DenseLinear", "Int8Linear", "Int4Linear", "quantize_linear", "QUANT_MODES"]
+__all__ = ["DenseLinear", "Int8Linear", "Int8DynamicLinear", "Int4Linear", "quantize_linear", "QUANT_MODES"]
 
-QUANT_MODES = (None, "int8", "int4")
+QUANT_MODES = (None, "int8", "int4", "int8-dynamic")
 
 
 class DenseLinear:
@@ -73,6 +81,69 @@ class Int8Linear(DenseLinear):
     @property
     def nbytes(self) -> int:
         return self.qweight.numel() + self.scale.numel() * 4
+
+
+def fake_quantize_rows(x: torch.Tensor, levels: int = 128) -> torch.Tensor:
+    """Round each row of ``x`` [rows, features] to ``levels`` codes as PyTorch's dynamic quantisation does.
+
+    The range is the row's min and max widened to include 0 (so 0 stays exact); the scale spreads it over
+    ``levels - 1`` steps and the zero point is the code of 0.  128 levels is the ``reduce_range`` setting
+    :class:`Int8DynamicLinear`'s kernel uses.
+    """
+    low = x.amin(dim=-1, keepdim=True).clamp(max=0.0)
+    high = x.amax(dim=-1, keepdim=True).clamp(min=0.0)
+    scale = ((high - low) / (levels - 1)).clamp(min=torch.finfo(x.dtype).tiny)
+    zero_point = torch.round(-low / scale).clamp(0, levels - 1)
+    codes = (torch.round(x / scale) + zero_point).clamp(0, levels - 1)
+    return (codes - zero_point) * scale
+
+
+class Int8DynamicLinear(Int8Linear):
+    """Int8 weights (as :class:`Int8Linear`) times dynamically quantised 8-bit activations (W8A8).
+
+    The weights are packed once for the active quantized engine (``torch.backends.quantized.engine``);
+    ``linear_dynamic`` then quantises each call's input with one scale and zero point and multiplies in
+    integers.  ``reduce_range`` keeps 7-bit activations so that x86 CPUs without VNNI, whose 8-bit
+    multiply-add saturates its 16-bit sums, give the same answers as those with it.
+    """
+
+    kind = "int8-dynamic"
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__(weight)
+        zero_points = torch.zeros(self.out_features, dtype=torch.long)
+        with warnings.catch_warnings():
+            # torch deprecates its quantized tensor *creation* helpers in favour of torchao; the kernels we
+            # call are still the engine's own, so the warning is noise to our users.
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                qtensor = torch._make_per_channel_quantized_tensor(
+                    self.qweight, self.scale.double(), zero_points, 0
+                )
+                self._packed = torch.ops.quantized.linear_prepack(qtensor, None)
+            except (RuntimeError, AttributeError) as exc:
+                engine = torch.backends.quantized.engine
+                raise ValueError(
+                    f"quantisation 'int8-dynamic' needs a quantized engine with per-channel int8 linear "
+                    f"kernels; this torch build's engine {engine!r} failed ({exc}); use 'int8' instead"
+                ) from exc
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        flat = x.reshape(-1, shape[-1]).float().contiguous()
+        if flat.shape[0] == 1:  # decoding: the memory-bound case the integer kernel is for
+            y = torch.ops.quantized.linear_dynamic(flat, self._packed, True)
+        else:
+            # Several rows (a prompt chunk, a perplexity window) are compute-bound, and the kernel would share
+            # one activation scale across all of them; quantise each row as decoding does and multiply in
+            # float, so every token sees the same rounding whether it came in a prompt or was decoded.
+            y = F.linear(fake_quantize_rows(flat), self.qweight.to(flat.dtype)) * self.scale
+        return y.reshape(*shape[:-1], self.out_features)
+
+    @property
+    def nbytes(self) -> int:
+        # the engine's packed copy (same int8 count plus column offsets) comes on top of q and the scales
+        return 2 * self.qweight.numel() + self.scale.numel() * 4 + self.out_features * 4
 
 
 class Int4Linear(DenseLinear):
@@ -173,10 +244,12 @@ def quantize_linear(
         return DenseLinear(weight)
     if mode == "int8":
         return Int8Linear(weight)
+    if mode == "int8-dynamic":
+        return Int8DynamicLinear(weight)
     if mode == "int4":
         sizes = (group_size,) if group_size else (128, 64, 32)
         fitting = [g for g in sizes if weight.shape[1] % g == 0]
         if not fitting:
             return Int8Linear(weight)  # int4 needs whole groups; int8 keeps this layer close
         return Int4Linear(weight, fitting[0], keep_packed=keep_rows)
-    raise ValueError(f"quantisation {mode!r} is not supported; accepted: none, int8, int4")
+    raise ValueError(f"quantisation {mode!r} is not supported; accepted: none, int8, int4, int8-dynamic")
