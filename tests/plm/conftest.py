@@ -8,23 +8,25 @@ import torch
 from tactica.llm.plm import PLMConfig, PLMForCausalLM, save_model, train_bpe
 from tactica.llm.plm.corpus import generate_corpus
 
+# Hugging Face's DeepSeek tester dimensions: hidden 32, 3 layers, 4 heads, kv_lora 16, rope 16, nope 32, v 32
+TINY_DIMS = dict(
+    vocab_size=99,
+    hidden_size=32,
+    num_hidden_layers=3,
+    num_attention_heads=4,
+    num_key_value_heads=4,
+    kv_lora_rank=16,
+    q_lora_rank=None,
+    qk_rope_head_dim=16,
+    qk_nope_head_dim=32,
+    v_head_dim=32,
+    max_position_embeddings=512,
+)
+
 
 def tiny_config(q_lora_rank: int | None = None, **overrides) -> PLMConfig:
-    """Hugging Face's DeepSeek tester dimensions: hidden 32, 4 heads, kv_lora 16, rope 16, nope 32, v 32."""
-    fields = dict(
-        vocab_size=99,
-        hidden_size=32,
-        intermediate_size=37,
-        num_hidden_layers=3,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        kv_lora_rank=16,
-        q_lora_rank=q_lora_rank,
-        qk_rope_head_dim=16,
-        qk_nope_head_dim=32,
-        v_head_dim=32,
-        max_position_embeddings=512,
-    )
+    """A PLM of :data:`TINY_DIMS` with an MLP of 37 (plain query projection unless ``q_lora_rank``)."""
+    fields = dict(TINY_DIMS, intermediate_size=37, q_lora_rank=q_lora_rank)
     fields.update(overrides)
     return PLMConfig(**fields)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from .conftest import TINY_DIMS
+
 transformers = pytest.importorskip("transformers")
 
 _SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "plm.py"
@@ -16,20 +18,7 @@ _spec = importlib.util.spec_from_file_location("tactica_benchmark_plm", _SCRIPT)
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
-# Hugging Face's DeepSeek tester sizes: 3 layers, 4 heads, kv_lora 16, rope 16, nope 32, v 32.
-TINY = dict(
-    vocab_size=99,
-    hidden_size=32,
-    num_hidden_layers=3,
-    num_attention_heads=4,
-    num_key_value_heads=4,
-    kv_lora_rank=16,
-    q_lora_rank=None,
-    qk_rope_head_dim=16,
-    qk_nope_head_dim=32,
-    v_head_dim=32,
-    max_position_embeddings=512,
-)
+TINY = TINY_DIMS  # 3 layers, 4 heads, kv_lora 16, rope 16, nope 32, v 32
 COMPRESSED = 3 * (16 + 16) * 4  # layers x (latent + rope key) x float32 = 384
 DECOMPRESSED = 3 * 4 * ((32 + 16) + 32) * 4  # layers x heads x (key + value) x float32 = 3,840
 
