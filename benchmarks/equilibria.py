@@ -1,10 +1,13 @@
 """All-equilibria enumeration, Lemke-Howson and the CE LP against pygambit, nashpy and QuantEcon.
 
-``python benchmarks/equilibria.py [--sizes 4 6 8 10 12] [--seeds 3] [--json]``
+``python benchmarks/equilibria.py [--sizes 4 6 8 10 12] [--seeds 3] [--rounds 15] [--json]``
 
 For each seeded random ``n x n`` game (integer payoffs uniform on ``0..10^6``, the setting of the reference
-note's measurements) every tool runs on the same game, in the same process, on one core (calls under 50 ms
-are repeated and the fastest of up to 6 runs is kept):
+note's measurements) every tool runs on the same game, in the same process, on one core.  Times are CPU
+seconds (``time.process_time``, less disturbed by other jobs than wall time); every call under 50 ms is then
+repeated ``--rounds`` times, interleaved with the other tools (one call of each per round, in a fresh seeded
+order each round), and its median is kept; the table shows the mean over the games of these medians, and a
+line per size gives QuantEcon's time over ours, on the mean and per game:
 
 * all equilibria: ours (vertex enumeration in floating point, the same with an exact rational certificate,
   support enumeration), pygambit ``enummixed`` (rational: the reference answer), nashpy support and vertex
@@ -76,26 +79,44 @@ def _alarm(signum, frame):  # pragma: no cover - signal handler
 
 
 def timed(fn: Callable[[], object], limit: bool = False) -> tuple[object, float]:
-    """Run ``fn``; if it is quick (< 50 ms) run it up to 5 more times and keep the fastest time.
+    """Run ``fn`` once: ``(result, CPU seconds)``.
 
-    The best of several runs filters out interference from other jobs on a shared machine; every tool gets
-    the same treatment.  With ``limit`` (peer calls known to hang), a call that runs past ``CALL_TIMEOUT``
-    seconds raises :class:`CallTimeout`.
+    With ``limit`` (peer calls known to hang), a call that runs past ``CALL_TIMEOUT`` seconds raises
+    :class:`CallTimeout`.
     """
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, CALL_TIMEOUT if limit else 0)
     try:
-        start = time.perf_counter()
+        start = time.process_time()
         out = fn()
-        best = time.perf_counter() - start
+        return out, time.process_time() - start
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    if best < 0.05:
-        for _ in range(5):
-            start = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - start)
-    return out, best
+
+
+QUICK = 0.05  # calls faster than this (CPU seconds) are repeated, interleaved with the other tools
+
+
+def interleaved(
+    tools: dict[str, Callable[[], object]], first: dict[str, float], rounds: int
+) -> dict[str, float]:
+    """Median CPU time of every quick tool over ``rounds`` interleaved rounds (one call of each tool per round,
+    in a different seeded order each round).
+
+    Interleaving spreads any interference from other jobs on a shared machine over all tools alike, and the
+    median ignores the rounds it hit; tools slower than ``QUICK`` keep their single timing ``first``.
+    """
+    samples = {name: [seconds] for name, seconds in first.items()}
+    quick = [name for name, seconds in first.items() if seconds < QUICK and name in tools]
+    for round_ in range(rounds):
+        # a fresh (seeded) order every round: a call right after a cache-thrashing peer is slower, and no tool
+        # should always follow the same one
+        for k in np.random.default_rng(round_).permutation(len(quick)).tolist():
+            name = quick[k]
+            start = time.process_time()
+            tools[name]()
+            samples[name].append(time.process_time() - start)
+    return {name: float(np.median(values)) for name, values in samples.items()}
 
 
 def compare(found: list[np.ndarray], truth: list[np.ndarray], game: NormalFormGame) -> dict[str, int]:
@@ -142,100 +163,156 @@ def ours_flat(equilibria) -> list[np.ndarray]:
 def bench_size(size: int, seeds: int, args: argparse.Namespace) -> dict[str, dict]:
     rows: dict[str, dict] = {}
 
-    def record(name: str, seconds: float, verdict: dict[str, int] | None) -> None:
-        row = rows.setdefault(name, {"time": 0.0, "games": 0, "exact": 0, "missed": 0, "invented": 0})
+    def record(name: str, seconds: float, verdict: dict[str, int], timeout: bool = False) -> None:
+        row = rows.setdefault(
+            name,
+            {"time": 0.0, "games": 0, "exact": 0, "missed": 0, "invented": 0, "timeouts": 0, "times": []},
+        )
         row["time"] += seconds
+        row["times"].append(seconds)
         row["games"] += 1
-        if verdict is not None:
-            row["missed"] += verdict["missed"]
-            row["invented"] += verdict["invented"]
-            row["exact"] += int(verdict["missed"] == 0 and verdict["invented"] == 0)
+        row["missed"] += verdict["missed"]
+        row["invented"] += verdict["invented"]
+        row["exact"] += int(verdict["missed"] == 0 and verdict["invented"] == 0)
+        row["timeouts"] += int(timeout)
 
     for seed in range(seeds):
         game = random_game(size, seed)
         a, b = game.payoffs
         rational = size <= args.gambit_max
-        truth, seconds = timed(partial(gambit_solve, game, "enummixed", rational))
-        record("pygambit enummixed" + ("" if rational else " (float)"), seconds, {"missed": 0, "invented": 0})
-        eqs, seconds = timed(partial(vertex_enumeration, game))
-        record("tactica vertex enumeration", seconds, compare(ours_flat(eqs), truth, game))
-        eqs, seconds = timed(partial(vertex_enumeration, game, exact=True))
-        record("tactica vertex enumeration --exact", seconds, compare(ours_flat(eqs), truth, game))
+        reference = "pygambit enummixed" + ("" if rational else " (float)")
+        # name -> (call, how to turn its output into flat profiles, compare against lcp instead of enummixed,
+        # only one equilibrium expected, may hang)
+        tools: dict[str, tuple[Callable[[], object], Callable[[object], list], bool, bool, bool]] = {
+            reference: (partial(gambit_solve, game, "enummixed", rational), list, False, False, False),
+            "tactica vertex enumeration": (partial(vertex_enumeration, game), ours_flat, False, False, False),
+            "tactica vertex enumeration --exact": (
+                partial(vertex_enumeration, game, exact=True),
+                ours_flat,
+                False,
+                False,
+                False,
+            ),
+        }
         if size <= args.support_max:
-            eqs, seconds = timed(partial(support_enumeration, game))
-            record("tactica support enumeration", seconds, compare(ours_flat(eqs), truth, game))
+            tools["tactica support enumeration"] = (
+                partial(support_enumeration, game),
+                ours_flat,
+                False,
+                False,
+                False,
+            )
         try:
             import quantecon.game_theory as qgt
 
             qgame = qgt.NormalFormGame((qgt.Player(a), qgt.Player(b.T)))
-            eqs, seconds = timed(partial(qgt.vertex_enumeration, qgame))
-            record(
-                "quantecon vertex_enumeration",
-                seconds,
-                compare([np.concatenate(e) for e in eqs], truth, game),
+            tools["quantecon vertex_enumeration"] = (
+                partial(qgt.vertex_enumeration, qgame),
+                _peer_flat,
+                False,
+                False,
+                False,
             )
         except ImportError:
             pass
         try:
-            import warnings
-
             import nashpy
 
             ngame = nashpy.Game(a, b)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if size <= args.nashpy_max:
-                    eqs, seconds = timed(partial(_listed, ngame.support_enumeration))
-                    record(
-                        "nashpy support_enumeration",
-                        seconds,
-                        compare([np.concatenate(e) for e in eqs], truth, game),
-                    )
-                    eqs, seconds = timed(partial(_listed, ngame.vertex_enumeration))
-                    record(
-                        "nashpy vertex_enumeration",
-                        seconds,
-                        compare([np.concatenate(e) for e in eqs], truth, game),
-                    )
-                try:
-                    one, seconds = timed(partial(ngame.lemke_howson, initial_dropped_label=0), limit=True)
-                except CallTimeout:
-                    record(
-                        "nashpy lemke_howson (label 0)",
-                        CALL_TIMEOUT,
-                        {"missed": 0, "invented": 1, "count": 0},
-                    )
-                    rows["nashpy lemke_howson (label 0)"]["timeouts"] = (
-                        rows["nashpy lemke_howson (label 0)"].get("timeouts", 0) + 1
-                    )
-                    one = None
-                if one is not None:
-                    record(
-                        "nashpy lemke_howson (label 0)",
-                        seconds,
-                        compare([np.concatenate(one)], truth, game) | {"missed": 0},
-                    )
+            if size <= args.nashpy_max:
+                tools["nashpy support_enumeration"] = (
+                    _quiet(partial(_listed, ngame.support_enumeration)),
+                    _peer_flat,
+                    False,
+                    False,
+                    False,
+                )
+                tools["nashpy vertex_enumeration"] = (
+                    _quiet(partial(_listed, ngame.vertex_enumeration)),
+                    _peer_flat,
+                    False,
+                    False,
+                    False,
+                )
+            tools["nashpy lemke_howson (label 0)"] = (
+                _quiet(partial(ngame.lemke_howson, initial_dropped_label=0)),
+                lambda one: _peer_flat([one]),
+                False,
+                True,
+                True,
+            )
         except ImportError:
             pass
-        accessible, seconds = timed(partial(gambit_solve, game, "lcp", rational))
-        record("pygambit lcp (all accessible)", seconds, compare(accessible, truth, game) | {"missed": 0})
-        eqs, seconds = timed(partial(lemke_howson_enumeration, game))
-        # Lemke-Howson finds the accessible equilibria: compare with gambit's lcp, the same set by definition
-        record("tactica lemke_howson_enumeration", seconds, compare(ours_flat(eqs), accessible, game))
-        one, seconds = timed(partial(lemke_howson, game, 0))
-        record(
-            "tactica lemke_howson (label 0)", seconds, compare(ours_flat([one]), truth, game) | {"missed": 0}
+        tools["pygambit lcp (all accessible)"] = (
+            partial(gambit_solve, game, "lcp", rational),
+            list,
+            False,
+            True,
+            False,
         )
+        # Lemke-Howson finds the accessible equilibria: compare with gambit's lcp, the same set by definition
+        tools["tactica lemke_howson_enumeration"] = (
+            partial(lemke_howson_enumeration, game),
+            ours_flat,
+            True,
+            False,
+            False,
+        )
+        tools["tactica lemke_howson (label 0)"] = (
+            partial(lemke_howson, game, 0),
+            lambda one: ours_flat([one]),
+            False,
+            True,
+            False,
+        )
+
+        outputs, first, timeouts = {}, {}, set()
+        for name, (call, _, _, _, may_hang) in tools.items():
+            try:
+                outputs[name], first[name] = timed(call, limit=may_hang)
+            except CallTimeout:
+                timeouts.add(name)
+                first[name] = CALL_TIMEOUT
+        medians = interleaved(
+            {name: tool[0] for name, tool in tools.items() if name not in timeouts}, first, args.rounds
+        )
+        truth = outputs[reference]
+        accessible = outputs["pygambit lcp (all accessible)"]
+        for name, (_, flat, against_lcp, single, _) in tools.items():
+            if name in timeouts:
+                record(name, medians[name], {"missed": 0, "invented": 1}, timeout=True)
+                continue
+            verdict = compare(flat(outputs[name]), accessible if against_lcp else truth, game)
+            if single:
+                verdict["missed"] = 0  # one equilibrium (or the accessible ones) is all these promise
+            record(name, medians[name], verdict)
     return rows
 
 
-def bench_ce(players: int, actions: int, seeds: int) -> dict:
+def _peer_flat(equilibria) -> list[np.ndarray]:
+    return [np.concatenate(eq) for eq in equilibria]
+
+
+def _quiet(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with warnings silenced (nashpy warns on degenerate-looking games)."""
+    import warnings
+
+    def call():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn()
+
+    return call
+
+
+def bench_ce(players: int, actions: int, seeds: int, rounds: int) -> dict:
     total, worst = 0.0, 0.0
     for seed in range(seeds):
         rng = np.random.default_rng([players, actions, seed])
         game = NormalFormGame(rng.integers(0, 100, (players,) + (actions,) * players))
-        ce, seconds = timed(partial(correlated_equilibrium, game))
-        total += seconds
+        call = partial(correlated_equilibrium, game)
+        ce, seconds = timed(call)
+        total += interleaved({"ce": call}, {"ce": seconds}, rounds)["ce"]
         worst = max(worst, float(ce.gaps.max()))
     return {
         "players": players,
@@ -259,6 +336,9 @@ def main() -> None:
     parser.add_argument("--support-max", type=int, default=10, help="largest n for our support enumeration")
     parser.add_argument(
         "--call-timeout", type=float, default=60.0, help="seconds before a peer call is stopped"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="interleaved repeats of every call under 50 ms (median kept)"
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -290,9 +370,16 @@ def main() -> None:
             for name, row in rows.items():
                 print(
                     f"| {name} | {row['time'] / row['games']:.4g} | {row['time'] / base:.3g} | "
-                    f"{row['exact']}/{row['games']} | {row['missed']} | {row['invented']} | {row.get('timeouts', 0)} |"
+                    f"{row['exact']}/{row['games']} | {row['missed']} | {row['invented']} | {row['timeouts']} |"
                 )
-    ce_rows = [bench_ce(3, 6, args.seeds), bench_ce(4, 5, args.seeds), bench_ce(4, 7, args.seeds)]
+            if "quantecon vertex_enumeration" in rows:
+                ours, theirs = rows["tactica vertex enumeration"], rows["quantecon vertex_enumeration"]
+                per_game = [q / t for q, t in zip(theirs["times"], ours["times"])]
+                print(
+                    f"\nQuantEcon time / tactica time: {theirs['time'] / ours['time']:.2f} on the mean, per game "
+                    + ", ".join(f"{r:.2f}" for r in per_game)
+                )
+    ce_rows = [bench_ce(p, k, args.seeds, args.rounds) for p, k in ((3, 6), (4, 5), (4, 7))]
     if args.json:
         print(json.dumps({"bimatrix": results, "ce": ce_rows}, indent=1))
         return

@@ -65,7 +65,7 @@ class Equilibrium:
 
     def key(self, decimals: int = 9) -> tuple[float, ...]:
         """A hashable rounded form, to compare and deduplicate equilibria."""
-        return tuple(float(v) for v in np.round(np.concatenate(self.profile), decimals) + 0.0)
+        return tuple((np.round(np.concatenate(self.profile), decimals) + 0.0).tolist())
 
     def __repr__(self) -> str:
         rows = self.to_dict(exact=self.is_exact)["profile"]

@@ -119,6 +119,25 @@ def _chain(model: Any, policy: StationaryProfile) -> tuple[np.ndarray, np.ndarra
     return p_pi, r_pi
 
 
+def _solve_discounted(p_pi: np.ndarray, r_pi: np.ndarray, gamma: float) -> np.ndarray:
+    """``V`` with ``(I - gamma P) V = r`` exactly (``r`` one column or several).
+
+    Large sparse chains (grid games, soccer: a few successors per state) go to SciPy's sparse LU, which is
+    orders of magnitude faster there than a dense solve; raises ``numpy.linalg.LinAlgError`` when singular.
+    """
+    size = p_pi.shape[0]
+    system = np.eye(size) - gamma * p_pi
+    if size < 200 or np.count_nonzero(p_pi) > 0.05 * size * size:
+        return np.linalg.solve(system, r_pi)
+    from scipy.sparse import csc_matrix
+    from scipy.sparse.linalg import splu
+
+    try:
+        return splu(csc_matrix(system)).solve(np.ascontiguousarray(r_pi, dtype=np.float64))
+    except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+        raise np.linalg.LinAlgError(str(exc)) from exc
+
+
 def evaluate_policy(model: Any, policy: Any, horizon: Any = "auto") -> np.ndarray:
     """Each player's value in each state, ``V[i, s]`` (at time 0 for a finite horizon)."""
     policy = as_policy(model, policy)
@@ -126,9 +145,8 @@ def evaluate_policy(model: Any, policy: Any, horizon: Any = "auto") -> np.ndarra
     p_pi, r_pi = _chain(model, policy)
     gamma = float(model.discount)
     if steps is None:
-        system = np.eye(model.num_states) - gamma * p_pi
         try:
-            return np.linalg.solve(system, r_pi.T).T
+            return _solve_discounted(p_pi, r_pi.T, gamma).T
         except np.linalg.LinAlgError as exc:
             raise ValueError(
                 "the infinite-horizon value is undefined (discount 1 and episodes that may never end); "
@@ -185,13 +203,24 @@ def best_response(model: Any, policy: Any, player: int, horizon: Any = "auto") -
             plan[t, np.arange(num_states), best] = 1.0
             values = q[np.arange(num_states), best]
         return BestResponse(values, plan)
-    # policy iteration: exact values of each greedy policy, stop when the greedy policy is stable
-    choice = np.argmax(legal, axis=1)
+    values, choice = _policy_iteration(p, r, legal, gamma)
+    stationary = np.zeros((num_states, size_i))
+    stationary[np.arange(num_states), choice] = 1.0
+    return BestResponse(values, stationary)
+
+
+def _policy_iteration(
+    p: np.ndarray, r: np.ndarray, legal: np.ndarray, gamma: float, choice: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Optimal values and actions of the MDP ``(p[s, a, s'], r[s, a])``: exact values of each greedy policy,
+    stopping when it is stable.  ``choice`` warm-starts it (e.g. with the previous round's answer)."""
+    num_states = r.shape[0]
+    rows = np.arange(num_states)
+    if choice is None:
+        choice = np.argmax(legal, axis=1)
     for _ in range(10_000):
-        rows = np.arange(num_states)
-        system = np.eye(num_states) - gamma * p[rows, choice]
         try:
-            values = np.linalg.solve(system, r[rows, choice])
+            values = _solve_discounted(p[rows, choice], r[rows, choice], gamma)
         except np.linalg.LinAlgError as exc:
             raise ValueError(
                 "infinite-horizon best response undefined (discount 1); pass a finite horizon"
@@ -202,9 +231,7 @@ def best_response(model: Any, policy: Any, player: int, horizon: Any = "auto") -
         if not improve.any():
             break
         choice = np.where(improve, q.argmax(axis=1), choice)
-    stationary = np.zeros((num_states, size_i))
-    stationary[np.arange(num_states), choice] = 1.0
-    return BestResponse(values, stationary)
+    return values, choice
 
 
 @dataclass(frozen=True)
@@ -317,13 +344,17 @@ def shapley_value_iteration(
     stop = tol * (1 - gamma) / max(gamma, 1e-12) if method == "value" else tol
     residual, iterations = np.inf, 0
     uniform = uniform_policy(model)
+    legal = _legal(model, 1)
+    response_choice = None
     while iterations < max_iterations:
         iterations += 1
         new, row_policy, _ = stage_solutions(values)
         if method == "hoffman-karp":
-            # the exact value of this maximin strategy against a best-responding minimiser
-            response = best_response(model, [row_policy, uniform[1]], 1, horizon=None)
-            new = np.maximum(-response.values, values) if iterations > 1 else -response.values
+            # the exact value of this maximin strategy against a best-responding minimiser; the minimiser's
+            # previous answer warm-starts its policy iteration (consecutive rounds differ little)
+            p, r = _player_mdp(model, [row_policy, uniform[1]], 1)
+            response, response_choice = _policy_iteration(p, r, legal, gamma, response_choice)
+            new = np.maximum(-response, values) if iterations > 1 else -response
         residual = float(np.abs(new - values).max())
         values = new
         if residual < stop:

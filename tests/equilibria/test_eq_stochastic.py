@@ -29,18 +29,29 @@ def test_repeated_normal_form_game_scales_stage_regret():
     np.testing.assert_allclose(report.initial_values, 5 * np.array([p.payoff for p in stage.players]))
 
 
-def _grid_path_policy(model):
-    """Player 1 goes up, right, right, up; player 2 left, left, up, up: no collision, 4 steps each."""
-    p1_moves = {"20": "up", "10": "right", "11": "right", "12": "up"}
-    p2_moves = {"22": "left", "21": "left", "20": "up", "10": "up"}
+def _route_policy(model, routes):
+    """Per player a map cell -> move or {move: probability}; cells off the route play uniformly."""
     actions = list(model.action_names[0])
     policies = [np.full((model.num_states, 4), 0.25), np.full((model.num_states, 4), 0.25)]
     for s, name in enumerate(model.state_names):
         cells = dict(part.split("=") for part in name.split(","))
-        for i, (key, moves) in enumerate((("p1", p1_moves), ("p2", p2_moves))):
-            if cells[key] in moves:
-                policies[i][s] = np.eye(4)[actions.index(moves[cells[key]])]
+        for i, key in enumerate(("p1", "p2")):
+            choice = routes[i].get(cells[key])
+            if choice is not None:
+                mixed = {choice: 1.0} if isinstance(choice, str) else choice
+                policies[i][s] = [mixed.get(a, 0.0) for a in actions]
     return policies
+
+
+def _grid_path_policy(model):
+    """Player 1 goes up, right, right, up; player 2 left, left, up, up: no collision, 4 steps each."""
+    return _route_policy(
+        model,
+        [
+            {"20": "up", "10": "right", "11": "right", "12": "up"},
+            {"22": "left", "21": "left", "20": "up", "10": "up"},
+        ],
+    )
 
 
 def test_grid_game_1_equilibrium_value_is_100_gamma_cubed():
@@ -53,6 +64,58 @@ def test_grid_game_1_equilibrium_value_is_100_gamma_cubed():
     uniform = exploitability(model, uniform_policy(model))
     assert np.all(uniform.initial_best_response_values <= 100 * 0.99**3 + 1e-9)
     assert uniform.nash_conv > 50
+
+
+GAMMA = 0.99
+#: grid game 2: the middle route (sideways out of the corner, then up twice) takes 3 sure moves; the barrier route
+#: (up out of the corner, then up and inward) takes 3 moves if the first up-move passes (probability 1/2)
+CENTRE_1 = {"20": "right", "21": "up", "11": "up"}
+CENTRE_2 = {"22": "left", "21": "up", "11": "up"}
+BARRIER_1 = {"20": "up", "10": "up", "00": "right"}
+BARRIER_2 = {"22": "up", "12": "up", "02": "left"}
+
+
+def _mixed_start_probability() -> float:
+    """Probability of the middle route in grid game 2's symmetric mixed equilibrium (derivation in
+    docs/equilibria.md): the root in (0, 1) of a(c+1) p^2 - [ca - (c+1)(1-a) + h gamma] p - [c(1-a) - h] = 0."""
+    c, h, a = 100 * GAMMA**2, 50 * GAMMA**2, GAMMA / 4
+    roots = np.roots([-a * (c + 1), c * a - (c + 1) * (1 - a) + h * GAMMA, c * (1 - a) - h])
+    return float(next(r.real for r in roots if abs(r.imag) < 1e-12 and 0 < r.real < 1))
+
+
+def test_grid_game_2_has_hu_and_wellmans_three_equilibria():
+    """Hu & Wellman (2003): grid game 2 has three equilibrium Q-functions.  Two are pure (one player takes the
+    middle, the other the barrier) and one is mixed at the start; values derived by hand in docs/equilibria.md."""
+    model = make_model("grid_game_2")
+    c, h = 100 * GAMMA**2, 50 * GAMMA**2  # 98.01: goal on the 3rd move; 49.005: the barrier opens first time
+    for routes, expected in (([CENTRE_1, BARRIER_2], [c, h]), ([BARRIER_1, CENTRE_2], [h, c])):
+        report = exploitability(model, _route_policy(model, routes))
+        np.testing.assert_allclose(report.initial_values, expected, atol=1e-9)
+        assert report.nash_conv == pytest.approx(0.0, abs=1e-9)
+    p = _mixed_start_probability()
+    assert p == pytest.approx(0.970206, abs=1e-6)
+    mixed = [{**BARRIER_1, **CENTRE_1, "20": {"right": p, "up": 1 - p}}]
+    mixed.append({**BARRIER_2, **CENTRE_2, "22": {"left": p, "up": 1 - p}})
+    report = exploitability(model, _route_policy(model, mixed))
+    value = h / (1 - GAMMA / 4 * (1 - p))  # indifference between the middle and the barrier
+    np.testing.assert_allclose(report.initial_values, [value, value], atol=1e-9)
+    assert value == pytest.approx(49.369043, abs=1e-6)
+    assert report.nash_conv == pytest.approx(0.0, abs=1e-8)
+
+
+def test_grid_game_2_non_equilibrium_profiles_are_exploitable():
+    model = make_model("grid_game_2")
+    c, h = 100 * GAMMA**2, 50 * GAMMA**2
+    # both through the barrier: W = c/4 + c/4 + (gamma/4) W, and either gains by switching to the sure middle
+    both_barrier = exploitability(model, _route_policy(model, [BARRIER_1, BARRIER_2]))
+    w = h / (1 - GAMMA / 4)
+    np.testing.assert_allclose(both_barrier.initial_values, [w, w], atol=1e-9)
+    np.testing.assert_allclose(both_barrier.initial_best_response_values, [c, c], atol=1e-9)
+    assert both_barrier.nash_conv == pytest.approx(2 * (c - w), abs=1e-9)
+    # both through the middle: they collide (-1 each) at every step forever, -1 / (1 - gamma) = -100
+    both_centre = exploitability(model, _route_policy(model, [CENTRE_1, CENTRE_2]))
+    np.testing.assert_allclose(both_centre.initial_values, [-100.0, -100.0], atol=1e-9)
+    np.testing.assert_allclose(both_centre.initial_best_response_values, [h, h], atol=1e-9)
 
 
 def test_best_response_finite_horizon_beats_every_stationary_deterministic_policy():
@@ -90,6 +153,40 @@ def test_shapley_value_iteration_zero_sum():
     assert report.nash_conv == pytest.approx(0.0, abs=1e-8)
     assert np.abs(report.state_regrets).max() < 1e-8
     np.testing.assert_allclose(report.values[0], hk.values, atol=1e-8)
+
+
+@pytest.mark.slow
+def test_littman_soccer_minimax_value_and_unexploitable_profile():
+    """Littman's soccer (zero-sum, discount 0.9) solved by Shapley value iteration (Hoffman-Karp)."""
+    model = make_model("littman_soccer")
+    solution = shapley_value_iteration(model)
+    with_ball = {
+        name.rsplit("=", 1)[1]: solution.values[s]
+        for s, name in enumerate(model.state_names)
+        if model.initial_distribution[s] > 0
+    }
+    # the start is point-symmetric (A at 13, B at 21, mirrored goals), so holding the ball is worth +-v
+    assert with_ball["A"] == pytest.approx(0.2184844404, abs=1e-8)
+    assert with_ball["B"] == pytest.approx(-with_ball["A"], abs=1e-9)
+    report = exploitability(model, solution.policy)
+    assert report.nash_conv == pytest.approx(0.0, abs=1e-8)
+    assert np.abs(report.state_regrets).max() < 1e-8
+    np.testing.assert_allclose(report.values[0], solution.values, atol=1e-8)
+    assert exploitability(model, uniform_policy(model)).nash_conv > 0.1
+
+
+def test_sparse_bellman_solve_matches_dense():
+    from tactica.equilibria.stochastic import _solve_discounted
+
+    rng = np.random.default_rng(3)
+    size = 300  # large and sparse (3 successors per state): the sparse LU path
+    p = np.zeros((size, size))
+    for s in range(size):
+        p[s, rng.choice(size, 3, replace=False)] = rng.dirichlet(np.ones(3))
+    r = rng.normal(size=(size, 2))
+    expected = np.linalg.solve(np.eye(size) - 0.95 * p, r)
+    np.testing.assert_allclose(_solve_discounted(p, r, 0.95), expected, atol=1e-10)
+    np.testing.assert_allclose(_solve_discounted(p, r[:, 0], 0.95), expected[:, 0], atol=1e-10)
 
 
 def test_batched_matrix_game_solver_matches_lp():
