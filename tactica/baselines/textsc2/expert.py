@@ -18,7 +18,7 @@ MULTI-RETREAT when an attack has lost more than half of its army supply.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
 
 import gymnasium as gym
 import numpy as np
@@ -37,8 +37,18 @@ _AIR = {
 }  # fmt: skip
 
 
-def _scalar(x: Any) -> float:
-    return float(np.asarray(x))
+@functools.lru_cache(maxsize=1024)
+def _unprefixed(key: str) -> str:
+    return key.removeprefix("planning_")
+
+
+def _research_status(groups: dict, key: str) -> float:
+    """A research entry by key, whichever building group holds it (the last one, if several do)."""
+    value = 0.0
+    for group in groups.values():
+        if key in group:
+            value = float(group[key])
+    return value
 
 
 class TextSC2Expert:
@@ -70,6 +80,7 @@ class TextSC2Expert:
                 self._costs.append(self.data.cost(spec.target) if spec.target else (0, 0))
             except KeyError:
                 self._costs.append((0, 0))
+        self._by_name = {a: (i, *self._costs[i]) for i, a in enumerate(ACTIONS)}
         self.reset()
 
     def reset(self, seed: int | None = None) -> None:
@@ -82,39 +93,36 @@ class TextSC2Expert:
         self.light = 0
         self.armored = 0
 
-    # -- helpers ----------------------------------------------------------------------------------------
-    def _ok(self, name: str, mask: np.ndarray, minerals: float, gas: float) -> bool:
-        i = _ID[name]
-        m, g = self._costs[i]
-        return bool(mask[i]) and minerals >= m and gas >= g
-
     def act(self, observation: dict, info: dict | None = None) -> int:
         obs = observation
-        mask = np.asarray(obs["action_mask"])
-        res = {k: _scalar(v) for k, v in obs["resource"].items()}
-        b = {k: int(_scalar(v)) for k, v in obs["building"].items()}
-        u = {k: int(_scalar(v)) for k, v in obs["unit"].items()}
-        pb = {
-            k.removeprefix("planning_"): int(_scalar(v))
-            for k, v in obs["planning"]["planning_structure"].items()
-        }
-        pu = {
-            k.removeprefix("planning_"): int(_scalar(v)) for k, v in obs["planning"]["planning_unit"].items()
-        }
-        research = {k: _scalar(v) for group in obs["research"].values() for k, v in group.items()}
-        enemy = {k: int(_scalar(v)) for k, v in obs["enemy"]["unit"].items()}
+        # Leaves are read with int()/float(), which take 0-d arrays, NumPy scalars and Python numbers alike;
+        # only the groups the rules read are converted (this runs every step of every benchmark game).
+        mask = np.asarray(obs["action_mask"]).tolist()
+        res = {k: float(v) for k, v in obs["resource"].items()}
+        b = {k: int(v) for k, v in obs["building"].items()}
+        pb = {_unprefixed(k): int(v) for k, v in obs["planning"]["planning_structure"].items()}
+        u = obs["unit"]
+        pu = obs["planning"]["planning_unit"]
+        warpgate = _research_status(obs["research"], "warpgate_research_status")
+        enemy = {k: int(v) for k, v in obs["enemy"]["unit"].items() if v}
         t = res["game_loop"] / 22.4
         minerals, gas = res["mineral"], res["gas"]
         self._scout_report(enemy, t)
 
+        owned = {k: v + pb.get(k, 0) for k, v in b.items()}  # completed + planned, the count the rules use
+
         def have(key: str) -> int:
-            return b.get(key, 0) + pb.get(key, 0)
+            count = owned.get(key)
+            return pb.get(key, 0) if count is None else count
+
+        costs = self._by_name
 
         def ok(name: str) -> bool:
-            return self._ok(name, mask, minerals, gas)
+            i, m, g = costs[name]
+            return bool(mask[i]) and minerals >= m and gas >= g
 
         nexus = have("nexus_count")
-        probes = u["probe_count"] + pu.get("probe_count", 0)
+        probes = int(u["probe_count"]) + int(pu.get("planning_probe_count", 0))
         army = res["army_supply"]
         gates = have("gateway_count") + have("warp_gate_count")
 
@@ -174,7 +182,7 @@ class TextSC2Expert:
             (nexus < 2 and t > 75, "BUILD NEXUS"),
             (have("cybernetics_core_count") < 1, "BUILD CYBERNETICSCORE"),
             (have("gas_buildings_count") < 2, "BUILD ASSIMILATOR"),
-            (research["warpgate_research_status"] == 0, "RESEARCH WARPGATERESEARCH"),
+            (warpgate == 0, "RESEARCH WARPGATERESEARCH"),
             (have("robotics_facility_count") < 1, "BUILD ROBOTICSFACILITY"),
             (gates < 3, "BUILD GATEWAY"),
             (have("forge_count") < 1 and t > 240, "BUILD FORGE"),
@@ -211,12 +219,12 @@ class TextSC2Expert:
                 return _ID[target]
 
         if (
-            u["observer_count"] + pu.get("observer_count", 0) < 1
+            int(u["observer_count"]) + int(pu.get("planning_observer_count", 0)) < 1
             and have("robotics_facility_count")
             and ok("TRAIN OBSERVER")
         ):
             return _ID["TRAIN OBSERVER"]
-        if u["observer_count"] >= 1 and ok("SCOUTING OBSERVER"):
+        if int(u["observer_count"]) >= 1 and ok("SCOUTING OBSERVER"):
             return _ID["SCOUTING OBSERVER"]
 
         # Army.
@@ -233,9 +241,9 @@ class TextSC2Expert:
             order += ["TRAIN COLOSSUS", "TRAIN IMMORTAL"]
         else:
             order += ["TRAIN IMMORTAL", "TRAIN COLOSSUS"]
-        if u["high_templar_count"] >= 2:
+        if int(u["high_templar_count"]) >= 2:
             order.insert(0, "MORPH ARCHON")
-        stalkers, zealots = u["stalker_count"], u["zealot_count"]
+        stalkers, zealots = int(u["stalker_count"]), int(u["zealot_count"])
         if self.rush_seen and t < 300:
             order.insert(0, "TRAIN ZEALOT")
         if self.air_seen or self.armored > self.light or stalkers <= zealots:

@@ -12,6 +12,13 @@ the same ways the real levels differ:
   1.4 after the unverified "7 instead of 5 minerals per trip" claim); CheatInsane has both and faster
   macro than VeryHard.
 
+At every level it plays like the real AI in four ways the calibration depends on: it spends what it mines
+(workers leave gas while gas piles up unspent), it saves for a new expansion when a base runs dry, it defends
+(a wave in the field turns back when its base is attacked; with no army at home its workers fight), and it
+keeps attacking until the game is over (one wave at a time, but a remnant left at the enemy base does not
+hold back the next, and from ``WAVE_INTERVAL_S`` after a wave the next leaves at the first wave's size, so a
+beaten opponent is finished off).
+
 Build styles choose the tech path and army composition per race: ``rush`` (early cheap units, first attack
 near 3:00), ``timing`` (one tech unit, attack near 6:00), ``power`` (upgrades and a strong mid-game army),
 ``macro`` (extra bases, late attack), ``air`` (air units) and ``random`` (one of those, drawn at reset).
@@ -37,6 +44,7 @@ BLIZZARD_NAMES = (
     "CheatInsane",
 )  # fmt: skip
 BUILDS = ("rush", "timing", "power", "macro", "air", "random")
+WAVE_INTERVAL_S = 150.0  # the longest the AI waits between attack waves once it has a first wave's army
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class Level:
 
 
 LEVELS: tuple[Level, ...] = (
-    Level(6.0, 2, 16, 24, 2, 360, 20, 0.60, 0, False, 80),
+    Level(4.0, 3, 18, 30, 2, 330, 22, 0.65, 0, False, 90),
     Level(4.0, 3, 18, 32, 2, 330, 24, 0.70, 0, False, 100),
     Level(3.0, 4, 20, 40, 2, 300, 26, 0.78, 0, False, 120),
     Level(2.0, 5, 20, 48, 3, 280, 28, 0.86, 1, True, 140),
@@ -244,6 +252,7 @@ class BuiltinAI:
         self.period = max(1, int(round(self.level.period_s * game.data.loops_per_second)))
         self.next_decision = int(rng.integers(0, self.period))
         self.waves = 0
+        self.last_wave = 0  # game loop of the last wave
 
     # -- one decision ---------------------------------------------------------------------------------
     def update(self) -> None:
@@ -258,7 +267,24 @@ class BuiltinAI:
             # A wish that succeeds is tried again (several units from several producers in one decision).
             while issued < self.level.actions and command() is None:
                 issued += 1
+        self._balance_gas()
         self._army_orders()
+
+    def _balance_gas(self) -> None:
+        """Move workers off gas while gas piles up unspent, and back once it runs low.
+
+        The real AI spends what it mines; without this a mineral-starved AI banks thousands of gas.  The
+        engine's worker distribution either fills every geyser first or mines minerals only, so the switch has
+        hysteresis (off above 2x the mineral bank and 400 gas, on again below 150 gas).
+        """
+        p = self.player
+        if p.auto_distribute and p.gas > max(400.0, 2.0 * p.minerals):
+            p.auto_distribute = False
+        elif not p.auto_distribute and p.gas < 150.0:
+            p.auto_distribute = True
+        else:
+            return
+        p._rates = None  # the engine caches per-base income rates for the current distribution
 
     def _wishes(self):
         g, p, lv = self.game, self.player, self.level
@@ -269,6 +295,11 @@ class BuiltinAI:
             for s in p.structures
             if g.data.structures[s.kind].townhall and (s.base < 0 or p.bases[s.base].minerals > 1000)
         )
+        if bases < lv.max_bases and self._mined_out():
+            # Income is running dry: the AI saves for a new expansion before anything else.
+            reason = g.build(p, TOWNHALL[race], dry=True)
+            if reason is None or reason.startswith("Cannot afford"):
+                return [lambda: g.build(p, TOWNHALL[race])]
         supply_left = p.supply_cap() - p.supply_used
         producers = max(
             1,
@@ -340,6 +371,12 @@ class BuiltinAI:
             wishes += [lambda u=unit: g.train(p, u) for unit in self._army_choices()]
         return wishes
 
+    def _mined_out(self) -> bool:
+        """Whether a finished town hall stands on a base with (nearly) no minerals left."""
+        p = self.player
+        townhalls = (s for s in p.structures if s.done and self.game.data.structures[s.kind].townhall)
+        return any(0 <= s.base < len(p.bases) and p.bases[s.base].minerals <= 1000 for s in townhalls)
+
     def _pending_supply(self) -> int:
         p = self.player
         if p.race == "Zerg":
@@ -388,6 +425,15 @@ class BuiltinAI:
         return deficit
 
     # -- army -------------------------------------------------------------------------------------------
+    def _supply(self, units: dict[str, int]) -> float:
+        """Supply of the units that go on attacks (combat units; Queens stay home)."""
+        data = self.game.data.units
+        return sum(
+            data[k].supply / data[k].count * v
+            for k, v in units.items()
+            if data[k].combat and not data[k].queen
+        )
+
     def _army_orders(self) -> None:
         g, p, lv = self.game, self.player, self.level
         enemy = g.players[1 - p.index]
@@ -396,6 +442,7 @@ class BuiltinAI:
             for grp in away:
                 grp.target = "home"
             return
+        home_supply = self._supply(p.home)
         if away and lv.retreat:
             for grp in away:
                 if grp.pos >= g.distance:
@@ -403,26 +450,29 @@ class BuiltinAI:
                     theirs = enemy.army_value("home")
                     if mine < 0.6 * theirs:
                         grp.target = "home"
-            return
-        if away:
+        scale = self.plan.get("supply_scale", 1.0)
+        base = lv.attack_supply * scale
+        # One wave at a time, but a remnant (under half a first wave) left at the enemy base does not hold back
+        # the next: it only ties up what it is still shooting at.
+        if any(grp.pos < g.distance or self._supply(grp.units) >= base / 2 for grp in away):
             return
         first = self.plan["first_attack_s"]
         if g.seconds < first:
             return
-        scale = self.plan.get("supply_scale", 1.0)
-        threshold = lv.attack_supply * scale * (1.0 + 0.25 * min(self.waves, 8))
-        home_supply = sum(
-            g.data.units[k].supply / g.data.units[k].count * v
-            for k, v in p.home.items()
-            if g.data.units[k].combat
-        )
+        # Waves grow (x1.25 per wave, at most x3) but never past what the level's army cap lets it gather, and a
+        # wave of at least the first wave's size leaves once WAVE_INTERVAL_S has passed since the last one: the
+        # AI keeps attacking until the game ends instead of idling below a threshold it cannot reach.
+        threshold = min(base * (1.0 + 0.25 * min(self.waves, 8)), 0.6 * lv.max_army)
+        if g.loop - self.last_wave >= WAVE_INTERVAL_S * g.data.loops_per_second:
+            threshold = min(threshold, base)
         ready = home_supply >= threshold or (p.supply_used >= 150 and home_supply > 40)
         if lv.vision:
-            # Full vision: it also strikes whenever it knows it is clearly stronger, and it does not send a
-            # wave into an army it can see is bigger.
+            # Full vision: it also strikes whenever it knows it is clearly stronger.  (Holding a wave back from
+            # a bigger army it can see only made it more passive than VeryHard, so it does not.)
             mine, theirs = p.army_value("home"), enemy.army_value("all")
-            ready = (ready and mine >= 0.8 * theirs) or (home_supply >= 10 and mine >= 1.3 * theirs)
+            ready = ready or (home_supply >= 10 and mine >= 1.3 * theirs)
         if not ready:
             return
         if g.attack(p) is None:
             self.waves += 1
+            self.last_wave = g.loop

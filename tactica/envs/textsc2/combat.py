@@ -82,26 +82,41 @@ def _volley(
     firing += [
         (data.structures[s.kind], 1, None) for s in structures if s.done and data.structures[s.kind].weapons
     ]
+    # Per target, once per volley: its key in ``out`` and its armor upgrade level (units only).
+    facts: dict[int, tuple] = {}
+    for entry in tier1 + tier2:
+        key, ttype = entry[0], entry[1]
+        structure = hasattr(key, "kind")
+        alevel = _armor_level(target_owner, ttype) if key is not None and not structure else 0
+        facts[id(entry)] = (id(key) if structure else key, alevel)
+    hits = game.damage_cache
+    pools: dict[str, tuple[list, int]] = {}
     for utype, n, name in firing:
         mult = noise * (shooter.dps_mult.get(name, 1.0) if name else 1.0)
         wlevel = shooter.levels.get(utype.weapon_upgrade, 0) if getattr(utype, "weapon_upgrade", None) else 0
         splash_override = shooter.splash.get(name) if name else None
         for w in utype.weapons:
-            pool = [t for t in tier1 if w.hits(t[3])]
-            if not pool:
-                pool = [t for t in tier2 if w.hits(t[3])]
+            # Who a weapon can shoot depends only on what it targets (ground, air or both): once per volley.
+            found = pools.get(w.targets)
+            if found is None:
+                pool = [t for t in tier1 if w.hits(t[3])]
                 if not pool:
-                    continue
-            total = sum(t[2] for t in pool)
+                    pool = [t for t in tier2 if w.hits(t[3])]
+                found = pools[w.targets] = (pool, sum(t[2] for t in pool))
+            pool, total = found
+            if not pool:
+                continue
             rate = n * mult * dt / w.cooldown
             splash = splash_override or w.splash
-            for key, ttype, count, _air in pool:
-                alevel = (
-                    _armor_level(target_owner, ttype) if key is not None and not hasattr(key, "kind") else 0
-                )
-                hit = per_attack_damage(w, wlevel, ttype, alevel)
+            for entry in pool:
+                _key, ttype, count, _air = entry
+                dk, alevel = facts[id(entry)]
+                # The damage of one attack depends only on the weapon, the levels and the target type.
+                memo = (id(w), wlevel, id(ttype), alevel)
+                hit = hits.get(memo)
+                if hit is None:
+                    hit = hits[memo] = per_attack_damage(w, wlevel, ttype, alevel)
                 factor = 1.0 + (splash - 1.0) * min(1.0, count / 8.0) if splash > 1.0 and count > 1 else 1.0
-                dk = key if not hasattr(key, "kind") else id(key)
                 out[dk] = out.get(dk, 0.0) + rate * hit * factor * count / total
     return out
 
@@ -115,7 +130,7 @@ def _apply(
     scale = 1.0
     if heal > 0.0 and unit_damage > 0.0:
         scale = max(0.0, unit_damage - heal) / unit_damage
-    by_id = {id(s): s for s in owner.structures}
+    by_id: dict[int, object] | None = None  # built on the first structure hit only
     destroyed = []
     for key, dmg in damage.items():
         if key == _WORKERS:
@@ -146,6 +161,8 @@ def _apply(
             if units.get(key, 0) <= 0:
                 wounds.pop(key, None)
         else:
+            if by_id is None:
+                by_id = {id(s): s for s in owner.structures}
             s = by_id.get(key)
             if s is None:
                 continue

@@ -173,19 +173,26 @@ class Player:
         self._cap = None
         self._kinds = None
 
-    def _index(self) -> tuple[Counter[str], Counter[str], dict[str, list[Structure]]]:
+    def _index(
+        self,
+    ) -> tuple[Counter[str], Counter[str], dict[str, list[Structure]], Counter[str], Counter[str]]:
+        """(complete, all) counts and lists by kind with morph successors, then complete and unfinished counts
+        by exact kind; rebuilt only after :meth:`structures_changed`."""
         if self._kinds is None:
             done_c: Counter[str] = Counter()
             all_c: Counter[str] = Counter()
             by_kind: dict[str, list[Structure]] = {}
+            exact_done: Counter[str] = Counter()
+            exact_pending: Counter[str] = Counter()
             for s in self.structures:
+                (exact_done if s.done else exact_pending)[s.kind] += 1
                 for k in (s.kind, SATISFIES.get(s.kind)):
                     if k:
                         all_c[k] += 1
                         by_kind.setdefault(k, []).append(s)
                         if s.done:
                             done_c[k] += 1
-            self._kinds = (done_c, all_c, by_kind)
+            self._kinds = (done_c, all_c, by_kind, exact_done, exact_pending)
         return self._kinds
 
     def count(self, kind: str, *, done: bool = True) -> int:
@@ -196,8 +203,20 @@ class Player:
         """Structures of a kind (complete or not), morph successors included; do not mutate the list."""
         return self._index()[2].get(kind, [])
 
+    def done_structures(self) -> Counter[str]:
+        """Completed structures by exact kind (a Warp Gate is not a Gateway here); do not mutate it.
+
+        The same object is returned until the structures change, so callers may key caches on its identity.
+        """
+        return self._index()[3]
+
+    def unfinished_structures(self) -> Counter[str]:
+        """Structures under construction by exact kind, like :meth:`done_structures` (do not mutate it)."""
+        return self._index()[4]
+
     def pending_structures(self) -> Counter[str]:
-        return Counter(s.kind for s in self.structures if not s.done)
+        """Structures under construction by exact kind (a fresh Counter)."""
+        return Counter(self.unfinished_structures())
 
     def pending_units(self) -> Counter[str]:
         c: Counter[str] = Counter()
@@ -227,10 +246,11 @@ class Player:
             self._cap = min(int(cap), int(data.economy["supply_cap"]))
         return self._cap
 
-    def army_supply(self) -> float:
+    def army_supply(self, units: Counter[str] | None = None) -> float:
+        """Supply of every non-worker unit; ``units`` is :meth:`unit_counts` when the caller has it already."""
         data = self.game.data
         total = 0.0
-        for name, n in self.unit_counts().items():
+        for name, n in (self.unit_counts() if units is None else units).items():
             u = data.units[name]
             if not u.worker:
                 total += u.supply / u.count * n
@@ -251,7 +271,7 @@ class Player:
 
     def detector_at_home(self) -> bool:
         data = self.game.data
-        if any(s.done and data.structures[s.kind].detector for s in self.structures):
+        if any(data.structures[kind].detector for kind in self.done_structures()):  # completed kinds
             return True
         return any(v and data.units[k].detector for k, v in self.home.items())
 
@@ -360,6 +380,9 @@ class Game:
         self.players = [Player(self, 0, races[0]), Player(self, 1, races[1])]
         self.winner: int | None = None
         self.battles: set[int] = set()  # indices of players whose base is being fought over this step
+        # combat.per_attack_damage results by (weapon, weapon level, target type, armor level) object ids; the
+        # data objects live as long as the game, so the ids stay unique.
+        self.damage_cache: dict[tuple[int, int, int, int], float] = {}
 
     # -- time ---------------------------------------------------------------------------------------------
     @property
@@ -437,10 +460,13 @@ class Game:
         else:
             s.larva_timer = 0
         queens = p.home.get("Queen", 0)
-        hatcheries = [h for h in p.structures if h.done and self.data.structures[h.kind].townhall]
-        if queens and hatcheries:
+        if not queens:
+            return
+        # Completed town halls (Hatchery, Lair...) from the cached structure index.
+        halls = sum(n for kind, n in p.done_structures().items() if self.data.structures[kind].townhall)
+        if halls:
             # Each queen injects one hatchery: +3 larva per inject cycle, at the player's inject efficiency.
-            share = min(queens, len(hatcheries)) / len(hatcheries)
+            share = min(queens, halls) / halls
             expected = eco["inject_larva"] * share * loops / eco["inject_loops"] * p.inject_eff
             s.energy += int(round(expected * 256))
             while s.energy >= 256:
@@ -448,8 +474,9 @@ class Game:
                 s.larva += 1
 
     def _morph_gateways(self, p: Player) -> None:
-        for s in p.structures:
-            if s.kind == "Gateway" and s.idle:
+        # of_kind("Gateway") lists Gateways and Warp Gates in structure order (the list is not changed below).
+        for s in p.of_kind("Gateway"):
+            if s.kind == "Gateway" and s.remaining <= 0 and s.job is None and s.morph_to is None:
                 s.kind = "WarpGate"
                 p.structures_changed()
                 s.warp_ready = self.loop + self.data.economy["warpgate_morph_loops"]

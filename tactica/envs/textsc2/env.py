@@ -39,6 +39,9 @@ _NUMERIC_RESOURCES = (
     "supply_used",
     "army_supply",
 )
+_RESOURCE_OBS_KEYS = ("game_loop", *_NUMERIC_RESOURCES)
+_PLANNING_STRUCTURE_KEYS = tuple(f"planning_{k}" for k in BUILDING_KEYS)
+_PLANNING_UNIT_KEYS = tuple(f"planning_{k}" for k in UNIT_KEYS)
 
 
 def _count_box() -> spaces.Box:
@@ -59,7 +62,7 @@ class TextSC2Env(gym.Env):
     income by worker saturation, supply, production queues, tech requirements, every Protoss research, Chrono
     Boost, Warp Gates, scouting that reveals only what is seen, armies that attack, defend and retreat, and
     seeded battles resolved from unit stats.  Game data: patch 5.0.3 (``sc2_5_0_3.json``, sources named
-    inside).  A 20-minute game takes about a second instead of hours.
+    inside).  A 20-minute game takes well under a CPU second instead of hours.
 
     ## Action Space
 
@@ -176,19 +179,24 @@ class TextSC2Env(gym.Env):
             "structure_caps": bool(structure_caps),
         }
         self.backend = backend
+        self._real = None
+        if backend == "sc2":
+            from tactica.envs.textsc2.sc2_backend import RealGameEnv
+
+            self._real = RealGameEnv(self)
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(NUM_ACTIONS)
         enemy_units, enemy_structures = enemy_keys(self.data, opponent_race)
         self._enemy_units, self._enemy_structures = enemy_units, enemy_structures
         self.observation_space = spaces.Dict(
             {
-                "resource": _counts(("game_loop", *_NUMERIC_RESOURCES)),
+                "resource": _counts(_RESOURCE_OBS_KEYS),
                 "building": _counts(BUILDING_KEYS),
                 "unit": _counts(UNIT_KEYS),
                 "planning": spaces.Dict(
                     {
-                        "planning_structure": _counts(f"planning_{k}" for k in BUILDING_KEYS),
-                        "planning_unit": _counts(f"planning_{k}" for k in UNIT_KEYS),
+                        "planning_structure": _counts(_PLANNING_STRUCTURE_KEYS),
+                        "planning_unit": _counts(_PLANNING_UNIT_KEYS),
                     }
                 ),
                 "research": spaces.Dict(
@@ -210,6 +218,8 @@ class TextSC2Env(gym.Env):
     # -- Gymnasium API -------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if self.backend == "sc2":  # the real game (sc2_backend.py) serves the same observations
+            return self._real.reset(seed)
         seeds = self.np_random.integers(0, 2**63 - 1, size=2)
         self.game = Game(
             races=("Protoss", self.opponent_race),
@@ -235,12 +245,16 @@ class TextSC2Env(gym.Env):
         self._last_failures: list[str] = []
         self._done = False
         self._balance = 0.0
+        self._summary_cache: dict = {}
+        self._information_cache: dict = {}
         obs, info = self._observe()
         self.metrics.record(self._info, self.game.seconds)
         info.update(action_executed=None, action_failures=[])
         return obs, info
 
     def step(self, action):
+        if self.backend == "sc2":
+            return self._real.step(action)
         if self.game is None:
             raise RuntimeError("call reset() before step()")
         if self._done:
@@ -297,6 +311,8 @@ class TextSC2Env(gym.Env):
         return "\n".join(lines) + "\n"
 
     def close(self):
+        if self._real is not None:
+            self._real.close()
         self.game = None
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -323,37 +339,54 @@ class TextSC2Env(gym.Env):
     def _observe(self):
         game = self.game
         me = game.players[0]
-        info_dict = information(game, me)
+        # Shared by the observation and the mask; the caches keep what did not change since the last step.
+        counts = (me.unit_counts(), me.pending_units())
+        info_dict = information(game, me, counts=counts, cache=self._information_cache)
         self._info = info_dict
-        self._text = summarize(info_dict)
-        mask = np.array(self.handler.mask(), dtype=np.int8)
+        self._text = summarize(info_dict, self._summary_cache)
+        mask = np.array(self.handler.mask(counts=counts), dtype=np.int8)
         res = info_dict["resource"]
-        resource = {"game_loop": np.array(game.loop, dtype=np.int64)}
-        for k in _NUMERIC_RESOURCES:
-            resource[k] = np.array(res[k], dtype=np.int64)
+        planning = info_dict["planning"]
         enemy = info_dict["enemy"]
+        seen_units, seen_structures = enemy["unit"], enemy["structure"]
+        # All integer leaves come from one fresh array (and the research leaves from another): each leaf is a
+        # 0-d view of its own element, so nothing handed out earlier is ever written again.
+        ints = np.array(
+            [
+                game.loop,
+                *[res[k] for k in _NUMERIC_RESOURCES],
+                *info_dict["building"].values(),
+                *info_dict["unit"].values(),
+                *planning["planning_structure"].values(),
+                *planning["planning_unit"].values(),
+                *[seen_units.get(k, 0) for k in self._enemy_units],
+                *[seen_structures.get(k, 0) for k in self._enemy_structures],
+            ],
+            dtype=np.int64,
+        )
+        leaves = iter([ints[i, ...] for i in range(len(ints))])
+        floats = np.array(
+            [v for group in info_dict["research"].values() for v in group.values()], dtype=np.float32
+        )
+        research = iter([floats[i, ...] for i in range(len(floats))])
+        # zip() stops at the end of the keys before taking from the leaves, so each group takes its own share.
         obs = {
-            "resource": resource,
-            "building": {k: np.array(v, dtype=np.int64) for k, v in info_dict["building"].items()},
-            "unit": {k: np.array(v, dtype=np.int64) for k, v in info_dict["unit"].items()},
+            "resource": dict(zip(_RESOURCE_OBS_KEYS, leaves)),
+            "building": dict(zip(BUILDING_KEYS, leaves)),
+            "unit": dict(zip(UNIT_KEYS, leaves)),
             "planning": {
-                group: {k: np.array(v, dtype=np.int64) for k, v in values.items()}
-                for group, values in info_dict["planning"].items()
+                "planning_structure": dict(zip(_PLANNING_STRUCTURE_KEYS, leaves)),
+                "planning_unit": dict(zip(_PLANNING_UNIT_KEYS, leaves)),
             },
-            "research": {
-                group: {k: np.array(v, dtype=np.float32) for k, v in values.items()}
-                for group, values in info_dict["research"].items()
-            },
+            "research": {group: dict(zip(keys, research)) for group, keys in RESEARCH_KEYS.items()},
             "enemy": {
-                "unit": {k: np.array(enemy["unit"].get(k, 0), dtype=np.int64) for k in self._enemy_units},
-                "structure": {
-                    k: np.array(enemy["structure"].get(k, 0), dtype=np.int64) for k in self._enemy_structures
-                },
+                "unit": dict(zip(self._enemy_units, leaves)),
+                "structure": dict(zip(self._enemy_structures, leaves)),
             },
-            "game_time": res["game_time"],
-            "text": self._text[:TEXT_MAX_LENGTH],
-            "action_mask": mask,
         }
+        obs["game_time"] = res["game_time"]
+        obs["text"] = self._text[:TEXT_MAX_LENGTH]
+        obs["action_mask"] = mask
         info = {
             "action_mask": mask,
             "game_loop": game.loop,

@@ -56,7 +56,7 @@ class MetricsRecorder:
         self.last_supply_used = res["supply_used"]
         building = info["building"]
         research = [v for group in info["research"].values() for v in group.values()]
-        tech = sum(1 for v in building.values() if v > 0) + sum(1 for v in research if v == 1)
+        tech = len([v for v in building.values() if v > 0]) + research.count(1)
         self.tr = max(self.tr, tech / (len(building) + len(research)))
         if not self.stopped:
             if self._prev_seconds is not None and res["supply_left"] == 0:

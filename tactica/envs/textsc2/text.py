@@ -12,6 +12,7 @@ as failed.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -110,6 +111,14 @@ RESEARCH_KEYS: dict[str, dict[str, str]] = {
 }
 
 
+_BUILDING_ITEMS = tuple(BUILDING_KEYS.items())
+_UNIT_ITEMS = tuple(UNIT_KEYS.items())
+_PLANNING_STRUCTURE_ITEMS = tuple((f"planning_{key}", name) for key, name in _BUILDING_ITEMS)
+_PLANNING_UNIT_ITEMS = tuple((f"planning_{key}", name) for key, name in _UNIT_ITEMS)
+_RESEARCH_ITEMS = tuple((group, tuple(keys.items())) for group, keys in RESEARCH_KEYS.items())
+
+
+@functools.lru_cache(maxsize=4096)
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -121,15 +130,41 @@ def enemy_keys(data, race: str) -> tuple[list[str], list[str]]:
     return units, structures
 
 
-def information(game: Game, player: Player) -> dict:
-    """The original's ``information`` dict for ``player`` at the current game loop."""
-    units = player.unit_counts()
-    done: Counter[str] = Counter(s.kind for s in player.structures if s.done)
-    planning_structures = player.pending_structures()
-    planning_units = player.pending_units()
+def information(
+    game: Game,
+    player: Player,
+    *,
+    counts: tuple[Counter[str], Counter[str]] | None = None,
+    cache: dict | None = None,
+) -> dict:
+    """The original's ``information`` dict for ``player`` at the current game loop.
+
+    Args:
+        counts: ``(player.unit_counts(), player.pending_units())`` when the caller has them already.
+        cache: a dict the caller keeps between calls for one player of one game.  A group whose sources did not
+            change since the previous call (the structures, the units, the units in production, the research) is
+            then the same dict object as in the previous result, so results must not be changed by the caller.
+    """
+    # Every count below is a sum of Python ints, so the values are ints without conversion.
+    units, planning_units = counts if counts is not None else (player.unit_counts(), player.pending_units())
+    if cache is None:
+        cache = {}
+    done, unfinished = player.done_structures(), player.unfinished_structures()
+    if cache.get("done") is not done or cache.get("unfinished") is not unfinished:
+        cache["done"], cache["unfinished"] = done, unfinished
+        cache["building"] = {key: done.get(name, 0) for key, name in _BUILDING_ITEMS}
+        cache["planning_structure"] = {
+            key: unfinished.get(name, 0) for key, name in _PLANNING_STRUCTURE_ITEMS
+        }
+    # dict equality (not Counter's, which is Python code): a stray zero entry only costs a recomputation.
+    if not _same(cache.get("units"), units):
+        cache["units"] = units
+        cache["unit"] = {key: units.get(name, 0) for key, name in _UNIT_ITEMS}
+    if not _same(cache.get("planning_units"), planning_units):
+        cache["planning_units"] = planning_units
+        cache["planning_unit"] = {key: planning_units.get(name, 0) for key, name in _PLANNING_UNIT_ITEMS}
     cap = player.supply_cap()
     used = int(round(player.supply_used))
-    army = player.army_supply()
     resource = {
         "game_time": game.game_time(),
         "worker_supply": int(player.workers),
@@ -138,83 +173,121 @@ def information(game: Game, player: Player) -> dict:
         "supply_left": max(0, cap - used),
         "supply_cap": cap,
         "supply_used": used,
-        "army_supply": int(round(army)),
-    }
-    building = {key: int(done.get(name, 0)) for key, name in BUILDING_KEYS.items()}
-    unit = {key: int(units.get(name, 0)) for key, name in UNIT_KEYS.items()}
-    planning = {
-        "planning_structure": {
-            f"planning_{key}": int(planning_structures.get(name, 0)) for key, name in BUILDING_KEYS.items()
-        },
-        "planning_unit": {
-            f"planning_{key}": int(planning_units.get(name, 0)) for key, name in UNIT_KEYS.items()
-        },
+        "army_supply": int(round(player.army_supply(units))),
     }
     progress = {}
     for s in player.structures:
-        if s.job is not None and s.job.kind == "upgrade":
-            progress[s.job.name] = round(min(0.999, s.job.progress / s.job.total), 3)
-    research = {
-        group: {
-            key: 1.0 if up in player.upgrades else float(progress.get(up, 0.0)) for key, up in keys.items()
+        job = s.job
+        if job is not None and job.kind == "upgrade":
+            progress[job.name] = round(min(0.999, job.progress / job.total), 3)
+    upgrades = player.upgrades
+    # A player's upgrades only ever grow, so their number and the progress of those running fix this group.
+    research_key = (len(upgrades), progress)
+    if cache.get("research_key") != research_key:
+        cache["research_key"] = research_key
+        cache["research"] = {
+            group: {key: 1.0 if up in upgrades else progress.get(up, 0.0) for key, up in keys}
+            for group, keys in _RESEARCH_ITEMS
         }
-        for group, keys in RESEARCH_KEYS.items()
-    }
     seen_units, seen_structures = game.visible_enemy(player)
-    enemy = {
-        "unit": {_snake(k): int(v) for k, v in sorted(seen_units.items())},
-        "structure": {_snake(k): int(v) for k, v in sorted(seen_structures.items())},
-    }
     return {
         "resource": resource,
-        "building": building,
-        "unit": unit,
-        "planning": planning,
-        "research": research,
-        "enemy": enemy,
+        "building": cache["building"],
+        "unit": cache["unit"],
+        "planning": {
+            "planning_structure": cache["planning_structure"],
+            "planning_unit": cache["planning_unit"],
+        },
+        "research": cache["research"],
+        "enemy": {
+            "unit": {_snake(k): int(v) for k, v in sorted(seen_units.items())},
+            "structure": {_snake(k): int(v) for k, v in sorted(seen_structures.items())},
+        },
     }
 
 
+def _same(a: dict | None, b: dict) -> bool:
+    return a is not None and dict.__eq__(a, b) is True
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: summarize() also takes users' own keys
 def _label(key: str) -> str:
     text = key.replace("_", " ")
     return text[:1].upper() + text[1:]
 
 
-def _lines(section: dict, indent: str = "") -> list[str]:
-    out: list[str] = []
-    for key, value in section.items():
+@functools.lru_cache(maxsize=4096)  # bounded: summarize() also takes users' own keys
+def _prefix(indent: str, key: str) -> str:
+    return f"{indent}- {_label(key)}: "
+
+
+_OMITTED = (0, 0.0, "", None)
+
+
+def _lines(
+    section: dict, indent: str = "", out: list[str] | None = None, cache: dict | None = None, path: tuple = ()
+) -> list[str]:
+    """Append the lines of ``section`` to ``out``: ``- Key: value`` for non-zero values, sub-dicts as headers.
+
+    With ``cache`` (see :func:`summarize`), a sub-dict equal to the one at the same ``path`` last time reuses
+    its lines.
+    """
+    if out is None:
+        out = []
+    # Most values are zero: drop them in one comprehension before the per-line work.
+    for key, value in [(k, v) for k, v in section.items() if v not in _OMITTED]:
         if isinstance(value, dict):
-            inner = _lines(value, indent + "  ")
-            if inner:
+            inner = _cached_lines(value, indent + "  ", cache, (*path, key))
+            if inner:  # an empty sub-section gets no header
                 out.append(f"{indent}{_label(key)}:")
                 out.extend(inner)
-        elif value not in (0, 0.0, "", None):
-            out.append(f"{indent}- {_label(key)}: {value}")
+        else:
+            out.append(f"{_prefix(indent, key)}{value}")
     return out
 
 
-def summarize(info: dict) -> str:
-    """The single-frame (L1) text: the original's header, then non-zero values by section."""
+def _cached_lines(section: dict, indent: str, cache: dict | None, path: tuple) -> list[str]:
+    if cache is None:
+        return _lines(section, indent)
+    last = cache.get(path)
+    if last is not None and (last[0] is section or last[0] == section):
+        return last[1]
+    lines = _lines(section, indent, None, cache, path)
+    cache[path] = (section, lines)
+    return lines
+
+
+def summarize(info: dict, cache: dict | None = None) -> str:
+    """The single-frame (L1) text: the original's header, then non-zero values by section.
+
+    ``cache``: a dict the caller keeps between calls on successive :func:`information` dicts of one game (which
+    it must not change afterwards); a section or sub-section equal to the one of the previous call reuses its
+    lines, since most change rarely from one step to the next.  (Equality is the dicts' own, ``1 == 1.0``,
+    which is safe because :func:`information` always gives a leaf the same type.)
+    """
     game_time = info["resource"]["game_time"]
     parts = [f"At {game_time} game time, our current StarCraft II situation is as follows:", ""]
-    titles = (
-        ("Resources", "resource"),
-        ("Buildings", "building"),
-        ("Units", "unit"),
-        ("Planning", "planning"),
-        ("Research", "research"),
-        ("Enemy", "enemy"),
-    )
-    for title, key in titles:
+    for title, key in _TITLES:
         section = info[key]
         if key == "resource":
-            section = {k: v for k, v in section.items() if k != "game_time"}
-        lines = _lines(section)
+            lines = _lines({k: v for k, v in section.items() if k != "game_time"})
+        else:
+            lines = _cached_lines(section, "", cache, (key,))
         if lines:
             parts.append(f"{title}:")
             parts.extend(lines)
             parts.append("")
     return "\n".join(parts).rstrip() + "\n"
+
+
+_TITLES = (
+    ("Resources", "resource"),
+    ("Buildings", "building"),
+    ("Units", "unit"),
+    ("Planning", "planning"),
+    ("Research", "research"),
+    ("Enemy", "enemy"),
+)
 
 
 # -- decisions -------------------------------------------------------------------------------------------
