@@ -143,6 +143,10 @@ def test_unaffordable_action_fails_with_the_original_message(monkeypatch):
     assert ("build", "GATEWAY") not in world.calls
     _, _, _, _, info = env.step(ACTIONS.index("TRAIN ZEALOT"))
     assert info["action_failures"] == ["Action failed: TRAIN ZEALOT, Reason: No Gateway available"]
+    # render() shows what the embedded backend shows: the summary, the action and its failures
+    shown = env.render()
+    assert shown.startswith(str(obs["text"]).splitlines()[0]) and "Action executed: TRAIN ZEALOT" in shown
+    assert shown.rstrip().endswith("Reason: No Gateway available")
     env.close()
 
 

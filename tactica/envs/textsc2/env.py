@@ -303,6 +303,8 @@ class TextSC2Env(gym.Env):
         return obs, float(reward), terminated, truncated, info
 
     def render(self):
+        if self._real is not None:
+            return self._real.render()
         if self.game is None:
             return "TextSC2-v0 (not reset)\n"
         lines = [self._text.rstrip()]

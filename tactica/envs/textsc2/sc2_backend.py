@@ -280,6 +280,7 @@ class RealGameEnv:
     def __init__(self, env):
         self.env = env
         self.game: RealGame | None = None
+        self._rendered: str | None = None  # what render() shows: the last summary, action and failures
 
     def reset(self, seed: int | None) -> tuple[dict, dict]:
         env = self.env
@@ -302,6 +303,7 @@ class RealGameEnv:
         self._last = frame
         obs, info = self._observe(frame)
         info.update(action_executed=None, action_failures=[])
+        self._remember(obs, None, [])
         return obs, info
 
     def step(self, action) -> tuple[dict, float, bool, bool, dict]:
@@ -316,6 +318,7 @@ class RealGameEnv:
             obs, info = self._observe(frame)
             failures += frame.failures or []
             info.update(action_executed=text, action_failures=failures)
+            self._remember(obs, text, failures)
             return obs, 0.0, False, False, info
         # The game is over: the last observation stands, with the result and the metrics.
         obs, info = self._observe(self._last, record=False)
@@ -329,8 +332,17 @@ class RealGameEnv:
             result=frame.result,
             metrics=self.metrics.result(),
         )
+        self._remember(obs, text, failures + [f"Result: {frame.result}"])
         self.close()
         return obs, reward, not truncated, truncated, info
+
+    def _remember(self, obs: dict, action: str | None, failures: list[str]) -> None:
+        lines = [str(obs["text"]).rstrip(), f"Action executed: {action}", *failures]
+        self._rendered = "\n".join(lines) + "\n"
+
+    def render(self) -> str:
+        """The same ansi text as the embedded backend: the summary, the last action and its failures."""
+        return self._rendered or "TextSC2-v0 (not reset)\n"
 
     def _observe(self, frame: Frame, record: bool = True) -> tuple[dict, dict]:
         env = self.env
