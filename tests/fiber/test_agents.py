@@ -7,6 +7,7 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import tactica  # noqa: F401
 from tactica.agents import make
@@ -52,6 +53,20 @@ def test_fusion_network_recognises_simulated_events(loam_windows):
     )  # 5 classes: chance is 0.2; the trained model reaches ~0.9 (docs/fiber.md)
 
 
+@needs_weights
+@pytest.mark.slow
+def test_shipped_fusion_beats_feature_classifier_on_held_out_wet_clay():
+    # a fresh seeded wet_clay sample (not the training study's seeds); docs/fiber.md has the 800-window table
+    sample = simulate_windows(200, seed=4242, domain="wet_clay")
+    for domain in ("loam", "wet_clay"):  # no transfer, then after fine-tuning on wet_clay
+        fusion = Recognizer.load(shipped_weights(domain))
+        classical = FeatureClassifier.load(WEIGHTS_DIR / f"features_{domain}.npz")
+        f = fusion.features(sample.windows)
+        acc_fusion = float(np.mean(fusion.predict(sample.windows, f)[0] == sample.labels))
+        acc_classical = float(np.mean(classical.predict(f)[0] == sample.labels))
+        assert acc_fusion > acc_classical, (domain, acc_fusion, acc_classical)
+
+
 def test_recognizer_round_trip(tmp_path, loam_windows):
     rec = Recognizer.new(views=("spec", "stats"), seed=3)
     rec.save(tmp_path / "m.pt")
@@ -61,6 +76,30 @@ def test_recognizer_round_trip(tmp_path, loam_windows):
     np.testing.assert_allclose(a[0], b[0], atol=1e-6)
     with pytest.raises(ValueError, match="views"):
         FusionNet(len(FEATURE_NAMES), views=("raw", "audio"))
+
+
+def test_fusion_net_auxiliary_heads_and_wide_path():
+    net = FusionNet(len(FEATURE_NAMES)).eval()
+    raw, scale, stats = torch.zeros(3, 12, 2000), torch.zeros(3, 1), torch.zeros(3, len(FEATURE_NAMES))
+    lc, lb, heads = net(raw, scale, stats, aux=True)
+    assert lc.shape == (3, 5) and lb.shape == (3, 5)
+    assert set(heads) == {"raw", "spec", "stats"}
+    assert all(c.shape == (3, 5) and b.shape == (3, 5) for c, b in heads.values())
+    # without aux the same main logits come back
+    torch.testing.assert_close(net(raw, scale, stats)[0], lc)
+    # the standardised features reach the trunk directly only when the statistics view is used
+    first = net.trunk[0].in_features
+    assert first == sum(b.out_dim for b in net.branches.values()) + 1 + len(FEATURE_NAMES)
+    spec_only = FusionNet(len(FEATURE_NAMES), views=("spec",))
+    assert spec_only.trunk[0].in_features == spec_only.branches["spec"].out_dim + 1
+
+
+def test_recognizer_rejects_other_checkpoints(tmp_path):
+    torch.save({"format": "something-else/1"}, tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="format"):
+        Recognizer.load(tmp_path / "x.pt")
+    with pytest.raises(FileNotFoundError):
+        Recognizer.load(tmp_path / "missing.pt")
 
 
 def test_features_are_finite_and_sized(loam_windows):
@@ -140,6 +179,10 @@ def test_training_script_writes_a_run_directory(tmp_path):
     assert json.loads((out / "config.json").read_text())["seed"] == 3
     assert "fusion / transfer" in metrics["rows"] and "CUSUM energy detector / no transfer" in metrics["rows"]
     assert Recognizer.load(out / "fusion_wet_clay.pt").meta["domain"] == "wet_clay"
+    # early stopping kept one of the source epochs, chosen on the source validation split
+    assert 1 <= metrics["early_stopping"]["fusion"]["best_epoch"] <= 1
+    assert len(metrics["early_stopping"]["fusion"]["val_accuracy"]) == 1
+    assert metrics["feature_classifier_l2"] in (1e-3, 1e-2, 1e-1, 1.0)
 
 
 def test_feature_classifier_save_load(tmp_path, loam_windows):
@@ -162,3 +205,18 @@ def test_despike_removes_phase_jumps_only():
     np.testing.assert_array_equal(cleaned[1], noise[1])
     tone = (100 * np.sin(2 * np.pi * 30 * np.arange(1000) / 1000.0)).astype(np.float32)[None]
     np.testing.assert_array_equal(despike(tone), tone)  # a strong vibration is not a spike
+
+
+@needs_weights
+def test_episode_table_plays_each_agent():
+    from tactica.agents.fiber.episodes import episode_table, main, play
+
+    m = play("random", "loam", episodes=1, windows=3)
+    assert set(m) == {"accuracy", "macro_f1", "nar", "fnr", "reward"} and 0.0 <= m["accuracy"] <= 1.0
+    table = episode_table(["loam"], ["fiber-features"], episodes=1, windows=2)
+    assert table.count("\n") == 3 and "| loam | fiber-features |" in table
+    with pytest.raises(ValueError, match="episodes"):
+        play("random", "loam", episodes=0)
+    with pytest.raises(SystemExit) as exc:
+        main(["--domains", "granite", "--episodes", "1", "--windows", "1"])
+    assert exc.value.code == 2

@@ -3,6 +3,7 @@
 :mod:`~tactica.agents.fiber.network` (the torch model), :mod:`~tactica.agents.fiber.recognizer` (model plus
 preprocessing, checkpoints), :mod:`~tactica.agents.fiber.features` (hand-crafted features),
 :mod:`~tactica.agents.fiber.classical` (baselines), :mod:`~tactica.agents.fiber.train` (the training and transfer
-study), :mod:`~tactica.agents.fiber.monitor` (detector-then-network streaming) and
-:mod:`~tactica.agents.fiber.agents` (the registered agents).  Weights ship in ``weights/``.
+study), :mod:`~tactica.agents.fiber.monitor` (detector-then-network streaming),
+:mod:`~tactica.agents.fiber.agents` (the registered agents) and :mod:`~tactica.agents.fiber.episodes` (their
+in-environment table).  Weights ship in ``weights/``.
 """

@@ -12,7 +12,11 @@ into a shared trunk with two heads (event class, radial-distance bin), as in the
   :func:`~tactica.agents.fiber.features.window_features`, standardised, through an MLP.
 
 The log of the window scale enters the trunk directly: absolute level is a distance cue the normalised views
-cannot see.  A network built with a subset of ``views`` is the single-view ablation.
+cannot see.  With the statistics view the standardised features also enter the trunk directly (a wide path), so
+the network contains the linear classifier on those features and the branches only have to add to it.  Each
+branch has its own auxiliary class and bin head: trained with a share of the loss (deep supervision), every view
+must learn to recognise events on its own, which keeps the fusion from leaning on whichever view is easiest to
+fit early on and ignoring the others.  A network built with a subset of ``views`` is the single-view ablation.
 """
 
 from __future__ import annotations
@@ -114,19 +118,35 @@ class FusionNet(nn.Module):
             self.branches["spec"] = _SpecBranch()
         if "stats" in views:
             self.branches["stats"] = _StatsBranch(n_features)
+        self.n_classes = int(n_classes)
+        # one linear head per branch: class logits then bin logits (auxiliary, used in training only)
+        self.aux_heads = nn.ModuleDict(
+            {name: nn.Linear(b.out_dim, n_classes + n_bins) for name, b in self.branches.items()}
+        )
         fused = sum(b.out_dim for b in self.branches.values()) + 1
+        if "stats" in views:
+            fused += self.n_features  # the wide path
         self.trunk = nn.Sequential(nn.Linear(fused, 64), nn.ReLU(), nn.Dropout(0.1))
         self.class_head = nn.Linear(64, n_classes)
         self.bin_head = nn.Linear(64, n_bins)
 
     def forward(
-        self, raw: torch.Tensor, log_scale: torch.Tensor, stats: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self, raw: torch.Tensor, log_scale: torch.Tensor, stats: torch.Tensor, *, aux: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[torch.Tensor, torch.Tensor, dict[str, tuple]]:
         """``raw`` (B, C, T) scaled window, ``log_scale`` (B, 1), ``stats`` (B, F) standardised features;
-        returns (class logits, bin logits)."""
-        parts = []
+        returns (class logits, bin logits), and with ``aux`` also ``{view: (class logits, bin logits)}`` of the
+        auxiliary per-view heads."""
+        parts, heads = [], {}
         for name, branch in self.branches.items():
-            parts.append(branch(stats if name == "stats" else raw))
+            h = branch(stats if name == "stats" else raw)
+            parts.append(h)
+            if aux:
+                logits = self.aux_heads[name](h)
+                heads[name] = (logits[:, : self.n_classes], logits[:, self.n_classes :])
         parts.append(log_scale)
+        if "stats" in self.branches:
+            parts.append(stats)
         h = self.trunk(torch.cat(parts, dim=1))
+        if aux:
+            return self.class_head(h), self.bin_head(h), heads
         return self.class_head(h), self.bin_head(h)

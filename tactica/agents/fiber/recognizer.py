@@ -15,6 +15,8 @@ __all__ = ["Recognizer", "WEIGHTS_DIR", "shipped_weights"]
 
 #: folder of the weights shipped with the package (written by ``python -m tactica.agents.fiber.train --ship``).
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+#: checkpoint format; /2 added the per-view auxiliary heads and the wide path of the statistics view.
+FORMAT = "tactica-fiber-fusion/2"
 
 
 def shipped_weights(domain: str = "loam") -> Path:
@@ -109,7 +111,7 @@ class Recognizer:
         state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
         torch.save(
             {
-                "format": "tactica-fiber-fusion/1",
+                "format": FORMAT,
                 "views": list(self.net.views),
                 "n_features": self.net.n_features,
                 "state_dict": state,
@@ -128,8 +130,11 @@ class Recognizer:
         if not path.exists():
             raise FileNotFoundError(path)
         blob = torch.load(path, map_location="cpu", weights_only=True)
-        if blob.get("format") != "tactica-fiber-fusion/1":
-            raise ValueError(f"{path} is not a tactica fibre fusion checkpoint")
+        if blob.get("format") != FORMAT:
+            raise ValueError(
+                f"{path} is not a tactica fibre fusion checkpoint of format {FORMAT!r} "
+                f"(found {blob.get('format')!r}); retrain with python -m tactica.agents.fiber.train"
+            )
         net = FusionNet(int(blob["n_features"]), views=blob["views"])
         net.load_state_dict(blob["state_dict"])
         net.eval()
