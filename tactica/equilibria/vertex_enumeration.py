@@ -182,10 +182,7 @@ def _game_order_constraints(payoff: np.ndarray, first: bool) -> tuple[np.ndarray
 @lru_cache(maxsize=64)
 def _payoff_then_sign_offsets(c: int, d: int) -> np.ndarray:
     """``(1 x c, 0 x d)``: the offsets of ``payoff z <= 1`` then ``-z <= 0`` (read-only)."""
-    out = np.zeros(c + d)
-    out[:c] = 1.0
-    out.flags.writeable = False
-    return out
+    return _sign_then_payoff_offsets(d, c)[::-1]
 
 
 def _checked_solve(matrices: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, float] | None:

@@ -389,12 +389,15 @@ class TextSC2Env(gym.Env):
         obs["game_time"] = res["game_time"]
         obs["text"] = self._text[:TEXT_MAX_LENGTH]
         obs["action_mask"] = mask
-        info = {
+        return obs, self._step_info(mask, game.loop)
+
+    def _step_info(self, mask: np.ndarray, game_loop: int) -> dict:
+        """The ``info`` of every step, whichever backend plays the game."""
+        return {
             "action_mask": mask,
-            "game_loop": game.loop,
+            "game_loop": game_loop,
             "player_race": "Protoss",
             "opposite_race": self.opponent_race,
             "map_name": self.map_name,
             "pending_actions": [ACTIONS[a] for a in self._queue],
         }
-        return obs, info

@@ -358,16 +358,7 @@ class RealGameEnv:
             "text": text[: env.observation_space["text"].max_length],
             "action_mask": mask,
         }
-        obs = _fill(env.observation_space, values)
-        info = {
-            "action_mask": mask,
-            "game_loop": frame.game_loop,
-            "player_race": "Protoss",
-            "opposite_race": env.opponent_race,
-            "map_name": env.map_name,
-            "pending_actions": [ACTIONS[a] for a in env._queue],
-        }
-        return obs, info
+        return _fill(env.observation_space, values), env._step_info(mask, frame.game_loop)
 
     def close(self) -> None:
         if self.game is not None:
