@@ -80,6 +80,42 @@ register(
 )
 
 register(
+    id="FiberSegments-v0",
+    entry_point="tactica.envs.fiber.segments:FiberSegmentsEnv",
+    kind="multi",
+    summary="FiberStream's DAS fibre split into segments, one PettingZoo agent per segment judging its own events",
+    backends=("embedded",),
+    status="beta",
+    kwargs={},
+    # the first (quick-suite) configuration has plain Box windows so the per-segment CUSUM baseline plays it
+    conformance_kwargs=(
+        {
+            "n_segments": 2,
+            "channels_per_segment": 3,
+            "window_s": 0.25,
+            "pulse_rate": 500.0,
+            "episode_windows": 20,
+            "neighbours": False,
+        },
+        {
+            "n_segments": 3,
+            "channels_per_segment": 3,
+            "window_s": 0.25,
+            "pulse_rate": 400.0,
+            "domain": "wet_clay",
+            "episode_windows": 8,
+        },
+    ),
+    conformance_warnings=(
+        (
+            "contains negative numbers and is in the shape of a graphical observation",
+            "a DAS window is a signed strain-rate matrix (channels x samples), not an image",
+        ),
+    ),
+    baseline_agent="fiber-cusum",
+)
+
+register(
     id="SMAC-v0",
     entry_point="tactica.envs.smac.env:SMACParallelEnv",
     kind="multi",

@@ -47,6 +47,10 @@ AI_BUILDS = {
 }
 _LEAVE = -1  # the env's "leave the game" message to the bot thread
 _THREAD_JOIN_S = 30.0
+# Launching StarCraft II and loading the map can take minutes on a cold start; a step is one game_step of
+# simulation plus the bot's callbacks.
+_START_TIMEOUT_S = 300.0
+_STEP_TIMEOUT_S = 60.0
 _POLL_S = 0.005  # how often the waiting bot looks for the env's action
 
 
@@ -220,7 +224,7 @@ class RealGame:
         ]
         self.thread = threading.Thread(target=self._run, args=(players,), name="textsc2-sc2", daemon=True)
         self.thread.start()
-        return self._next()
+        return self._next(_START_TIMEOUT_S)
 
     def _run(self, players) -> None:
         api = self.api
@@ -238,8 +242,15 @@ class RealGame:
         except BaseException as exc:  # handed to the env thread, which re-raises it
             self.outbox.put(exc)
 
-    def _next(self) -> Frame:
-        item = self.outbox.get()
+    def _next(self, timeout_s: float) -> Frame:
+        try:
+            item = self.outbox.get(timeout=timeout_s)
+        except queue.Empty:
+            # a game that neither answers nor fails (a hung client) must not block the env forever
+            self.over = True
+            raise RuntimeError(
+                f"StarCraft II sent no observation within {timeout_s:g} s; the game was abandoned"
+            ) from None
         if isinstance(item, BaseException):
             self.over = True
             raise RuntimeError(
@@ -255,7 +266,7 @@ class RealGame:
         if self.over:
             raise RuntimeError("the game is over")
         self.inbox.put(int(action))
-        return self._next()
+        return self._next(_STEP_TIMEOUT_S)
 
     def close(self) -> None:
         """Leave the game (if it is still running) and wait for the game thread."""
