@@ -100,7 +100,15 @@ def test_int8_dynamic_kernel_matches_per_token_rounding():
     weight = torch.randn(96, 64, generator=torch.Generator().manual_seed(0)) * 0.05
     layer = Int8DynamicLinear(weight)
     # same integer weights as weight-only int8
-    assert torch.equal(layer.qweight, Int8Linear(weight).qweight)
+    weight_only = Int8Linear(weight)
+    assert layer.qweight is None  # the engine's packed copy is the only one kept
+    assert torch.equal(layer.dequantize(), weight_only.dequantize())
+    assert layer.nbytes == 96 * 64 + 96 * 8
+    table = Int8DynamicLinear(weight, keep_rows=True)  # embedding tables keep the codes for row lookups
+    rows = torch.tensor([3, 90])
+    assert torch.equal(table.rows(rows), weight_only.rows(rows)) and torch.equal(
+        layer.rows(rows), table.rows(rows)
+    )
     x = torch.randn(5, 64, generator=torch.Generator().manual_seed(1)) * 3
     # decoding (one row: the engine's integer kernel) equals a prompt chunk (rows rounded one by one in float)
     one_by_one = torch.cat([layer(x[i : i + 1]) for i in range(5)])

@@ -105,11 +105,14 @@ class Int8DynamicLinear(Int8Linear):
     ``linear_dynamic`` then quantises each call's input with one scale and zero point and multiplies in
     integers.  ``reduce_range`` keeps 7-bit activations so that x86 CPUs without VNNI, whose 8-bit
     multiply-add saturates its 16-bit sums, give the same answers as those with it.
+
+    The packed copy is the only copy of the codes kept unless ``keep_rows`` (embedding tables, whose rows are
+    looked up every token); the few calls that need the codes themselves unpack them.
     """
 
     kind = "int8-dynamic"
 
-    def __init__(self, weight: torch.Tensor):
+    def __init__(self, weight: torch.Tensor, *, keep_rows: bool = False):
         super().__init__(weight)
         zero_points = torch.zeros(self.out_features, dtype=torch.long)
         with warnings.catch_warnings():
@@ -127,6 +130,14 @@ class Int8DynamicLinear(Int8Linear):
                     f"quantisation 'int8-dynamic' needs a quantized engine with per-channel int8 linear "
                     f"kernels; this torch build's engine {engine!r} failed ({exc}); use 'int8' instead"
                 ) from exc
+        if not keep_rows:
+            self.qweight = None
+
+    def _codes(self) -> torch.Tensor:
+        """The int8 codes [out, in]: kept, or unpacked from the engine's copy."""
+        if self.qweight is not None:
+            return self.qweight
+        return torch.ops.quantized.linear_unpack(self._packed)[0].int_repr()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
@@ -137,13 +148,21 @@ class Int8DynamicLinear(Int8Linear):
             # Several rows (a prompt chunk, a perplexity window) are compute-bound, and the kernel would share
             # one activation scale across all of them; quantise each row as decoding does and multiply in
             # float, so every token sees the same rounding whether it came in a prompt or was decoded.
-            y = F.linear(fake_quantize_rows(flat), self.qweight.to(flat.dtype)) * self.scale
+            y = F.linear(fake_quantize_rows(flat), self._codes().to(flat.dtype)) * self.scale
         return y.reshape(*shape[:-1], self.out_features)
+
+    def rows(self, index: torch.Tensor) -> torch.Tensor:
+        return self._codes()[index].float() * self.scale[index, None]
+
+    def dequantize(self) -> torch.Tensor:
+        return self._codes().float() * self.scale[:, None]
 
     @property
     def nbytes(self) -> int:
-        # the engine's packed copy (same int8 count plus column offsets) comes on top of q and the scales
-        return 2 * self.qweight.numel() + self.scale.numel() * 4 + self.out_features * 4
+        # the engine's packed copy (one byte per weight plus a column offset per output), the scales, and the
+        # plain codes when they are kept for row lookups
+        kept = 0 if self.qweight is None else self.qweight.numel()
+        return self.out_features * self.in_features + self.out_features * 8 + kept
 
 
 class Int4Linear(DenseLinear):
@@ -245,7 +264,7 @@ def quantize_linear(
     if mode == "int8":
         return Int8Linear(weight)
     if mode == "int8-dynamic":
-        return Int8DynamicLinear(weight)
+        return Int8DynamicLinear(weight, keep_rows=keep_rows)
     if mode == "int4":
         sizes = (group_size,) if group_size else (128, 64, 32)
         fitting = [g for g in sizes if weight.shape[1] % g == 0]
