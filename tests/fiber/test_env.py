@@ -114,3 +114,5 @@ def test_render_pickle_and_bad_input():
         gym.make("FiberStream-v0", domain="granite")
     with pytest.raises(ValueError, match="n_channels"):
         gym.make("FiberStream-v0", n_channels=1)
+    with pytest.raises(ValueError, match="event_rate"):
+        gym.make("FiberStream-v0", event_rate=-1.0)

@@ -13,11 +13,64 @@ from tactica.envs.fiber.physics import Interrogator
 from tactica.envs.fiber.scoring import AlarmMetrics
 from tactica.envs.fiber.stream import DOMAINS, N_BINS, N_CLASSES, EventStream, WindowLabel
 
-__all__ = ["FiberStreamEnv", "OBS_LIMIT"]
+__all__ = [
+    "FiberStreamEnv",
+    "OBS_LIMIT",
+    "ENERGY_LIMIT",
+    "channel_energy",
+    "energy_bar",
+    "parse_action",
+    "judge",
+]
 
 #: observation bound [nano-strain / s]; measured strain rate is clipped to it (a 2 pi jump is ~7e4 at 1 kHz,
 #: the strongest simulated event at the pipe ~1e6).
 OBS_LIMIT = 1e7
+
+#: upper bound of the neighbour energy summary: log10 of the observation bound.
+ENERGY_LIMIT = float(np.log10(OBS_LIMIT))
+
+
+def channel_energy(window: np.ndarray) -> np.ndarray:
+    """Per-channel energy of a window: ``log10(max(rms, 1))`` of the strain rate, float32 in [0, 7].
+
+    The log keeps the summary on the scale of the ansi render (ambient noise ~2-3, an event at the pipe ~5-6)
+    and the floor at 1 nano-strain/s keeps a dead channel at 0 rather than -inf.
+    """
+    rms = np.sqrt(np.mean(np.asarray(window, dtype=np.float64) ** 2, axis=-1))
+    return np.log10(np.maximum(rms, 1.0)).astype(np.float32)
+
+
+_SHADES = " .:-=+*#%@"
+
+
+def energy_bar(level: np.ndarray) -> str:
+    """One character per channel for the ansi renders: :func:`channel_energy` from blank (0) to ``@`` (6.5+)."""
+    top = len(_SHADES) - 1
+    return "".join(_SHADES[min(int(v / 6.5 * top), top)] for v in level)
+
+
+def parse_action(space: spaces.MultiDiscrete, action: Any, who: str = "action") -> tuple[int, int]:
+    """``(class, distance bin)`` from an action of ``space``, or a ValueError naming what is accepted."""
+    arr = np.asarray(action)
+    if arr.shape != (2,) or not space.contains(arr.astype(space.dtype)):
+        raise ValueError(
+            f"{who} must be (class in 0..{space.nvec[0] - 1}, bin in 0..{space.nvec[1] - 1}), got {action!r}"
+        )
+    return int(arr[0]), int(arr[1])
+
+
+def judge(metrics: AlarmMetrics, label: WindowLabel, pred_class: int, pred_bin: int) -> tuple[float, dict]:
+    """Score one window's answer into ``metrics``: ``(reward, the truth and answer for info)``."""
+    reward = metrics.update(label.kind, max(label.bin, 0), max(label.distance, 0.0), pred_class, pred_bin)
+    record = {
+        "truth_class": label.kind,
+        "truth_bin": label.bin,
+        "truth_distance": float(label.distance),
+        "pred_class": pred_class,
+        "pred_bin": pred_bin,
+    }
+    return float(reward), record
 
 
 class FiberStreamEnv(gym.Env):
@@ -117,6 +170,8 @@ class FiberStreamEnv(gym.Env):
             raise ValueError(f"window_s and pulse_rate must be > 0, got {window_s!r} and {pulse_rate!r}")
         if domain not in DOMAINS:
             raise ValueError(f"domain must be one of {sorted(DOMAINS)}, got {domain!r}")
+        if not event_rate >= 0:
+            raise ValueError(f"event_rate must be >= 0 (events per km-hour), got {event_rate!r}")
         if not isinstance(episode_windows, (int, np.integer)) or episode_windows < 1:
             raise ValueError(f"episode_windows must be an int >= 1, got {episode_windows!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -176,22 +231,8 @@ class FiberStreamEnv(gym.Env):
     def step(self, action):
         if self._stream is None:
             raise RuntimeError("call reset() before step()")
-        action = np.asarray(action)
-        if action.shape != (2,) or not self.action_space.contains(action.astype(self.action_space.dtype)):
-            raise ValueError(
-                f"action must be (class in 0..{N_CLASSES - 1}, bin in 0..{N_BINS - 1}), got {action!r}"
-            )
-        pred_class, pred_bin = int(action[0]), int(action[1])
-        label = self._label
-        true_bin = max(label.bin, 0)
-        r = self._metrics.update(label.kind, true_bin, max(label.distance, 0.0), pred_class, pred_bin)
-        self._last = {
-            "truth_class": label.kind,
-            "truth_bin": label.bin,
-            "truth_distance": float(label.distance),
-            "pred_class": pred_class,
-            "pred_bin": pred_bin,
-        }
+        pred_class, pred_bin = parse_action(self.action_space, action)
+        r, self._last = judge(self._metrics, self._label, pred_class, pred_bin)
         self._steps += 1
         self._advance()
         truncated = self._steps >= self.episode_windows
@@ -219,10 +260,7 @@ class FiberStreamEnv(gym.Env):
     def _render_text(self) -> str:
         if self._obs is None:
             return "FiberStream-v0 (not reset)"
-        rms = np.sqrt(np.mean(self._obs.astype(np.float64) ** 2, axis=1))
-        level = np.log10(np.maximum(rms, 1.0))
-        shades = " .:-=+*#%@"
-        bar = "".join(shades[min(int(v / 6.5 * (len(shades) - 1)), len(shades) - 1)] for v in level)
+        bar = energy_bar(channel_energy(self._obs))
         m = self._metrics.summary()
         lines = [
             f"FiberStream-v0  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}",

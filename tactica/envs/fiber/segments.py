@@ -11,24 +11,19 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from tactica.envs.fiber import constants as K
-from tactica.envs.fiber.env import OBS_LIMIT, FiberStreamEnv
+from tactica.envs.fiber.env import (
+    ENERGY_LIMIT,
+    OBS_LIMIT,
+    FiberStreamEnv,
+    channel_energy,
+    energy_bar,
+    judge,
+    parse_action,
+)
 from tactica.envs.fiber.scoring import AlarmMetrics
 from tactica.envs.fiber.stream import EventStream, WindowLabel
 
 __all__ = ["FiberSegmentsEnv", "ENERGY_LIMIT", "channel_energy"]
-
-#: upper bound of the neighbour energy summary: log10 of the observation bound.
-ENERGY_LIMIT = float(np.log10(OBS_LIMIT))
-
-
-def channel_energy(window: np.ndarray) -> np.ndarray:
-    """Per-channel energy of a window: ``log10(max(rms, 1))`` of the strain rate, float32 in [0, 7].
-
-    The log keeps the summary on the scale of the ansi render (ambient noise ~2-3, an event at the pipe ~5-6)
-    and the floor at 1 nano-strain/s keeps a dead channel at 0 rather than -inf.
-    """
-    rms = np.sqrt(np.mean(np.asarray(window, dtype=np.float64) ** 2, axis=-1))
-    return np.log10(np.maximum(rms, 1.0)).astype(np.float32)
 
 
 class FiberSegmentsEnv(ParallelEnv):
@@ -144,8 +139,6 @@ class FiberSegmentsEnv(ParallelEnv):
             raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
         if not isinstance(neighbours, (bool, np.bool_)):
             raise TypeError(f"neighbours must be a bool, got {neighbours!r}")
-        if event_rate < 0:
-            raise ValueError(f"event_rate must be >= 0, got {event_rate!r}")
         # One segment is configured exactly like a FiberStream-v0 of that many channels: reuse its argument
         # checks, interrogator geometry and spaces instead of restating them.
         self._segment = FiberStreamEnv(
@@ -271,21 +264,13 @@ class FiberSegmentsEnv(ParallelEnv):
             )
         rewards = {}
         for index, agent in enumerate(self.possible_agents):
-            pred_class, pred_bin = self._parse(agent, actions[agent])
-            label = self._labels[index]
-            true_bin, distance = max(label.bin, 0), max(label.distance, 0.0)
-            rewards[agent] = float(
-                self._metrics[index].update(label.kind, true_bin, distance, pred_class, pred_bin)
+            pred_class, pred_bin = parse_action(
+                self._action_spaces[agent], actions[agent], f"action of {agent}"
             )
-            self._fibre_metrics.update(label.kind, true_bin, distance, pred_class, pred_bin)
-            self._last[index] = {
-                "truth_class": label.kind,
-                "truth_bin": label.bin,
-                "truth_distance": float(label.distance),
-                "truth_position": float(label.position),
-                "pred_class": pred_class,
-                "pred_bin": pred_bin,
-            }
+            label = self._labels[index]
+            rewards[agent], record = judge(self._metrics[index], label, pred_class, pred_bin)
+            judge(self._fibre_metrics, label, pred_class, pred_bin)
+            self._last[index] = {**record, "truth_position": float(label.position)}
         self._steps += 1
         self._advance()
         done = self._steps >= self.episode_windows
@@ -305,16 +290,6 @@ class FiberSegmentsEnv(ParallelEnv):
         pass
 
     # ------------------------------------------------------------------------------------------- helpers
-    def _parse(self, agent: str, action: Any) -> tuple[int, int]:
-        space = self._action_spaces[agent]
-        arr = np.asarray(action)
-        if arr.shape != (2,) or not space.contains(arr.astype(space.dtype)):
-            raise ValueError(
-                f"action of {agent} must be (class in 0..{space.nvec[0] - 1}, bin in 0..{space.nvec[1] - 1}), "
-                f"got {action!r}"
-            )
-        return int(arr[0]), int(arr[1])
-
     def _advance(self) -> None:
         stream = self._stream
         t0 = stream.time
@@ -351,14 +326,12 @@ class FiberSegmentsEnv(ParallelEnv):
     def _render_text(self) -> str:
         if self._stream is None:
             return "FiberSegments-v0 (not reset)"
-        shades = " .:-=+*#%@"
         lines = [
             f"FiberSegments-v0  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}  "
             f"{self.n_segments} segments x {self.channels_per_segment} ch  (log10 rms strain rate)"
         ]
         for i, agent in enumerate(self.possible_agents):
-            level = channel_energy(self._windows[i])
-            bar = "".join(shades[min(int(v / 6.5 * (len(shades) - 1)), len(shades) - 1)] for v in level)
+            bar = energy_bar(channel_energy(self._windows[i]))
             lo, hi = self.boundaries[i], self.boundaries[i + 1]
             line = f"{agent:>11} [{lo:6.1f}, {hi:6.1f}) m |{bar}|"
             last = self._last[i]
