@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import pytest
 
-import tactica  # noqa: F401  (registers TextSC2-v0)
-from tactica.agents import make
+from tactica.rollout import run_episode
 
 
 def result(agent_name: str, difficulty: int, seed: int) -> str:
-    env = gym.make("TextSC2-v0", difficulty=difficulty, build="random")
-    agent = make(agent_name, action_space=env.action_space)
-    obs, info = env.reset(seed=seed)
-    agent.reset(seed)
-    while True:
-        obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
-        if terminated or truncated:
-            return info["result"]
+    episode = run_episode(
+        "TextSC2-v0", agent_name, seed, env_kwargs={"difficulty": difficulty, "build": "random"}
+    )
+    return episode.metrics["result"]
 
 
 @pytest.mark.slow
