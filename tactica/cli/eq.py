@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import CLIError, add_commands, print_json
 
 __all__ = ["add_parser", "METHODS"]
 
@@ -34,8 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="solve games and check equilibria",
         description="Equilibrium solvers and the equilibrium checker (exit 0 ok, 1 check failed, 2 bad input).",
     )
-    sub = parser.add_subparsers(dest="eq_command", metavar="{solve,check}")
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    sub = add_commands(parser, "eq_command", "{solve,check}")
 
     solve = sub.add_parser(
         "solve",

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import CLIError, add_commands, non_negative_int, output_file, positive_int, print_json
 
 __all__ = ["add_parser"]
 
@@ -24,8 +24,7 @@ def add_parser(subparsers) -> None:
         epilog="example: tactica leaderboard run --suite quick --workers 2 && tactica leaderboard report "
         "--html runs/leaderboard.html",
     )
-    commands = parser.add_subparsers(dest="leaderboard_command", metavar="ACTION")
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    commands = add_commands(parser, "leaderboard_command", "ACTION")
 
     run = commands.add_parser(
         "run",
@@ -42,12 +41,17 @@ def add_parser(subparsers) -> None:
         help="'quick' (small options, 3 episodes), 'default' (registered options and sweeps, 20 episodes) or a "
         "comma-separated list of environment ids (default: quick)",
     )
-    run.add_argument("--episodes", type=int, metavar="N", help="episodes per pairing (default: the suite's)")
     run.add_argument(
-        "--seed", type=int, metavar="S", help="base seed of the episode seeds (default: the suite's, 0)"
+        "--episodes", type=positive_int, metavar="N", help="episodes per pairing (default: the suite's)"
     )
     run.add_argument(
-        "--workers", type=int, default=1, metavar="K", help="parallel worker processes (default: 1)"
+        "--seed",
+        type=non_negative_int,
+        metavar="S",
+        help="base seed of the episode seeds (default: the suite's, 0)",
+    )
+    run.add_argument(
+        "--workers", type=positive_int, default=1, metavar="K", help="parallel worker processes (default: 1)"
     )
     run.add_argument(
         "--executor", choices=["local", "ray"], default="local", help="local process pool or a Ray cluster"
@@ -93,7 +97,9 @@ def add_parser(subparsers) -> None:
         help="write a self-contained HTML report",
         description="Write one self-contained HTML page (tables and inline plots) from the stored results.",
     )
-    report.add_argument("--html", required=True, metavar="FILE", help="where to write the page")
+    report.add_argument(
+        "--html", required=True, metavar="FILE", help="where to write the page (its folder must exist)"
+    )
     _add_db(report, DEFAULT_DB)
     report.add_argument(
         "--all-versions", action="store_true", help="results of every tactica version (default: this one)"
@@ -105,7 +111,10 @@ def add_parser(subparsers) -> None:
 
 def _add_db(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument(
-        "--db", default=default, metavar="PATH", help=f"results database (default: {default})"
+        "--db",
+        default=default,
+        metavar="PATH",
+        help=f"results database (default: {default}; another path's folder must exist)",
     )
 
 
@@ -116,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
     from tactica.errors import MissingDependency
     from tactica.leaderboard import ResultStore, build_plan
     from tactica.leaderboard.runner import import_plugins
+    from tactica.leaderboard.store import DEFAULT_DB
 
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1; got {args.workers}")
@@ -135,6 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.json:
         for note in plan.notes:
             err.print(f"[dim]note: {note}[/dim]", highlight=False, soft_wrap=True)
+    output_file(args.db, "--db", create_parent=args.db == DEFAULT_DB)
     with ResultStore(args.db) as store:
         try:
             summary = _run_with_progress(
@@ -222,10 +233,7 @@ def _report(args: argparse.Namespace) -> int:
 
     records = _stored_records(args)
     page = html_report(records, title=args.title)
-    target = Path(args.html)
-    if target.is_dir():
-        raise ValueError(f"--html must be a file path, but {str(target)!r} is a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = output_file(args.html, "--html")
     target.write_text(page, encoding="utf-8")
     if args.json:
         print_json({"html": os.path.abspath(target), "episodes": len(records), "bytes": len(page.encode())})
@@ -252,8 +260,9 @@ def _print_results(records, args, *, summary=None, notes=(), suite=None) -> int:
         for table in rich_tables(rows, throughput, width=console.width):
             console.print(table)
         if summary is not None:
+            others = f", {summary.by_other_runs} played by another run" if summary.by_other_runs else ""
             console.print(
-                f"{summary.completed} episodes run, {summary.already_stored} already stored, "
+                f"{summary.completed} episodes run, {summary.already_stored} already stored{others}, "
                 f"{summary.failed} failed; database {args.db}",
                 highlight=False,
                 soft_wrap=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tactica.cli.common import add_opt_argument, print_json
+from tactica.cli.common import add_opt_argument, non_negative_int, positive_int, print_json
 
 __all__ = ["add_parser"]
 
@@ -30,9 +30,11 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--agent", default="random", metavar="NAME", help="agent name (default: random)")
     parser.add_argument(
-        "--episodes", type=int, default=1, metavar="N", help="number of episodes (default: 1)"
+        "--episodes", type=positive_int, default=1, metavar="N", help="number of episodes (default: 1)"
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default: 0)")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, metavar="S", help="base seed (default: 0)"
+    )
     parser.add_argument("--render", choices=["ansi"], help="print the ansi rendering of every step")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(

@@ -3,14 +3,20 @@
 Every episode is written (and committed) the moment it finishes, so a run killed at any point loses at most
 the episodes still in flight.  Rows are keyed by :attr:`tactica.leaderboard.jobs.Job.key` and written with
 ``INSERT OR IGNORE``, so a rerun, or two runs racing on the same file, can never count an episode twice.
+Runs sharing one file also share the work: a run *claims* an episode before it starts it, other runs skip
+claimed episodes, and a claim whose owner stopped sending heartbeats (or whose process is gone) is taken over.
 The file is in WAL mode: readers (``tactica leaderboard show``) never block the run that is writing.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
+import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +24,14 @@ from typing import Any
 
 from tactica.leaderboard.jobs import Job
 
-__all__ = ["DEFAULT_DB", "Record", "ResultStore"]
+__all__ = ["CLAIM_TIMEOUT_S", "DEFAULT_DB", "Record", "ResultStore"]
 
 DEFAULT_DB = "runs/leaderboard.sqlite"
 SCHEMA_VERSION = 1
+# A claim is refreshed every HEARTBEAT_S while its run lives; one silent for CLAIM_TIMEOUT_S is abandoned.
+HEARTBEAT_S = 5.0
+CLAIM_TIMEOUT_S = 60.0
+_HOST = socket.gethostname()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,6 +53,13 @@ CREATE TABLE IF NOT EXISTS episodes (
     finished_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS episodes_env ON episodes (env_id, agent);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    heartbeat REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS failures (
     key TEXT PRIMARY KEY,
     env_id TEXT NOT NULL,
@@ -152,6 +169,66 @@ class ResultStore:
             (job.key, job.env_id, job.env_options, job.agent, int(job.seed), error, time.time()),
         )
 
+    # --- sharing the work between runs -----------------------------------------------------------------------
+    @property
+    def owner(self) -> str:
+        """This store object's identity in the ``claims`` table (one per run)."""
+        if not hasattr(self, "_owner"):
+            self._owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        return self._owner
+
+    def claim(self, key: str) -> bool:
+        """Take the episode ``key`` for this run; ``False`` if it is stored or another live run holds it."""
+        now = time.time()
+        self._db.execute("BEGIN IMMEDIATE")  # one claimer at a time, across processes
+        try:
+            if self._db.execute("SELECT 1 FROM episodes WHERE key = ?", (key,)).fetchone():
+                return False
+            held = self._db.execute("SELECT owner, host, pid, heartbeat FROM claims WHERE key = ?", (key,))
+            row = held.fetchone()
+            if row is not None and row[0] != self.owner and not _abandoned(*row[1:], now):
+                return False
+            self._db.execute(
+                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?)",
+                (key, self.owner, _HOST, os.getpid(), now),
+            )
+            return True
+        finally:
+            self._db.execute("COMMIT")
+
+    def release(self, key: str | None = None) -> None:
+        """Give back this run's claim on ``key`` (every claim of this run when ``None``)."""
+        if key is None:
+            self._db.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
+        else:
+            self._db.execute("DELETE FROM claims WHERE key = ? AND owner = ?", (key, self.owner))
+
+    def claimed_elsewhere(self, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` that another live run is playing now."""
+        now, found = time.time(), set()
+        for key in keys:
+            row = self._db.execute(
+                "SELECT owner, host, pid, heartbeat FROM claims WHERE key = ?", (key,)
+            ).fetchone()
+            if row is not None and row[0] != self.owner and not _abandoned(*row[1:], now):
+                found.add(key)
+        return found
+
+    def keep_claims_alive(self) -> threading.Event:
+        """Refresh this run's claims every few seconds from a background thread; set the event to stop it."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            try:
+                while not stop.wait(HEARTBEAT_S):
+                    db.execute("UPDATE claims SET heartbeat = ? WHERE owner = ?", (time.time(), self.owner))
+            finally:
+                db.close()
+
+        threading.Thread(target=beat, name="leaderboard-heartbeat", daemon=True).start()
+        return stop
+
     # --- reading -------------------------------------------------------------------------------------------
     def done_keys(self, keys: Iterable[str] | None = None) -> set[str]:
         """The stored keys (among ``keys`` when given)."""
@@ -207,6 +284,21 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _abandoned(host: str, pid: int, heartbeat: float, now: float) -> bool:
+    """A claim whose run is gone: its process no longer exists (same host) or its heartbeat stopped."""
+    if now - heartbeat > CLAIM_TIMEOUT_S:
+        return True
+    if host != _HOST:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
 
 
 def _record(row: tuple) -> Record:

@@ -200,6 +200,8 @@ def build_plan(
 
     suite = resolve_suite(suite)
     llm = llm if llm is not None else os.environ.get(LLM_ENV_VAR) or None
+    if llm:
+        _check_llm_spec(llm)
     sb3_root = Path(sb3_dir or os.environ.get(SB3_DIR_ENV_VAR) or "runs/sb3")
     env_specs = tactica.registry()
     env_ids = list(suite.env_ids) if suite.env_ids is not None else sorted(env_specs)
@@ -258,6 +260,20 @@ def build_plan(
             "(train one with `tactica train sb3 ID`)"
         )
     return Plan(suite, pairings, notes)
+
+
+def _check_llm_spec(llm: str) -> None:
+    """Build the model once: a bad spec is the user's error (exit 2), not every LLM agent declining to play."""
+    from tactica.errors import MissingDependency
+    from tactica.llm import from_spec
+
+    try:
+        from_spec(llm)
+    except MissingDependency:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the backend objects to, the spec is at fault
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"--llm {llm!r} is not a usable language-model spec: {reason}") from None
 
 
 def _playable(env_spec, candidates: list[Pairing]) -> tuple[list[Pairing], list[str]]:

@@ -43,6 +43,7 @@ def test_run_show_report_json(tmp_path, capsys):
         "already_stored": 0,
         "completed": planned,
         "failed": 0,
+        "by_other_runs": 0,
         "errors": [],
     }
     assert payload["throughput"][TOY]["steps"] == 4 * planned  # the toy's episodes last 4 steps
@@ -59,6 +60,9 @@ def test_run_show_report_json(tmp_path, capsys):
     assert code == 0 and TOY in out and "lb-first" in out
 
     html = tmp_path / "out" / "report.html"
+    code, _, err = _run(capsys, "leaderboard", "report", "--html", str(html), "--db", db)
+    assert code == 2 and "does not exist" in err and not html.parent.exists()  # no folders made on a typo
+    html.parent.mkdir()
     code, out, _ = _run(capsys, "leaderboard", "report", "--html", str(html), "--db", db, "--json")
     assert code == 0 and json.loads(out)["episodes"] == planned
     assert "data:image/png;base64," in html.read_text()
@@ -80,8 +84,8 @@ def test_run_prints_a_table_and_exits_1_when_an_episode_fails(tmp_path, capsys, 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["leaderboard", "run", "--workers", "0"], "--workers must be >= 1"),
-        (["leaderboard", "run", "--episodes", "0"], "--episodes must be >= 1"),
+        (["leaderboard", "run", "--workers", "0"], "--workers: must be >= 1"),
+        (["leaderboard", "run", "--episodes", "0"], "--episodes: must be >= 1"),
         (["leaderboard", "run", "--suite", "NoSuchEnv-v0"], "unknown environment id 'NoSuchEnv-v0'"),
         (["leaderboard", "run", "--address", "auto"], "--address needs --executor ray"),
         (["leaderboard", "run", "--import", "no_such_plugin_xyz"], "--import"),
