@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tactica.leaderboard.jobs import Job, canonical_json
+from tactica.llm.base import LLM_ENV_VAR, validate_spec
 
 __all__ = [
     "LLM_ENV_VAR",
@@ -40,9 +41,6 @@ __all__ = [
     "build_plan",
     "resolve_suite",
 ]
-
-LLM_ENV_VAR = "TACTICA_LLM"
-"""Environment variable holding the language-model spec (``tactica.llm.from_spec``) for LLM agents."""
 
 SB3_DIR_ENV_VAR = "TACTICA_SB3_DIR"
 """Environment variable naming where ``tactica train sb3`` run directories live (default ``runs/sb3``)."""
@@ -201,7 +199,7 @@ def build_plan(
     suite = resolve_suite(suite)
     llm = llm if llm is not None else os.environ.get(LLM_ENV_VAR) or None
     if llm:
-        _check_llm_spec(llm)
+        validate_spec(llm)
     sb3_root = Path(sb3_dir or os.environ.get(SB3_DIR_ENV_VAR) or "runs/sb3")
     env_specs = tactica.registry()
     env_ids = list(suite.env_ids) if suite.env_ids is not None else sorted(env_specs)
@@ -260,20 +258,6 @@ def build_plan(
             "(train one with `tactica train sb3 ID`)"
         )
     return Plan(suite, pairings, notes)
-
-
-def _check_llm_spec(llm: str) -> None:
-    """Build the model once: a bad spec is the user's error (exit 2), not every LLM agent declining to play."""
-    from tactica.errors import MissingDependency
-    from tactica.llm import from_spec
-
-    try:
-        from_spec(llm)
-    except MissingDependency:
-        raise
-    except Exception as exc:  # noqa: BLE001 - whatever the backend objects to, the spec is at fault
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"--llm {llm!r} is not a usable language-model spec: {reason}") from None
 
 
 def _playable(env_spec, candidates: list[Pairing]) -> tuple[list[Pairing], list[str]]:

@@ -98,6 +98,9 @@ BAD_INPUT = [
         "must have the form SCHEME:ARGUMENT",
     ),
     (["leaderboard", "run", "--suite", "MarkovGame-v0", "--llm", "replay:none.jsonl"], "does not exist"),
+    (["play", "SMACProgram-v0", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
+    (["play", "SMACProgram-v0", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
+    (["play", "MarkovGame-v0", "--import", "no_such_plugin_xyz"], "--import: No module named"),
     # unknown names
     (["play", "NoSuchEnv-v0"], "unknown environment id"),
     (["play", "MarkovGame-v0", "--agent", "nobody"], "unknown agent"),

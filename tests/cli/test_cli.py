@@ -85,3 +85,23 @@ def test_console_script_entry_point():
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["episodes"]) == 3
+
+
+def test_play_imports_a_users_plugin(tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_agents.py").write_text(
+        "from tactica import agents\n"
+        "from tactica.agents.random_agent import RandomAgent\n"
+        "class AlwaysFirst(RandomAgent):\n"
+        "    def act(self, observation, info=None):\n"
+        "        return 0\n"
+        "if 'always-first' not in agents.registry():\n"
+        "    agents.register('always-first', 'my_agents:AlwaysFirst')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from tactica import agents
+
+    monkeypatch.setattr(agents, "_AGENTS", dict(agents._AGENTS))  # the plugin's agent leaves with the test
+    code, out, err = _run(capsys, [*PLAY, "--agent", "always-first", "--import", "my_agents", "--json"])
+    assert code == 0, err
+    episodes = json.loads(out)["episodes"]
+    assert len(episodes) == 3 and json.loads(out)["agent"] == "always-first"

@@ -32,7 +32,7 @@ def _model_opt(text: str) -> tuple[str, object]:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from tactica.llm.plm.train import PRESETS
+    from tactica.llm.plm.config import PRESETS
 
     parser = subparsers.add_parser(
         "plm",
