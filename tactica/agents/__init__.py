@@ -26,6 +26,9 @@ class AgentSpec:
     summary: str = ""
     env_ids: tuple[str, ...] = ()
     needs_llm: bool = False
+    # keyword arguments the agent cannot play without (a trained checkpoint); the leaderboard leaves it out
+    # unless they are given
+    needs: tuple[str, ...] = ()
 
 
 _AGENTS: dict[str, AgentSpec] = {}
@@ -167,10 +170,12 @@ register(
     "tactica.agents.smfrl.agent:SMFRLGovernment",
     summary="Stackelberg mean-field RL leader for MacroSMFG-v0 (checkpoint= a run of tactica.agents.smfrl.train)",
     env_ids=("MacroSMFG-v0", "MacroLeader-v0"),
+    needs=("checkpoint",),
 )
 register(
     "smfrl-households",
     "tactica.agents.smfrl.agent:SMFRLHouseholds",
     summary="Stackelberg mean-field RL shared follower policy for all N households (checkpoint= a training run)",
     env_ids=("MacroSMFG-v0",),
+    needs=("checkpoint",),
 )

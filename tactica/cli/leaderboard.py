@@ -206,73 +206,96 @@ def _open_existing(path: str):
     return ResultStore(path)
 
 
-def _stored_records(args: argparse.Namespace, env_ids=None):
+def _stored(args: argparse.Namespace, env_ids=None):
+    """The stored episodes (of this tactica version unless --all-versions) and the failed ones."""
     import tactica
 
     with _open_existing(args.db) as store:
         version = None if args.all_versions else tactica.__version__
         records = store.records(env_ids=env_ids, version=version)
+        failures = store.failures(env_ids)
         if not records and version is not None and store.versions():
             print(
                 f"note: no results of tactica {version} in {args.db}; stored versions: "
                 f"{', '.join(store.versions())} (use --all-versions)",
                 file=sys.stderr,
             )
-    return records
+    return records, failures
 
 
 def _show(args: argparse.Namespace) -> int:
     from tactica.envs.registration import spec
 
     env_ids = [spec(env_id).id for env_id in args.env] or None
-    return _print_results(_stored_records(args, env_ids), args)
+    records, failures = _stored(args, env_ids)
+    return _print_results(records, args, failures=failures)
 
 
 def _report(args: argparse.Namespace) -> int:
     from tactica.leaderboard import html_report
 
-    records = _stored_records(args)
-    page = html_report(records, title=args.title)
+    records, failures = _stored(args)
+    page = html_report(records, title=args.title, failures=failures)
     target = output_file(args.html, "--html")
     target.write_text(page, encoding="utf-8")
     if args.json:
         print_json({"html": os.path.abspath(target), "episodes": len(records), "bytes": len(page.encode())})
     else:
-        print(f"wrote {target} ({len(records)} episodes)")
+        print(f"wrote {target} ({len(records)} episodes, {len(failures)} failed)")
     return 0
 
 
-def _print_results(records, args, *, summary=None, notes=(), suite=None) -> int:
+def _print_results(records, args, *, summary=None, notes=(), suite=None, failures=None) -> int:
+    """Tables of ``records`` and the failed episodes (this run's, or the store's for ``show``)."""
     from rich.console import Console
 
     from tactica.leaderboard import env_throughput, summarize
     from tactica.leaderboard.report import rich_tables
+    from tactica.leaderboard.store import DEFAULT_DB
 
     rows = summarize(records)
     throughput = env_throughput(records)
+    if failures is None:
+        failures = summary.errors if summary is not None else []
+    failed = [{k: f[k] for k in ("env_id", "agent", "seed", "error")} for f in failures]
+    for entry in failed:
+        entry["error"] = entry["error"].splitlines()[0] if entry["error"] else ""
     if args.json:
         payload = {"db": args.db, "rows": [row.to_dict() for row in rows], "throughput": throughput}
+        payload["failures"] = failed
         if summary is not None:
             payload = {"suite": suite, "notes": list(notes), "run": summary.to_dict(), **payload}
         print_json(payload)
-    else:
-        console = Console()
-        for table in rich_tables(rows, throughput, width=console.width):
-            console.print(table)
-        if summary is not None:
-            others = f", {summary.by_other_runs} played by another run" if summary.by_other_runs else ""
+        return 0 if summary is None or summary.ok else 1
+    console = Console()
+    for table in rich_tables(rows, throughput, width=console.width):
+        console.print(table)
+    if failed:
+        console.print(
+            f"[red]{len(failed)} failed episode(s)[/red] (retried by the next run):", highlight=False
+        )
+        for entry in failed[:20]:
             console.print(
-                f"{summary.completed} episodes run, {summary.already_stored} already stored{others}, "
-                f"{summary.failed} failed; database {args.db}",
+                f"  {entry['env_id']} / {entry['agent']} seed {entry['seed']}: {entry['error']}",
                 highlight=False,
                 soft_wrap=True,
             )
-            for error in summary.errors[:10]:
-                console.print(
-                    f"[red]failed[/red] {error['env_id']} / {error['agent']} seed {error['seed']}: {error['error']}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-        elif not rows:
-            console.print(f"no stored results in {args.db}")
+        if len(failed) > 20:
+            console.print(f"  ... and {len(failed) - 20} more (--json lists them all)", highlight=False)
+    if summary is not None:
+        others = f", {summary.by_other_runs} played by another run" if summary.by_other_runs else ""
+        console.print(
+            f"{summary.completed} episodes run, {summary.already_stored} already stored{others}, "
+            f"{summary.failed} failed; database {args.db}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        db = "" if args.db == DEFAULT_DB else f" --db {args.db}"
+        console.print(
+            f"next: tactica leaderboard report --html leaderboard.html{db}  (tables and plots in one page)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif not rows:
+        console.print(f"no stored results in {args.db}")
     return 0 if summary is None or summary.ok else 1

@@ -136,8 +136,10 @@ class ResultStore:
     # --- writing -------------------------------------------------------------------------------------------
     def add(self, job: Job, result: dict[str, Any]) -> bool:
         """Store a finished episode (``EpisodeResult.to_dict()``); ``False`` if its key was already stored."""
+        from tactica.rollout import mean_return as seats_mean
+
         returns = {str(k): float(v) for k, v in result["returns"].items()}
-        mean_return = sum(returns.values()) / len(returns) if returns else 0.0
+        mean_return = seats_mean(returns, result.get("seats"))
         row = (
             job.key,
             job.env_id,
@@ -260,12 +262,16 @@ class ResultStore:
         query += " ORDER BY env_id, env_options, agent, agent_kwargs, agent_version, tactica_version, episode, seed"
         return [_record(row) for row in self._db.execute(query, params)]
 
-    def failures(self) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT key, env_id, env_options, agent, seed, error FROM failures ORDER BY env_id, agent, seed"
-        )
+    def failures(self, env_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Episodes whose last attempt raised (and that no later attempt stored), optionally of some envs."""
+        query, params = "SELECT key, env_id, env_options, agent, seed, error FROM failures", []
+        if env_ids is not None:
+            ids = list(env_ids)
+            query += f" WHERE env_id IN ({', '.join('?' * len(ids))})"
+            params = ids
         names = ("key", "env_id", "env_options", "agent", "seed", "error")
-        return [dict(zip(names, row)) for row in rows]
+        rows = self._db.execute(query + " ORDER BY env_id, agent, seed", params)
+        return [{**dict(zip(names, row)), "env_options": json.loads(row[2])} for row in rows]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM episodes").fetchone()[0])

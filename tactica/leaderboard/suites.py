@@ -207,6 +207,7 @@ def build_plan(
     pairings: list[Pairing] = []
     notes: list[str] = []
     skipped_llm: dict[str, None] = {}
+    skipped_needs: dict[str, tuple[str, ...]] = {}
     no_model: list[str] = []
     for env_id in env_ids:
         env_spec = env_specs[env_id]
@@ -232,6 +233,9 @@ def build_plan(
                     skipped_llm[name] = None
                     continue
                 kwargs["llm"] = llm
+            if any(needed not in kwargs for needed in agents[name].needs):
+                skipped_needs[name] = agents[name].needs
+                continue
             extra = {k: v for k, v in AGENT_OPTIONS.get(name, {}).items() if _accepts(env_spec, k)}
             candidates += [Pairing(env_id, {**options, **extra}, name, kwargs) for options in variants]
         if env_spec.kind == "single" and "sb3" in agents:
@@ -251,6 +255,11 @@ def build_plan(
         notes.append(
             f"LLM agents skipped ({', '.join(skipped_llm)}): set {LLM_ENV_VAR} (or --llm) to a model spec, "
             "e.g. openai:<model>@<base_url> or replay:<transcript.jsonl>"
+        )
+    if skipped_needs:
+        needs = ", ".join(f"{name} ({'=, '.join(needed)}=)" for name, needed in skipped_needs.items())
+        notes.append(
+            f"agents that need a trained artifact the suite does not have are not evaluated: {needs}"
         )
     if no_model:
         notes.append(
@@ -280,23 +289,32 @@ def _playable(env_spec, candidates: list[Pairing]) -> tuple[list[Pairing], list[
                 )
             else:
                 if env_spec.kind == "single":
-                    seats_of[options_key] = [(env.action_space, env.observation_space)]
+                    seats_of[options_key] = [("agent", env.action_space, env.observation_space)]
                 else:
                     seats_of[options_key] = [
-                        (env.action_space(a), env.observation_space(a)) for a in env.possible_agents
+                        (a, env.action_space(a), env.observation_space(a)) for a in env.possible_agents
                     ]
                 env.close()
         seats = seats_of[options_key]
         if isinstance(seats, str):
             continue
         try:
-            for action_space, observation_space in seats:
-                agents.make(
-                    pairing.agent,
-                    action_space=action_space,
-                    observation_space=observation_space,
-                    **pairing.agent_kwargs,
-                )
+            played, refusal = 0, None
+            for seat, action_space, observation_space in seats:
+                try:
+                    agents.make(
+                        pairing.agent,
+                        action_space=action_space,
+                        observation_space=observation_space,
+                        **pairing.agent_kwargs,
+                    )
+                    played += 1
+                except (ValueError, TypeError) as exc:
+                    if seat not in env_spec.partners:  # a seat nobody else can take: the agent declines
+                        raise
+                    refusal = exc
+            if not played:
+                raise refusal or ValueError("it plays none of the seats")
         except Exception as exc:  # noqa: BLE001 - the agent's own reason goes into the note
             reason = str(exc).splitlines()[0] if str(exc) else ""
             notes.append(

@@ -79,6 +79,19 @@ def test_run_prints_a_table_and_exits_1_when_an_episode_fails(tmp_path, capsys, 
     assert "random" in out and "2 episodes run, 0 already stored, 2 failed" in out
     assert "RuntimeError: this agent always fails" in out
     assert "note: LLM agents skipped" in err
+    assert "next: tactica leaderboard report --html" in out  # the run points to the report
+    # the failed episodes stay visible after the run: in show (text and JSON) and in the report
+    db = str(tmp_path / "x.sqlite")
+    code, out, _ = _run(capsys, "leaderboard", "show", "--db", db)
+    assert code == 0 and "2 failed episode(s)" in out and "lb-first seed" in out
+    code, out, _ = _run(capsys, "leaderboard", "show", "--db", db, "--json")
+    failures = json.loads(out)["failures"]
+    assert [f["agent"] for f in failures] == ["lb-first", "lb-first"]
+    assert all(f["error"] == "RuntimeError: this agent always fails" for f in failures)
+    html = tmp_path / "report.html"
+    assert _run(capsys, "leaderboard", "report", "--db", db, "--html", str(html))[0] == 0
+    page = html.read_text()
+    assert "Failed episodes (2)" in page and "this agent always fails" in page
 
 
 @pytest.mark.parametrize(
