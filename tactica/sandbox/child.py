@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tactica.sandbox.validate import FORBIDDEN_NAMES, MODULE_EXPORTS, ProgramRejected, compile_program
-from tactica.sandbox.wire import read_frame, write_frame
+from tactica.sandbox.wire import FrameReader, write_frame
 
 __all__ = ["ProgramError", "safe_builtins", "serve", "REQUEST_FD", "REPLY_FD"]
 
@@ -147,10 +147,11 @@ def serve(task: Callable[..., Any], *, max_output_chars: int, max_request_bytes:
         except (TypeError, ValueError, RecursionError):  # the task's value is not plain, finite data
             write_frame(REPLY_FD, _error("runtime", "the program returned a value that is not plain data"))
 
+    requests = FrameReader(REQUEST_FD)
     write_frame(REPLY_FD, {"ready": True})
     sys.setrecursionlimit(400)
     namespace: dict[str, Any] = {"__builtins__": safe_builtins(output.write), "__name__": "program"}
-    request = read_frame(REQUEST_FD, max_request_bytes)
+    request = requests.read(max_request_bytes, eof_ok=True)
     if request is None:
         return
     try:
@@ -162,7 +163,7 @@ def serve(task: Callable[..., Any], *, max_output_chars: int, max_request_bytes:
     except BaseException as exc:  # the program's own failure, reported with its line
         reply(_describe(exc))
         return
-    while (request := read_frame(REQUEST_FD, max_request_bytes)) is not None:
+    while (request := requests.read(max_request_bytes, eof_ok=True)) is not None:
         try:
             value = task(namespace, *request["args"])
         except BaseException as exc:

@@ -205,6 +205,7 @@ class ProgramSession:
             "max_request_bytes": max(self.limits.max_source_chars * 4 + 1024, 1 << 20),
         }
         self._pid, self._to_child, self._from_child = self._spawner.spawn(reference, config)
+        self._replies = wire.FrameReader(self._from_child)
         try:
             self._expect("ready")
             self._send(
@@ -278,13 +279,13 @@ class ProgramSession:
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
-            wire.send(self._to_child, message, self.deadline)
+            wire.write_frame(self._to_child, message, self.deadline)
         except wire.WireError as exc:
             self._wire_failure(exc)
 
     def _expect(self, key: str) -> Any:
         try:
-            message = wire.receive(self._from_child, self.limits.max_message_bytes, self.deadline)
+            message = self._replies.read(self.limits.max_message_bytes, self.deadline)
         except wire.WireError as exc:
             self._wire_failure(exc)
         if not isinstance(message, dict):

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Spawner", "get_spawner", "zygote_main"]
+__all__ = ["Spawner", "get_spawner", "stop_spawner", "zygote_main"]
 
 _BOOT = """\
 import os, sys
@@ -297,6 +297,15 @@ def get_spawner() -> Spawner:
             _spawner = Spawner()
             _spawner_pid = os.getpid()
         return _spawner
+
+
+def stop_spawner() -> None:
+    """Stop this process's server (it kills the program processes it forked); the next use starts a new one."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is not None and _spawner_pid == os.getpid():
+            _spawner.close()
+        _spawner = None
 
 
 def _close_at_exit() -> None:

@@ -17,7 +17,7 @@ import struct
 import time
 from typing import Any
 
-__all__ = ["WireError", "encode", "decode", "send", "receive", "read_frame", "write_frame"]
+__all__ = ["FrameReader", "WireError", "decode", "encode", "write_frame"]
 
 _HEADER = struct.Struct(">I")
 
@@ -55,72 +55,69 @@ def decode(body: bytes) -> Any:
         raise WireError(f"malformed message: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
-# --------------------------------------------------------------------------- blocking side (the child)
-def write_frame(fd: int, value: Any) -> None:
-    """Write one frame to ``fd`` (blocking)."""
+class FrameReader:
+    """Reads frames from one descriptor through a buffer (one ``read`` call per frame when data is waiting).
+
+    With a ``deadline`` the descriptor must be non-blocking: the reader waits with ``poll`` only when no data
+    is there, and gives up at the deadline.  The buffer never holds more than one frame plus one read.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def read(self, max_bytes: int, deadline: float | None = None, *, eof_ok: bool = False) -> Any:
+        """The next frame's value; ``None`` at a clean end of file when ``eof_ok``."""
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                raise WireError("timed out waiting for the program's reply", timeout=True)
+            if len(self.buffer) >= _HEADER.size:
+                (size,) = _HEADER.unpack_from(self.buffer)
+                if size > max_bytes:
+                    raise WireError(f"the other side sent a {size}-byte message; the limit is {max_bytes}")
+                end = _HEADER.size + size
+                if len(self.buffer) >= end:
+                    body = bytes(self.buffer[_HEADER.size : end])
+                    del self.buffer[:end]
+                    return decode(body)
+                want = end - len(self.buffer)
+            else:
+                want = _HEADER.size - len(self.buffer)
+            try:
+                chunk = os.read(self.fd, max(want, self.CHUNK))
+            except BlockingIOError:
+                _wait(self.fd, select.POLLIN, deadline, "waiting for the program's reply")
+                continue
+            if not chunk:
+                if eof_ok and not self.buffer:
+                    return None
+                raise WireError("the other side closed the pipe", closed=True)
+            self.buffer += chunk
+
+
+def write_frame(fd: int, value: Any, deadline: float | None = None) -> None:
+    """Write one frame to ``fd``: blocking, or (``deadline`` given, non-blocking ``fd``) before ``deadline``."""
     view = memoryview(encode(value))
     while view:
-        view = view[os.write(fd, view) :]
-
-
-def read_frame(fd: int, max_bytes: int) -> Any | None:
-    """Read one frame from ``fd`` (blocking); ``None`` at end of file before a header."""
-    header = _read_exact(fd, _HEADER.size, None, allow_eof=True)
-    if header is None:
-        return None
-    (size,) = _HEADER.unpack(header)
-    if size > max_bytes:
-        raise WireError(f"message of {size} bytes is over the {max_bytes}-byte limit")
-    return decode(_read_exact(fd, size, None))
-
-
-# --------------------------------------------------------------------------- deadline side (the parent)
-def send(fd: int, value: Any, deadline: float) -> None:
-    """Write one frame to the non-blocking ``fd`` before ``deadline`` (a ``time.monotonic()`` value)."""
-    view = memoryview(encode(value))
-    while view:
-        _wait(fd, select.POLLOUT, deadline, "sending to the program")
         try:
             view = view[os.write(fd, view) :]
         except BlockingIOError:
-            continue
+            _wait(fd, select.POLLOUT, deadline, "sending to the program")
         except (BrokenPipeError, ConnectionResetError):
-            raise WireError("the program's process closed its input", closed=True) from None
+            raise WireError("the other side closed the pipe", closed=True) from None
 
 
-def receive(fd: int, max_bytes: int, deadline: float) -> Any:
-    """Read one frame from the non-blocking ``fd`` before ``deadline``, refusing one over ``max_bytes``."""
-    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
-    if size > max_bytes:
-        raise WireError(f"the program's process sent a {size}-byte message; the limit is {max_bytes}")
-    return decode(_read_exact(fd, size, deadline))
-
-
-def _wait(fd: int, events: int, deadline: float, doing: str) -> None:
+def _wait(fd: int, events: int, deadline: float | None, doing: str) -> None:
     poller = select.poll()
     poller.register(fd, events)
     while True:
+        if deadline is None:
+            poller.poll()
+            return
         left = deadline - time.monotonic()
         if left <= 0:
             raise WireError(f"timed out {doing}", timeout=True)
         if poller.poll(max(1, int(left * 1000))):
             return
-
-
-def _read_exact(fd: int, size: int, deadline: float | None, allow_eof: bool = False) -> bytes | None:
-    chunks: list[bytes] = []
-    got = 0
-    while got < size:
-        if deadline is not None:
-            _wait(fd, select.POLLIN, deadline, "waiting for the program's reply")
-        try:
-            chunk = os.read(fd, min(size - got, 1 << 20))
-        except BlockingIOError:
-            continue
-        if not chunk:
-            if allow_eof and got == 0:
-                return None
-            raise WireError("the program's process closed its output", closed=True)
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
