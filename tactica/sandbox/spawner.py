@@ -188,6 +188,10 @@ class Spawner:
         import tactica
 
         root = str(Path(tactica.__file__).resolve().parent.parent)
+        if os.name != "posix" or not hasattr(socket, "send_fds"):
+            raise OSError(
+                f"the sandbox needs a POSIX system with fork and descriptor passing (this is {sys.platform})"
+            )
         if not sys.executable:
             raise OSError("the Python executable is unknown (sys.executable is empty)")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
