@@ -234,8 +234,11 @@ class Spawner:
         for fd in extra:
             os.close(fd)
         if reply is None:
+            if self.process.poll() is None:  # hung or out of step: this server is not used again
+                self.process.kill()
+                self.process.wait()
             detail = ""
-            if self.process.poll() is not None and self.process.stderr and not self.process.stderr.closed:
+            if self.process.stderr and not self.process.stderr.closed:
                 lines = self.process.stderr.read().decode(errors="replace").strip().splitlines()
                 detail = f"; last words: {lines[-1]}" if lines else ""
             raise OSError(f"the sandbox's process server failed ({failure}{detail})")
