@@ -459,6 +459,7 @@ PAYLOADS: dict[str, str] = {
         "attempt('fork', grandchild)"
     ),
     "kill the parent": (
+        "attempt('kill self', lambda: os.kill(os.getpid(), 0))\n"  # allowed by the uid: the filter stops it
         "attempt('kill parent', lambda: os.kill({parent}, 0))\n"
         "attempt('kill server', lambda: os.kill(os.getppid(), signal.SIGKILL))\n"
         "attempt('killpg', lambda: os.killpg(os.getpgid({parent}), 0))"
