@@ -198,7 +198,6 @@ class ProgramSession:
                 )
             _warn_unisolated(self._spawner.reason)
         config = {
-            "isolate": True,
             "cpu_seconds": self.limits.cpu_seconds,
             "memory_mb": self.limits.memory_mb,
             "max_output_chars": self.limits.max_output_chars,
@@ -231,10 +230,7 @@ class ProgramSession:
         raising ``ValueError``/``TypeError`` (the session then fails with kind ``protocol``)."""
         if self._pid is None:
             raise RuntimeError("the program session is closed")
-        try:
-            self._send({"args": list(args)})
-        except (TypeError, ValueError):
-            raise  # the caller's arguments are not JSON: a bug of the caller, not of the program
+        self._send({"args": list(args)})  # TypeError/ValueError here: the caller's arguments are not JSON
         value = self._expect("value")
         if check is not None:
             try:
@@ -251,7 +247,7 @@ class ProgramSession:
 
     def close(self) -> dict[str, Any] | None:
         """Kill the program's process group and reap it; how it ended (``None`` if already closed)."""
-        self.close_fds()
+        self._close_fds()
         if self._pid is None:
             return None
         pid, self._pid = self._pid, None
@@ -348,7 +344,7 @@ class ProgramSession:
                 status = None
             if status and status.get("status") != "running":
                 self._pid = None
-                self.close_fds()
+                self._close_fds()
         signum = (status or {}).get("signal")
         if signum in (signal.SIGXCPU, signal.SIGKILL):
             self._fail(
@@ -363,7 +359,7 @@ class ProgramSession:
             how = "its output closed"
         self._fail("crash", f"the program's process ended without a result ({how})")
 
-    def close_fds(self) -> None:
+    def _close_fds(self) -> None:
         for fd in (self._to_child, self._from_child):
             try:
                 os.close(fd)

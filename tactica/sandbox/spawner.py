@@ -120,7 +120,7 @@ def _spawn(request: dict[str, Any], fds: list[int], sock: socket.socket, rules: 
             _become_program_process(sock, fds)
             from tactica.sandbox.child import run_worker
 
-            run_worker(task, config, rules if config["isolate"] else None)
+            run_worker(task, config, rules)
         finally:
             os._exit(70)
     for fd in fds:
