@@ -2,7 +2,7 @@
 
 Every program runs in a process forked from the sandbox's process server (:mod:`tactica.sandbox.spawner`),
 which was started with an empty environment and no descriptors but its control socket.  Before the program's
-first line, the forked process (:func:`lock_down`):
+first line, the forked process (steps 1-2 in the server's fork, 3-5 in :func:`lock_down`):
 
 1. is the leader of a new session and process group (the parent kills the whole group at the end);
 2. keeps two pipes (requests in on fd 3, replies out on fd 4) and ``/dev/null`` on 0-2, nothing else;
@@ -17,12 +17,12 @@ first line, the forked process (:func:`lock_down`):
    no ``kill``/``tgkill``/``pidfd_send_signal`` (no signal to the parent), no ``ptrace``/
    ``process_vm_readv`` (no other process's memory), no ``setsid``, ``ioctl``, ``mount``, ``bpf``...
 
-The seccomp filter needs Linux (3.17 or later) and libseccomp (``libseccomp2`` on Debian/Ubuntu, installed with
+The seccomp filter needs Linux with seccomp filters and libseccomp (``libseccomp2`` on Debian/Ubuntu, installed with
 apt itself); :func:`prepare` builds it in the process server and proves it in a probe process.  Where it cannot
 (macOS, Windows, a kernel or container without seccomp, libseccomp missing), the sandbox refuses untrusted
 code unless the caller opts out with ``allow_unisolated=True`` or the environment variable
-``TACTICA_SANDBOX_UNISOLATED=1``; then the program still runs in a separate process with the limits of steps
-1-4, but nothing stops it from opening files or sockets.  See ``docs/security.md``.
+``TACTICA_SANDBOX_UNISOLATED=1``; then the program still runs in a separate process with steps 1, 2 and 4,
+as the caller's user, and nothing stops it from opening files or sockets.  See ``docs/security.md``.
 """
 
 from __future__ import annotations
