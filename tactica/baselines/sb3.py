@@ -8,7 +8,8 @@ run directory (``runs/sb3/<ENV_ID>/<algo>-seed<seed>/`` by default)::
     model.zip       the trained model (``stable_baselines3`` format)
     summary.json    evaluation over seeded episodes through ``tactica.rollout.run_episode`` (mean, 95% interval)
 
-The leaderboard finds ``model.zip`` files there and plays them with :class:`SB3Agent` (agent name ``"sb3"``).
+``tactica leaderboard run --sb3-dir runs/sb3`` plays the ``model.zip`` files there with :class:`SB3Agent` (agent
+name ``"sb3"``); a model is pickled code, so it is loaded only from a folder the user names.
 
 Action masks: SB3's PPO/A2C/DQN cannot mask during training, so the trainer wraps environments whose
 observation carries an ``action_mask`` in :class:`LegalActionWrapper` (an illegal choice plays the first
@@ -108,7 +109,7 @@ class SB3Config:
 
 
 def default_run_dir(env_id: str, algo: str, seed: int, root: str | os.PathLike[str] | None = None) -> Path:
-    """``<root>/<ENV_ID>/<algo>-seed<seed>`` with root ``TACTICA_SB3_DIR`` or ``runs/sb3``: where the leaderboard looks."""
+    """``<root>/<ENV_ID>/<algo>-seed<seed>`` with root ``TACTICA_SB3_DIR`` or ``runs/sb3``."""
     root = Path(root or os.environ.get("TACTICA_SB3_DIR") or "runs/sb3")
     return root / env_id / f"{algo}-seed{seed}"
 

@@ -67,6 +67,12 @@ def add_parser(subparsers) -> None:
         help="language model for the agents that need one (default: the TACTICA_LLM environment variable)",
     )
     run.add_argument(
+        "--sb3-dir",
+        metavar="DIR",
+        help="also play the models of `tactica train sb3` runs under DIR/<ID>/ (default: the TACTICA_SB3_DIR "
+        "environment variable; none otherwise - a model.zip is pickled code, so only a folder you name is read)",
+    )
+    run.add_argument(
         "--import",
         dest="imports",
         action="append",
@@ -139,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
         import_plugins(args.imports)
     except ImportError as exc:
         raise CLIError(f"--import: {exc}") from None
-    plan = build_plan(args.suite, llm=args.llm)
+    plan = build_plan(args.suite, llm=args.llm, sb3_dir=args.sb3_dir)
     jobs = plan.jobs(args.episodes, args.seed)
     err = Console(stderr=True)
     if not args.json:

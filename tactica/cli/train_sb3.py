@@ -23,7 +23,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="train a Stable-Baselines3 agent (PPO, A2C, DQN) on a single-agent environment",
         description="Train PPO, A2C or DQN from Stable-Baselines3 on a registered single-agent environment and "
         "write a run directory (config.json, metrics.jsonl, model.zip, summary.json). 'tactica leaderboard "
-        "run' plays every model found under runs/sb3/<ID>/ (or $TACTICA_SB3_DIR/<ID>/) as agent 'sb3'. "
+        "run --sb3-dir runs/sb3' plays every model under runs/sb3/<ID>/ as agent 'sb3'. "
         'Needs the rl extra: pip install "tactica[rl]".',
         epilog="example: tactica train sb3 FiberStream-v0 --algo ppo --timesteps 20000 --seed 0",
     )

@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 SB3_DIR_ENV_VAR = "TACTICA_SB3_DIR"
-"""Environment variable naming where ``tactica train sb3`` run directories live (default ``runs/sb3``)."""
+"""Environment variable naming the folder of ``tactica train sb3`` run directories to play (no default: a
+``model.zip`` is pickled code, so the leaderboard loads only models from a folder the user names)."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,9 @@ def build_plan(
     Args:
         suite: see :func:`resolve_suite`.
         llm: language-model spec for agents with ``needs_llm`` (default: the ``TACTICA_LLM`` variable).
-        sb3_dir: where ``tactica train sb3`` run directories live (default: ``TACTICA_SB3_DIR`` or ``runs/sb3``).
+        sb3_dir: the folder of ``tactica train sb3`` run directories whose models to play (default: the
+            ``TACTICA_SB3_DIR`` variable; without either, no SB3 model is loaded - the working directory is
+            never searched, since a ``model.zip`` runs pickled code when it is loaded).
         check: make each environment once per option set and each agent for every seat, and leave out (with a
             note giving the agent's own reason) the pairings an agent declines: a household rule offered the
             government seat, a detector without weights for the configured terrain, a missing checkpoint.
@@ -200,7 +203,8 @@ def build_plan(
     llm = llm if llm is not None else os.environ.get(LLM_ENV_VAR) or None
     if llm:
         validate_spec(llm)
-    sb3_root = Path(sb3_dir or os.environ.get(SB3_DIR_ENV_VAR) or "runs/sb3")
+    named = sb3_dir or os.environ.get(SB3_DIR_ENV_VAR)
+    sb3_root = Path(named) if named else None
     env_specs = tactica.registry()
     env_ids = list(suite.env_ids) if suite.env_ids is not None else sorted(env_specs)
     agents = agent_registry.registry()
@@ -238,7 +242,7 @@ def build_plan(
                 continue
             extra = {k: v for k, v in AGENT_OPTIONS.get(name, {}).items() if _accepts(env_spec, k)}
             candidates += [Pairing(env_id, {**options, **extra}, name, kwargs) for options in variants]
-        if env_spec.kind == "single" and "sb3" in agents:
+        if env_spec.kind == "single" and "sb3" in agents and sb3_root is not None:
             models = sorted((sb3_root / env_id).glob("*/model.zip"))
             if not models:
                 no_model.append(env_id)
@@ -260,6 +264,11 @@ def build_plan(
         needs = ", ".join(f"{name} ({'=, '.join(needed)}=)" for name, needed in skipped_needs.items())
         notes.append(
             f"agents that need a trained artifact the suite does not have are not evaluated: {needs}"
+        )
+    if sb3_root is None and "sb3" in agents:
+        notes.append(
+            f"sb3 models not loaded: name the folder of `tactica train sb3` runs with --sb3-dir DIR "
+            f"(or {SB3_DIR_ENV_VAR}); models are never searched for in the working directory"
         )
     if no_model:
         notes.append(

@@ -247,7 +247,7 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
     records: list[dict] = []
     seconds_before = 0.0  # training-loop time of earlier slices of a resumed run
     if resuming:
-        state = torch.load(state_path, weights_only=False)
+        state = torch.load(state_path, weights_only=True)  # optimizer and RNG tensors, numbers, lists
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         step = state["step"]
