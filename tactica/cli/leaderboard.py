@@ -141,6 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be >= 0; got {args.seed}")
     if args.address and args.executor != "ray":
         raise ValueError("--address needs --executor ray")
+    output_file(args.db, "--db", create_parent=args.db == DEFAULT_DB)  # before any work or note
     try:
         import_plugins(args.imports)
     except ImportError as exc:
@@ -151,7 +152,6 @@ def _run(args: argparse.Namespace) -> int:
     if not args.json:
         for note in plan.notes:
             err.print(f"[dim]note: {note}[/dim]", highlight=False, soft_wrap=True)
-    output_file(args.db, "--db", create_parent=args.db == DEFAULT_DB)
     with ResultStore(args.db) as store:
         try:
             summary = _run_with_progress(
