@@ -204,15 +204,32 @@ class _NumericObservation(gym.ObservationWrapper):
 
 def _check_spaces(env: gym.Env, algo: str) -> None:
     observation_space, action_space = env.observation_space, env.action_space
+    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
     if not isinstance(observation_space, (gym.spaces.Dict, *_SUPPORTED_SPACES)):
         raise ValueError(
-            "Stable-Baselines3 policies read Box, Discrete, MultiDiscrete and MultiBinary observations (or a "
-            f"Dict with such parts); this environment observes {observation_space}"
+            f"{env_id} observes {_space_name(observation_space)}; Stable-Baselines3 policies read Box, Discrete, "
+            "MultiDiscrete and MultiBinary observations (or a Dict of them)"
+            + (
+                ": its text is for language-model agents (tactica envs lists them)"
+                if _is_text(observation_space)
+                else ""
+            )
         )
     if algo == "dqn" and not isinstance(action_space, gym.spaces.Discrete):
-        raise ValueError(f"dqn needs a Discrete action space; this environment acts in {action_space}")
+        raise ValueError(f"dqn needs a Discrete action space; {env_id} acts in {_space_name(action_space)}")
     if not isinstance(action_space, _SUPPORTED_SPACES):
-        raise ValueError(f"Stable-Baselines3 cannot act in {action_space}")
+        raise ValueError(f"Stable-Baselines3 cannot act in {_space_name(action_space)} ({env_id})")
+
+
+def _is_text(space: gym.spaces.Space) -> bool:
+    return isinstance(space, gym.spaces.Text)
+
+
+def _space_name(space: gym.spaces.Space) -> str:
+    """A one-line name of a space (a Text space's repr lists its whole charset, tabs and newlines included)."""
+    if isinstance(space, gym.spaces.Text):
+        return f"Text (up to {space.max_length} characters)"
+    return " ".join(repr(space).split())
 
 
 def _make_env(config: SB3Config) -> gym.Env:
