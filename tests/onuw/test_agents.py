@@ -32,13 +32,31 @@ def _three_player_after_robbing_p1() -> Game:
 def test_exact_belief_in_the_three_player_game():
     game = _three_player_after_robbing_p1()
     belief = ExactBelief()
-    roles = game.roles_in_deck  # Werewolf, Seer, Robber, Villager
-    # Player 1 does not know the deal: Player 3 holds R, V, V or S, and a Robber robs uniformly.
-    np.testing.assert_allclose(belief(game.view(0))[2], [1 / 6, 1 / 4, 1 / 12, 1 / 2])
-    np.testing.assert_allclose(belief(game.view(0))[0], [11 / 12, 0, 1 / 12, 0])
+    roles = game.roles_in_deck  # Werewolf, Robber
+    assert roles == (Role.WEREWOLF, Role.ROBBER)
+    # Player 1 knows the deal (three cards); the Robber stays, robs P1 or robs P2 with probability 1/3 each.
+    np.testing.assert_allclose(belief(game.view(0)), [[2 / 3, 1 / 3], [2 / 3, 1 / 3], [2 / 3, 1 / 3]])
     # The Robber saw Player 1's Werewolf card: it is the Werewolf now and Player 1 the Robber.
     robber = belief(game.view(2))
-    assert robber[2, roles.index(Role.WEREWOLF)] == 1.0 and robber[0, roles.index(Role.ROBBER)] == 1.0
+    np.testing.assert_allclose(robber, [[0, 1], [1, 0], [1, 0]])
+
+
+@pytest.mark.parametrize("stay", [1 / 3, 0.0, 0.5])
+def test_env_exact_belief_equals_the_equilibrium_module(stay):
+    """The ``3p`` preset and the equilibrium module describe one game: the Werewolves' exact belief in the env
+    (the Robber's night drawn from a profile) is the module's Bayesian belief mapped to final cards."""
+    from tactica.envs import make_aec
+    from tactica.envs.onuw.equilibrium import final_role_beliefs, no_discussion_profile, werewolf_beliefs
+
+    profile = no_discussion_profile(stay=stay)
+    belief = ExactBelief(night_prior=lambda seat, role, options: profile.night if role == Role.ROBBER else [1.0])
+    env = make_aec("ONUW-v0", preset="3p")
+    env.reset(seed=0)
+    for _ in range(3):  # the night: the Werewolves pass, the Robber stays
+        env.step(0)
+    expected = final_role_beliefs(werewolf_beliefs(profile)[0])
+    for wolf in ("player_0", "player_1"):
+        np.testing.assert_allclose(belief(env.infos[wolf]["view"]), expected, atol=1e-12)
 
 
 def test_heuristic_belief_uses_knowledge_and_claims():
@@ -58,8 +76,9 @@ def test_realize_honest_and_deceptive_content():
     rng = np.random.default_rng(0)
     belief = ExactBelief()(view)
     assert realize(view, belief, Tactic.HONEST_EVIDENCE, rng) == (Role.ROBBER, 0)
+    # The only Village role of the three-card game is the Robber's own: it lies about whom it robbed.
     claim, target = realize(view, belief, Tactic.DECEPTIVE_EVIDENCE, rng)
-    assert claim not in (Role.ROBBER, Role.WEREWOLF)
+    assert claim == Role.ROBBER and target in (None, 1)
     # Honest accusation names the player most likely to be a Werewolf, deceptive the least likely.
     assert realize(view, belief, Tactic.HONEST_ACCUSATION, rng) == (Role.WEREWOLF, 1)
     assert realize(view, belief, Tactic.DECEPTIVE_ACCUSATION, rng) == (Role.WEREWOLF, 0)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tactica.envs.onuw.features import encode_observation
-from tactica.envs.onuw.rules import NUM_CENTER, TEAM_OF, Game, PlayerView, Role, Team
+from tactica.envs.onuw.rules import TEAM_OF, Game, PlayerView, Role, Team
 
 __all__ = ["Belief", "ExactBelief", "HeuristicBelief", "LearnedBelief", "auto_belief", "wolf_probability"]
 
@@ -105,13 +105,17 @@ class HeuristicBelief:
 class ExactBelief:
     """The exact posterior over final cards given the player's private information (night only).
 
-    Worlds are ``(deal, night actions of the others)`` with a uniform deal and uniform legal night actions; a
-    world is kept when replaying it gives the player exactly the facts it has.  Raises ``ValueError`` when the
-    setting has more than ``max_worlds`` worlds (use :class:`HeuristicBelief` or :class:`LearnedBelief`).
+    Worlds are ``(deal, night actions of the others)`` with a uniform deal and, by default, uniform legal night
+    actions; a world is kept when replaying it gives the player exactly the facts it has.  ``night_prior(seat,
+    role, options)`` may give other probabilities for a player's legal night actions (``options`` in the order of
+    :meth:`Game.night_options`), e.g. a strategy profile of :mod:`tactica.envs.onuw.equilibrium`.  Raises
+    ``ValueError`` when the setting has more than ``max_worlds`` worlds (use :class:`HeuristicBelief` or
+    :class:`LearnedBelief`).
     """
 
-    def __init__(self, max_worlds: int = 20_000):
+    def __init__(self, max_worlds: int = 20_000, night_prior: Any = None):
         self.max_worlds = max_worlds
+        self.night_prior = night_prior
         self._cache: dict[Any, np.ndarray] = {}
 
     def __call__(self, view: PlayerView) -> np.ndarray:
@@ -146,8 +150,12 @@ class ExactBelief:
             worlds += combos
             if worlds > self.max_worlds:
                 raise ValueError(f"more than max_worlds={self.max_worlds} worlds; use a learned belief")
-            weight = 1.0 / combos
-            for actions in itertools.product(*choices):
+            probabilities = [self._prior(p, cards[p], c) if p != seat else [1.0] for p, c in enumerate(choices)]
+            for picks in itertools.product(*(range(len(c)) for c in choices)):
+                weight = math.prod(probabilities[p][i] for p, i in enumerate(picks))
+                if weight <= 0:
+                    continue
+                actions = [choices[p][i] for p, i in enumerate(picks)]
                 replay = Game(view.deck, n, options, rng=np.random.default_rng(0), deal=cards)
                 replay.play_night(dict(enumerate(actions)))
                 if not _consistent(replay, seat, view):
@@ -158,6 +166,17 @@ class ExactBelief:
         if (total <= 0).any():
             raise ValueError("the view is inconsistent with the deck and rules")
         return posterior / total
+
+
+    def _prior(self, seat: int, role: Role, options: list) -> list[float]:
+        if self.night_prior is None:
+            return [1.0 / len(options)] * len(options)
+        probabilities = [float(x) for x in self.night_prior(seat, role, options)]
+        if len(probabilities) != len(options) or min(probabilities) < 0 or abs(sum(probabilities) - 1) > 1e-9:
+            raise ValueError(
+                f"night_prior must give a distribution over the {len(options)} night options of seat {seat}"
+            )
+        return probabilities
 
 
 def _consistent(replay: Game, seat: int, view: PlayerView) -> bool:
@@ -220,5 +239,5 @@ def auto_belief(view: PlayerView, cache: dict[Any, Belief] | None = None) -> Bel
     cache = _SHARED if cache is None else cache
     key = (view.num_players, view.deck)
     if key not in cache:
-        cache[key] = ExactBelief() if view.num_players + NUM_CENTER <= 6 else HeuristicBelief()
+        cache[key] = ExactBelief() if len(view.deck) <= 6 else HeuristicBelief()
     return cache[key]

@@ -49,9 +49,13 @@ def realize(
     if tactic == Tactic.HONEST_EVIDENCE:
         return view.initial_role, _night_target(view)
     if tactic == Tactic.DECEPTIVE_EVIDENCE:
-        lies = [r for r in village_roles if r != view.initial_role] or village_roles
-        claim = lies[int(rng.integers(len(lies)))] if lies else None
-        return claim, others[int(rng.integers(len(others)))]
+        lies = [r for r in village_roles if r != view.initial_role]
+        if lies:
+            return lies[int(rng.integers(len(lies)))], others[int(rng.integers(len(others)))]
+        # No other Village role to claim (the three-card game): lie about the night action instead.
+        truth = _night_target(view)
+        targets = [t for t in (None, *others) if t != truth]
+        return view.initial_role, targets[int(rng.integers(len(targets)))]
     claim_w = Role.WEREWOLF if Role.WEREWOLF in view.roles_in_deck else None
     jitter = rng.random(n) * 1e-6  # break ties at random, reproducibly
     if tactic == Tactic.HONEST_ACCUSATION:
