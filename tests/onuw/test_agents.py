@@ -49,7 +49,9 @@ def test_env_exact_belief_equals_the_equilibrium_module(stay):
     from tactica.envs.onuw.equilibrium import final_role_beliefs, no_discussion_profile, werewolf_beliefs
 
     profile = no_discussion_profile(stay=stay)
-    belief = ExactBelief(night_prior=lambda seat, role, options: profile.night if role == Role.ROBBER else [1.0])
+    belief = ExactBelief(
+        night_prior=lambda seat, role, options: profile.night if role == Role.ROBBER else [1.0]
+    )
     env = make_aec("ONUW-v0", preset="3p")
     env.reset(seed=0)
     for _ in range(3):  # the night: the Werewolves pass, the Robber stays

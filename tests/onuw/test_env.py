@@ -18,7 +18,11 @@ from tactica.envs.onuw.rules import Phase, Role, Tactic
 CONFIGS = spec("ONUW-v0").conformance_kwargs
 PRESET_CONFIGS = [{}] + [{"preset": name} for name in PRESETS]
 # PettingZoo's advice on Dict observations (as for its own classic games): not API violations.
-DICT_ADVICE = ("is not a numpy array", "Observation is not a NumPy array", "probably should be gymnasium.spaces.box")
+DICT_ADVICE = (
+    "is not a numpy array",
+    "Observation is not a NumPy array",
+    "probably should be gymnasium.spaces.box",
+)
 
 
 def _checked(caught) -> None:
@@ -81,7 +85,9 @@ def test_same_seed_same_game_and_pickle_round_trip():
     env.reset(seed=3)
     clone = pickle.loads(pickle.dumps(env))
     assert clone.game.initial == env.game.initial
-    np.testing.assert_array_equal(clone.observe("player_0")["observation"], env.observe("player_0")["observation"])
+    np.testing.assert_array_equal(
+        clone.observe("player_0")["observation"], env.observe("player_0")["observation"]
+    )
 
 
 def test_render_ansi_and_player_text():

@@ -8,7 +8,10 @@ Subcommands (each seeded, each writing into ``--run-dir``):
 - ``evaluate``: ``--games`` seeded games per deal and matchup -> ``eval.json`` and ``table.md``;
 - ``all``: the three in a row; ``--install`` copies ``q.pt`` to the package's default checkpoint;
 - ``belief``: a learned belief (final role of every player from the features) -> ``belief.pt``, for
-  :class:`tactica.agents.discussion.belief.LearnedBelief`.
+  :class:`tactica.agents.discussion.belief.LearnedBelief`;
+- ``listener``: the offline text reader on ``--sentences`` generated speeches -> ``listener.npz`` and
+  ``listener.json`` (accuracy on held-out speeches of the training templates and of the templates agents speak
+  with); ``--install`` copies it to the package's default listener.
 
 Every run directory holds ``config.json`` (the arguments of each step run there).  ``--json`` prints a machine-readable summary.
 """
@@ -39,8 +42,9 @@ from tactica.envs.onuw.rules import Tactic, Team
 
 __all__ = ["main", "generate", "train", "evaluate", "train_belief"]
 
-TRAIN_SETTINGS = ("5p", "5p-easy", "5p-hard")
-EVAL_SETTINGS = ("5p-easy", "5p-hard")
+#: Self-play presets and evaluation presets of each shipped policy's setting.
+TRAIN_SETTINGS = {"5p": ("5p", "5p-easy", "5p-hard"), "3p": ("3p",)}
+EVAL_SETTINGS = {"5p": ("5p-easy", "5p-hard"), "3p": ("3p",)}
 
 
 def _progress():
@@ -55,21 +59,23 @@ def _progress():
     )
 
 
-def generate(run_dir: Path, games: int, seed: int, quiet: bool = False) -> dict[str, Any]:
-    """Self-play logs of random-tactic agents, ``games`` per training setting."""
+def generate(
+    run_dir: Path, games: int, seed: int, quiet: bool = False, setting: str = "5p"
+) -> dict[str, Any]:
+    """Self-play logs of random-tactic agents, ``games`` per training preset of ``setting``."""
     rng = np.random.default_rng(seed)
     rows = []
     wins = {"village": 0, "werewolf": 0, "draw": 0}
     with _progress() as progress:
-        for name in TRAIN_SETTINGS:
-            setting = Setting.from_preset(name)
+        for name in TRAIN_SETTINGS[setting]:
+            preset = Setting.from_preset(name)
             task = progress.add_task(f"self-play {name}", total=games, visible=not quiet)
             for _ in range(games):
                 game_seed = int(rng.integers(2**31))
                 agents = [
-                    make_random_tactic_agent(seed=game_seed * 16 + p) for p in range(setting.num_players)
+                    make_random_tactic_agent(seed=game_seed * 16 + p) for p in range(preset.num_players)
                 ]
-                record = play_game(setting, agents, np.random.default_rng(game_seed))
+                record = play_game(preset, agents, np.random.default_rng(game_seed))
                 rows += transitions(record)
                 out = record.outcome
                 wins[
@@ -85,12 +91,12 @@ def generate(run_dir: Path, games: int, seed: int, quiet: bool = False) -> dict[
         "dones": np.array([r[4] for r in rows], dtype=np.float32),
     }
     np.savez_compressed(run_dir / "dataset.npz", **data)
-    summary = {"transitions": len(rows), "games": games * len(TRAIN_SETTINGS), "outcomes": wins}
+    summary = {"transitions": len(rows), "games": games * len(TRAIN_SETTINGS[setting]), "outcomes": wins}
     (run_dir / "dataset.json").write_text(json.dumps(summary, indent=2))
     return summary
 
 
-def train(run_dir: Path, config: CQLConfig, quiet: bool = False) -> dict[str, Any]:
+def train(run_dir: Path, config: CQLConfig, quiet: bool = False, setting: str = "5p") -> dict[str, Any]:
     """Discrete CQL on ``run_dir/dataset.npz``; writes ``q.pt`` and ``metrics.jsonl``."""
     from tactica.agents.discussion.nets import save_checkpoint
 
@@ -116,9 +122,10 @@ def train(run_dir: Path, config: CQLConfig, quiet: bool = False) -> dict[str, An
         "state_dim": q.state_dim,
         "num_actions": q.num_actions,
         "n_critics": q.n_critics,
+        "n_quantiles": q.n_quantiles,
         "hidden": list(q.hidden),
         "config": config.to_dict(),
-        "settings": list(TRAIN_SETTINGS),
+        "settings": list(TRAIN_SETTINGS[setting]),
     }
     save_checkpoint(run_dir / "q.pt", q, meta)
     return {"final": last, "transitions": len(data)}
@@ -137,7 +144,7 @@ def train_belief(
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     with _progress() as progress:
-        for name in TRAIN_SETTINGS:
+        for name in TRAIN_SETTINGS["5p"]:
             setting = Setting.from_preset(name)
             task = progress.add_task(f"belief data {name}", total=games, visible=not quiet)
             for _ in range(games):
@@ -184,6 +191,31 @@ def train_belief(
     return result
 
 
+def train_listener(run_dir: Path, sentences: int, seed: int, install: bool = False) -> dict[str, Any]:
+    """The offline text reader: trained on the "listen" template bank, measured on held-out speeches of both
+    banks (the "speak" bank is what the built-in agents say in games)."""
+    from tactica.agents.discussion.listener_training import generate_speeches, reader_accuracy, train_reader
+    from tactica.agents.discussion.listeners import default_listener_path
+
+    rng = np.random.default_rng(seed)
+    data = generate_speeches(sentences, "listen", rng)
+    held_out = {
+        "listen_templates": generate_speeches(3000, "listen", np.random.default_rng(seed + 1)),
+        "speak_templates": generate_speeches(3000, "speak", np.random.default_rng(seed + 2)),
+    }
+    meta = {"sentences": sentences, "seed": seed, "bank": "listen", "command": " ".join(sys.argv)}
+    reader = train_reader(data, seed=seed, meta=meta)
+    accuracy = {name: reader_accuracy(reader, speeches) for name, speeches in held_out.items()}
+    reader.meta["held_out_accuracy"] = accuracy
+    reader.save(run_dir / "listener.npz")
+    result = {"sentences": sentences, "held_out_accuracy": accuracy}
+    (run_dir / "listener.json").write_text(json.dumps(result, indent=2))
+    if install:
+        shutil.copyfile(run_dir / "listener.npz", default_listener_path())
+        result["installed"] = str(default_listener_path())
+    return result
+
+
 AGENTS = {
     "rl": None,  # filled from the run's checkpoint
     "random-tactic": make_random_tactic_agent,
@@ -193,13 +225,27 @@ AGENTS = {
 OPPONENTS = ("random-tactic", "always-honest")
 
 
-def evaluate(run_dir: Path, games: int, seed: int, quiet: bool = False, checkpoint: Path | None = None):
-    """Team win rates and votes received per deal, focal team, focal agent and opponents."""
+def _with_belief(factory, belief):
+    return lambda seed=None: factory(seed=seed, belief=belief)
+
+
+def evaluate(
+    run_dir: Path,
+    games: int,
+    seed: int,
+    quiet: bool = False,
+    checkpoint: Path | None = None,
+    setting: str = "5p",
+    belief: Any = None,
+):
+    """Team win rates and votes received per deal, focal team, focal agent and opponents (``belief``: the
+    listeners every agent uses, e.g. a ``HeuristicBelief(claim_weight=0)``; default: each agent's own)."""
     policy = RLTactic.load(checkpoint or run_dir / "q.pt")
-    factories = dict(AGENTS, rl=lambda seed=None: DiscussionAgent(policy, seed=seed))
+    base = dict(AGENTS, rl=lambda seed=None, **kw: DiscussionAgent(policy, seed=seed, **kw))
+    factories = {k: _with_belief(f, belief) for k, f in base.items()}
     results = []
     with _progress() as progress:
-        for deal in EVAL_SETTINGS:
+        for deal in EVAL_SETTINGS[setting]:
             setting = Setting.from_preset(deal)
             for team in (Team.VILLAGE, Team.WEREWOLF):
                 for opponent in OPPONENTS:
@@ -255,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "step",
-        choices=("generate", "train", "evaluate", "belief", "all"),
+        choices=("generate", "train", "evaluate", "belief", "listener", "all"),
         help="what to run ('all': the first three)",
     )
     parser.add_argument("--run-dir", type=Path, default=None, help="run directory (default runs/onuw-<time>)")
@@ -266,7 +312,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpha", type=float, default=CQLConfig.alpha, help="CQL conservative weight")
     parser.add_argument("--lr", type=float, default=CQLConfig.learning_rate)
     parser.add_argument("--checkpoint", type=Path, default=None, help="evaluate this q.pt instead")
-    parser.add_argument("--install", action="store_true", help="copy q.pt to the package default checkpoint")
+    parser.add_argument(
+        "--setting", choices=tuple(TRAIN_SETTINGS), default="5p", help="the game the policy is for (3p or 5p)"
+    )
+    parser.add_argument(
+        "--q-function", choices=("mean", "qr"), default="mean", help="expected-value or quantile critics"
+    )
+    parser.add_argument("--quantiles", type=int, default=32, help="quantiles of --q-function qr")
+    parser.add_argument("--batch-size", type=int, default=CQLConfig.batch_size)
+    parser.add_argument(
+        "--paper",
+        action="store_true",
+        help="the paper's CQL configuration (QR critics, 32 quantiles, lr 5e-5, batch 32, alpha 4.0); "
+        "--steps still sets the number of gradient steps",
+    )
+    parser.add_argument("--sentences", type=int, default=40_000, help="generated speeches for 'listener'")
+    parser.add_argument(
+        "--install", action="store_true", help="copy q.pt (or listener.npz) to the package defaults"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     return parser
@@ -284,7 +347,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--alpha must be >= 0 and --lr > 0")
     run_dir = args.run_dir or Path("runs") / time.strftime("onuw-%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = CQLConfig(n_steps=args.steps, alpha=args.alpha, learning_rate=args.lr, seed=args.seed)
+    if args.paper:
+        config = CQLConfig.paper(n_steps=args.steps, seed=args.seed)
+    else:
+        config = CQLConfig(
+            n_steps=args.steps,
+            alpha=args.alpha,
+            learning_rate=args.lr,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            q_function=args.q_function,
+            n_quantiles=args.quantiles,
+        )
     # config.json keeps one entry per step run in this directory, so evaluating does not hide the training config
     config_path = run_dir / "config.json"
     configs = json.loads(config_path.read_text()) if config_path.is_file() else {}
@@ -294,11 +368,13 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, Any] = {"run_dir": str(run_dir)}
     try:
         if args.step in ("generate", "all"):
-            summary["generate"] = generate(run_dir, args.games, args.seed, args.quiet)
+            summary["generate"] = generate(run_dir, args.games, args.seed, args.quiet, args.setting)
         if args.step in ("train", "all"):
-            summary["train"] = train(run_dir, config, args.quiet)
-        if args.install:
-            target = default_checkpoint_path()
+            summary["train"] = train(run_dir, config, args.quiet, args.setting)
+        if args.step == "listener":
+            summary["listener"] = train_listener(run_dir, args.sentences, args.seed, args.install)
+        elif args.install:
+            target = default_checkpoint_path(args.setting)
             shutil.copyfile(run_dir / "q.pt", target)
             summary["installed"] = str(target)
         if args.step == "belief":
@@ -307,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.step in ("evaluate", "all"):
             summary["evaluate"] = evaluate(
-                run_dir, args.eval_games, args.seed + 1, args.quiet, args.checkpoint
+                run_dir, args.eval_games, args.seed + 1, args.quiet, args.checkpoint, args.setting
             )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
