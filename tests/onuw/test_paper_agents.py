@@ -14,7 +14,7 @@ from tactica import agents
 from tactica.agents.discussion.paper_agents import EmpiricalTactic, PaperAgent, gpt4_tactic_frequencies
 from tactica.agents.discussion.selfplay import Setting, play_game
 from tactica.envs import make_aec
-from tactica.envs.onuw.rules import Role, Tactic
+from tactica.envs.onuw.rules import Tactic
 from tactica.llm.scripted import ScriptedChatModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -42,17 +42,19 @@ def responder(messages) -> str:
 
 def test_gpt4_frequencies_are_the_released_table():
     freq = gpt4_tactic_frequencies()
-    assert freq["Werewolf"][int(Tactic.DECEPTIVE_EVIDENCE)] == pytest.approx(39.1 / 100.1, rel=1e-3)
+    assert freq["Werewolf"][int(Tactic.DECEPTIVE_EVIDENCE)] == pytest.approx(39.1 / 100.0, abs=2e-3)
     assert set(freq) == {"Werewolf", "Robber", "Insomniac", "Villager", "Seer", "Troublemaker"}
+    view = _view()  # Player 3, the Seer: GPT-4 was honest in 98% of its Seer speeches
     rng = np.random.default_rng(0)
-    setting = Setting.from_preset("5p-easy")
+    draws = [EmpiricalTactic().choose(view, None, rng) for _ in range(2000)]
+    assert np.mean([t.honest for t in draws]) == pytest.approx(0.984, abs=0.02)
     record = play_game(
-        setting, [PaperAgent("llm-tactic", seed=p) for p in range(5)], rng, record_states=False
+        Setting.from_preset("5p-easy"),
+        [PaperAgent("llm-tactic", seed=p) for p in range(5)],
+        rng,
+        record_states=False,
     )
     assert record.outcome is not None
-    assert isinstance(
-        EmpiricalTactic().choose(record.views[0] if record.views else None or _view(), None, rng), Tactic
-    )
 
 
 def _view():
@@ -74,12 +76,14 @@ def test_paper_agents_play_over_a_chat_model(kind):
     speeches = record.public_speeches
     assert len(speeches) == 9 and all(s.text for s in speeches)
     assert speeches[2].text.startswith("I think Player 1")  # Player 3 spoke the model's words ...
-    assert speeches[2].kind == "accusation" and speeches[2].target == 0  # ... read by the offline reader
+    assert speeches[2].target == 0  # ... the fields an env needs read from them by the offline reader
+    if kind in ("react", "belief"):  # no tactic: the kind is what the words say
+        assert speeches[2].kind == "accusation"
     assert record.outcome.votes == (1, 0, 0)  # every vote is the model's
     if kind == "llm-tactic":
         assert players[2].tactics_used[0] == Tactic.HONEST_EVIDENCE  # the model chose the tactic
     prompts = [m[-1]["content"] for m in llm.calls]
-    assert any("CURRENT role" in p for p in prompts) == True  # the Belief agents' belief step  # noqa: E712
+    assert any("CURRENT role" in p for p in prompts)  # the Belief agents' belief step
 
 
 def test_registered_llm_agents_play_the_env_without_and_with_a_model():

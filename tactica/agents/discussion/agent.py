@@ -272,9 +272,9 @@ class DiscussionAgent:
         return codec.encode_vote(self.vote(view, targets))
 
     def _codec(self, view: PlayerView) -> ActionCodec:
-        key = (view.num_players, view.roles_in_deck)
+        key = (view.num_players, view.roles_in_deck, view.num_center)
         if key not in self._codecs:
-            self._codecs[key] = ActionCodec(view.num_players, view.roles_in_deck)
+            self._codecs[key] = ActionCodec(*key)
         return self._codecs[key]
 
 

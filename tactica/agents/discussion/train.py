@@ -9,6 +9,8 @@ Subcommands (each seeded, each writing into ``--run-dir``):
 - ``all``: the three in a row; ``--install`` copies ``q.pt`` to the package's default checkpoint;
 - ``belief``: a learned belief (final role of every player from the features) -> ``belief.pt``, for
   :class:`tactica.agents.discussion.belief.LearnedBelief`;
+- ``sweep``: ``evaluate`` again under other listener settings (``claim_weight``, ``accusation_weight`` of every
+  agent's listener) -> ``sweep.json`` and ``sweep.md``;
 - ``listener``: the offline text reader on ``--sentences`` generated speeches -> ``listener.npz`` and
   ``listener.json`` (accuracy on held-out speeches of the training templates and of the templates agents speak
   with); ``--install`` copies it to the package's default listener.
@@ -237,6 +239,7 @@ def evaluate(
     checkpoint: Path | None = None,
     setting: str = "5p",
     belief: Any = None,
+    write: bool = True,
 ):
     """Team win rates and votes received per deal, focal team, focal agent and opponents (``belief``: the
     listeners every agent uses, e.g. a ``HeuristicBelief(claim_weight=0)``; default: each agent's own)."""
@@ -273,10 +276,46 @@ def evaluate(
                             }
                             | res.as_dict()
                         )
-    (run_dir / "eval.json").write_text(json.dumps(results, indent=2))
-    table = markdown_table(results)
-    (run_dir / "table.md").write_text(table)
+    if write:
+        (run_dir / "eval.json").write_text(json.dumps(results, indent=2))
+        (run_dir / "table.md").write_text(markdown_table(results))
     return results
+
+
+#: Listener settings of the sweep: (claim_weight, accusation_weight); the first is the default.
+LISTENER_SETTINGS = ((0.25, 0.08), (0.0, 0.08), (0.25, 0.0), (0.5, 0.2))
+
+
+def listening_belief(setting: str, claim_weight: float, accusation_weight: float) -> Any:
+    """Every agent's belief for ``setting`` with the given listener weights (exact night knowledge at 3p)."""
+    from tactica.agents.discussion.belief import ExactBelief, HeuristicBelief
+    from tactica.agents.discussion.listeners import ListeningBelief
+
+    if setting == "3p":
+        return ListeningBelief(ExactBelief(), None, claim_weight, accusation_weight)
+    return HeuristicBelief(claim_weight=claim_weight, accusation_weight=accusation_weight)
+
+
+def sweep(run_dir: Path, games: int, seed: int, quiet: bool, checkpoint: Path | None, setting: str):
+    """The evaluation under every listener setting of :data:`LISTENER_SETTINGS`."""
+    rows = []
+    for cw, aw in LISTENER_SETTINGS:
+        belief = listening_belief(setting, cw, aw)
+        for r in evaluate(run_dir, games, seed, quiet, checkpoint, setting, belief, write=False):
+            rows.append({"claim_weight": cw, "accusation_weight": aw} | r)
+    (run_dir / "sweep.json").write_text(json.dumps(rows, indent=2))
+    lines = [
+        "| claim_weight | accusation_weight | deal | focal team | opponents | focal agent | focal team win "
+        "| votes / focal seat |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['claim_weight']} | {r['accusation_weight']} | {r['deal']} | {r['focal_team']} | {r['opponents']} "
+            f"| {r['focal']} | {r['focal_team_win']:.3f} | {r['focal_votes']:.2f} |"
+        )
+    (run_dir / "sweep.md").write_text("\n".join(lines) + "\n")
+    return rows
 
 
 def markdown_table(results: list[dict[str, Any]]) -> str:
@@ -301,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "step",
-        choices=("generate", "train", "evaluate", "belief", "listener", "all"),
+        choices=("generate", "train", "evaluate", "belief", "listener", "sweep", "all"),
         help="what to run ('all': the first three)",
     )
     parser.add_argument("--run-dir", type=Path, default=None, help="run directory (default runs/onuw-<time>)")
@@ -380,6 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.step == "belief":
             summary["belief"] = train_belief(
                 run_dir, args.games, args.seed, min(args.steps, 2000), args.quiet
+            )
+        if args.step == "sweep":
+            summary["sweep"] = sweep(
+                run_dir, args.eval_games, args.seed + 1, args.quiet, args.checkpoint, args.setting
             )
         if args.step in ("evaluate", "all"):
             summary["evaluate"] = evaluate(

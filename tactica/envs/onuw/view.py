@@ -84,7 +84,11 @@ def player_view_from(view: PlayerView, *, forced_tactic: str | None = None) -> s
         if center
         else f"Cards in play ({n}, one per player, none in the centre): {deck}."
     )
-    lines = [f"You are {seat_name(player)} in a game of One Night Ultimate Werewolf with {n} players.", cards, "Night:"]
+    lines = [
+        f"You are {seat_name(player)} in a game of One Night Ultimate Werewolf with {n} players.",
+        cards,
+        "Night:",
+    ]
     lines += [f"- {fact_sentence(n, player, f)}" for f in view.facts]
     action = view.night_action
     if action is not None and action.kind == "swap":
