@@ -6,7 +6,9 @@ authors' configs play every seat with ``dpins:no``, belief and no tactic).  Deal
 is the Robber) and the five-player easy and hard deals (Player 3 is the Seer, ending as a Villager in the easy
 deal and as the Insomniac in the hard one), paper rules.  Reported per (deal, agent): Player 3's win rate (its
 final team wins; draws count as not winning) with a 95% Wilson interval, its draw rate, and the mean number of
-votes it received with a 95% normal interval.
+votes it received with a 95% normal interval.  A second table gives the paper's three-player metric: the
+NashConv, computed by ``tactica.envs.onuw.equilibrium``, of the profile played when one agent kind holds all
+three seats of the ``3p`` game (``--nashconv-games``; 0 skips it).
 
 Without ``--llm`` nothing calls a language model: speeches are paraphrases of each agent's structured content and
 every listener is the shipped offline text reader (see ``docs/onuw.md`` for what each agent is then).  With
@@ -92,6 +94,29 @@ def play_deal(deal: str, agent: str, games: int, seed: int, llm: Any, progress: 
     }
 
 
+def nash_conv_row(agent: str, games: int, seed: int, llm: Any) -> dict[str, Any]:
+    """NashConv of the 3-player profile when ``agent`` plays every seat (paper rules: 1-1-1 is a draw)."""
+    from tactica.agents.discussion.paper_agents import PaperAgent
+    from tactica.agents.discussion.three_player import three_player_nash_conv
+
+    result = three_player_nash_conv(lambda seat, s: PaperAgent(agent, llm, seed=s), games, seed)
+    result.pop("profile")
+    return {"agent": agent} | result
+
+
+def nash_conv_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| every seat | games | NashConv | utilities (P1, P2, P3) | Robber's night (stay, rob P1, rob P2) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        name = AGENTS.get(r["agent"], "Belief")
+        u = ", ".join(f"{x:+.2f}" for x in r["utilities"])
+        night = ", ".join(f"{x:.2f}" for x in r["night"])
+        lines.append(f"| {name} | {r['games'] - r['left_out']} | {r['nash_conv']:.3f} | ({u}) | ({night}) |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| deal | Player 3 | win rate (95% CI) | draws | votes received (95% CI) |",
@@ -118,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--agents", default=",".join(AGENTS), help=f"comma-separated, from {', '.join(AGENTS)}"
     )
+    parser.add_argument(
+        "--nashconv-games", type=int, default=200, help="3p games per agent for the NashConv table (0: skip)"
+    )
     parser.add_argument("--llm", default=None, help="a tactica.llm spec; default: no language model at all")
     parser.add_argument("--record", type=Path, default=None, help="write the LLM's transcript here (JSONL)")
     parser.add_argument("--out", type=Path, default=None, help="write table.md and results.json here")
@@ -131,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     deals = [d for d in args.deals.split(",") if d]
     agents = [a for a in args.agents.split(",") if a]
     bad = [d for d in deals if d not in DEALS] + [a for a in agents if a not in AGENTS]
-    if bad or args.games < 1:
+    if bad or args.games < 1 or args.nashconv_games < 0:
         print(
             f"error: unknown deal/agent {bad} or --games < 1 (deals: {DEALS}, agents: {tuple(AGENTS)})",
             file=sys.stderr,
@@ -163,13 +191,18 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(
                     play_deal(deal, agent, args.games, args.seed, llm, lambda t=task: progress.advance(t))
                 )
-    table = markdown(rows)
+    nash = []
+    if args.nashconv_games > 0:
+        for agent in [*agents, "belief"]:
+            nash.append(nash_conv_row(agent, args.nashconv_games, args.seed, llm))
+    table = markdown(rows) + ("\n" + nash_conv_markdown(nash) if nash else "")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "table.md").write_text(table)
         config = {"games": args.games, "seed": args.seed, "llm": args.llm, "deals": deals, "agents": agents}
-        (args.out / "results.json").write_text(json.dumps({"config": config, "rows": rows}, indent=2))
-    print(json.dumps(rows) if args.json else table)
+        payload = {"config": config, "rows": rows, "nash_conv": nash}
+        (args.out / "results.json").write_text(json.dumps(payload, indent=2))
+    print(json.dumps({"rows": rows, "nash_conv": nash}) if args.json else table)
     return 0
 
 

@@ -334,6 +334,26 @@ def markdown_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def install_policy(run_dir: Path, setting: str) -> str:
+    """Copy ``q.pt`` to the package's policy of ``setting`` with a provenance file beside it (the run's
+    config, dataset summary, last training metrics and evaluation, when present)."""
+    target = default_checkpoint_path(setting)
+    if not (run_dir / "q.pt").is_file():
+        raise FileNotFoundError(f"{run_dir / 'q.pt'} is missing: run the 'train' step first")
+    shutil.copyfile(run_dir / "q.pt", target)
+    provenance: dict[str, Any] = {
+        "description": f"Provenance of {target.name}: CQL tactic policy ({setting})"
+    }
+    for key, name in (("config", "config.json"), ("dataset", "dataset.json"), ("evaluate", "eval.json")):
+        if (run_dir / name).is_file():
+            provenance[key] = json.loads((run_dir / name).read_text())
+    if (run_dir / "metrics.jsonl").is_file():
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        provenance["final_metrics"] = json.loads(lines[-1]) if lines else None
+    target.with_suffix(".json").write_text(json.dumps(provenance, indent=1))
+    return str(target)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tactica.agents.discussion.train", description=__doc__.splitlines()[0]
@@ -412,10 +432,6 @@ def main(argv: list[str] | None = None) -> int:
             summary["train"] = train(run_dir, config, args.quiet, args.setting)
         if args.step == "listener":
             summary["listener"] = train_listener(run_dir, args.sentences, args.seed, args.install)
-        elif args.install:
-            target = default_checkpoint_path(args.setting)
-            shutil.copyfile(run_dir / "q.pt", target)
-            summary["installed"] = str(target)
         if args.step == "belief":
             summary["belief"] = train_belief(
                 run_dir, args.games, args.seed, min(args.steps, 2000), args.quiet
@@ -428,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             summary["evaluate"] = evaluate(
                 run_dir, args.eval_games, args.seed + 1, args.quiet, args.checkpoint, args.setting
             )
+        if args.install and args.step != "listener":
+            summary["installed"] = install_policy(run_dir, args.setting)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
