@@ -40,6 +40,7 @@ from tactica.agents.discussion.agent import (
 )
 from tactica.agents.discussion.cql import CQLConfig, OfflineDataset, train_cql
 from tactica.agents.discussion.selfplay import Setting, evaluate_matchup, play_game, transitions
+from tactica.envs.onuw.presets import get_preset
 from tactica.envs.onuw.rules import Tactic, Team
 
 __all__ = ["main", "generate", "train", "evaluate", "train_belief"]
@@ -306,30 +307,37 @@ def sweep(run_dir: Path, games: int, seed: int, quiet: bool, checkpoint: Path | 
     (run_dir / "sweep.json").write_text(json.dumps(rows, indent=2))
     lines = [
         "| claim_weight | accusation_weight | deal | focal team | opponents | focal agent | focal team win "
-        "| votes / focal seat |",
-        "|---|---|---|---|---|---|---|---|",
+        "| votes / focal seat | paper reward / focal seat |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['claim_weight']} | {r['accusation_weight']} | {r['deal']} | {r['focal_team']} | {r['opponents']} "
-            f"| {r['focal']} | {r['focal_team_win']:.3f} | {r['focal_votes']:.2f} |"
+            f"| {r['focal']} | {r['focal_team_win']:.3f} | {r['focal_votes']:.2f} | {paper_reward(r):+.3f} |"
         )
     (run_dir / "sweep.md").write_text("\n".join(lines) + "\n")
     return rows
+
+
+def paper_reward(row: dict[str, Any]) -> float:
+    """The paper's offline-RL reward averaged over the focal seats: win +1, loss -1, draw 0, minus votes / N."""
+    n = get_preset(row["deal"]).num_players
+    loss = 1.0 - row["focal_team_win"] - row["draw"]
+    return row["focal_team_win"] - loss - row["focal_votes"] / n
 
 
 def markdown_table(results: list[dict[str, Any]]) -> str:
     """The evaluation as a Markdown table (one row per deal, focal team, opponents and focal agent)."""
     lines = [
         "| deal | focal team | opponents | focal agent | focal team win | Village win | Werewolf win | draw "
-        "| votes / focal seat | votes / other seat |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| votes / focal seat | votes / other seat | paper reward / focal seat |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['deal']} | {r['focal_team']} | {r['opponents']} | {r['focal']} | {r['focal_team_win']:.3f} "
             f"| {r['village_win']:.3f} | {r['werewolf_win']:.3f} | {r['draw']:.3f} | {r['focal_votes']:.2f} "
-            f"| {r['other_votes']:.2f} |"
+            f"| {r['other_votes']:.2f} | {paper_reward(r):+.3f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -404,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--games, --eval-games and --steps must be >= 1")
     if args.alpha < 0 or args.lr <= 0:
         parser.error("--alpha must be >= 0 and --lr > 0")
+    if args.quantiles < 2 or args.batch_size < 1 or args.sentences < 1:
+        parser.error("--quantiles must be >= 2, --batch-size and --sentences >= 1")
     run_dir = args.run_dir or Path("runs") / time.strftime("onuw-%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     if args.paper:
