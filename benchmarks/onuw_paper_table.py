@@ -159,11 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     deals = [d for d in args.deals.split(",") if d]
     agents = [a for a in args.agents.split(",") if a]
     bad = [d for d in deals if d not in DEALS] + [a for a in agents if a not in AGENTS]
-    if bad or args.games < 1 or args.nashconv_games < 0:
-        print(
-            f"error: unknown deal/agent {bad} or --games < 1 (deals: {DEALS}, agents: {tuple(AGENTS)})",
-            file=sys.stderr,
-        )
+    if bad:
+        print(f"error: unknown deal/agent {bad} (deals: {DEALS}, agents: {tuple(AGENTS)})", file=sys.stderr)
+        return 2
+    if args.games < 1 or args.nashconv_games < 0:
+        print("error: --games must be >= 1 and --nashconv-games >= 0", file=sys.stderr)
         return 2
     if args.record is not None and args.llm is None:
         print("error: --record needs --llm", file=sys.stderr)
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             llm = from_spec(args.llm)
-        except (ValueError, FileNotFoundError) as exc:
+        except (ValueError, LookupError, FileNotFoundError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if args.record is not None:

@@ -108,6 +108,33 @@ def test_registered_agents_play_a_full_env_game(name):
     assert env.game.outcome is not None
 
 
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_rl_agent_plays_every_preset(preset):
+    """The shipped policy of the preset's setting (3 or 5 players) is picked from the game being played."""
+    env = make_aec("ONUW-v0", preset=preset)
+    env.reset(seed=1)
+    players = {a: agents.make("onuw-rl", seed=i) for i, a in enumerate(env.agents)}
+    for agent in env.agent_iter():
+        obs, reward, term, trunc, info = env.last()
+        env.step(None if term or trunc else players[agent].act(obs, info))
+    assert env.game.outcome is not None and env.forfeit is None
+    assert sum(len(p.tactics_used) for p in players.values()) == len(env.game.speeches)
+
+
+def test_rl_state_holds_the_own_night_action():
+    from tactica.agents.discussion.agent import agent_state
+    from tactica.envs.onuw.features import NIGHT_KINDS
+
+    p = PRESETS["5p-easy"]
+    game = Game(p.deck, 5, RuleOptions.paper(), deal=p.deal)
+    game.play_night(p.forced_night)
+    troublemaker = game.view(0)  # swapped Players 3 and 5 without seeing anything
+    state = agent_state(troublemaker, np.zeros((5, 6)))
+    start = 5 + 6 + 4 + 2
+    assert state[start + NIGHT_KINDS.index("swap")] == 1.0
+    assert state[start + len(NIGHT_KINDS) + 2] == 1.0 and state[start + len(NIGHT_KINDS) + 4] == 1.0
+
+
 def test_llm_writes_the_words_of_the_chosen_tactic():
     llm = ScriptedChatModel(["I am the Robber and I took Player 1's card."], cycle=True)
     agent = agents.make("onuw-honest", llm=llm, seed=0)
@@ -210,3 +237,37 @@ def test_shipped_policy_beats_random_tactics():
         rand = evaluate_matchup(setting, opponents, opponents, team, 100, 1)
         assert rl.focal_team_win > rand.focal_team_win + 0.3
         assert rl.focal_votes < rand.focal_votes
+
+
+def test_quantile_cql_option_and_the_paper_configuration():
+    import torch
+
+    from tactica.agents.discussion.cql import quantile_huber_loss
+
+    paper = CQLConfig.paper()
+    assert (paper.q_function, paper.n_quantiles, paper.learning_rate, paper.batch_size, paper.alpha) == (
+        "qr",
+        32,
+        5e-5,
+        32,
+        4.0,
+    )
+    # Hand value: quantiles (0, 0) at taus (1/4, 3/4) against targets (1, 1): every error is 1, Huber 1/2,
+    # weights tau -> sum_i tau_i / 2 = 0.5.
+    taus = torch.tensor([0.25, 0.75])
+    assert quantile_huber_loss(torch.zeros(1, 1, 2), torch.ones(1, 2), taus).item() == pytest.approx(0.5)
+    rng = np.random.default_rng(0)
+    n = 600
+    states = rng.normal(size=(n, 4)).astype(np.float32)
+    actions = rng.integers(0, 3, size=n)
+    rewards = np.where(actions == 2, 1.0, -1.0).astype(np.float32)
+    data = OfflineDataset(states, actions, rewards, states, np.ones(n, dtype=np.float32))
+    config = CQLConfig(
+        n_steps=200, batch_size=64, learning_rate=3e-3, hidden=(32,), alpha=1.0, q_function="qr", n_quantiles=8
+    )
+    q = train_cql(data, 6, config)
+    assert q.all_quantiles(torch.from_numpy(states)).shape == (2, n, 6, 8)
+    values = q(torch.from_numpy(states)).detach().numpy()
+    assert (values.argmax(axis=1) == 2).mean() > 0.9
+    with pytest.raises(ValueError, match="q_function"):
+        CQLConfig(q_function="iqn")
