@@ -315,8 +315,33 @@ def sweep(run_dir: Path, games: int, seed: int, quiet: bool, checkpoint: Path | 
             f"| {r['claim_weight']} | {r['accusation_weight']} | {r['deal']} | {r['focal_team']} | {r['opponents']} "
             f"| {r['focal']} | {r['focal_team_win']:.3f} | {r['focal_votes']:.2f} | {paper_reward(r):+.3f} |"
         )
-    (run_dir / "sweep.md").write_text("\n".join(lines) + "\n")
+    (run_dir / "sweep.md").write_text(sweep_summary(rows) + "\n" + "\n".join(lines) + "\n")
     return rows
+
+
+def sweep_summary(rows: list[dict[str, Any]]) -> str:
+    """Per listener setting: in how many (deal, side, opponents) cases the RL team beats each baseline on win
+    rate and on the paper's reward, and receives fewer votes per seat."""
+    cases: dict[tuple, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        key = (r["claim_weight"], r["accusation_weight"], r["deal"], r["focal_team"], r["opponents"])
+        cases.setdefault(key, {})[r["focal"]] = r
+    lines = [
+        "| claim_weight | accusation_weight | baseline | RL wins more | RL higher paper reward | RL fewer votes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for weights in dict.fromkeys(k[:2] for k in cases):
+        groups = [v for k, v in cases.items() if k[:2] == weights]
+        for baseline in ("random-tactic", "always-honest", "belief-only"):
+            pairs = [(g["rl"], g[baseline]) for g in groups if "rl" in g and baseline in g]
+            win = sum(a["focal_team_win"] > b["focal_team_win"] for a, b in pairs)
+            reward = sum(paper_reward(a) > paper_reward(b) for a, b in pairs)
+            votes = sum(a["focal_votes"] < b["focal_votes"] for a, b in pairs)
+            n = len(pairs)
+            lines.append(
+                f"| {weights[0]} | {weights[1]} | {baseline} | {win} of {n} | {reward} of {n} | {votes} of {n} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def paper_reward(row: dict[str, Any]) -> float:
