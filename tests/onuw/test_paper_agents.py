@@ -101,16 +101,18 @@ def test_registered_llm_agents_play_the_env_without_and_with_a_model():
 
 
 def test_comparison_table_offline_and_replayed(tmp_path, capsys):
-    assert (
-        onuw_paper_table.main(["--games", "3", "--deals", "3p,5p-easy", "--out", str(tmp_path / "off")]) == 0
-    )
-    rows = json.loads((tmp_path / "off" / "results.json").read_text())["rows"]
+    argv = ["--games", "3", "--deals", "3p,5p-easy", "--nashconv-games", "5", "--out", str(tmp_path / "off")]
+    assert onuw_paper_table.main(argv) == 0
+    results = json.loads((tmp_path / "off" / "results.json").read_text())
+    rows = results["rows"]
     assert [(r["deal"], r["agent"]) for r in rows][:3] == [
         ("3p", "react"),
         ("3p", "llm-tactic"),
         ("3p", "rl"),
     ]
     assert all(0 <= r["win_rate"] <= 1 and r["games"] == 3 for r in rows)
+    assert [r["agent"] for r in results["nash_conv"]] == ["react", "llm-tactic", "rl", "belief"]
+    assert "NashConv" in (tmp_path / "off" / "table.md").read_text()
     # A chat model's run, recorded, then replayed by the one command without the model: the same numbers.
     from tactica.llm.replay import RecordingChatModel
 
@@ -118,19 +120,9 @@ def test_comparison_table_offline_and_replayed(tmp_path, capsys):
     llm = RecordingChatModel(ScriptedChatModel(responder), transcript)
     recorded = [onuw_paper_table.play_deal("3p", agent, 2, 0, llm) for agent in ("react", "rl")]
     capsys.readouterr()
-    args = [
-        "--games",
-        "2",
-        "--deals",
-        "3p",
-        "--agents",
-        "react,rl",
-        "--json",
-        "--llm",
-        f"replay:{transcript}",
-    ]
-    assert onuw_paper_table.main(args) == 0
-    assert json.loads(capsys.readouterr().out) == recorded
+    args = ["--games", "2", "--deals", "3p", "--agents", "react,rl", "--nashconv-games", "0", "--json"]
+    assert onuw_paper_table.main([*args, "--llm", f"replay:{transcript}"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == recorded
     assert onuw_paper_table.main(["--deals", "7p"]) == 2
 
 
