@@ -1,8 +1,8 @@
 """The game settings of Jin et al. (NeurIPS 2024) as named presets, each with its source.
 
-Source: the authors' code ``KylJin/Werewolf`` (``configs/*.json`` and ``onuw/environments/werewolf*.py``), as
-summarised in the project's reference note on ONUW (sections 1.1 and 1.2).  Seats are 0-based here: the paper's
-"Player 1" is seat 0.
+Source: the authors' code ``KylJin/Werewolf`` (``configs/*.json`` and ``onuw/environments/werewolf*.py``; the
+final roles of the easy and hard deals follow from replaying their scripted nights).  Seats are 0-based here:
+the paper's "Player 1" is seat 0.
 """
 
 from __future__ import annotations
