@@ -133,3 +133,14 @@ def test_three_player_nash_conv_of_the_rl_profile():
     result = three_player_nash_conv(lambda seat, seed: make_rl_agent(seed=seed), games=40, seed=0)
     assert result["games"] == 40 and 0.0 <= result["nash_conv"] <= 6.0
     assert abs(sum(result["night"]) - 1.0) < 1e-9
+
+
+def test_unreadable_model_answers_fall_back_and_votes_abstain():
+    """A model that answers nonsense: speeches and night fall back to the no-LLM decision (counted), votes abstain
+    (the authors' env records an unparsable vote as giving it up)."""
+    llm = ScriptedChatModel(["I refuse to answer in JSON."], cycle=True)
+    players = [PaperAgent("llm-tactic", llm, seed=p) for p in range(3)]
+    record = play_game(Setting.from_preset("3p"), players, np.random.default_rng(0), record_states=False)
+    assert record.outcome.votes == (None, None, None)
+    assert all(s.text for s in record.public_speeches)  # template words instead of the model's
+    assert players[2].decisions.failures > 0 and players[2].tactic_policy.failures == 3

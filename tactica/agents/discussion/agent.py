@@ -223,7 +223,10 @@ class DiscussionAgent:
 
     def speak(self, view: PlayerView) -> Speech:
         belief = self.belief(view)
-        tactic = self.tactic_policy.choose(view, belief, self.rng)
+        return self.speech_with(view, belief, self.tactic_policy.choose(view, belief, self.rng))
+
+    def speech_with(self, view: PlayerView, belief: np.ndarray, tactic: Tactic | None) -> Speech:
+        """The speech realising ``tactic`` (``None``: no tactic, name the suspect), in words if ``words``."""
         if tactic is None:
             claim, target, tactic = belief_only_speech(view, belief, self.rng)
         else:

@@ -272,8 +272,8 @@ class PaperAgent(DiscussionAgent):
             else self.tactic_policy.choose(view, belief if belief is not None else offline, self.rng)
         )
         text = self.decisions.speech(view, tactic, belief)
-        if text is None:  # the model gave no speech: say the structured content in words
-            return super().speak(view)
+        if text is None:  # the model gave no speech: say the structured content of the same tactic in words
+            return self.speech_with(view, offline, tactic)
         kind, claim, target = TextReader.default().read(text).most_likely()
         claim = claim if claim in view.roles_in_deck else None
         target = view.seat if target == -1 else target
