@@ -14,7 +14,7 @@ from tactica import agents
 from tactica.agents.discussion.paper_agents import EmpiricalTactic, PaperAgent, gpt4_tactic_frequencies
 from tactica.agents.discussion.selfplay import Setting, play_game
 from tactica.envs import make_aec
-from tactica.envs.onuw.rules import Tactic
+from tactica.envs.onuw.rules import Role, Tactic
 from tactica.llm.scripted import ScriptedChatModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -144,3 +144,19 @@ def test_unreadable_model_answers_fall_back_and_votes_abstain():
     assert record.outcome.votes == (None, None, None)
     assert all(s.text for s in record.public_speeches)  # template words instead of the model's
     assert players[2].decisions.failures > 0 and players[2].tactic_policy.failures == 3
+
+
+def test_robber_message_projection():
+    from tactica.agents.discussion.three_player import robber_message
+    from tactica.envs.onuw.rules import PublicSpeech
+
+    def said(speaker, text=None, kind="evidence", claim=None, target=None):
+        return PublicSpeech(speaker, kind, claim, target, text, 0)
+
+    assert robber_message([]) == 0  # never claimed its card: "I did not switch"
+    assert robber_message([said(2, claim=Role.ROBBER, target=0)]) == 1
+    assert robber_message([said(2, claim=Role.ROBBER, target=1), said(0, claim=Role.ROBBER, target=0)]) == 2
+    assert robber_message([said(2, "I am the Robber and I swapped my card with Player 2.")]) == 2
+    assert (
+        robber_message([said(2, claim=Role.ROBBER, target=0), said(2, "I am the Robber.")]) == 0
+    )  # the last
