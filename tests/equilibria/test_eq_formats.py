@@ -85,7 +85,7 @@ def test_pygambit_reads_what_we_write_and_we_read_what_it_writes(tmp_path):
         ('NFG 1 R "t" { "a" "b" } { 2 2 }\n""\n1 2 3 4\n5 6\n', "found end of file"),
         ('NFG 1 R "t" { "a" "b" } { 2 }\n', "2 players but 1 strategy counts"),
         ('NFG 1 R "t" { "a" } { { "x" } }\n""\n{ { "" 1 } }\n2\n', "outcome number between 0 and 1"),
-        ('NFG 1 R "unterminated { "a" } { 1 }', "unterminated string"),
+        ('NFG 1 R "t" { "a } { 1 }', "line 1: unterminated string"),
     ],
 )
 def test_malformed_nfg_errors_name_the_line_and_expectation(text, message):
