@@ -113,7 +113,9 @@ def _load_npz(data: bytes, source: str) -> NormalFormGame:
             with archive.open(name) as member:
                 version = np.lib.format.read_magic(member)
                 read_header = (
-                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
                 )
                 shape, _, dtype = read_header(member)  # the header only, nothing allocated
             entries = int(np.prod(shape, dtype=object)) if shape else 1

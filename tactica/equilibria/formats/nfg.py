@@ -263,7 +263,9 @@ def parse_nfg(text: str, source: str = "<nfg>") -> NormalFormGame:
         for i in range(len(players)):
             group = _string_list(tokens, f"the strategy names of player {i + 1}")
             if not group:
-                raise NFGFormatError(f"{source}: line {tokens.line(header[2])}: player {i + 1} has no strategies")
+                raise NFGFormatError(
+                    f"{source}: line {tokens.line(header[2])}: player {i + 1} has no strategies"
+                )
             names.append(group)
         tokens.expect("}", "'}' closing the strategy name lists")
         counts = [len(g) for g in names]
@@ -351,7 +353,9 @@ def _check_size(
     source: str, line: int, counts: list[int], n: int, size: int, remaining: int, outcome_body: bool
 ) -> None:
     """Refuse a declared size that cannot fit in memory, or that the rest of the file is too short to hold."""
-    shape = " x ".join(map(str, counts)) if len(counts) <= 6 else f"{len(counts)} players' ({counts[0]} x ...)"
+    shape = " x ".join(map(str, counts))
+    if len(counts) > 6:
+        shape = f"{len(counts)} players with {' x '.join(map(str, counts[:2]))} x ... x {counts[-1]}"
     entries = n * size
     needed = entries * BYTES_PER_PAYOFF
     free = available_memory()
@@ -391,7 +395,9 @@ def _fast_numbers(tokens: _Tokens, count: int, what) -> list[Fraction] | None:
                 if _NUMBER.fullmatch(part):  # a number, but out of range
                     raise NFGFormatError(f"{tokens.source}: line {line}: {what(k)}: {exc}") from None
                 shown = part if len(part) <= 40 else part[:37] + "..."
-                raise NFGFormatError(f"{tokens.source}: line {line}: expected {what(k)}, found {shown!r}") from None
+                raise NFGFormatError(
+                    f"{tokens.source}: line {line}: expected {what(k)}, found {shown!r}"
+                ) from None
         values.append(value)
     if len(parts) < count:
         raise NFGFormatError(
@@ -499,27 +505,33 @@ def _number(value: object) -> str:
 
 
 def to_nfg(game: NormalFormGame, version: str = "payoff") -> str:
-    """The ``.nfg`` text of ``game``; ``version`` is ``"payoff"`` (strategy counts and a payoff list) or
-    ``"outcome"`` (strategy names and one outcome per contingency).
+    """The ``.nfg`` text of ``game``; ``version`` is ``"payoff"`` (a payoff list, after the strategy counts, or the
+    strategy names when they are not ``1..A_i``) or ``"outcome"`` (strategy names and one outcome per
+    contingency).
 
     Exact games are written as integers and ``a/b`` fractions; float games as their shortest decimals (as
     fractions).  pygambit reads both back to the same game (tested).
     """
     if version not in ("payoff", "outcome"):
         raise ValueError(f"version must be 'payoff' or 'outcome'; got {version!r}")
-    values = game.exact if game.exact is not None else np.vectorize(to_fraction, otypes=[object])(game.payoffs)
+    values = (
+        game.exact if game.exact is not None else np.vectorize(to_fraction, otypes=[object])(game.payoffs)
+    )
     n = game.num_players
     players = " ".join(_quote(p) for p in game.player_names)
     flat = [values[i].reshape(-1, order="F") for i in range(n)]
     lines = []
+    groups = " ".join("{ " + " ".join(_quote(s) for s in g) + " }" for g in game.strategy_names)
+    default_names = all(g == tuple(str(k + 1) for k in range(len(g))) for g in game.strategy_names)
     if version == "payoff":
-        lines.append(f"NFG 1 R {_quote(game.title)} {{ {players} }} {{ {' '.join(map(str, game.num_actions))} }}")
+        # strategy counts, or the names when they are not the default 1..A_i (Gambit reads both headers)
+        header = " ".join(map(str, game.num_actions)) if default_names else groups
+        lines.append(f"NFG 1 R {_quote(game.title)} {{ {players} }} {{ {header} }}")
         lines.append(_quote(getattr(game, "comment", "")))
         lines.append("")
         for k in range(game.num_profiles):
             lines.append(" ".join(_number(flat[i][k]) for i in range(n)))
     else:
-        groups = " ".join("{ " + " ".join(_quote(s) for s in g) + " }" for g in game.strategy_names)
         lines.append(f"NFG 1 R {_quote(game.title)} {{ {players} }}")
         lines.append(f"{{ {groups} }}")
         lines.append(_quote(getattr(game, "comment", "")))
