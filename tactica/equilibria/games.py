@@ -169,7 +169,7 @@ class NormalFormGame:
     # ----------------------------------------------------------------------------------------------- queries
     @property
     def num_players(self) -> int:
-        return int(self.payoffs.shape[0])
+        return len(self.payoffs)
 
     @property
     def num_actions(self) -> tuple[int, ...]:
@@ -313,7 +313,11 @@ def profile_rows(game: NormalFormGame, profile: Any) -> Profile:
     if not isinstance(profile, (list, tuple)) or len(profile) != game.num_players:
         got = len(profile) if isinstance(profile, (list, tuple)) else type(profile).__name__
         raise ValueError(f"a profile needs one probability vector per player ({game.num_players}); got {got}")
-    rows = [_probability_vector(row, i) for i, row in enumerate(profile)]
+    # float64 vectors pass untouched (the fast path of every regret query); anything else is converted
+    rows = [
+        row if type(row) is np.ndarray and row.dtype is _F64 else _probability_vector(row, i)
+        for i, row in enumerate(profile)
+    ]
     for i, (p, m) in enumerate(zip(rows, game.num_actions)):
         if p.shape != (m,):
             raise ValueError(
@@ -328,7 +332,8 @@ def check_simplex(rows: Sequence[np.ndarray], totals: Sequence[float], tol: floa
     NaN fails both comparisons, and an infinite entry makes its row's sum infinite or NaN.
     """
     for i, (p, total) in enumerate(zip(rows, totals)):
-        if not (p[p.argmin()] >= -tol and -tol <= total - 1.0 <= tol):  # argmin: a C method, no wrapper
+        # argmin and item: C methods without NumPy's Python-level wrappers (this runs once per regret query)
+        if not (p.item(p.argmin()) >= -tol and -tol <= total - 1.0 <= tol):
             _simplex_error(i, p, total, tol)
 
 
@@ -340,9 +345,10 @@ def _simplex_error(i: int, p: np.ndarray, total: float, tol: float) -> None:
     )
 
 
+_F64 = np.dtype(np.float64)
+
+
 def _probability_vector(row: Any, player: int) -> np.ndarray:
-    if isinstance(row, np.ndarray) and row.dtype == np.float64:
-        return row
     try:
         return np.asarray(row, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
