@@ -64,7 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     solve.add_argument("--all", action="store_true", help="lemke-howson: every accessible equilibrium")
     solve.add_argument(
-        "--exact", action="store_true", help="certify 2-player equilibria in rational arithmetic"
+        "--exact",
+        action="store_true",
+        help="certify 2-player equilibria in rational arithmetic; print exact equilibria as fractions",
     )
     solve.add_argument("--label", type=int, default=0, help="lemke-howson: the label dropped first (0-based)")
     solve.add_argument(

@@ -24,7 +24,7 @@ import numpy as np
 
 from tactica.equilibria._exact import lp_max
 from tactica.equilibria.games import NormalFormGame
-from tactica.equilibria.polynomial import Component, exact_equilibrium
+from tactica.equilibria.polynomial import Component, exact_equilibrium, float_equilibrium
 from tactica.equilibria.solution import Equilibrium
 from tactica.equilibria.support_system import BlockPolynomial, SupportSystem
 
@@ -219,13 +219,7 @@ def _isolated_points(
     found = []
     solutions = sympy.solve_poly_system(exprs, *gens) if exprs else [()]
     for solution in solutions or []:
-        values = [sympy.nsimplify(v) if v.is_Rational else v for v in solution]
-        if not all(v.is_real for v in values):
-            continue
-        if all(v.is_Rational for v in values):
-            eq = _exact_witness(game, system, [Fraction(int(v.p), int(v.q)) for v in values])
-        else:
-            eq = _algebraic_point(game, system, values)
+        eq = _solution_equilibrium(game, system, list(solution))
         if eq is not None:
             found.append(eq)
     return found
@@ -241,8 +235,6 @@ def _exact_witness(game: NormalFormGame, system: SupportSystem, point: list[Frac
 
 def _algebraic_point(game: NormalFormGame, system: SupportSystem, values: list) -> Equilibrium | None:
     """An equilibrium at an irrational (algebraic) root, its signs read from 40-digit evaluations."""
-    from tactica.equilibria.exploitability import exploitability
-
     point = np.array([float(v.evalf(_DIGITS)) for v in values])
     tiny = 1e-30
     for sigma, support in zip(system.probabilities(point[None, :]), system.supports):
@@ -252,20 +244,19 @@ def _algebraic_point(game: NormalFormGame, system: SupportSystem, values: list) 
         high = [Fraction(str(v.evalf(_DIGITS))) for v in values]
         if max(system.evaluate_exact(system.inequalities, high)) > Fraction(1, 10**20) * system.scale:
             return None
-    profile = [p[0] for p in system.probabilities(point[None, :])]
-    report = exploitability(game, profile)
     residual = max((abs(v) for v in system.evaluate(system.equations, point[None, :])[0]), default=0.0)
-    return Equilibrium(
-        profile=tuple(profile),
-        payoffs=np.array([p.payoff for p in report.players]),
-        epsilon=report.epsilon,
-        method="polynomial",
-        info={
-            "certificate": "algebraic (Groebner basis)",
-            "support": system.supports,
-            "residual": float(residual) * float(system.scale),
-        },
+    return float_equilibrium(
+        game, system, point, "algebraic (Groebner basis)", residual=float(residual) * float(system.scale)
     )
+
+
+def _solution_equilibrium(game: NormalFormGame, system: SupportSystem, values: list) -> Equilibrium | None:
+    """An exact solution (SymPy numbers per coordinate) as an equilibrium: exact if rational, else algebraic."""
+    if any(v is None or not v.is_real for v in values):
+        return None
+    if all(v.is_Rational for v in values):
+        return _exact_witness(game, system, [Fraction(int(v.p), int(v.q)) for v in values])
+    return _algebraic_point(game, system, values)
 
 
 def _project(system: SupportSystem, start: np.ndarray) -> np.ndarray | None:
@@ -319,13 +310,7 @@ def _witnesses(game, system, polys, gens, undecided, basis, dim) -> list[Equilib
             continue
         for solution in solutions or []:
             values = dict(zip(rest, solution))
-            full = [fixed.get(g, values.get(g)) for g in gens]
-            if any(v is None or not v.is_real for v in full):
-                continue
-            if all(v.is_Rational for v in full):
-                eq = _exact_witness(game, system, [Fraction(int(v.p), int(v.q)) for v in full])
-            else:
-                eq = _algebraic_point(game, system, full)
+            eq = _solution_equilibrium(game, system, [fixed.get(g, values.get(g)) for g in gens])
             if eq is not None:
                 found.append(eq)
                 break

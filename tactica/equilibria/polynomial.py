@@ -439,8 +439,6 @@ def interval_equilibrium(
     """An irrational root with a certified enclosure ``[lo, hi]``: an equilibrium if its support probabilities
     are positive on the whole enclosure and no outside strategy does better on it (up to a 1e-12 relative
     slack: an outside strategy may tie exactly, which intervals cannot show)."""
-    from tactica.equilibria.exploitability import exploitability
-
     slack = Fraction(_ACCEPT)
     strict = True
     for sl in system.slices:
@@ -453,25 +451,36 @@ def interval_equilibrium(
             strict = False
             if worst > slack * system.scale:
                 return None
-    profile = [np.clip(p[0], 0.0, None) for p in system.probabilities(y[None, :])]
-    profile = [p / p.sum() for p in profile]
+    midpoint = [(a + b) / 2 for a, b in zip(lo, hi)]
+    residual = max((abs(v) for v in system.evaluate_exact(system.equations, midpoint)), default=Fraction(0))
+    return float_equilibrium(
+        game,
+        system,
+        y,
+        "krawczyk" if strict else "krawczyk (boundary within 1e-12)",
+        enclosure_width=float(max((b - a for a, b in zip(lo, hi)), default=Fraction(0))),
+        residual=float(residual),
+        **info,
+    )
+
+
+def float_equilibrium(
+    game: NormalFormGame, system: SupportSystem, point: np.ndarray, certificate: str, **info
+) -> Equilibrium | None:
+    """The :class:`Equilibrium` at a certified irrational root (reduced coordinates ``point``), or ``None`` if
+    its measured regret exceeds 1e-12 of the payoff range (a guard: certification already implies less)."""
+    from tactica.equilibria.exploitability import exploitability
+
+    profile = [p[0] for p in system.probabilities(point[None, :])]
     report = exploitability(game, profile)
     if report.relative_epsilon > _ACCEPT:
         return None
-    midpoint = [(a + b) / 2 for a, b in zip(lo, hi)]
-    residual = max((abs(v) for v in system.evaluate_exact(system.equations, midpoint)), default=Fraction(0))
     return Equilibrium(
         profile=tuple(profile),
         payoffs=np.array([p.payoff for p in report.players]),
         epsilon=report.epsilon,
         method="polynomial",
-        info={
-            "certificate": "krawczyk" if strict else "krawczyk (boundary within 1e-12)",
-            "support": system.supports,
-            "enclosure_width": float(max((b - a for a, b in zip(lo, hi)), default=Fraction(0))),
-            "residual": float(residual),
-            **info,
-        },
+        info={"certificate": certificate, "support": system.supports, **info},
     )
 
 
