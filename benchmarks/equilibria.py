@@ -7,7 +7,8 @@
 ``nplayer``: every game with three or more players among the ``.nfg`` files under ``--gambit-dir`` (a checkout
 of gambitproject/gambit: ``catalog/``, ``contrib/games/``, ``doc/``, ``tests/test_games/``), solved by our
 ``polynomial_equilibria`` and by pygambit's ``enumpoly_solve`` (default settings), each in a child process
-stopped after ``--nplayer-timeout`` seconds; CPU seconds are measured inside the child.  Every equilibrium
+stopped after ``--nplayer-timeout`` seconds; CPU seconds are measured inside the child, after the game is read
+(pygambit, SymPy and our modules are imported by the parent before it forks).  Every equilibrium
 enumpoly lists must be among ours (to 1e-5); each one we list and enumpoly does not is printed with its
 certificate and with the regret pygambit itself computes at our profile.
 
@@ -335,12 +336,15 @@ def bench_ce(players: int, actions: int, seeds: int, rounds: int) -> dict:
 
 
 def _solve_in_child(solver: str, path: str, queue) -> None:
-    """Child process: solve one game and send back flat equilibria, components and CPU seconds."""
-    start = time.process_time()
+    """Child process: solve one game and send back flat equilibria, components and CPU seconds.
+
+    The clock starts after the game is read; the libraries are imported by the parent before it forks.
+    """
     if solver == "enumpoly":
         import pygambit as gbt
 
         game = gbt.read_nfg(path)
+        start = time.process_time()
         result = gbt.nash.enumpoly_solve(game)
         flat = [[float(eq[s]) for p in game.players for s in p.strategies] for eq in result.equilibria]
         queue.put({"seconds": time.process_time() - start, "equilibria": flat})
@@ -348,7 +352,9 @@ def _solve_in_child(solver: str, path: str, queue) -> None:
     from tactica.equilibria.formats import read_nfg
     from tactica.equilibria.polynomial import polynomial_equilibria
 
-    result = polynomial_equilibria(read_nfg(path))
+    game = read_nfg(path)
+    start = time.process_time()
+    result = polynomial_equilibria(game)
     queue.put(
         {
             "seconds": time.process_time() - start,
@@ -392,6 +398,10 @@ def bench_nplayer(gambit_dir: str, timeout: float) -> list[dict]:
     """Our polynomial_equilibria against pygambit's enumpoly on every n-player .nfg file of a Gambit checkout."""
     from pathlib import Path
 
+    import pygambit  # noqa: F401  (imported once here, so no child pays for it)
+    import sympy  # noqa: F401  (our exact analysis of singular supports imports it lazily)
+
+    import tactica.equilibria.polynomial  # noqa: F401
     from tactica.equilibria.formats import read_nfg
 
     rows = []

@@ -60,6 +60,7 @@ _PAD = 2.0**-20  # the search box reaches slightly past [0, 1] so that roots on 
 _MIN_WIDTH = 2.0**-20  # boxes this small that are still undecided mark a singular or non-isolated support
 _MAX_UNDECIDED = 32
 _SPLIT = 0.4826171875  # an off-centre split fraction (a dyadic rational, so the split is exact)
+_KRAWCZYK_WIDTH = 0.25  # boxes this small get the Krawczyk test
 _INFLATE_WIDTH = 2.0**-8  # undecided boxes this small are retried inside a box three times as wide
 _MAX_BOXES = 200_000
 _BATCH = 256
@@ -287,7 +288,7 @@ def _subdivide(
         width = (hi - lo).max(axis=1) if len(lo) else np.zeros(0)
         settled = np.zeros(len(lo), dtype=bool)
         if certify and len(lo):
-            settled |= _krawczyk_settle(system, lo, hi, width <= 0.25, roots)
+            settled |= _krawczyk_settle(system, lo, hi, width <= _KRAWCZYK_WIDTH, roots)
             # a root on a box face is in no box's interior: retry small boxes grown to three times their width
             small = ~settled & (width <= _INFLATE_WIDTH)
             grow = (hi - lo) * small[:, None]

@@ -194,9 +194,9 @@ class SupportSystem:
         magnitude = np.maximum(1.0, np.abs(points).max(axis=1)) if bound and self.dim else np.ones(count)
         for axes, positions, coef, total in self._groups(polys):
             tensor = np.broadcast_to(coef, (count,) + coef.shape)
-            for block in axes:
-                tensor = np.einsum("bqk...,bk->bq...", tensor, zs[block])
-            out[:, positions] = tensor
+            for block in reversed(axes):  # contract the last axis: one batched matrix-vector product
+                tensor = tensor.reshape(count, -1, self.block_sizes[block]) @ zs[block][:, :, None]
+            out[:, positions] = tensor.reshape(count, len(positions))
             if bound:
                 errors[:, positions] = self._error_bound(axes, total, magnitude)
         return out, errors
@@ -234,11 +234,15 @@ class SupportSystem:
         low = np.empty((count, len(polys)))
         high = np.empty((count, len(polys)))
         for axes, positions, coef, total in self._groups(polys):
-            # values: (B, Q, P, remaining axes...), P = vertex combinations of the axes contracted so far
-            values = np.broadcast_to(coef[None, :, None], (count, len(positions), 1) + coef.shape[1:])
-            for block in axes:
-                values = np.einsum("bqpk...,bvk->bqpv...", values, vertices[block])
-                values = values.reshape(values.shape[:2] + (-1,) + values.shape[4:])
+            # contract the last strategy axis with its block's vertices, one batched matrix product per axis:
+            # values (B, X, k, P) -> (B, X, P, V), P = vertex combinations of the axes contracted so far
+            values = np.broadcast_to(coef, (count,) + coef.shape)
+            combinations = 1
+            for block in reversed(axes):
+                size = self.block_sizes[block]
+                values = values.reshape(count, -1, size, combinations).transpose(0, 1, 3, 2)
+                values = values @ vertices[block].transpose(0, 2, 1)[:, None]
+                combinations *= vertices[block].shape[1]
             values = values.reshape(count, len(positions), -1)
             error = self._error_bound(axes, total, magnitude)
             low[:, positions] = values.min(axis=2) - error
