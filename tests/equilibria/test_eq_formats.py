@@ -151,6 +151,34 @@ SH3 = """NFG 1 D "Wilson's example of inaccessible equilibria (Shapley, 1974, Ma
 0.000000 0.000000 2.000000 3.000000 3.000000 0.000000 3.000000 2.000000 2.000000 2.000000 0.000000 0.000000 0.000000 3.000000 0.000000 0.000000 1.000000 1.000000
 """
 
+# catalog/journals/dcg/vonstengel1999/6x6_game_with_75_eq.nfg: names, a multi-line comment, payoffs
+VON_STENGEL_75 = """NFG 1 R "von Stengel's 6x6 bimatrix game with 75 equilibria" { "1" "2" }
+
+{ { "1" "2" "3" "4" "5" "6" }
+{ "1" "2" "3" "4" "5" "6" }
+}
+"The example from :cite:p:`vS97` as referenced in :cite:p:`vS99`.
+It is a 6x6 bimatrix game with 75 equilibria,
+which is more than the previously conjectured bound of :math:`2^6 - 1 = 63`."
+
+9504 72336 -111771 -461736 397584 1227336 171204 -1718376 1303104 1303104 737154 -453420 -660 48081 31680 -300036
+-113850 774576 -45936 -1039236 -453420 737154 -227040 -227040 19976 29216 -130944 -178761 451176 451176 208626
+-586476 1227336 397584 774576 -113850 -20526 14124 168124 -84436 -586476 208626 -263076 -263076 -1718376 171204
+-1039236 -45936 1776 1776 -8514 -8976 29216 19976 14124 -20526 72336 9504 48081 -660 -8976 -8514 52764 52764
+-178761 -130944 -84436 168124 -461736 -111771 -300036 31680
+"""
+
+# contrib/games/g1.nfg: three players, names, payoffs
+G1 = """NFG 1 D "van der Laan et al. Three person, 2x2x2 example with no pure, 1 totally mixed equilibria" { "Player 1" "Player 2" "Player 3" }
+
+{ { "1" "2" }
+{ "1" "2" }
+{ "1" "2" }
+}
+
+-1.000000 -4.000000 -4.000000 -8.000000 -2.000000 -4.000000 -8.000000 -2.000000 -1.000000 -2.000000 -1.000000 -2.000000 -2.000000 -2.000000 -8.000000 -8.000000 -1.000000 -2.000000 -5.000000 -6.000000 -8.000000 -2.000000 -3.000000 -1.000000
+"""
+
 # Selten's 3x2 game in all four combinations of header (counts | names) and body (payoffs | outcomes)
 SELTEN_A = [[1, 1], [0, 0], [0, 2]]
 SELTEN_B = [[1, 1], [2, 3], [2, 0]]
@@ -193,7 +221,7 @@ def _write(tmp_path, text: str, name: str = "g.nfg"):
     return path
 
 
-@pytest.mark.parametrize("text", [COORD2, SH3, *FORMS.values()])
+@pytest.mark.parametrize("text", [COORD2, SH3, VON_STENGEL_75, *FORMS.values()])
 def test_two_player_equilibria_equal_pygambit_enummixed(tmp_path, text, eqh):
     """Every form read here gives exactly the equilibrium set pygambit's rational enummixed finds in the file."""
     gbt = pytest.importorskip("pygambit")
@@ -207,6 +235,16 @@ def test_two_player_equilibria_equal_pygambit_enummixed(tmp_path, text, eqh):
         tuple(F(str(eq[s])) for p in theirs_game.players for s in p.strategies) for eq in result.equilibria
     }
     assert ours == theirs and ours
+    if text is VON_STENGEL_75:
+        assert len(ours) == 75
+
+
+def test_three_player_names_with_payoffs_gambit_g1():
+    from tactica.equilibria.polynomial import polynomial_equilibria
+
+    result = polynomial_equilibria(parse_nfg(G1))
+    (eq,) = result.equilibria  # "no pure, 1 totally mixed equilibria"
+    assert eq.exact_profile == ((F(1, 5), F(4, 5)), (F(3, 7), F(4, 7)), (F(2, 3), F(1, 3)))
 
 
 def test_comments_escapes_and_labels_as_gambit_reads_them():
