@@ -374,7 +374,8 @@ def _check_one(game: Any, item: Any, args: argparse.Namespace) -> dict[str, Any]
     # nothing is normalised: a row may leave the simplex only by so little that no payoff moves by more than
     # a quarter of the regret tolerance; anything further is refused (exit 2), not silently rescaled
     largest = float(np.abs(game.payoffs).max()) or 1.0
-    simplex_tol = 0.0 if args.exact else min(1e-6, eps / (4 * largest))
+    # (never below 1e-14: float rows such as [0.1, 0.2, 0.7] miss 1 by rounding alone)
+    simplex_tol = 0.0 if args.exact else min(1e-6, max(eps / (4 * largest), 1e-14))
     try:
         report = exploitability(game, floats, tol=simplex_tol) if not args.exact else None
     except ValueError as exc:
