@@ -3,11 +3,14 @@
 Two layers (reference note section 3):
 
 1. **Ground.**  A source is a list of :class:`Grain` s, short ground-velocity waveforms emitted at one place and
-   time (a footstep, a shovel strike, 128 ms of engine noise).  Each grain travels to every point of the fibre as a
+   time (a footstep, a shovel strike, 256 ms of engine noise).  Each grain travels to every point of the fibre as a
    Rayleigh wave: geometric spreading ``(r0 / r) ** gamma``, frequency-dependent material damping
-   ``exp(-alpha(f) (r - r0))`` with ``alpha(f) = 2 pi f D / c_R`` and a delay ``(r - r0) / c_R``.  The fibre senses
-   axial strain, ``v / c_R`` times the cable coupling and a directivity ``kappa + (1 - kappa) cos^2(theta)``, and
-   averages it over the gauge length.
+   ``exp(-alpha(f) (r - r0))`` with ``alpha(f) = 2 pi f D / c_R``, and it arrives ``r / c_R`` after it was emitted.
+   Damping that grows with frequency cannot be zero-phase and causal at once (Kramers-Kronig): the simulator
+   renders the minimum-phase damping filter with that magnitude (high frequencies arrive first, low ones a
+   little later, as in constant-Q soils), so no energy reaches a point of the fibre before ``r / c_R``.  The fibre
+   senses axial strain, ``v / c_R`` times the cable coupling and a directivity ``kappa + (1 - kappa) cos^2(theta)``,
+   and averages it over the gauge length.
 2. **Interrogator.**  Strain becomes differential phase (``eps = lambda dphi / (4 pi n L_g zeta)``); each channel
    has a Rayleigh-fading amplitude that sets its noise (``sigma / a``), a slowly drifting fading pattern, phase
    noise, common-mode laser noise, thermal drift and rare 2 pi unwrapping jumps in deep fades.  The output is
@@ -37,13 +40,15 @@ __all__ = [
     "directivity",
     "FibreSimulator",
     "REACH",
+    "response_span",
 ]
 
 #: along-fibre reach [m] of one source: beyond it the wave is below the ambient noise and is not computed (ours).
 REACH = 120.0
-# samples rendered before a grain's arrival: the damping kernel is (acausally) symmetric around the delay
-_PRE_ROLL = 48
-_TAIL = 96
+# time rendered after a grain's last arrival: a fixed margin plus this many widths D (r - r0) / c_R of the causal
+# damping kernel, which then holds > 99.5 % of the kernel's energy (measured on the minimum-phase kernel)
+_TAIL_S = 0.05
+_TAIL_WIDTHS = 10.0
 
 
 @dataclass(frozen=True)
@@ -155,18 +160,70 @@ class Grain:
 
 
 def ground_transfer(frequency, r, soil: Soil) -> np.ndarray:
-    """Complex Rayleigh-wave transfer from the reference distance to distance ``r`` [m].
+    """Complex Rayleigh-wave transfer from the source to distance ``r`` [m], with zero-phase damping.
 
-    ``(r0 / r) ** gamma * exp(-alpha(f) (r - r0)) * exp(-2 pi i f (r - r0) / c_R)`` with ``r0`` = 1 m; ``r`` is
-    clipped below at 0.25 m.  Broadcasts ``frequency`` against ``r``.
+    ``(r0 / r) ** gamma * exp(-alpha(f) max(r - r0, 0)) * exp(-2 pi i f r / c_R)`` with ``r0`` = 1 m (the source
+    level's reference distance); ``r`` is clipped below at 0.25 m in the spreading term.  Broadcasts ``frequency``
+    against ``r``.  This is the attenuation law; :class:`FibreSimulator` renders its causal (minimum-phase) form.
     """
     f = np.asarray(frequency, dtype=float)
-    r = np.maximum(np.asarray(r, dtype=float), K.MIN_DISTANCE)
-    r0 = K.REFERENCE_DISTANCE
-    spreading = (r0 / r) ** soil.spreading
-    # alpha(f) (r - r0) + i 2 pi f (r - r0) / c_R in one complex exponent
-    exponent = -(2.0 * math.pi * f / soil.rayleigh_speed) * (r - r0) * (soil.damping_ratio + 1j)
+    r = np.asarray(r, dtype=float)
+    spreading = (K.REFERENCE_DISTANCE / np.maximum(r, K.MIN_DISTANCE)) ** soil.spreading
+    damped = np.maximum(r - K.REFERENCE_DISTANCE, 0.0)
+    exponent = -(2.0 * math.pi * f / soil.rayleigh_speed) * (soil.damping_ratio * damped + 1j * r)
     return spreading * np.exp(exponent)
+
+
+def damping_width(r, soil: Soil) -> np.ndarray:
+    """Time scale [s] of the damping kernel at distance ``r``: ``D max(r - r0, 0) / c_R``.
+
+    The damping ``exp(-2 pi |f| w)`` of :func:`ground_transfer` is, as a filter, a pulse of width ``w``."""
+    return (
+        soil.damping_ratio
+        * np.maximum(np.asarray(r, dtype=float) - K.REFERENCE_DISTANCE, 0.0)
+        / soil.rayleigh_speed
+    )
+
+
+def response_span(soil: Soil, fs: float) -> int:
+    """Most samples after a grain's emission in which any of its waves can still reach a point of the fibre
+    within :data:`REACH` (the delay to the farthest point plus the causal damping tail), not counting the grain's
+    own length."""
+    far = math.hypot(REACH + 10.0, K.MAX_DISTANCE + 5.0)  # a gauge's half-length and the burial depth on top
+    return int(
+        math.ceil((far / soil.rayleigh_speed + _TAIL_S + _TAIL_WIDTHS * float(damping_width(far, soil))) * fs)
+    )
+
+
+_MIN_PHASE: dict[tuple[int, float], np.ndarray] = {}
+
+
+def unit_minimum_phase(nfft: int, fs: float) -> np.ndarray:
+    """Phase [rad per second of width] of the minimum-phase filter with log-magnitude ``-2 pi |f|`` on the FFT
+    grid of ``nfft`` points at rate ``fs`` (rfft bins).
+
+    The minimum-phase filter with magnitude ``exp(-2 pi |f| w)`` is ``exp(w (-2 pi |f| + i phi(f)))``: its log is
+    linear in ``w``, so one phase serves every width.  Computed by folding the real cepstrum (Oppenheim & Schafer,
+    ch. 13); the grid's band is the interrogator's, so the dispersion this implies depends weakly on the pulse
+    rate (the delay of low frequencies grows with the log of the band).
+    """
+    key = (int(nfft), float(fs))
+    hit = _MIN_PHASE.get(key)
+    if hit is not None:
+        return hit
+    n = int(nfft)
+    log_magnitude = -2.0 * math.pi * np.abs(np.fft.fftfreq(n, 1.0 / fs))
+    cepstrum = np.fft.ifft(log_magnitude).real
+    folded = np.zeros(n)
+    folded[0] = cepstrum[0]
+    folded[1 : (n + 1) // 2] = 2.0 * cepstrum[1 : (n + 1) // 2]
+    if n % 2 == 0:
+        folded[n // 2] = cepstrum[n // 2]
+    phase = np.fft.fft(folded).imag[: n // 2 + 1]
+    if len(_MIN_PHASE) >= 64:
+        _MIN_PHASE.clear()
+    _MIN_PHASE[key] = phase
+    return phase
 
 
 def directivity(along: np.ndarray, radial: float | np.ndarray, soil: Soil) -> np.ndarray:
@@ -230,33 +287,38 @@ class FibreSimulator:
     # ------------------------------------------------------------------------------------------- ground
     def render_strain(self, grains: Iterable[Grain], start: int, n_samples: int) -> np.ndarray:
         """Noise-free axial strain [nano-strain], shape (n_channels, n_samples), for samples
-        ``start .. start + n_samples - 1`` from every grain whose wave reaches the fibre in that span."""
+        ``start .. start + n_samples - 1`` from every grain whose wave reaches the fibre in that span.
+
+        Causal: a grain emitted at sample ``s`` puts nothing on a channel before ``s`` plus the travel time
+        ``r / c_R`` to the nearest point of that channel's gauge (rounded up to a whole sample)."""
         n_samples = int(n_samples)
         out = np.zeros((self.n_channels, n_samples))
-        fs = self.interrogator.pulse_rate
-        soil = self.soil
         spacing = self.interrogator.channel_spacing
-        max_delay = int(math.ceil(math.hypot(REACH, K.MAX_DISTANCE) / soil.rayleigh_speed * fs))
+        span = response_span(self.soil, self.interrogator.pulse_rate)
         end = start + n_samples
         for g in grains:
             length = len(g.waveform)
-            if g.start - _PRE_ROLL >= end or g.start + length + max_delay + _TAIL <= start:
+            if g.start >= end or g.start + length + span <= start:
                 continue
             lo = max(0, int(math.floor((g.x - REACH - self.origin) / spacing)))
             hi = min(self.n_channels, int(math.ceil((g.x + REACH - self.origin) / spacing)) + 1)
             if lo >= hi:
                 continue
-            nfft, response = self._response(g.x, g.distance, lo, hi, length)
+            nfft, response, silent = self._response(g.x, g.distance, lo, hi, length)
             spectrum = np.fft.rfft(g.waveform, nfft)
             waves = np.fft.irfft(spectrum[None, :] * response, nfft)
-            first = g.start - _PRE_ROLL  # absolute sample index of waves[:, 0]
-            a, b = max(first, start), min(first + nfft, end)
+            # the causal kernel's last 1e-5 that wraps round the FFT frame lands before the arrival: drop it
+            waves[silent] = 0.0
+            a, b = max(g.start, start), min(g.start + nfft, end)  # waves[:, 0] is the emission sample
             if a < b:
-                out[lo:hi, a - start : b - start] += waves[:, a - first : b - first]
+                out[lo:hi, a - start : b - start] += waves[:, a - g.start : b - g.start]
         return out
 
-    def _response(self, x: float, distance: float, lo: int, hi: int, length: int) -> tuple[int, np.ndarray]:
-        """FFT length and the (sub-point x frequency) response of the fibre to a grain at (x, distance).
+    def _response(
+        self, x: float, distance: float, lo: int, hi: int, length: int
+    ) -> tuple[int, np.ndarray, np.ndarray]:
+        """FFT length, the (channel x frequency) response of channels ``lo:hi`` to a grain at (x, distance), and
+        the mask of each channel's samples before its first arrival (relative to the emission sample).
 
         Stationary sources emit many grains from one place, so responses are cached by geometry.
         """
@@ -268,21 +330,27 @@ class FibreSimulator:
         sub = (self.positions[lo:hi, None] + self._gauge_offsets[None, :]).ravel()
         along = sub - x
         r = np.sqrt(along**2 + distance**2 + soil.burial_depth**2)
-        delay = int(math.ceil(max(r.max() - K.REFERENCE_DISTANCE, 0.0) / soil.rayleigh_speed * fs))
-        nfft = sp_fft.next_fast_len(length + delay + _PRE_ROLL + _TAIL, real=True)
+        # whole-sample delays, rounded up: a wave is never rendered before it can arrive
+        delay = np.ceil(r / soil.rayleigh_speed * fs - 1e-9).astype(np.int64)
+        width = damping_width(r, soil)
+        tail = int(math.ceil((_TAIL_S + _TAIL_WIDTHS * float(width.max())) * fs))
+        nfft = sp_fft.next_fast_len(length + int(delay.max()) + tail, real=True)
         freqs = np.fft.rfftfreq(nfft, 1.0 / fs)
         # v / c_R is the axial strain of a plane wave; coupling and directivity scale what the core sees
         gain = soil.coupling * directivity(along, distance, soil) / soil.rayleigh_speed * 1e9
-        # the pre-roll shift keeps the (symmetric) damping kernel's leading half inside the FFT frame
-        shift = np.exp(2j * math.pi * freqs * _PRE_ROLL / fs)
-        response = ground_transfer(freqs[None, :], r[:, None], soil) * shift[None, :] * gain[:, None]
+        spreading = (K.REFERENCE_DISTANCE / np.maximum(r, K.MIN_DISTANCE)) ** soil.spreading
+        damping = -2.0 * math.pi * freqs + 1j * unit_minimum_phase(nfft, fs)  # causal damping per unit width
+        exponent = width[:, None] * damping[None, :] - 2j * math.pi * (delay[:, None] / fs) * freqs[None, :]
+        response = np.exp(exponent) * (spreading * gain)[:, None]
         gp = self.interrogator.gauge_points
         # averaging the sub-points of each gauge commutes with the inverse FFT, so do it in frequency
         response = response.reshape(hi - lo, gp, -1).mean(axis=1)
+        first = delay.reshape(hi - lo, gp).min(axis=1)
+        silent = np.arange(nfft)[None, :] < first[:, None]
         if len(self._cache) >= 256:
             self._cache.clear()
-        self._cache[key] = (nfft, response)
-        return nfft, response
+        self._cache[key] = (nfft, response, silent)
+        return nfft, response, silent
 
     # ------------------------------------------------------------------------------------------- interrogator
     def reset_state(self) -> None:

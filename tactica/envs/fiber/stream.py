@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tactica.envs.fiber import constants as K
-from tactica.envs.fiber.physics import REACH, FibreSimulator, Interrogator, Soil
+from tactica.envs.fiber.physics import REACH, FibreSimulator, Interrogator, Soil, response_span
 from tactica.envs.fiber.sources import CONTINUOUS_GRAIN_S, Event
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 N_CLASSES = len(K.CLASS_NAMES)
+_LONGEST_GRAIN_S = max(CONTINUOUS_GRAIN_S, 0.5)
 N_BINS = len(K.DISTANCE_EDGES) - 1
 
 
@@ -179,10 +180,9 @@ class EventStream:
         self.events: list[Event] = []  # active and recently ended events
         self.history: list[Event] = []  # every accepted event (for labels and metrics)
         self._next_arrival = self._draw_gap(0.0)
-        # a grain emitted this long before a block can still reach the fibre in it
-        self._lookback = int(
-            math.ceil((math.hypot(REACH, K.MAX_DISTANCE) / self.soil.rayleigh_speed + 0.5) * self.fs)
-        ) + int(CONTINUOUS_GRAIN_S * self.fs)
+        # a grain emitted this long before a block can still reach the fibre in it (grains last at most 0.3 s:
+        # a footstep's ten decay times; engine grains CONTINUOUS_GRAIN_S)
+        self._lookback = response_span(self.soil, self.fs) + int(math.ceil(_LONGEST_GRAIN_S * self.fs))
 
     @property
     def time(self) -> float:
