@@ -43,6 +43,18 @@ DRIFT_RAD_PER_SQRT_S = 0.05
 FADING_TIME_CONSTANT = 30.0
 #: smallest fading amplitude kept, so a channel never becomes infinitely noisy (ours).
 FADING_FLOOR = 0.05
+#: fibre attenuation [dB/km] of standard single-mode fibre at 1550 nm (ITU-T G.652 / SMF-28 data sheets: <= 0.2;
+#: the discrete-scatterer simulator in the code index uses 0.041 /km of power, 0.18 dB/km).  Backscatter from
+#: distance z comes back attenuated twice: its power by 2 * loss * z dB, its field amplitude by half that.
+FIBRE_LOSS_DB_PER_KM = 0.2
+#: intensity (phi-OTDR) mode: mean backscattered intensity at the interrogator end of the fibre, in ADC counts of
+#: a 16-bit digitiser (the BJTU set stores uint16 intensity; level ours, a third of full scale).
+INTENSITY_COUNTS = 20000.0
+#: intensity full scale (uint16).
+INTENSITY_FULL_SCALE = 65535.0
+#: where the monitored stretch starts along the fibre by default [m]: the BJTU events were made 5.0-5.05 km and
+#: 10.0-10.05 km down their fibres.
+RANGE_START = 5000.0
 
 
 def max_pulse_rate(fibre_length_m: float) -> float:
@@ -89,6 +101,10 @@ THREAT_CLASSES: tuple[int, ...] = (3, 4)
 DISTANCE_EDGES: tuple[float, ...] = (0.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 #: largest radial distance the simulator places an event at [m].
 MAX_DISTANCE = DISTANCE_EDGES[-1]
+#: horizontal offset of the sensing cable from the pipe's axis [m]: cables are laid in the pipeline's trench,
+#: beside the pipe (ours; 0.3-1 m is typical).  An event's distance from the pipe follows from its distance from
+#: the fibre, its side and this offset.
+PIPE_OFFSET = 0.5
 
 #: walking cadence [Hz] 1.5-2 (step period 0.5-0.69 s, JASA 129(3) 2011).
 WALK_CADENCE_HZ = (1.45, 2.0)
