@@ -263,3 +263,45 @@ def test_minimum_phase_kernel_is_causal_with_the_attenuation_magnitude():
     # nothing at negative times beyond the causal tail's own wrap-round (it decays as 1 / t^2: ~(4 / 2048)^2 here)
     assert np.abs(h[-200:]).max() < 1e-4 * np.abs(h).max()
     assert np.argmax(np.abs(h)) < 10  # the pulse peaks a few samples after t = 0
+
+
+# --------------------------------------------------------------------------------------------- optics
+def test_phase_noise_grows_with_the_fibre_loss_down_the_fibre():
+    # only phase noise, no fading: the rms strain rate of channel k scales as 1 / optical amplitude, which falls by
+    # loss * z dB (the round trip halves to amplitude): at 40 km and 0.2 dB/km, 10^(-8/20) ... per channel
+    it = replace(Interrogator(), laser_linewidth=0.0, drift=0.0, jump_rate=0.0, ambient=0.0, fading=False)
+    near = FibreSimulator(4, Soil(), it, np.random.default_rng(1), range_start=0.0)
+    far = FibreSimulator(4, Soil(), it, np.random.default_rng(1), range_start=40_000.0)
+    rms = lambda sim: np.sqrt(np.mean(sim.measure(np.zeros((4, 20000))).astype(float) ** 2))  # noqa: E731
+    assert far.optical[0] == pytest.approx(10 ** (-0.2 * 40 / 10), rel=1e-12)  # 8 dB of amplitude
+    assert rms(far) / rms(near) == pytest.approx(10 ** (0.2 * 40 / 10), rel=0.03)
+    with pytest.raises(ValueError, match="range_start"):
+        FibreSimulator(4, Soil(), it, np.random.default_rng(1), range_start=-1.0)
+
+
+def test_intensity_mode_by_hand():
+    # fading off: the two fields are 1 and 1j, so I = P (2 + 2 cos(phi - pi/2)) = P (2 + 2 sin phi).  A phase ramp of
+    # 1e-3 rad per sample from 0 changes the intensity by 2 P 1e-3 per sample: 40 counts at the fibre's start
+    # (P = 20000), 40 x 10^(-2 * 0.2 * 10 / 10) = 15.9 at 10 km (the intensity falls with the round-trip power)
+    it = replace(Interrogator(output="intensity").quiet(), fibre_loss=0.2)
+    scale = 1e-9 / K.strain_per_radian(it.gauge_length)  # rad per nano-strain
+    ramp = np.tile(1e-3 * np.arange(400) / scale, (2, 1))
+    for start, step in ((0.0, 40.0), (10_000.0, 40.0 * 10 ** (-0.4))):
+        sim = FibreSimulator(2, Soil(), it, np.random.default_rng(0), range_start=start)
+        out = sim.measure(ramp)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out[:, 1:50], step, atol=1.0)  # whole counts: rounding within one count
+    with pytest.raises(ValueError, match="output"):
+        Interrogator(output="amplitude")
+
+
+def test_intensity_fringes_fold_strong_events():
+    # a phase swing of many radians folds into fringes: the intensity stays within its uint16 range while its
+    # rate of change grows with the strain rate only up to the fringe visibility
+    it = Interrogator(output="intensity").quiet()
+    sim = FibreSimulator(1, Soil(), it, np.random.default_rng(0))
+    scale = 1e-9 / K.strain_per_radian(it.gauge_length)
+    t = np.arange(2000) / FS
+    strong = sim.measure((50.0 * np.sin(2 * np.pi * 20 * t) / scale)[None])  # 50 rad swing
+    level = 2 * it.intensity_counts + np.cumsum(strong[0])  # I = P (2 + 2 sin phi) starts at 2 P (phi = 0)
+    assert level.min() >= -1 and level.max() <= 4 * it.intensity_counts + 1
