@@ -7,13 +7,20 @@ household arrays and ``(B,)`` aggregates, and :meth:`Economy.step` advances all 
 One year, for each economy (``a`` assets, ``e`` productivity, ``h`` hours share, ``p`` savings ratio):
 
 1. Capital is what households own less what the government owes: ``K = sum(a) - D``.
-2. Labour ``L = sum(e h)``; output ``Y = A K^alpha L^(1-alpha)``; wage ``W = (1-alpha) Y / L``.  The return on
-   assets is ``r = alpha Y / K - delta`` (``interest="market"``), or a fixed ``r`` with the firm's profit
-   ``Y - W L - (r + delta) K`` paid out in proportion to assets (``interest="fixed"``).
+2. Labour ``L = sum(e h)``; output ``Y = A K^alpha L^(1-alpha)``; wage ``W = (1-alpha) Y / L``.  Capital earns
+   ``r_K = alpha Y / K - delta``.  Government debt pays ``rho``: ``rho = r_K`` (``interest="market"``), or
+   (``interest="fixed"``) the calibration's fixed rate while the government owes, and ``r_K`` while it owns
+   capital (``D < 0``, after surpluses).  Households own ``sum(a) = K + D``: their assets earn
+   ``r_h = (alpha Y - delta K + rho D) / sum(a)``, the capital's net income plus the interest on what the
+   government owes them (or less the government's share of the capital).  So ``r_h >= min(rho, r_K) >= -delta``
+   whenever capital is positive: no household loses more than its assets.
 3. Income ``y = W e h + r_h a``; income tax ``T(y)`` (HSV ``y - (1-tau) ybar^xi y^(1-xi)`` with ``ybar`` the mean
-   income, or a bracket schedule) and wealth tax ``T_a(a)`` (HSV on assets).
-4. Cash on hand ``m = a + y - T(y) - T_a(a)``; consumption ``c = (1-p) m / (1+tau_c)``; savings ``a' = m - (1+tau_c) c``.
-5. Government: ``G = g Y`` and ``D' = (1+r) D + G - T_income - T_wealth - tau_c C``.
+   income, or a bracket schedule less a non-refundable credit) and wealth tax ``T_a(a)`` (HSV on assets).  A
+   household pays at most what it has: ``T(y) <= a + y`` and ``T_a(a) <= a + y - T(y)`` (binding only for
+   confiscatory wealth taxes on the richest, or a bad year's negative asset income).
+4. Cash on hand ``m = a + y - T(y) - T_a(a) >= 0``; consumption ``c = (1-p) m / (1+tau_c)``; savings
+   ``a' = m - (1+tau_c) c = p m >= 0``: households never borrow, by construction.
+5. Government: ``G = g Y`` and ``D' = (1+rho) D + G - T_income - T_wealth - tau_c C``.
 6. Next capital ``K' = sum(a') - D'``, so investment ``I = K' - (1-delta) K`` equals ``Y - C - G`` exactly.
 7. Productivity: ``log e`` follows an AR(1) normalised to mean 1; a household becomes a super-star (productivity
    ``superstar_multiple`` times the mean of the others) with a small probability and stays one with a high one.
@@ -202,7 +209,7 @@ class StepResult:
     next_assets: np.ndarray
     labour: np.ndarray
     wage: np.ndarray
-    interest: np.ndarray
+    interest: np.ndarray  # rho, the rate on government debt (see the module docstring)
     welfare: np.ndarray
     status: np.ndarray
     household_income: np.ndarray
@@ -267,6 +274,7 @@ class Economy:
         brackets = c.income_brackets
         self._thresholds = np.asarray(brackets.thresholds_usd) / self._usd
         self._allowance = brackets.allowance_usd / self._usd
+        self._credit = brackets.credit_usd / self._usd
         shape = (self.num_economies, self.num_households)
         self.assets = np.zeros(shape)
         self.log_productivity = np.zeros(shape)
@@ -344,10 +352,13 @@ class Economy:
         income = wage[:, None] * eh
         income += asset_return[:, None] * a
         income_tax = self._income_tax(income, policy)
-        cash = a + income
+        cash = a + income  # >= 0: asset returns are >= -1 (see _market)
+        # No tax takes more than the household has (a no-op for HSV and for marginal rates below 1).
+        np.minimum(income_tax, cash, out=income_tax)
         cash -= income_tax
         wealth_tax = _hsv_tax(a, policy.wealth_tau, policy.wealth_xi)
         if wealth_tax is not None:
+            np.minimum(wealth_tax, cash, out=wealth_tax)
             cash -= wealth_tax
             t_wealth = np.add.reduce(wealth_tax, axis=1)
         else:
@@ -529,19 +540,26 @@ class Economy:
             out = self._tfp * (k_pos**alpha).item() * (l_pos ** (1.0 - alpha)).item()
             output = np.array([out])
             wage = np.array([(1.0 - alpha) * out / lp])
+            capital_rate = alpha * out / kp - c.depreciation
             if self.interest == "market":
-                bond_rate = np.array([alpha * out / kp - c.depreciation])
+                bond_rate = np.array([capital_rate])
                 return total_assets, capital, eh, labour, output, wage, bond_rate, bond_rate
-        else:
-            output = self._tfp * k_pos**alpha * l_pos ** (1.0 - alpha)
-            wage = (1.0 - alpha) * output / l_pos
+            d = self.debt.item()
+            rho = c.fixed_interest_rate if d >= 0.0 else capital_rate
+            held = alpha * out - c.depreciation * capital.item() + rho * d
+            ret = max(held / max(total_assets.item(), _TINY), -1.0)
+            return total_assets, capital, eh, labour, output, wage, np.array([rho]), np.array([ret])
+        output = self._tfp * k_pos**alpha * l_pos ** (1.0 - alpha)
+        wage = (1.0 - alpha) * output / l_pos
+        capital_rate = alpha * output / k_pos - c.depreciation
         if self.interest == "market":
-            bond_rate = alpha * output / k_pos - c.depreciation
-            asset_return = bond_rate
-        else:
-            bond_rate = np.full(self.num_economies, c.fixed_interest_rate)
-            profit = output - wage * labour - (bond_rate + c.depreciation) * capital
-            asset_return = bond_rate + profit / np.maximum(total_assets, _TINY)
+            return total_assets, capital, eh, labour, output, wage, capital_rate, capital_rate
+        # The government pays the fixed rate on what it owes and earns the return on capital it owns.
+        bond_rate = np.where(self.debt >= 0.0, c.fixed_interest_rate, capital_rate)
+        held = alpha * output - c.depreciation * capital + bond_rate * self.debt
+        # >= -1 by construction while capital is positive; the floor only binds once capital is gone (collapse)
+        # under a negative fixed rate
+        asset_return = np.maximum(held / np.maximum(total_assets, _TINY), -1.0)
         return total_assets, capital, eh, labour, output, wage, bond_rate, asset_return
 
     # ----------------------------------------------------------------------------------------------------
@@ -558,9 +576,14 @@ class Economy:
         owed_at = np.concatenate([np.zeros((rates.shape[0], 1)), owed], axis=1)
         taxable = np.maximum(income - self._allowance, 0.0)
         k = np.searchsorted(th, taxable, side="right") - 1
-        return np.take_along_axis(owed_at, k, axis=1) + np.take_along_axis(rates, k, axis=1) * (
+        owed = np.take_along_axis(owed_at, k, axis=1) + np.take_along_axis(rates, k, axis=1) * (
             taxable - th[k]
         )
+        if self._credit > 0.0:
+            # a non-refundable credit: it lowers the tax, never below zero
+            owed -= self._credit
+            np.maximum(owed, 0.0, out=owed)
+        return owed
 
     def _utility(self, consumption: np.ndarray, hours: np.ndarray) -> np.ndarray:
         c = self.calibration

@@ -95,7 +95,8 @@ def mean_field(
     productivity: np.ndarray,
     policy_action: np.ndarray,
 ) -> tuple[np.ndarray, float, float]:
-    """The public vector (float64) of one economy, with its income and wealth Gini.
+    """The public vector (float64) of one economy, with its income and wealth Gini (both in [0, 1]: wealth is never
+    negative, and negative incomes count as zero in the income Gini).
 
     ``assets``, ``income`` and ``productivity`` are ``(N,)`` household arrays; aggregates are economy totals.
     """
@@ -108,7 +109,9 @@ def mean_field(
     log_e_sorted = np.sort(log_e)
     ranks = np.arange(1, n + 1, dtype=np.float64)
     wealth_gini = _gini_sorted(wealth_sorted, ranks)
-    income_gini = _gini_sorted(income_sorted, ranks)
+    # A Gini is defined on non-negative values (then it lies in [0, 1]): a year's negative incomes (losses on
+    # assets, no work) count as zero income.  Clipping keeps the sorted order.
+    income_gini = _gini_sorted(np.maximum(income_sorted, 0.0), ranks)
     top = max(1, int(round(0.1 * n)))
     bottom = max(1, int(round(0.5 * n)))
     log_e_by_wealth = log_e[order]
