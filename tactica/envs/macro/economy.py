@@ -46,6 +46,7 @@ __all__ = [
     "TERMINATION_REASONS",
     "gini",
     "policy_from_action",
+    "PolicyMap",
     "action_from_policy",
     "household_decisions",
     "policy_dim",
@@ -80,6 +81,14 @@ class Policy:
             setattr(self, name, np.atleast_1d(np.asarray(getattr(self, name), dtype=np.float64)))
         if self.bracket_rates is not None:
             self.bracket_rates = np.atleast_2d(np.asarray(self.bracket_rates, dtype=np.float64))
+
+    @classmethod
+    def _of_arrays(cls, tau, xi, wealth_tau, wealth_xi, spending, bracket_rates=None) -> Policy:
+        """A policy of float64 ``(B,)`` arrays (and ``(B, K)`` rates) that need no conversion."""
+        policy = object.__new__(cls)
+        policy.tau, policy.xi, policy.wealth_tau, policy.wealth_xi = tau, xi, wealth_tau, wealth_xi
+        policy.spending, policy.bracket_rates = spending, bracket_rates
+        return policy
 
     @classmethod
     def constant(
@@ -125,29 +134,50 @@ def policy_dim(calibration: Calibration, income_tax: IncomeTax) -> int:
 
 
 def _bounds(calibration: Calibration, income_tax: IncomeTax) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper levels of each action entry."""
     c = calibration
     if income_tax == "hsv":
         pairs = [c.tau_bounds, c.xi_bounds]
     else:
         pairs = [c.bracket_rate_bounds] * len(c.income_brackets.rates)
     pairs += [c.wealth_tau_bounds, c.wealth_xi_bounds, c.spending_bounds]
-    lo, hi = np.array(pairs, dtype=np.float64).T
+    lo, hi = np.array(pairs, dtype=np.float64).T.copy()
     return lo, hi
+
+
+class PolicyMap:
+    """:func:`policy_from_action` for one calibration and tax mode, with the bounds worked out once (an env maps
+    the government's action every year)."""
+
+    def __init__(self, calibration: Calibration, income_tax: IncomeTax = "hsv"):
+        self.income_tax = income_tax
+        self.lo, hi = _bounds(calibration, income_tax)
+        self.half_span = 0.5 * (hi - self.lo)
+
+    def __call__(self, action: np.ndarray) -> Policy:
+        action = np.asarray(action, dtype=np.float64)
+        if action.ndim != 2:
+            action = action.reshape(1, -1) if action.ndim < 2 else action
+        if action.shape[-1] != self.lo.size:
+            raise ValueError(
+                f"a {self.income_tax!r} government action has {self.lo.size} entries, got shape {action.shape}"
+            )
+        levels = np.minimum(np.maximum(action, -1.0), 1.0)
+        levels += 1.0
+        levels *= self.half_span
+        levels += self.lo
+        # the columns are float64 1-d arrays already: skip Policy's conversions
+        if self.income_tax == "hsv":
+            return Policy._of_arrays(levels[:, 0], levels[:, 1], levels[:, 2], levels[:, 3], levels[:, 4])
+        zeros = np.zeros(levels.shape[0])
+        return Policy._of_arrays(
+            zeros, zeros.copy(), levels[:, -3], levels[:, -2], levels[:, -1], levels[:, :-3].copy()
+        )
 
 
 def policy_from_action(action: np.ndarray, calibration: Calibration, income_tax: IncomeTax = "hsv") -> Policy:
     """Map actions in ``[-1, 1]`` (shape ``(d,)`` or ``(B, d)``) affinely onto the calibration's bounds."""
-    action = np.atleast_2d(np.asarray(action, dtype=np.float64))
-    lo, hi = _bounds(calibration, income_tax)
-    if action.shape[-1] != lo.size:
-        raise ValueError(
-            f"a {income_tax!r} government action has {lo.size} entries, got shape {action.shape}"
-        )
-    levels = lo + (hi - lo) * (np.clip(action, -1.0, 1.0) + 1.0) / 2.0
-    if income_tax == "hsv":
-        return Policy(levels[:, 0], levels[:, 1], levels[:, 2], levels[:, 3], levels[:, 4])
-    zeros = np.zeros(levels.shape[0])
-    return Policy(zeros, zeros.copy(), levels[:, -3], levels[:, -2], levels[:, -1], levels[:, :-3].copy())
+    return PolicyMap(calibration, income_tax)(action)
 
 
 def action_from_policy(policy: Policy, calibration: Calibration, income_tax: IncomeTax = "hsv") -> np.ndarray:
@@ -285,6 +315,7 @@ class Economy:
         self.year = np.zeros(self.num_economies, dtype=np.int64)
         self._any_superstar = False
         self._productivity = np.ones(shape)
+        self._log_productivity_effective = self.log_productivity
         self._shocks = np.empty(shape)
         # The runaway-inequality check sorts every ``stride``-th household (all of them up to N = 4096):
         # households are exchangeable, so this is a random sample, and it spares an N log N sort per year.
@@ -326,6 +357,11 @@ class Economy:
     def productivity(self) -> np.ndarray:
         """Effective productivity ``(B, N)``: ``exp(log e)``, or the super-star level for super-stars."""
         return self._productivity
+
+    @property
+    def log_productivity_effective(self) -> np.ndarray:
+        """``log`` of :attr:`productivity` ``(B, N)`` (the log productivity state, super-stars at their level)."""
+        return self._log_productivity_effective
 
     @property
     def capital(self) -> np.ndarray:
@@ -630,12 +666,17 @@ class Economy:
         self._productivity = self._effective_productivity()
 
     def _effective_productivity(self) -> np.ndarray:
-        e = np.exp(self.log_productivity)
+        """Effective productivity; also sets its log (the state's log productivity itself without super-stars)."""
+        x = self.log_productivity
+        e = np.exp(x)
+        self._log_productivity_effective = x
         if self._any_superstar:
             normal = ~self.superstar
             count = np.maximum(normal.sum(axis=1, keepdims=True), 1)
             mean_normal = np.where(normal, e, 0.0).sum(axis=1, keepdims=True) / count
-            e = np.where(self.superstar, self.calibration.superstar_multiple * mean_normal, e)
+            level = self.calibration.superstar_multiple * mean_normal
+            e = np.where(self.superstar, level, e)
+            self._log_productivity_effective = np.where(self.superstar, np.log(level), x)
         return e
 
     def utility(self, consumption: np.ndarray, hours: np.ndarray) -> np.ndarray:
