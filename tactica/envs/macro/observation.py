@@ -159,7 +159,7 @@ class MeanFieldObserver:
         np.maximum(income, 0.0, out=rows[1])  # the income Gini counts negative incomes as zero
         rows[2] = log_productivity
         rows.sort(axis=1)
-        wealth, inc = rows[0], rows[1]
+        wealth = rows[0]
         # Ginis of the two sorted rows: 2 sum_i i x_(i) / (n sum x) - (n + 1) / n
         weighted = rows[:2] @ self._ranks
         totals = np.add.reduce(rows[:2], axis=1)
