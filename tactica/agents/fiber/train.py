@@ -375,6 +375,18 @@ def run(
         def tick(*_):
             bar.advance(task)
 
+        def epoch_tick(what: str):
+            """Progress for a training run: the bar, and one line per epoch in train.log."""
+            count = [0]
+
+            def progress() -> None:
+                count[0] += 1
+                bar.advance(task)
+                with open(out / "train.log", "a") as log:
+                    log.write(f"{time.time() - started:8.1f} s    {what} epoch {count[0]}\n")
+
+            return progress
+
         def stage(name: str) -> None:
             # the bar for a terminal, a line in train.log for a run watched from elsewhere
             bar.update(task, description=name)
@@ -429,13 +441,59 @@ def run(
             rows.update({k: v for k, v in previous.get("rows", {}).items() if k not in rows})
             curves = previous.get("curves", {})
             stopping = previous.get("early_stopping", {})
+        held: dict[str, dict[str, Any]] = previous.get("held_out", {}) if baselines_only else {}
+
+        def write_outputs(final: bool) -> dict[str, Any]:
+            """Checkpoints, metrics and tables so far (after each model: a long run leaves usable results even
+            if it is stopped), shipped into the package with ``ship``."""
+            for domain, model in shipped.items():
+                model.save(out / f"fusion_{domain}.pt")
+            cusum.save(out / f"cusum_{c.source}.npz")
+            cusum_t.save(out / f"cusum_{c.target}.npz")
+            feat.save(out / f"features_{c.source}.npz")
+            feat_t.save(out / f"features_{c.target}.npz")
+            result = {
+                "config": c.as_dict(),
+                "seconds": time.time() - started,
+                "complete": final,
+                "rows": rows,
+                "curves": curves,
+                "early_stopping": stopping,
+                "feature_classifier_l2": l2,
+                "held_out": held,
+            }
+            if baselines_only:
+                result["seconds"] = previous.get("seconds", 0.0)
+                result["baselines_refit_seconds"] = time.time() - started
+            (out / "metrics.json").write_text(json.dumps(result, indent=2))
+            (out / "results.md").write_text(results_table(rows, c) + "\n" + held_out_table(held, c))
+            if curves:
+                _plot(curves, out / "learning_curves.png")
+            if ship:
+                WEIGHTS_DIR.mkdir(exist_ok=True)
+                for f in out.glob("fusion_*.pt"):
+                    shutil.copy(f, WEIGHTS_DIR / f.name)
+                for f in list(out.glob("cusum_*.npz")) + list(out.glob("features_*.npz")):
+                    shutil.copy(f, WEIGHTS_DIR / f.name)
+                (WEIGHTS_DIR / "metrics.json").write_text(
+                    json.dumps({"config": c.as_dict(), "rows": rows, "held_out": held}, indent=2)
+                )
+            return result
+
         for name, views in ({} if baselines_only else MODEL_VIEWS).items():
             stage(f"training {name}")
             rec = Recognizer.new(
                 views, mean, std, fs=source.fs, seed=c.seed, window_samples=source.window_samples
             )
             log = train_network(
-                rec, train_set, f_train, c, epochs=c.epochs, lr=c.lr, val=(val_set, f_val), progress=tick
+                rec,
+                train_set,
+                f_train,
+                c,
+                epochs=c.epochs,
+                lr=c.lr,
+                val=(val_set, f_val),
+                progress=epoch_tick(f"{name} source"),
             )
             curves[f"{name} source"] = log["loss"]
             stopping[name] = {"best_epoch": log["best_epoch"], "val_accuracy": log["val_accuracy"]}
@@ -445,62 +503,41 @@ def run(
                 views, mean, std, fs=source.fs, seed=c.seed + 1, window_samples=source.window_samples
             )
             curves[f"{name} target only"] = train_network(
-                scratch, target, f_target, c, epochs=c.finetune_epochs, lr=c.lr, progress=tick
+                scratch,
+                target,
+                f_target,
+                c,
+                epochs=c.finetune_epochs,
+                lr=c.lr,
+                progress=epoch_tick(f"{name} target only"),
             )["loss"]
             rows[f"{name} / target only"] = _evaluate_net(scratch, target_test, f_target_test)
             tuned = copy.deepcopy(rec)
             curves[f"{name} transfer"] = train_network(
-                tuned, target, f_target, c, epochs=c.finetune_epochs, lr=c.finetune_lr, progress=tick
+                tuned,
+                target,
+                f_target,
+                c,
+                epochs=c.finetune_epochs,
+                lr=c.finetune_lr,
+                progress=epoch_tick(f"{name} transfer"),
             )["loss"]
             rows[f"{name} / transfer"] = _evaluate_net(tuned, target_test, f_target_test)
             if name == "fusion":
                 rec.meta = {"domain": c.source, "seed": c.seed, "metrics": rows["fusion / source test"]}
                 tuned.meta = {"domain": c.target, "seed": c.seed, "metrics": rows["fusion / transfer"]}
                 shipped = {c.source: rec, c.target: tuned}
+                # --- soils no model was trained on, as soon as the shipped models exist
+                for i, soil in enumerate(HELD_OUT_SOILS):
+                    stage(f"held-out soil {soil}")
+                    test = _simulate(c.n_held_out, c.seed * 10 + 5 + i, soil, cache, tick)
+                    f_test = probe.features(test.windows)
+                    held[f"fusion ({c.source}) / {soil}"] = _evaluate_net(rec, test, f_test)
+                    held[f"fusion ({c.target} fine-tuned) / {soil}"] = _evaluate_net(tuned, test, f_test)
+                    held[f"feature classifier ({c.source}) / {soil}"] = evaluate(test, *feat.predict(f_test))
+            write_outputs(final=False)
 
-        # --- soils no model was trained on
-        held: dict[str, dict[str, Any]] = previous.get("held_out", {}) if baselines_only else {}
-        for i, soil in enumerate(() if baselines_only else HELD_OUT_SOILS):
-            stage(f"held-out soil {soil}")
-            test = _simulate(c.n_held_out, c.seed * 10 + 5 + i, soil, cache, tick)
-            f_test = probe.features(test.windows)
-            held[f"fusion ({c.source}) / {soil}"] = _evaluate_net(shipped[c.source], test, f_test)
-            held[f"fusion ({c.target} fine-tuned) / {soil}"] = _evaluate_net(shipped[c.target], test, f_test)
-            held[f"feature classifier ({c.source}) / {soil}"] = evaluate(test, *feat.predict(f_test))
-
-    elapsed = time.time() - started
-    for domain, rec in shipped.items():
-        rec.save(out / f"fusion_{domain}.pt")
-    cusum.save(out / f"cusum_{c.source}.npz")
-    cusum_t.save(out / f"cusum_{c.target}.npz")
-    feat.save(out / f"features_{c.source}.npz")
-    feat_t.save(out / f"features_{c.target}.npz")
-    result = {
-        "config": c.as_dict(),
-        "seconds": elapsed,
-        "rows": rows,
-        "curves": curves,
-        "early_stopping": stopping,
-        "feature_classifier_l2": l2,
-        "held_out": held,
-    }
-    if baselines_only:
-        result["seconds"] = previous.get("seconds", 0.0)
-        result["baselines_refit_seconds"] = elapsed
-    (out / "metrics.json").write_text(json.dumps(result, indent=2))
-    (out / "results.md").write_text(results_table(rows, c) + "\n" + held_out_table(held, c))
-    if curves:
-        _plot(curves, out / "learning_curves.png")
-    if ship:
-        WEIGHTS_DIR.mkdir(exist_ok=True)
-        for f in out.glob("fusion_*.pt"):
-            shutil.copy(f, WEIGHTS_DIR / f.name)
-        for f in list(out.glob("cusum_*.npz")) + list(out.glob("features_*.npz")):
-            shutil.copy(f, WEIGHTS_DIR / f.name)
-        (WEIGHTS_DIR / "metrics.json").write_text(
-            json.dumps({"config": c.as_dict(), "rows": rows, "held_out": held}, indent=2)
-        )
-    return result
+    return write_outputs(final=True)
 
 
 def _evaluate_net(rec: Recognizer, ds: FiberDataset, features: np.ndarray) -> dict[str, Any]:
