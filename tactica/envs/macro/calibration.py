@@ -228,7 +228,7 @@ SOURCES: dict[str, str] = {
     "hsv_xi": f"xi = 0.049 (US HSV fit), TaxAI agents/calibration.py (the policy it calibrates at) and {_ECONGYM}",
     "spending_share": (
         f"G/Y = 0.189 (Gt_prob), {_ECONGYM}; TaxAI's agents/rule_based.py writes it as the action 0.189/0.5, which "
-        "its env scales to a G/Y of 0.113"
+        "its env maps to a G/Y of 0.207 ((x + 1) / 2 times 0.3)"
     ),
     "income_brackets": (
         "US federal 2022 single filer: brackets and 12,950 USD standard deduction of IRS Rev. Proc. 2021-45, less "

@@ -118,6 +118,10 @@ class MacroSMFGEnv(ParallelEnv):
     ## Version History
 
     - v0: initial release.
+    - v1: with ``interest="fixed"`` a government that owns capital (negative debt) earns the return on capital
+      instead of charging its losses to the households, so no household's assets go negative; no tax exceeds a
+      household's cash on hand; the income Gini counts negative incomes as zero (both Ginis stay in [0, 1]);
+      ``income_tax="brackets"`` subtracts the 559.98 USD non-refundable credit of the DSMFG schedule it follows.
     """
 
     metadata = {"name": "macro_smfg_v0", "render_modes": ["ansi"], "render_fps": 1, "is_parallelizable": True}
@@ -275,7 +279,13 @@ class MacroSMFGEnv(ParallelEnv):
             result.consumption.item(),
         )
         obs = self._observe(
-            output, result.wage.item(), result.interest.item(), revenue, consumption, finite=status != 2
+            output,
+            result.wage.item(),
+            result.interest.item(),
+            revenue,
+            consumption,
+            finite=status != 2,
+            capital=result.next_capital.item(),
         )
         infos = self._make_infos(result, output, revenue, consumption)
         gov_reward = self._government_reward(result, infos[GOVERNMENT])
@@ -301,11 +311,14 @@ class MacroSMFGEnv(ParallelEnv):
         revenue: float,
         consumption: float,
         finite: bool = True,
+        capital: float | None = None,
     ):
-        """Both agents' observations; ``finite``: the economy's state is known to be finite (status not "nan")."""
+        """Both agents' observations; ``finite``: the economy's state is known to be finite (status not "nan");
+        ``capital``: the economy's capital, if the caller has it."""
         eco = self.economy
         debt = eco.debt.item()
-        capital = float(np.add.reduce(eco.assets[0])) - debt
+        if capital is None:
+            capital = float(np.add.reduce(eco.assets[0])) - debt
         log_e = eco.log_productivity_effective[0]
         aggregates = (self._years / self.horizon, output, capital, debt, interest, wage, revenue, consumption)
         vector, income_gini, wealth_gini = self._observer.public(
