@@ -13,7 +13,14 @@ from tactica.agents.fiber.features import FEATURE_NAMES, batch_features, robust_
 from tactica.agents.fiber.network import VIEWS, FusionNet
 from tactica.envs.fiber import constants as K
 
-__all__ = ["Recognizer", "Prediction", "WEIGHTS_DIR", "shipped_weights", "MIN_WINDOW_SAMPLES"]
+__all__ = [
+    "Recognizer",
+    "Prediction",
+    "WEIGHTS_DIR",
+    "shipped_weights",
+    "weights_for_domain",
+    "MIN_WINDOW_SAMPLES",
+]
 
 #: folder of the weights shipped with the package (written by ``python -m tactica.agents.fiber.train --ship``).
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -32,6 +39,13 @@ def shipped_weights(domain: str = "loam") -> Path:
         known = sorted(p.stem.removeprefix("fusion_") for p in WEIGHTS_DIR.glob("fusion_*.pt"))
         raise ValueError(f"no shipped fusion weights for domain {domain!r}; available: {known}")
     return path
+
+
+def weights_for_domain(domain: str) -> Path:
+    """The shipped fusion weights fine-tuned for ``domain`` if there are any, else the pre-trained ``loam`` ones
+    (the soils held out of training have no weights of their own)."""
+    path = WEIGHTS_DIR / f"fusion_{domain}.pt"
+    return path if path.exists() else shipped_weights("loam")
 
 
 class Prediction(NamedTuple):
