@@ -502,27 +502,19 @@ def run(
             scratch = Recognizer.new(
                 views, mean, std, fs=source.fs, seed=c.seed + 1, window_samples=source.window_samples
             )
-            curves[f"{name} target only"] = train_network(
-                scratch,
-                target,
-                f_target,
-                c,
-                epochs=c.finetune_epochs,
-                lr=c.lr,
-                progress=epoch_tick(f"{name} target only"),
-            )["loss"]
-            rows[f"{name} / target only"] = _evaluate_net(scratch, target_test, f_target_test)
             tuned = copy.deepcopy(rec)
-            curves[f"{name} transfer"] = train_network(
-                tuned,
-                target,
-                f_target,
-                c,
-                epochs=c.finetune_epochs,
-                lr=c.finetune_lr,
-                progress=epoch_tick(f"{name} transfer"),
-            )["loss"]
-            rows[f"{name} / transfer"] = _evaluate_net(tuned, target_test, f_target_test)
+            # on the small target set: from scratch (no transfer) and from the source model (transfer)
+            for model, setting, lr in ((scratch, "target only", c.lr), (tuned, "transfer", c.finetune_lr)):
+                curves[f"{name} {setting}"] = train_network(
+                    model,
+                    target,
+                    f_target,
+                    c,
+                    epochs=c.finetune_epochs,
+                    lr=lr,
+                    progress=epoch_tick(f"{name} {setting}"),
+                )["loss"]
+                rows[f"{name} / {setting}"] = _evaluate_net(model, target_test, f_target_test)
             if name == "fusion":
                 rec.meta = {"domain": c.source, "seed": c.seed, "metrics": rows["fusion / source test"]}
                 tuned.meta = {"domain": c.target, "seed": c.seed, "metrics": rows["fusion / transfer"]}
