@@ -13,7 +13,8 @@ Rows:
   own ``Economy.step`` took inside it (the same trajectory), i.e. what the env adds to the core;
 - ``taxai``: TaxAI's own ``economic_society.step`` (jidiai/TaxAI, run from its source in a subprocess) with the
   same fixed actions, when ``--taxai DIR`` (or ``TAXAI_DIR``) points at a checkout of it.  TaxAI needs ``gym``,
-  ``pygame``, ``pandas``, ``quantecon`` and ``pyyaml`` from PyPI; it calls ``np.trapz``, which numpy 2.4 renamed
+  ``pygame``, ``pandas``, ``quantecon`` and ``pyyaml`` from PyPI (``pip install tactica[taxai-peer]``); its code
+  is never copied into tactica.  It calls ``np.trapz``, which numpy 2.4 renamed
   ``np.trapezoid``, so the worker aliases the old name.  Its published figures (47 steps/s at N = 1,000 on an EPYC
   7742) are printed alongside.
 
