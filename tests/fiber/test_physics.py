@@ -27,7 +27,7 @@ FS = 1000.0
 def test_phase_to_strain_and_pulse_rate_hand_values():
     # eps = lambda / (4 pi n L_g zeta) per radian: 1550e-9 / (4 pi 1.445 10 0.79) = 1.0805e-8
     assert K.strain_per_radian(10.0) == pytest.approx(1.0805e-8, rel=1e-3)
-    # so 1 nano-strain is ~0.0925 rad over a 10 m gauge (reference note: ~0.09 rad)
+    # so 1 nano-strain is ~0.0925 rad over a 10 m gauge (DASCore's radians_to_strain gives the same)
     assert 1e-9 / K.strain_per_radian(10.0) == pytest.approx(0.09255, rel=1e-3)
     # one pulse in flight on 10 km: c / (2 n_g L) = 299792458 / (2 1.468 1e4) = 10210.9 Hz
     assert K.max_pulse_rate(10_000.0) == pytest.approx(10210.9, rel=1e-4)
@@ -40,7 +40,7 @@ def test_ground_transfer_matches_attenuation_law_by_hand():
     assert abs(h) == pytest.approx(0.1608527, rel=1e-5)
     # phase: the wave left the source r / c_R = 11 / 150 s ago, i.e. 2 pi 50 11 / 150 rad at 50 Hz
     assert np.angle(h * np.exp(2j * math.pi * 50 * 11 / 150)) == pytest.approx(0.0, abs=1e-9)
-    # reference note worked number: alpha(200 Hz) costs 22 dB per extra 10 m at D = 0.03, c_R = 150 m/s
+    # worked number: alpha(200 Hz) costs 22 dB per extra 10 m at D = 0.03, c_R = 150 m/s
     loss_db = -20 * math.log10(abs(ground_transfer(200.0, 20.0, soil) / ground_transfer(200.0, 10.0, soil)))
     spreading_db = 20 * math.log10(math.sqrt(2.0))
     assert loss_db - spreading_db == pytest.approx(21.83, abs=0.05)

@@ -1,6 +1,6 @@
 """The DAS physics: ground propagation to a buried fibre and a phase-measuring interrogator.
 
-Two layers (reference note section 3):
+Two layers:
 
 1. **Ground.**  A source is a list of :class:`Grain` s, short ground-velocity waveforms emitted at one place and
    time (a footstep, a shovel strike, 256 ms of engine noise).  Each grain travels to every point of the fibre as a

@@ -2,7 +2,7 @@
 
 Each model turns an :class:`Event` (class, start, duration, position, radial distance, speed) into the
 :class:`~tactica.envs.fiber.physics.Grain` s that :class:`~tactica.envs.fiber.physics.FibreSimulator` propagates.
-Rates and bands come from :mod:`tactica.envs.fiber.constants` (reference note section 3.3).  Impulsive sources
+Rates and bands come from :mod:`tactica.envs.fiber.constants` .  Impulsive sources
 (footsteps, strikes, bucket impacts) are one grain per impulse; continuous ones (engines, tyres) are cut into
 Hann-windowed grains with 50 % overlap (the windows sum to one), each emitted where the source is at that time.
 """
