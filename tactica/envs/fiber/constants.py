@@ -118,7 +118,7 @@ WALK_LEVEL = 6e-4
 
 #: vehicle speed [m/s] 5-20 (ours).
 VEHICLE_SPEED = (5.0, 20.0)
-#: vehicle tyre/road noise is below ~50 Hz; engine firing 20-40 Hz (both ours, from ground-vibration surveys).
+#: vehicle tyre/road noise is below ~50 Hz; engine firing 20-40 Hz (both ours).
 VEHICLE_BAND_HZ = (2.0, 50.0)
 VEHICLE_ENGINE_HZ = (20.0, 40.0)
 #: vehicle ground-velocity rms at 1 m [m/s] (ours).
