@@ -554,34 +554,32 @@ def _choose_l2(
 
 
 def results_table(rows: dict[str, dict[str, Any]], config: TrainConfig) -> str:
-    """Markdown table of every row: accuracy, macro-F1, NAR, FNR, distance error, bin accuracy."""
-    lines = [
+    """Markdown table of every row: accuracy, macro-F1, NAR, FNR, distance error, bin accuracy, radial error."""
+    caption = (
         f"Held-out target domain `{config.target}` ({config.n_test} windows) unless the row says source test; "
         f"source `{config.source}` ({config.n_source} windows), target fine-tuning set {config.n_target} windows, "
-        f"seed {config.seed}.",
-        "",
-        "| model / setting | accuracy | macro-F1 | NAR | FNR | distance MAE (m) | bin accuracy "
-        "| radial error, median (m) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, m in rows.items():
-        lines.append(_row(name, m))
-    return "\n".join(lines) + "\n"
+        f"seed {config.seed}."
+    )
+    return _table(caption, "model / setting", rows)
 
 
 def held_out_table(held: dict[str, dict[str, Any]], config: TrainConfig) -> str:
-    """Markdown table of the soils held out of all training."""
+    """Markdown table of the soils held out of all training ("" when there are none)."""
     if not held:
         return ""
+    caption = f"Soils held out of all training ({config.n_held_out} windows each, seed {config.seed})."
+    return _table(caption, "model / soil", held)
+
+
+def _table(caption: str, first_column: str, rows: dict[str, dict[str, Any]]) -> str:
     lines = [
-        f"Soils held out of all training ({config.n_held_out} windows each, seed {config.seed}).",
+        caption,
         "",
-        "| model / soil | accuracy | macro-F1 | NAR | FNR | distance MAE (m) | bin accuracy "
+        f"| {first_column} | accuracy | macro-F1 | NAR | FNR | distance MAE (m) | bin accuracy "
         "| radial error, median (m) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, m in held.items():
-        lines.append(_row(name, m))
+    lines += [_row(name, m) for name, m in rows.items()]
     return "\n".join(lines) + "\n"
 
 
