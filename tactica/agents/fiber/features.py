@@ -1,6 +1,6 @@
 """Hand-crafted features of a DAS window (numpy only): the "statistical" view and the classical baseline's input.
 
-Per channel, the 16 statistics of the BJTU baseline (reference note section 2.1: max, min, peak-to-peak, mean,
+Per channel, the 16 statistics of the BJTU baseline (BJTU feature_extraction.py: max, min, peak-to-peak, mean,
 spectral energy, variance, std, RMS, rectified mean, shape, impulse, crest and clearance factors, kurtosis,
 kurtosis factor, spectral entropy) and log band energies; across channels, the spatial energy footprint (its
 width grows with radial distance, Wu et al. 2020) and the drift of the energy centroid (moving sources); in

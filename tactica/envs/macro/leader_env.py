@@ -62,6 +62,10 @@ class MacroLeaderEnv(gymnasium.Env):
     ## Version History
 
     - v0: initial release.
+    - v1: with ``interest="fixed"`` a government that owns capital (negative debt) earns the return on capital
+      instead of charging its losses to the households, so no household's assets go negative; no tax exceeds a
+      household's cash on hand; the income Gini counts negative incomes as zero (both Ginis stay in [0, 1]);
+      ``income_tax="brackets"`` subtracts the 559.98 USD non-refundable credit of the DSMFG schedule it follows.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
