@@ -12,6 +12,7 @@ from tactica.envs.fiber import constants as K
 from tactica.envs.fiber.physics import OUTPUTS, Interrogator
 from tactica.envs.fiber.scoring import AlarmMetrics
 from tactica.envs.fiber.stream import DOMAINS, N_BINS, N_CLASSES, EventStream, WindowLabel
+from tactica.envs.validation import check_seed, check_started, integral
 
 __all__ = [
     "FiberStreamEnv",
@@ -53,7 +54,7 @@ def energy_bar(level: np.ndarray) -> str:
 def parse_action(space: spaces.MultiDiscrete, action: Any, who: str = "action") -> tuple[int, int]:
     """``(class, distance bin)`` from an action of ``space``, or a ValueError naming what is accepted."""
     arr = np.asarray(action)
-    if arr.shape != (2,) or not space.contains(arr.astype(space.dtype)):
+    if arr.shape != (2,) or not integral(arr) or not space.contains(arr.astype(space.dtype)):
         raise ValueError(
             f"{who} must be (class in 0..{space.nvec[0] - 1}, bin in 0..{space.nvec[1] - 1}), got {action!r}"
         )
@@ -241,6 +242,7 @@ class FiberStreamEnv(gym.Env):
 
     # ------------------------------------------------------------------------------------------- API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
         super().reset(seed=seed)
         self._stream = self.new_stream(self.n_channels, self.np_random)
         self._metrics.reset()
@@ -250,8 +252,7 @@ class FiberStreamEnv(gym.Env):
         return self._obs, self._info()
 
     def step(self, action):
-        if self._stream is None:
-            raise RuntimeError("call reset() before step()")
+        check_started(self._stream is not None, False)
         pred_class, pred_bin = parse_action(self.action_space, action)
         r, self._last = judge(self._metrics, self._label, pred_class, pred_bin)
         self._steps += 1

@@ -21,6 +21,7 @@ from tactica.envs.fiber.env import (
 )
 from tactica.envs.fiber.scoring import AlarmMetrics
 from tactica.envs.fiber.stream import EventStream, WindowLabel
+from tactica.envs.validation import check_agents, check_seed, check_started
 
 __all__ = ["FiberSegmentsEnv", "ENERGY_LIMIT", "channel_energy"]
 
@@ -242,6 +243,7 @@ class FiberSegmentsEnv(ParallelEnv):
 
     # ------------------------------------------------------------------------------------------- API
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
         if seed is not None:
             self.np_random, _ = seeding.np_random(seed)
         self._stream = self._segment.new_stream(self.n_channels, self.np_random)
@@ -254,12 +256,10 @@ class FiberSegmentsEnv(ParallelEnv):
         return self._observations(), self._infos()
 
     def step(self, actions: dict[str, Any]):
-        if self._stream is None:
-            raise RuntimeError("call reset() before step()")
-        if not self.agents:
-            raise RuntimeError("the episode is over (every agent truncated); call reset()")
+        check_started(self._stream is not None, not self.agents)
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict agent -> action, got {type(actions).__name__}")
+        check_agents(actions, self.agents, self.possible_agents)
         missing = sorted(set(self.agents) - set(actions))
         unknown = sorted(set(actions) - set(self.agents))
         if missing or unknown:

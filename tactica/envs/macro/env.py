@@ -25,6 +25,7 @@ from tactica.envs.macro.observation import (
     MeanFieldObserver,
     public_feature_names,
 )
+from tactica.envs.validation import check_agents, check_seed, check_started
 
 __all__ = ["MacroSMFGEnv", "OBJECTIVES"]
 
@@ -226,6 +227,8 @@ class MacroSMFGEnv(ParallelEnv):
 
     # ------------------------------------------------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
+        self._started = True
         if seed is not None or not hasattr(self, "_seeded"):
             self.np_random, self.np_random_seed = seeding.np_random(seed)
             self._seeded = True
@@ -246,8 +249,8 @@ class MacroSMFGEnv(ParallelEnv):
         return obs, infos
 
     def step(self, actions: dict[str, Any]):
-        if not self.agents:
-            raise RuntimeError("step() called on a finished episode; call reset() first")
+        check_started(getattr(self, "_started", False), not self.agents)
+        check_agents(actions, self.agents, self.possible_agents)
         missing = [a for a in self.agents if a not in actions]
         if missing:
             raise ValueError(f"actions are missing for {missing}; every live agent acts each year")
