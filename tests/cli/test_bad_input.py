@@ -55,7 +55,7 @@ BAD_INPUT = [
     (["train", "plm", "--out", "run", "--steps", "0"], "--steps: must be >= 1"),
     (["leaderboard", "run", "--workers", "0"], "--workers: must be >= 1"),
     (["play", "MarkovGame-v0", "--seed", "-1"], "--seed: must be >= 0"),
-    (["train", "sb3", "FiberStream-v0", "--timesteps", "0"], "--timesteps: must be >= 1"),
+    (["train", "sb3", "FiberStream-v1", "--timesteps", "0"], "--timesteps: must be >= 1"),
     (["fiber", "monitor", "--duration", "inf"], "--duration: 'inf' is not a finite number"),
     (["fiber", "monitor", "--km", "nan"], "--km: 'nan' is not a finite number"),
     (
@@ -73,7 +73,7 @@ BAD_INPUT = [
         ["train", "plm", "--out", "plain.json", "--steps", "1"],
         "--out plain.json is a file; a folder is expected",
     ),
-    (["train", "sb3", "FiberStream-v0", "--run-dir", "plain.json"], "--run-dir plain.json is a file"),
+    (["train", "sb3", "FiberStream-v1", "--run-dir", "plain.json"], "--run-dir plain.json is a file"),
     (["serve", "--model", "plain.json"], "not a PLM checkpoint directory"),
     (
         ["cai", "solve", "MarkovGame-v0", "--opt", "discount=0.9", "--out", "folder"],
@@ -98,8 +98,8 @@ BAD_INPUT = [
         "must have the form SCHEME:ARGUMENT",
     ),
     (["leaderboard", "run", "--suite", "MarkovGame-v0", "--llm", "replay:none.jsonl"], "does not exist"),
-    (["play", "SMACProgram-v0", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
-    (["play", "SMACProgram-v0", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
+    (["play", "SMACProgram-v1", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
+    (["play", "SMACProgram-v1", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
     (["play", "MarkovGame-v0", "--import", "no_such_plugin_xyz"], "--import: No module named"),
     # unknown names
     (["play", "NoSuchEnv-v0"], "unknown environment id"),
@@ -146,7 +146,7 @@ def test_every_number_option_refuses_what_no_number_option_accepts(words, option
     values = ["nan", "inf", "-inf", "x"] if number is float else ["x", "1.5", "nan"]
     for value in values:
         # positional arguments are filled with something plausible: parsing fails before they are used
-        filler = {"play": ["MarkovGame-v0"], "sb3": ["FiberStream-v0"], "solve": ["x"], "check": ["x", "y"]}
+        filler = {"play": ["MarkovGame-v0"], "sb3": ["FiberStream-v1"], "solve": ["x"], "check": ["x", "y"]}
         argv = [*words, *filler.get(words[-1], []), option, value]
         if words[-1] == "mfg":
             argv.insert(len(words), "crowd_modelling")

@@ -1,4 +1,4 @@
-"""``SMACProgram-v0``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
+"""``SMACProgram-v1``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class SMACProgramEnv(gym.Env):
     :class:`tactica.envs.smac.SMACEnv`.
 
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("SMACProgram-v0", map_name="3m", episodes_per_step=2)
+    >>> env = gym.make("SMACProgram-v1", map_name="3m", episodes_per_step=2)
     >>> obs, info = env.reset(seed=0)
     >>> obs.startswith("TASK")
     True
