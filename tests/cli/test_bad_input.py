@@ -22,6 +22,9 @@ def files(tmp_path, monkeypatch):
     Path("folder.sqlite").mkdir()
     Path("junk.bin").write_bytes(b"\xff\xfe\x00\x81 not text, not sqlite, not torch")
     Path("plain.json").write_text("{}\n")
+    Path("game.nfg").mkdir()
+    # a header declaring 200000 x 200000 outcomes (596 GiB of payoffs) and no payoffs
+    Path("huge.nfg").write_text('NFG 1 R "huge" { "1" "2" } { 200000 200000 }\n')
     return tmp_path
 
 
@@ -101,6 +104,19 @@ BAD_INPUT = [
     (["play", "SMACProgram-v1", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
     (["play", "SMACProgram-v1", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
     (["play", "MarkovGame-v0", "--import", "no_such_plugin_xyz"], "--import: No module named"),
+    # equilibria: unreadable games, a real equilibrium checked with a NaN tolerance, a profile off the simplex
+    (["eq", "solve", "game.nfg"], "game.nfg: is a directory, not a game file"),
+    (["eq", "solve", "junk.bin"], "expected a .nfg, .json or .npz file"),
+    (["eq", "solve", "huge.nfg"], "huge.nfg: line 2:"),
+    (["eq", "solve", "missing.nfg"], "missing.nfg: game file not found"),
+    (
+        ["eq", "check", "catalog:matching_pennies", '{"profile": [[0.5, 0.5], [0.5, 0.5]]}', "--eps", "nan"],
+        "--eps: 'nan' is not a finite number",
+    ),
+    (
+        ["eq", "check", "catalog:matching_pennies", '{"profile": [[0.7, 0.7], [0.5, 0.5]]}'],
+        "profile of player 1 sums to 1.4, not 1",
+    ),
     # unknown names
     (["play", "NoSuchEnv-v0"], "unknown environment id"),
     (["play", "MarkovGame-v0", "--agent", "nobody"], "unknown agent"),
