@@ -152,8 +152,8 @@ class _Builder:
         codes, scales = self.source[f"{name}.qweight"], self.source[f"{name}.scales"]
         if codes.dtype == torch.int8:
             if self.mode == "int8-dynamic":
-                linear = Int8DynamicLinear(codes=codes, scales=scales, keep_rows=True)
-                self.source.release(f"{name}.qweight")  # packed now; the view re-reads pages only for row lookups
+                linear = Int8DynamicLinear(codes=codes, scales=scales)
+                self.source.release(f"{name}.qweight")  # packed now; embedding rows are read from the file
                 return linear
             return Int8Linear(codes=codes, scales=scales)  # used in place
         linear = Int4Linear(packed=codes, scales=scales, zeros=self.source[f"{name}.zeros"], keep_packed=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["SafetensorsFile", "WeightSource", "TensorDictSource", "SAFETENSORS_DTYPES"]
+__all__ = ["SafetensorsFile", "WeightSource", "TensorDictSource", "SAFETENSORS_DTYPES", "write_safetensors"]
 
 SAFETENSORS_DTYPES = {
     "F64": torch.float64,
@@ -226,3 +226,44 @@ class TensorDictSource(Mapping):
     def nbytes(self) -> int:
         return sum(t.numel() * t.element_size() for t in self._tensors.values())
 
+
+
+_DTYPE_NAMES = {dtype: name for name, dtype in SAFETENSORS_DTYPES.items()}
+
+
+def write_safetensors(path: str | Path, tensors, metadata: Mapping[str, str] | None = None) -> int:
+    """Write a safetensors file one tensor at a time; returns its size in bytes.
+
+    ``tensors`` is a list of ``(name, dtype, shape, produce)``: the header is written from the dtypes and shapes
+    first, then each ``produce()`` is called in turn and its tensor written and dropped, so at most one tensor is
+    in memory (``safetensors.torch.save_file`` needs them all at once).  Data is laid out in the order given,
+    each tensor aligned to its element size as safetensors' own writer does.
+    """
+    header: dict = {"__metadata__": dict(metadata)} if metadata else {}
+    offset = 0
+    layout = []
+    for name, dtype, shape, produce in tensors:
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        numel = 1
+        for d in shape:
+            numel *= d
+        offset = -(-offset // itemsize) * itemsize
+        header[name] = {"dtype": _DTYPE_NAMES[dtype], "shape": list(shape), "data_offsets": [offset, offset + numel * itemsize]}
+        layout.append((name, dtype, tuple(shape), offset, produce))
+        offset += numel * itemsize
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # the data starts 8-byte aligned
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<Q", len(raw)))
+        handle.write(raw)
+        written = 0
+        for name, dtype, shape, start, produce in layout:
+            tensor = produce()
+            if tensor.dtype != dtype or tuple(tensor.shape) != shape:
+                raise ValueError(f"{name}: produced {tensor.dtype} {tuple(tensor.shape)}, declared {dtype} {shape}")
+            handle.write(b"\0" * (start - written))
+            data = tensor.contiguous().reshape(-1).view(torch.uint8).numpy() if tensor.numel() else b""
+            handle.write(memoryview(data))  # the tensor's own bytes, not a copy
+            written = start + len(data)
+            del tensor, data
+    return 8 + len(raw) + offset
