@@ -128,14 +128,18 @@ class _Builder:
         self.source.release(name)
         return out
 
-    def linear(self, name: str) -> DenseLinear:
-        """The linear layer ``name`` (a ``.weight`` in float, or ``.qweight``/``.scales``/``.zeros`` codes)."""
+    def linear(self, name: str, *, rows: bool = False) -> DenseLinear:
+        """The linear layer ``name`` (a ``.weight`` in float, or ``.qweight``/``.scales``/``.zeros`` codes).
+
+        ``rows``: quantising at load, keep the codes for row lookups too (a tied embedding), so its rows are the
+        same quantised values a stored quantised checkpoint gives.
+        """
         if self.stored and f"{name}.qweight" in self.source:
             return self._stored_linear(name)
         weight = self.tensor(f"{name}.weight")
         if self.mode is None:
             return DenseLinear(weight)  # the stored bytes themselves (bf16/float32)
-        linear = quantize_linear(weight, self.mode)
+        linear = quantize_linear(weight, self.mode, keep_rows=rows)
         self.source.release(f"{name}.weight")
         return linear
 
@@ -228,7 +232,7 @@ class EdgeModel:
         h, n = config.num_attention_heads, config.qk_nope_head_dim
         embed_name = "model.embed_tokens"
         if config.tie_word_embeddings:
-            self.lm_head = build.linear(embed_name)
+            self.lm_head = build.linear(embed_name, rows=True)
         else:
             self.lm_head = build.linear("lm_head")
         if config.tie_word_embeddings and self._can_look_up(self.lm_head):

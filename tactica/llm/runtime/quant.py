@@ -331,21 +331,28 @@ class Int4Linear(DenseLinear):
         self.group_size = k // scales.shape[1]
         self.packed, self.scales, self.zeros = packed, scales, zeros
         self._kernel: list[tuple[torch.Tensor, torch.Tensor]] = []
-        if kernel and _has_op("_weight_int4pack_mm_for_cpu") and _has_op("_convert_weight_to_int4pack_for_cpu"):
+        self._tail: torch.Tensor | None = None  # rows past the kernel's multiple of 16, dequantised
+        covered = n - n % 16  # the kernel packs groups of 16 rows
+        if kernel and covered and _has_op("_weight_int4pack_mm_for_cpu") and _has_op("_convert_weight_to_int4pack_for_cpu"):
+            step = max(16, _chunk_rows(covered, k) // 16 * 16)
             try:
-                for start, end in _row_ranges(n, k):
-                    q = self._codes(start, end)
-                    weight_chunk = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q.to(torch.int32), 1)
+                for start in range(0, covered, step):
+                    end = min(start + step, covered)
+                    weight_chunk = torch.ops.aten._convert_weight_to_int4pack_for_cpu(
+                        self._codes(start, end).to(torch.int32), 1
+                    )
                     scale_zero = torch.stack(
                         [self.scales[start:end].float(), self.zeros[start:end].float()], -1
                     ).transpose(0, 1)
                     self._kernel.append((weight_chunk, scale_zero.contiguous()))
+                if covered < n:
+                    self._tail = self._unpack(covered, n)
                 probe = torch.randn(2, k, generator=torch.Generator().manual_seed(0))
-                reference = F.linear(probe, self._unpack(0, min(n, 64)))
-                if not torch.allclose(self._kernel_call(probe)[:, : min(n, 64)], reference, atol=1e-3):
-                    self._kernel = []
+                rows = min(n, 64)
+                if not torch.allclose(self._kernel_call(probe)[:, :rows], F.linear(probe, self._unpack(0, rows)), atol=1e-3):
+                    self._kernel, self._tail = [], None
             except RuntimeError:  # shapes this build's kernel does not take: dequantise instead
-                self._kernel = []
+                self._kernel, self._tail = [], None
         if self._kernel and not keep_packed:
             self.packed = None  # the kernel's copies are the only ones kept; rows() is then unavailable
 
@@ -367,6 +374,8 @@ class Int4Linear(DenseLinear):
             torch.ops.aten._weight_int4pack_mm_for_cpu(flat, weight, self.group_size, scale_zero)
             for weight, scale_zero in self._kernel
         ]
+        if self._tail is not None:
+            parts.append(F.linear(flat, self._tail))
         y = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
         return y.reshape(*shape[:-1], self.out_features)
 
@@ -403,6 +412,8 @@ class Int4Linear(DenseLinear):
             total += self.packed.numel() + (self.scales.numel() + self.zeros.numel()) * 2
         for weight, scale_zero in self._kernel:
             total += weight.numel() * weight.element_size() + scale_zero.numel() * 4
+        if self._tail is not None:
+            total += self._tail.numel() * 4
         return total
 
 

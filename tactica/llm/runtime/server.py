@@ -319,6 +319,8 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own errors (bad request line, oversized headers...) as OpenAI-shaped JSON."""
         status = HTTPStatus(code)
         self.close_connection = True
+        if not str(getattr(self, "request_version", "")).startswith("HTTP/1."):
+            self.request_version = "HTTP/1.1"  # answer with a status line, never as HTTP/0.9 (body only)
         self._send_json(int(code), APIError(int(code), message or status.phrase).body())
 
     def _send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
@@ -661,6 +663,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # socketserver's default backlog of 5 refuses bursts of concurrent clients
     owner: PLMServer
 
 

@@ -236,34 +236,32 @@ def write_safetensors(path: str | Path, tensors, metadata: Mapping[str, str] | N
 
     ``tensors`` is a list of ``(name, dtype, shape, produce)``: the header is written from the dtypes and shapes
     first, then each ``produce()`` is called in turn and its tensor written and dropped, so at most one tensor is
-    in memory (``safetensors.torch.save_file`` needs them all at once).  Data is laid out in the order given,
-    each tensor aligned to its element size as safetensors' own writer does.
+    in memory (``safetensors.torch.save_file`` needs them all at once).  As safetensors' own writer does, the
+    data is laid out without gaps, wider dtypes first (so every tensor is aligned to its element size), in the
+    given order within a width.
     """
     header: dict = {"__metadata__": dict(metadata)} if metadata else {}
     offset = 0
     layout = []
-    for name, dtype, shape, produce in tensors:
-        itemsize = torch.empty((), dtype=dtype).element_size()
+    widths = {name: torch.empty((), dtype=dtype).element_size() for name, dtype, _, _ in tensors}
+    for name, dtype, shape, produce in sorted(tensors, key=lambda item: -widths[item[0]]):
         numel = 1
         for d in shape:
             numel *= d
-        offset = -(-offset // itemsize) * itemsize
-        header[name] = {"dtype": _DTYPE_NAMES[dtype], "shape": list(shape), "data_offsets": [offset, offset + numel * itemsize]}
-        layout.append((name, dtype, tuple(shape), offset, produce))
-        offset += numel * itemsize
+        size = numel * widths[name]
+        header[name] = {"dtype": _DTYPE_NAMES[dtype], "shape": list(shape), "data_offsets": [offset, offset + size]}
+        layout.append((name, dtype, tuple(shape), produce))
+        offset += size
     raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
     raw += b" " * (-len(raw) % 8)  # the data starts 8-byte aligned
     with open(path, "wb") as handle:
         handle.write(struct.pack("<Q", len(raw)))
         handle.write(raw)
-        written = 0
-        for name, dtype, shape, start, produce in layout:
+        for name, dtype, shape, produce in layout:
             tensor = produce()
             if tensor.dtype != dtype or tuple(tensor.shape) != shape:
                 raise ValueError(f"{name}: produced {tensor.dtype} {tuple(tensor.shape)}, declared {dtype} {shape}")
-            handle.write(b"\0" * (start - written))
-            data = tensor.contiguous().reshape(-1).view(torch.uint8).numpy() if tensor.numel() else b""
-            handle.write(memoryview(data))  # the tensor's own bytes, not a copy
-            written = start + len(data)
-            del tensor, data
+            if tensor.numel():
+                handle.write(memoryview(tensor.contiguous().reshape(-1).view(torch.uint8).numpy()))  # no copy
+            del tensor
     return 8 + len(raw) + offset
