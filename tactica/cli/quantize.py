@@ -32,7 +32,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("model", metavar="MODEL", help="checkpoint directory or .gguf file")
     parser.add_argument("--out", required=True, metavar="PATH", help="output directory (or .gguf file)")
-    parser.add_argument("--format", required=True, choices=CHECKPOINT_FORMATS + GGUF_FORMATS, help="output format")
+    parser.add_argument(
+        "--format", required=True, choices=CHECKPOINT_FORMATS + GGUF_FORMATS, help="output format"
+    )
     parser.add_argument("--group-size", type=int, choices=(32, 64, 128),
                         help="int4: inputs per scale (default: the largest of 128, 64, 32 that divides a layer)")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -65,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     source, out = Path(args.model), Path(args.out)
     is_gguf = source.is_file() and source.suffix.lower() == ".gguf"
     if not is_gguf and not (source / "config.json").is_file():
-        raise CLIError(f"MODEL {source} is neither a PLM checkpoint directory (no config.json) nor a .gguf file", 2)
+        raise CLIError(
+            f"MODEL {source} is neither a PLM checkpoint directory (no config.json) nor a .gguf file", 2
+        )
     if out.exists() and not args.overwrite and (out.is_file() or any(out.iterdir())):
         raise CLIError(f"--out {out} already exists; pass --overwrite to replace it", 2)
     if args.group_size and args.format != "int4":
@@ -95,5 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(info)
     else:
-        print(f"wrote {out} ({args.format}, {info['out_bytes'] / 2**20:.1f} MiB from {info['source_bytes'] / 2**20:.1f} MiB)")
+        print(
+            f"wrote {out} ({args.format}, {info['out_bytes'] / 2**20:.1f} MiB from {info['source_bytes'] / 2**20:.1f} MiB)"
+        )
     return 0

@@ -71,7 +71,9 @@ def test_in_process_agents_reuse_their_system_prompt(checkpoint_dir):
     results = []
     for move in ("rock", "paper", "scissors"):
         result = Generation()
-        for _ in runtime.stream_chat([system, {"role": "user", "content": f"They played {move}."}], params, result):
+        for _ in runtime.stream_chat(
+            [system, {"role": "user", "content": f"They played {move}."}], params, result
+        ):
             pass
         results.append(result)
     assert all(r.cached_tokens >= warmed for r in results)
@@ -85,7 +87,10 @@ def test_in_process_agents_reuse_their_system_prompt(checkpoint_dir):
 def test_scheduler_serves_many_threads_and_reports_batches(checkpoint_dir):
     runtime = PLMRuntime.from_pretrained(checkpoint_dir)
     questions = [f"What is {i} plus {i}?" for i in range(12)]
-    expected = [runtime.chat([{"role": "user", "content": q}], SamplingParams(max_new_tokens=10)).text for q in questions]
+    expected = [
+        runtime.chat([{"role": "user", "content": q}], SamplingParams(max_new_tokens=10)).text
+        for q in questions
+    ]
     scheduler = BatchScheduler(runtime, max_batch=6).start()
     got: list[str | None] = [None] * len(questions)
     barrier = threading.Barrier(len(questions))
@@ -106,7 +111,10 @@ def test_scheduler_serves_many_threads_and_reports_batches(checkpoint_dir):
     pieces = scheduler.submit(runtime.tokenizer.encode("Rock"), SamplingParams(max_new_tokens=50))
     next(pieces, None)
     pieces.close()
-    assert "".join(scheduler.submit(runtime.tokenizer.encode("Rock"), SamplingParams(max_new_tokens=3))) is not None
+    assert (
+        "".join(scheduler.submit(runtime.tokenizer.encode("Rock"), SamplingParams(max_new_tokens=3)))
+        is not None
+    )
     scheduler.close()
     with pytest.raises(RuntimeError, match="closed"):
         scheduler.submit([1, 2], SamplingParams())

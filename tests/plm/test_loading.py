@@ -77,7 +77,9 @@ def test_quantised_checkpoints_load_their_codes_as_stored(tmp_path, float_dir, m
     for name in ("tokenizer.json", "tokenizer_config.json"):
         assert (out / name).read_bytes() == (float_dir / name).read_bytes()
     stored = SafetensorsFile(out / "model.safetensors")
-    assert "model.layers.0.mlp.up_proj.weight" not in stored and "model.layers.0.mlp.up_proj.qweight" in stored
+    assert (
+        "model.layers.0.mlp.up_proj.weight" not in stored and "model.layers.0.mlp.up_proj.qweight" in stored
+    )
     for mode in modes:
         loaded = EdgeModel.from_pretrained(out, quantize=mode)
         assert loaded.quantize == (mode or fmt)
@@ -89,7 +91,9 @@ def test_quantised_checkpoints_load_their_codes_as_stored(tmp_path, float_dir, m
     with pytest.raises(ValueError, match="already quantised"):
         convert_checkpoint(out, tmp_path / "again", "int4")
     runtime = PLMRuntime.from_pretrained(out)
-    assert isinstance(runtime.chat([{"role": "user", "content": "hi"}], SamplingParams(max_new_tokens=3)).text, str)
+    assert isinstance(
+        runtime.chat([{"role": "user", "content": "hi"}], SamplingParams(max_new_tokens=3)).text, str
+    )
 
 
 def test_quantised_files_are_smaller(tmp_path, float_dir):
@@ -98,7 +102,11 @@ def test_quantised_files_are_smaller(tmp_path, float_dir):
         sizes[fmt] = convert_checkpoint(float_dir, tmp_path / fmt, fmt).stat().st_size
     full = (float_dir / "model.safetensors").stat().st_size
     # norms and kv_b_proj keep the source's float32 in the quantised files
-    assert sizes["bfloat16"] < 0.51 * full and sizes["int8"] < 0.4 * full and sizes["int4"] < 0.85 * sizes["int8"]
+    assert (
+        sizes["bfloat16"] < 0.51 * full
+        and sizes["int8"] < 0.4 * full
+        and sizes["int4"] < 0.85 * sizes["int8"]
+    )
 
 
 def test_stored_codes_round_trip_exactly():
@@ -126,7 +134,9 @@ def test_large_matrices_are_converted_in_chunks(monkeypatch):
         torch.testing.assert_close(layer(x), x @ layer.dequantize().T, atol=1e-4, rtol=1e-4)
     dynamic = Int8DynamicLinear(weight)
     assert len(dynamic._packed) == 7
-    torch.testing.assert_close(dynamic(x), fake_quantize_rows(x) @ dynamic.dequantize().T, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        dynamic(x), fake_quantize_rows(x) @ dynamic.dequantize().T, atol=1e-4, rtol=1e-4
+    )
     int4 = Int4Linear(weight, 32)
     if int4._kernel:  # the kernel packs rows in groups of 16; the last 2 rows are computed apart
         assert len(int4._kernel) == 3 and int4._tail.shape == (2, 64)
@@ -184,5 +194,21 @@ def test_quantize_cli(tmp_path, float_dir, capsys):
     assert info["out_bytes"] < info["source_bytes"]
     assert main(["quantize", str(float_dir), "--out", str(tmp_path / "q"), "--format", "int8"]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert main(["quantize", str(tmp_path / "nowhere"), "--out", str(tmp_path / "z"), "--format", "int8"]) == 2
-    assert main(["quantize", str(float_dir), "--out", str(tmp_path / "z"), "--format", "int8", "--group-size", "64"]) == 2
+    assert (
+        main(["quantize", str(tmp_path / "nowhere"), "--out", str(tmp_path / "z"), "--format", "int8"]) == 2
+    )
+    assert (
+        main(
+            [
+                "quantize",
+                str(float_dir),
+                "--out",
+                str(tmp_path / "z"),
+                "--format",
+                "int8",
+                "--group-size",
+                "64",
+            ]
+        )
+        == 2
+    )

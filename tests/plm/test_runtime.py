@@ -48,7 +48,9 @@ def test_int8_dynamic_decoding_equals_its_own_prompt_pass():
     engine = EdgeModel(model, quantize="int8-dynamic")
     tokens = torch.randint(0, 64, (20,), generator=torch.Generator().manual_seed(2)).tolist()
     cache = engine.new_cache()
-    stepwise = torch.stack([engine.forward(tokens[:4], cache)] + [engine.forward([t], cache) for t in tokens[4:]])
+    stepwise = torch.stack(
+        [engine.forward(tokens[:4], cache)] + [engine.forward([t], cache) for t in tokens[4:]]
+    )
     whole = engine.forward(tokens, engine.new_cache(), all_logits=True)[3:]
     per_step = (stepwise - whole).abs().amax(dim=1)
     assert int((per_step < 1e-4).sum()) >= len(per_step) // 2  # identical until a boundary is hit
@@ -57,7 +59,9 @@ def test_int8_dynamic_decoding_equals_its_own_prompt_pass():
     long_prompt = torch.randint(0, 64, (100,), generator=torch.Generator().manual_seed(3)).tolist()
     first = engine.forward(long_prompt, engine.new_cache(), all_logits=True)  # > 64 rows: the float path
     cache = engine.new_cache()
-    again = torch.stack([engine.forward(long_prompt[:70], cache)] + [engine.forward([t], cache) for t in long_prompt[70:80]])
+    again = torch.stack(
+        [engine.forward(long_prompt[:70], cache)] + [engine.forward([t], cache) for t in long_prompt[70:80]]
+    )
     assert float((again - first[69:80]).norm() / first[69:80].norm()) < 0.03
 
 

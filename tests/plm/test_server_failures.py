@@ -34,7 +34,9 @@ def server(runtime):
         yield srv
 
 
-def _raw(server, data: bytes, *, then: bytes = b"", wait: float = 0.0) -> tuple[int, dict, dict | None, float]:
+def _raw(
+    server, data: bytes, *, then: bytes = b"", wait: float = 0.0
+) -> tuple[int, dict, dict | None, float]:
     """Send raw bytes; return (status, headers, JSON body or None, seconds until the answer was complete)."""
     start = time.monotonic()
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
@@ -69,14 +71,18 @@ def _post(path: str, body: bytes, *, headers: str = "", auth: str = f"Bearer {KE
             f"{headers}\r\n").encode() + body  # fmt: skip
 
 
-CHAT = json.dumps({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 3, "temperature": 0}).encode()
+CHAT = json.dumps(
+    {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 3, "temperature": 0}
+).encode()
 NAN = b'{"messages": [{"role": "user", "content": "hi"}], "temperature": NaN}'  # json.loads accepts NaN
 
 
 def _assert_openai_error(status, headers, body, elapsed, expected_status):
     assert status == expected_status, body
     assert elapsed < ANSWER_WITHIN
-    assert headers["content-type"] == "application/json" and headers.get("x-request-id", "").startswith("req_")
+    assert headers["content-type"] == "application/json" and headers.get("x-request-id", "").startswith(
+        "req_"
+    )
     assert set(body["error"]) == {"message", "type", "param", "code"} and body["error"]["message"]
 
 
@@ -86,13 +92,31 @@ def _assert_openai_error(status, headers, body, elapsed, expected_status):
         (_post("/v1/chat/completions", b"", headers="Content-Length: -1\r\n"), 400),
         (_post("/v1/chat/completions", b"", headers="Content-Length: abc\r\n"), 400),
         (_post("/v1/chat/completions", b"", headers="Content-Length: 1e3\r\n"), 400),
-        (_post("/v1/chat/completions", CHAT, headers=f"Content-Length: {len(CHAT)}\r\nContent-Length: 7\r\n"), 400),
+        (
+            _post(
+                "/v1/chat/completions", CHAT, headers=f"Content-Length: {len(CHAT)}\r\nContent-Length: 7\r\n"
+            ),
+            400,
+        ),
         (_post("/v1/chat/completions", CHAT), 411),  # no length and not chunked
         (_post("/v1/chat/completions", b"", headers="Content-Length: 10000000\r\n"), 413),
         (_post("/v1/chat/completions", b"", headers="Transfer-Encoding: gzip\r\n"), 501),
-        (_post("/v1/chat/completions", b"0\r\n\r\n", headers="Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"), 400),
-        (_post("/v1/chat/completions", b"zz\r\n{}\r\n0\r\n\r\n", headers="Transfer-Encoding: chunked\r\n"), 400),
-        (_post("/v1/chat/completions", b"5\r\n{}\r\n0\r\n\r\n", headers="Transfer-Encoding: chunked\r\n"), 400),
+        (
+            _post(
+                "/v1/chat/completions",
+                b"0\r\n\r\n",
+                headers="Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+            ),
+            400,
+        ),
+        (
+            _post("/v1/chat/completions", b"zz\r\n{}\r\n0\r\n\r\n", headers="Transfer-Encoding: chunked\r\n"),
+            400,
+        ),
+        (
+            _post("/v1/chat/completions", b"5\r\n{}\r\n0\r\n\r\n", headers="Transfer-Encoding: chunked\r\n"),
+            400,
+        ),
         (_post("/v1/chat/completions", b"\xff\xfe", headers="Content-Length: 2\r\n"), 400),  # not UTF-8
         (_post("/v1/chat/completions", b"[" * 3000 + b"]" * 3000, headers="Content-Length: 6000\r\n"), 413),
         (_post("/v1/chat/completions", NAN, headers=f"Content-Length: {len(NAN)}\r\n"), 400),
@@ -102,7 +126,10 @@ def _assert_openai_error(status, headers, body, elapsed, expected_status):
         (b"GET /health HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", 431),
         (b"PUT /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405),
         (b"BREW /coffee HTTP/1.1\r\nHost: x\r\n\r\n", 405),
-        (_post("/v1/chat/completions", CHAT, headers=f"Content-Length: {len(CHAT)}\r\n", auth="Basic abc"), 401),
+        (
+            _post("/v1/chat/completions", CHAT, headers=f"Content-Length: {len(CHAT)}\r\n", auth="Basic abc"),
+            401,
+        ),
     ],
 )
 def test_malformed_requests_get_a_status_and_json_error_within_a_second(server, request_bytes, status):
@@ -131,7 +158,9 @@ def test_idle_connections_are_closed_after_the_read_timeout(server):
 
 
 def test_chunked_bodies_are_read(server, runtime):
-    chunks = b"".join(f"{len(CHAT[i:i + 7]):x}\r\n".encode() + CHAT[i : i + 7] + b"\r\n" for i in range(0, len(CHAT), 7))
+    chunks = b"".join(
+        f"{len(CHAT[i : i + 7]):x}\r\n".encode() + CHAT[i : i + 7] + b"\r\n" for i in range(0, len(CHAT), 7)
+    )
     status, _, body, elapsed = _raw(server, _post("/v1/chat/completions", chunks + b"0\r\n\r\n",
                                                   headers="Transfer-Encoding: chunked\r\n"))  # fmt: skip
     assert status == 200 and elapsed < 5
@@ -149,7 +178,10 @@ def test_the_bearer_scheme_is_case_insensitive(server, scheme):
 def test_max_tokens_beyond_the_context_is_a_400(server, runtime):
     client = openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0, timeout=30)
     words = 1
-    while runtime.context_length - len(runtime.chat_prompt_ids([{"role": "user", "content": "rock " * words}])) > 6:
+    while (
+        runtime.context_length - len(runtime.chat_prompt_ids([{"role": "user", "content": "rock " * words}]))
+        > 6
+    ):
         words += 1  # a prompt that leaves a few tokens of room
     messages = [{"role": "user", "content": "rock " * words}]
     prompt = len(runtime.chat_prompt_ids(messages))
@@ -163,7 +195,9 @@ def test_max_tokens_beyond_the_context_is_a_400(server, runtime):
     unbounded = client.chat.completions.create(model="plm-test", messages=messages, temperature=0)
     assert unbounded.usage.completion_tokens <= room  # no max_tokens: the room left, as OpenAI does
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model="plm-test", messages=[{"role": "user", "content": "rock " * 600}])
+        client.chat.completions.create(
+            model="plm-test", messages=[{"role": "user", "content": "rock " * 600}]
+        )
     assert info.value.body["code"] == "context_length_exceeded" and info.value.body["param"] == "messages"
 
 
@@ -184,21 +218,27 @@ def test_an_unexpected_error_is_a_500_with_a_logged_request_id(server, runtime, 
     # the openai client sees a server error, not a dropped connection it would retry
     client = openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0, timeout=30)
     with pytest.raises(openai.InternalServerError):
-        client.chat.completions.create(model="plm-test", messages=[{"role": "user", "content": "hi"}], max_tokens=2)
+        client.chat.completions.create(
+            model="plm-test", messages=[{"role": "user", "content": "hi"}], max_tokens=2
+        )
 
 
 def test_a_template_raise_exception_is_a_400_naming_the_reason(checkpoint_dir, tmp_path):
     directory = tmp_path / "mistral"
     shutil.copytree(checkpoint_dir, directory)
     config = json.loads((directory / "tokenizer_config.json").read_text())
-    (directory / "tokenizer_config.json").write_text(json.dumps(config | {"chat_template": MISTRAL, "bos_token": "<s>"}))
+    (directory / "tokenizer_config.json").write_text(
+        json.dumps(config | {"chat_template": MISTRAL, "bos_token": "<s>"})
+    )
     runtime = PLMRuntime.from_pretrained(directory, name="mistral")
     with PLMServer(runtime, port=0) as srv:
         client = openai.OpenAI(base_url=srv.base_url, api_key="none", max_retries=0, timeout=30)
         with pytest.raises(openai.BadRequestError, match="roles must alternate"):
             client.chat.completions.create(model="mistral", max_tokens=2, messages=[
                 {"role": "user", "content": "a"}, {"role": "user", "content": "b"}])  # fmt: skip
-        ok = client.chat.completions.create(model="mistral", max_tokens=2, messages=[{"role": "user", "content": "a"}])
+        ok = client.chat.completions.create(
+            model="mistral", max_tokens=2, messages=[{"role": "user", "content": "a"}]
+        )
         assert ok.choices[0].finish_reason in ("stop", "length")
 
 
@@ -211,9 +251,13 @@ def test_completions_endpoint(server, runtime):
     ids = runtime.tokenizer.encode("Rock beats")
     by_ids = client.completions.create(model="plm-test", prompt=ids, max_tokens=6, temperature=0)
     assert by_ids.choices[0].text == expected.text
-    echoed = client.completions.create(model="plm-test", prompt="Rock beats", max_tokens=6, temperature=0, echo=True)
+    echoed = client.completions.create(
+        model="plm-test", prompt="Rock beats", max_tokens=6, temperature=0, echo=True
+    )
     assert echoed.choices[0].text == "Rock beats" + expected.text
-    streamed = client.completions.create(model="plm-test", prompt="Rock beats", max_tokens=6, temperature=0, stream=True)
+    streamed = client.completions.create(
+        model="plm-test", prompt="Rock beats", max_tokens=6, temperature=0, stream=True
+    )
     assert "".join(c.choices[0].text for c in streamed) == expected.text
     default = client.completions.create(model="plm-test", prompt="Rock beats", temperature=0)
     assert default.usage.completion_tokens <= 16  # OpenAI's default max_tokens for completions
@@ -239,8 +283,12 @@ def test_generation_config_sets_the_defaults(checkpoint_dir, tmp_path, runtime):
     assert second in configured.eos_token_ids
     with PLMServer(configured, port=0) as srv:
         client = openai.OpenAI(base_url=srv.base_url, api_key="none", max_retries=0, timeout=30)
-        reply = client.chat.completions.create(model="configured", messages=messages)  # no temperature, no max_tokens
-        plain = client.chat.completions.create(model="configured", messages=[{"role": "user", "content": "Hi."}])
+        reply = client.chat.completions.create(
+            model="configured", messages=messages
+        )  # no temperature, no max_tokens
+        plain = client.chat.completions.create(
+            model="configured", messages=[{"role": "user", "content": "Hi."}]
+        )
     # greedy (do_sample false), and stopped by the configured end token
     assert reply.choices[0].message.content == runtime.tokenizer.decode([first])
     assert reply.choices[0].finish_reason == "stop" and reply.usage.completion_tokens == 1
@@ -301,5 +349,6 @@ def test_a_repeated_system_prompt_reuses_the_cached_prefix(server, runtime):
     assert first.usage.prompt_tokens_details.cached_tokens < system_tokens
     assert second.usage.prompt_tokens_details.cached_tokens >= system_tokens
     fresh = PLMRuntime(runtime.engine, runtime.tokenizer, use_prefix_cache=False).chat(
-        [system, {"role": "user", "content": "Round 2: paper."}], SamplingParams(max_new_tokens=5))
+        [system, {"role": "user", "content": "Round 2: paper."}], SamplingParams(max_new_tokens=5)
+    )
     assert second.choices[0].message.content == fresh.text  # reuse does not change the answer

@@ -35,7 +35,9 @@ def quantized_names(config: PLMConfig) -> set[str]:
     names = {"model.embed_tokens.weight"}
     if not config.tie_word_embeddings:
         names.add("lm_head.weight")
-    query = ("self_attn.q_proj",) if config.q_lora_rank is None else ("self_attn.q_a_proj", "self_attn.q_b_proj")
+    query = (
+        ("self_attn.q_proj",) if config.q_lora_rank is None else ("self_attn.q_a_proj", "self_attn.q_b_proj")
+    )
     for i in range(config.num_hidden_layers):
         names.update(f"model.layers.{i}.{n}.weight" for n in LINEAR_WEIGHTS if n.startswith("mlp") or n in query
                      or n in ("self_attn.kv_a_proj_with_mqa", "self_attn.o_proj"))  # fmt: skip
@@ -77,7 +79,11 @@ def convert_checkpoint(
     items = []
 
     def plain(name: str):
-        dtype = float_dtype if float_dtype is not None and source.dtype(name).is_floating_point else source.dtype(name)
+        dtype = (
+            float_dtype
+            if float_dtype is not None and source.dtype(name).is_floating_point
+            else source.dtype(name)
+        )
         return (name, dtype, source.shape(name), lambda: _released(source, name, source[name].to(dtype)))
 
     for name in names:
@@ -104,7 +110,11 @@ def convert_checkpoint(
         items = [(n, d, s, _counted(p, i + 1, len(items), progress)) for i, (n, d, s, p) in enumerate(items)]
     out_dir.mkdir(parents=True, exist_ok=True)
     if fmt in ("int8", "int4"):
-        config.extra["quantization_config"] = {"quant_method": "tactica", "format": fmt, "group_size": group_size}
+        config.extra["quantization_config"] = {
+            "quant_method": "tactica",
+            "format": fmt,
+            "group_size": group_size,
+        }
     else:
         config.extra["torch_dtype"] = fmt
     config.save_pretrained(out_dir)

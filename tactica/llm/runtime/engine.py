@@ -203,7 +203,9 @@ class EdgeModel:
         self.config = config
         mode = None if quantize in (None, "none") else quantize
         if mode not in (None, "int8", "int4", "int8-dynamic"):
-            raise ValueError(f"quantisation {quantize!r} is not supported; accepted: none, int8, int4, int8-dynamic")
+            raise ValueError(
+                f"quantisation {quantize!r} is not supported; accepted: none, int8, int4, int8-dynamic"
+            )
         stored = (quantization or {}).get("format")
         if stored is not None:
             allowed = QUANTIZED_FORMATS.get(stored)
@@ -287,7 +289,9 @@ class EdgeModel:
         ):
             raise ValueError(f"{directory}: quantization_config {quantization!r} is not tactica's; accepted: "
                              "checkpoints written by 'tactica quantize'")  # fmt: skip
-        return cls(source=WeightSource.from_directory(directory), config=config, quantization=quantization, **kwargs)
+        return cls(
+            source=WeightSource.from_directory(directory), config=config, quantization=quantization, **kwargs
+        )
 
     # ------------------------------------------------------------------ cache and memory
     def new_cache(self, capacity: int = 256) -> LatentCache:
@@ -321,7 +325,14 @@ class EdgeModel:
         floats = [self.norm] + [
             t
             for layer in self.layers
-            for t in (layer.input_norm, layer.post_norm, layer.q_a_norm, layer.kv_a_norm, layer.w_uk, layer.w_uv_t)
+            for t in (
+                layer.input_norm,
+                layer.post_norm,
+                layer.q_a_norm,
+                layer.kv_a_norm,
+                layer.w_uk,
+                layer.w_uv_t,
+            )
             + (layer.down_t,)
             if t is not None
         ]
@@ -470,7 +481,9 @@ class EdgeModel:
             for b, cache in enumerate(caches):
                 all_latent, all_rope = cache.append(i, latent[b : b + 1], k_rot[b : b + 1])
                 outs.append(
-                    self._absorbed(layer, q_nope[:, b : b + 1], q_rot[:, b : b + 1], all_latent, all_rope, None)
+                    self._absorbed(
+                        layer, q_nope[:, b : b + 1], q_rot[:, b : b + 1], all_latent, all_rope, None
+                    )
                 )
             x = x + layer.o_proj(torch.cat(outs))
             x = x + self._mlp(layer, _rms_norm(x, layer.post_norm, self.eps))

@@ -186,7 +186,9 @@ class TextStream:
         return piece
 
 
-def prefill(engine: EdgeModel, prompt: Sequence[int], capacity: int, prefix_cache=None, result=None, step_lock=None):
+def prefill(
+    engine: EdgeModel, prompt: Sequence[int], capacity: int, prefix_cache=None, result=None, step_lock=None
+):
     """A fresh cache holding ``prompt`` and the logits of its last token, reusing ``prefix_cache`` if given."""
     cache = engine.new_cache(capacity=capacity)
     reused = prefix_cache.restore_into(prompt, cache) if prefix_cache is not None else 0

@@ -73,7 +73,9 @@ def tensor_name_map(config: PLMConfig) -> dict[str, str]:
     if config.q_lora_rank is not None:
         raise ValueError("llama.cpp's plm architecture has a single q_proj; a model with q_lora_rank cannot be "
                          "exported as plm")  # fmt: skip
-    names = {k: v for k, v in _GLOBAL_NAMES.items() if k != "lm_head.weight" or not config.tie_word_embeddings}
+    names = {
+        k: v for k, v in _GLOBAL_NAMES.items() if k != "lm_head.weight" or not config.tie_word_embeddings
+    }
     for i in range(config.num_hidden_layers):
         names.update({f"model.layers.{i}.{hf}": f"blk.{i}.{ll}" for hf, ll in _LAYER_NAMES.items()})
     return names
@@ -119,16 +121,16 @@ def quantize_q4_k(rows: np.ndarray) -> np.ndarray:
     sc = _ceil_ratio(scale, d)
     eff_scale = d.astype(np.float32)[:, None] * sc
     with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(eff_scale[..., None] > 0, np.round((blocks + eff_min[..., None]) / eff_scale[..., None]), 0)
+        q = np.where(
+            eff_scale[..., None] > 0, np.round((blocks + eff_min[..., None]) / eff_scale[..., None]), 0
+        )
     q = q.clip(0, 15).astype(np.uint8)  # [b, 8, 32]
     packed_scales = np.empty((len(blocks), 12), dtype=np.uint8)
     packed_scales[:, 0:4] = (sc[:, :4] & 0x3F) | ((sc[:, 4:] >> 4) << 6)
     packed_scales[:, 4:8] = (mq[:, :4] & 0x3F) | ((mq[:, 4:] >> 4) << 6)
     packed_scales[:, 8:12] = (sc[:, 4:] & 0x0F) | ((mq[:, 4:] & 0x0F) << 4)
     qs = (q[:, 0::2] | (q[:, 1::2] << 4)).reshape(len(blocks), 128)  # groups 2i (low) and 2i+1 (high nibble)
-    out = np.concatenate(
-        [d[:, None].view(np.uint8), dmin[:, None].view(np.uint8), packed_scales, qs], axis=1
-    )
+    out = np.concatenate([d[:, None].view(np.uint8), dmin[:, None].view(np.uint8), packed_scales, qs], axis=1)
     return out.reshape(n, k // 256 * 144)
 
 
@@ -170,7 +172,9 @@ def _pre_tokenizer_name(tokenizer_json: dict) -> str:
                              f"accepted: GPT-2's byte-level split, {', '.join(_PRE_PATTERNS)}")  # fmt: skip
     if any(p.get("type") == "ByteLevel" and p.get("use_regex", True) for p in parts):
         return "gpt-2"
-    raise ValueError(f"the tokenizer's pre-tokenizer {pre.get('type')!r} is not a byte-level BPE llama.cpp reads")
+    raise ValueError(
+        f"the tokenizer's pre-tokenizer {pre.get('type')!r} is not a byte-level BPE llama.cpp reads"
+    )
 
 
 def _add_vocabulary(writer, directory: Path, vocab_size: int) -> None:
@@ -184,7 +188,9 @@ def _add_vocabulary(writer, directory: Path, vocab_size: int) -> None:
         kind = gguf.TokenType.CONTROL if added.get("special") else gguf.TokenType.USER_DEFINED
         by_id[int(added["id"])] = (added["content"], kind)
     if max(by_id) >= vocab_size:
-        raise ValueError(f"the tokenizer has token id {max(by_id)} but the model's vocabulary is {vocab_size}")
+        raise ValueError(
+            f"the tokenizer has token id {max(by_id)} but the model's vocabulary is {vocab_size}"
+        )
     tokens, types = [], []
     for i in range(vocab_size):
         token, kind = by_id.get(i, (f"[PAD{i}]", gguf.TokenType.UNUSED))
@@ -209,11 +215,15 @@ def export_gguf(checkpoint_dir: str | Path, path: str | Path, qtype: str = "Q8_0
     """
     gguf = _gguf()
     if qtype not in GGUF_TYPES:
-        raise ValueError(f"GGUF type {qtype!r} is not supported for export; accepted: {', '.join(GGUF_TYPES)}")
+        raise ValueError(
+            f"GGUF type {qtype!r} is not supported for export; accepted: {', '.join(GGUF_TYPES)}"
+        )
     directory, path = Path(checkpoint_dir), Path(path)
     config = PLMConfig.from_pretrained(directory)
     if "quantization_config" in config.extra:
-        raise ValueError(f"{directory} is a tactica-quantised checkpoint; export the float checkpoint it came from")
+        raise ValueError(
+            f"{directory} is a tactica-quantised checkpoint; export the float checkpoint it came from"
+        )
     names = tensor_name_map(config)
     source = WeightSource.from_directory(directory)
     missing = sorted(set(names) - set(source))
@@ -251,7 +261,9 @@ def export_gguf(checkpoint_dir: str | Path, path: str | Path, qtype: str = "Q8_0
             writer.add_tensor_info(names[hf_name], shape, dtype, nbytes, raw_dtype=gtype)
         else:
             byte_shape = gguf.quant_shape_to_byte_shape(shape, gtype)
-            writer.add_tensor_info(names[hf_name], byte_shape, np.uint8, int(np.prod(byte_shape)), raw_dtype=gtype)
+            writer.add_tensor_info(
+                names[hf_name], byte_shape, np.uint8, int(np.prod(byte_shape)), raw_dtype=gtype
+            )
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
@@ -321,7 +333,9 @@ def _tokenizer_files(reader, out_dir: Path, config: PLMConfig) -> None:
     if model is None:
         return
     if model != "gpt2":
-        raise ValueError(f"GGUF tokenizer model {model!r} is not supported for import; accepted: gpt2 (byte-level BPE)")
+        raise ValueError(
+            f"GGUF tokenizer model {model!r} is not supported for import; accepted: gpt2 (byte-level BPE)"
+        )
     tokens = _field(reader, "tokenizer.ggml.tokens")
     types = _field(reader, "tokenizer.ggml.token_type") or [gguf.TokenType.NORMAL] * len(tokens)
     merges = _field(reader, "tokenizer.ggml.merges") or []
@@ -342,7 +356,9 @@ def _tokenizer_files(reader, out_dir: Path, config: PLMConfig) -> None:
     elif pre in ("gpt-2", "default"):
         pre_tokenizer = byte_level
     else:
-        raise ValueError(f"GGUF pre-tokenizer {pre!r} is not supported; accepted: gpt-2, {', '.join(_PRE_PATTERNS)}")
+        raise ValueError(
+            f"GGUF pre-tokenizer {pre!r} is not supported; accepted: gpt-2, {', '.join(_PRE_PATTERNS)}"
+        )
     data = {
         "version": "1.0",
         "truncation": None,
@@ -357,7 +373,10 @@ def _tokenizer_files(reader, out_dir: Path, config: PLMConfig) -> None:
                   "vocab": vocab, "merges": [m.split(" ", 1) for m in merges]},
     }  # fmt: skip
     (out_dir / "tokenizer.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    settings = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": config.max_position_embeddings}
+    settings = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "model_max_length": config.max_position_embeddings,
+    }
     for kind, key in (("bos", "bos"), ("eos", "eos"), ("unk", "unknown"), ("pad", "padding")):
         token_id = _field(reader, f"tokenizer.ggml.{key}_token_id")
         if token_id is not None and 0 <= int(token_id) < len(tokens):
@@ -392,7 +411,9 @@ def import_gguf(path: str | Path, out_dir: str | Path, *, dtype: str = "float32"
     missing = sorted(set(by_gguf) - set(tensors))
     unexpected = sorted(set(tensors) - set(by_gguf))
     if missing or unexpected:
-        raise ValueError(f"{path}: tensors do not match a plm model: missing {missing[:4]}, unexpected {unexpected[:4]}")
+        raise ValueError(
+            f"{path}: tensors do not match a plm model: missing {missing[:4]}, unexpected {unexpected[:4]}"
+        )
     items = []
     for gguf_name, hf_name in by_gguf.items():
         tensor = tensors[gguf_name]

@@ -123,7 +123,9 @@ class Int8Linear(DenseLinear):
         if codes is None or scales is None or codes.dtype != torch.int8 or codes.dim() != 2:
             raise ValueError("Int8Linear needs a float weight, or int8 codes [out, in] with their scales")
         if scales.shape != (codes.shape[0],):
-            raise ValueError(f"int8 scales of shape {tuple(scales.shape)} do not match codes {tuple(codes.shape)}")
+            raise ValueError(
+                f"int8 scales of shape {tuple(scales.shape)} do not match codes {tuple(codes.shape)}"
+            )
         self.qweight = codes
         self.scale = scales.float()
         self.out_features, self.in_features = codes.shape
@@ -275,7 +277,9 @@ def quantize_int4(weight: torch.Tensor, group_size: int) -> tuple[torch.Tensor, 
     """
     out_features, in_features = weight.shape
     if in_features % group_size:
-        raise ValueError(f"int4 needs in_features ({in_features}) to be a multiple of group_size ({group_size})")
+        raise ValueError(
+            f"int4 needs in_features ({in_features}) to be a multiple of group_size ({group_size})"
+        )
     groups = in_features // group_size
     packed = torch.empty(out_features, in_features // 2, dtype=torch.uint8)
     scales = torch.empty(out_features, groups, dtype=torch.float16)
@@ -285,7 +289,11 @@ def quantize_int4(weight: torch.Tensor, group_size: int) -> tuple[torch.Tensor, 
         low, high = rows.amin(-1), rows.amax(-1)
         scale = ((high - low) / 15.0).clamp(min=1e-6).half().float()
         zero = (low + 8.0 * scale).half().float()
-        q = torch.round((rows - (zero - 8.0 * scale)[..., None]) / scale[..., None]).clamp(0, 15).to(torch.uint8)
+        q = (
+            torch.round((rows - (zero - 8.0 * scale)[..., None]) / scale[..., None])
+            .clamp(0, 15)
+            .to(torch.uint8)
+        )
         q = q.view(end - start, in_features)
         packed[start:end] = q[:, 0::2] | (q[:, 1::2] << 4)
         scales[start:end] = scale.half()
@@ -321,7 +329,9 @@ class Int4Linear(DenseLinear):
         if weight is not None:
             packed, scales, zeros = quantize_int4(weight.detach(), group_size)
         if packed is None or scales is None or zeros is None or packed.dtype != torch.uint8:
-            raise ValueError("Int4Linear needs a float weight, or packed uint8 codes with their scales and zeros")
+            raise ValueError(
+                "Int4Linear needs a float weight, or packed uint8 codes with their scales and zeros"
+            )
         n, half = packed.shape
         k = half * 2
         if scales.shape != zeros.shape or scales.dim() != 2 or scales.shape[0] != n or k % scales.shape[1]:
@@ -333,7 +343,12 @@ class Int4Linear(DenseLinear):
         self._kernel: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._tail: torch.Tensor | None = None  # rows past the kernel's multiple of 16, dequantised
         covered = n - n % 16  # the kernel packs groups of 16 rows
-        if kernel and covered and _has_op("_weight_int4pack_mm_for_cpu") and _has_op("_convert_weight_to_int4pack_for_cpu"):
+        if (
+            kernel
+            and covered
+            and _has_op("_weight_int4pack_mm_for_cpu")
+            and _has_op("_convert_weight_to_int4pack_for_cpu")
+        ):
             step = max(16, _chunk_rows(covered, k) // 16 * 16)
             try:
                 for start in range(0, covered, step):
@@ -349,7 +364,9 @@ class Int4Linear(DenseLinear):
                     self._tail = self._unpack(covered, n)
                 probe = torch.randn(2, k, generator=torch.Generator().manual_seed(0))
                 rows = min(n, 64)
-                if not torch.allclose(self._kernel_call(probe)[:, :rows], F.linear(probe, self._unpack(0, rows)), atol=1e-3):
+                if not torch.allclose(
+                    self._kernel_call(probe)[:, :rows], F.linear(probe, self._unpack(0, rows)), atol=1e-3
+                ):
                     self._kernel, self._tail = [], None
             except RuntimeError:  # shapes this build's kernel does not take: dequantise instead
                 self._kernel, self._tail = [], None

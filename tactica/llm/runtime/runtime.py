@@ -72,7 +72,9 @@ class PLMRuntime:
         for token in extra_eos if isinstance(extra_eos, list) else [extra_eos]:
             if isinstance(token, int) and not isinstance(token, bool) and token not in self.eos_token_ids:
                 self.eos_token_ids.append(token)
-        self.prefix_cache = prefix_cache if prefix_cache is not None else (PrefixCache() if use_prefix_cache else None)
+        self.prefix_cache = (
+            prefix_cache if prefix_cache is not None else (PrefixCache() if use_prefix_cache else None)
+        )
         self._lock = threading.Lock()
         self._scheduler = None
         self._scheduler_lock = threading.Lock()

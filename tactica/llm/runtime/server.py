@@ -163,7 +163,9 @@ def _sampling(body: Any, *, max_tokens_limit: int, default_max_tokens: int | Non
         top_p=top_p,
         top_k=defaults.top_k if top_k is None else top_k,
         seed=seed,
-        max_new_tokens=max_tokens if max_tokens is not None else max(1, min(default_max_tokens or 256, max_tokens_limit)),
+        max_new_tokens=max_tokens
+        if max_tokens is not None
+        else max(1, min(default_max_tokens or 256, max_tokens_limit)),
         stop=tuple(stop),
         repetition_penalty=defaults.repetition_penalty,
     )
@@ -228,7 +230,9 @@ def parse_completion_request(
         prompt = prompt[0]
     if isinstance(prompt, list):
         limit = vocab_size or (1 << 31)
-        if not prompt or any(isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < limit for t in prompt):
+        if not prompt or any(
+            isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < limit for t in prompt
+        ):
             raise APIError(400, f"'prompt' token ids must be integers in [0, {limit})", param="prompt")
     elif not isinstance(prompt, str) or not prompt:
         raise APIError(400, "'prompt' must be a non-empty string, a list of token ids, or a list holding one "
@@ -305,8 +309,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except TimeoutError:
             self.close_connection = True
-            if not self._sent_headers:  # a request started and stalled: say so; an idle connection just closes
-                self._try_send_error(APIError(408, f"the request did not arrive within {self.server.owner.read_timeout:g} s"))
+            if (
+                not self._sent_headers
+            ):  # a request started and stalled: say so; an idle connection just closes
+                self._try_send_error(
+                    APIError(408, f"the request did not arrive within {self.server.owner.read_timeout:g} s")
+                )
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -367,7 +375,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception:
-            logger.exception("request %s (%s %s) failed unexpectedly", self.request_id, self.command, self.path)
+            logger.exception(
+                "request %s (%s %s) failed unexpectedly", self.request_id, self.command, self.path
+            )
             self.close_connection = True
             if not self._sent_headers:
                 self._try_send_error(APIError(500, f"internal server error (request id {self.request_id})",
@@ -404,7 +414,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         limit = self.server.owner.max_body_bytes
-        codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding", []) for c in v.split(",")]
+        codings = [
+            c.strip().lower() for v in self.headers.get_all("Transfer-Encoding", []) for c in v.split(",")
+        ]
         codings = [c for c in codings if c]
         lengths = [v.strip() for v in self.headers.get_all("Content-Length", [])]
         if codings:
@@ -413,14 +425,18 @@ class _Handler(BaseHTTPRequestHandler):
                 raise APIError(400, "a request may not carry both Transfer-Encoding and Content-Length")
             if codings != ["chunked"]:
                 self.close_connection = True
-                raise APIError(501, f"Transfer-Encoding {', '.join(codings)!r} is not supported; accepted: chunked")
+                raise APIError(
+                    501, f"Transfer-Encoding {', '.join(codings)!r} is not supported; accepted: chunked"
+                )
             return self._read_chunked(limit)
         if not lengths:
             self.close_connection = True
             raise APIError(411, "a POST request needs a Content-Length header or Transfer-Encoding: chunked")
         if len(set(lengths)) > 1 or not lengths[0].isascii() or not lengths[0].isdigit():
             self.close_connection = True  # the body's end is unknown, so the connection cannot be reused
-            raise APIError(400, f"Content-Length must be one non-negative integer, got {', '.join(lengths)!r}")
+            raise APIError(
+                400, f"Content-Length must be one non-negative integer, got {', '.join(lengths)!r}"
+            )
         length = int(lengths[0])
         if length > limit:
             self.close_connection = True
@@ -429,7 +445,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = self.rfile.read(length)
         if len(data) < length:
             self.close_connection = True
-            raise APIError(400, f"the body ended after {len(data)} of the {length} bytes of its Content-Length")
+            raise APIError(
+                400, f"the body ended after {len(data)} of the {length} bytes of its Content-Length"
+            )
         return data
 
     def _read_chunked(self, limit: int) -> bytes:
@@ -477,7 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self._drain_body_quietly()
         self.close_connection = True
-        raise APIError(405, f"method {self.command} is not allowed; use GET or POST", headers={"Allow": "GET, POST"})
+        raise APIError(
+            405, f"method {self.command} is not allowed; use GET or POST", headers={"Allow": "GET, POST"}
+        )
 
     def do_PUT(self) -> None:  # noqa: N802
         self._dispatch(self._not_allowed)
@@ -496,14 +516,18 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == f"/v1/models/{owner.model_id}":
             self._send_json(200, owner.model_card())
         elif path.startswith("/v1/models/"):
-            raise APIError(404, f"The model '{path[11:]}' does not exist", param="model", code="model_not_found")
+            raise APIError(
+                404, f"The model '{path[11:]}' does not exist", param="model", code="model_not_found"
+            )
         else:
             raise APIError(404, f"no route GET {path}")
 
     def _post(self) -> None:
         owner = self.server.owner
         path = self.path.split("?", 1)[0].rstrip("/")
-        body = self._read_body()  # read before anything can fail, so an error answer leaves the connection reusable
+        body = (
+            self._read_body()
+        )  # read before anything can fail, so an error answer leaves the connection reusable
         self._authorise()
         if path == "/v1/chat/completions":
             request = parse_chat_request(self._decode(body), max_tokens_limit=owner.max_tokens_limit,
@@ -514,7 +538,9 @@ class _Handler(BaseHTTPRequestHandler):
             except ChatTemplateRenderError as exc:
                 raise APIError(400, str(exc), param="messages") from None
             except ChatTemplateError as exc:
-                raise APIError(500, f"the model's chat template failed: {exc} (request id {self.request_id})") from None
+                raise APIError(
+                    500, f"the model's chat template failed: {exc} (request id {self.request_id})"
+                ) from None
             self._budget(request, prompt_ids, "messages")
             self._respond(request, prompt_ids, chat=True)
         elif path == "/v1/completions":
@@ -642,7 +668,9 @@ class _Handler(BaseHTTPRequestHandler):
                 completion_tokens += result.completion_tokens
                 self.wfile.write(event([piece(index, "", result.finish_reason)]))
             if request["include_usage"]:
-                self.wfile.write(event([], usage=_usage(len(prompt_ids), completion_tokens, runs[0][0].cached_tokens)))
+                self.wfile.write(
+                    event([], usage=_usage(len(prompt_ids), completion_tokens, runs[0][0].cached_tokens))
+                )
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
@@ -714,7 +742,9 @@ class PLMServer:
         self.max_tokens_limit = max_tokens_limit or runtime.context_length
         g = runtime.generation_config
         # OpenAI's default temperature is 1; a generation_config.json that sets sampling replaces it
-        self.defaults = runtime.default_params(temperature=None if "do_sample" in g or "temperature" in g else 1.0)
+        self.defaults = runtime.default_params(
+            temperature=None if "do_sample" in g or "temperature" in g else 1.0
+        )
         configured = runtime.generation_config.get("max_new_tokens")
         self.default_max_tokens = min(default_max_tokens or configured or 256, self.max_tokens_limit)
         self.read_timeout = read_timeout

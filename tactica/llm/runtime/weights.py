@@ -54,7 +54,9 @@ class SafetensorsFile:
                 raise ValueError(f"{self.path} is not a safetensors file: {size} bytes")
             (header_len,) = struct.unpack("<Q", prefix)
             if header_len > min(_MAX_HEADER, size - 8):
-                raise ValueError(f"{self.path}: header length {header_len} does not fit the file of {size} bytes")
+                raise ValueError(
+                    f"{self.path}: header length {header_len} does not fit the file of {size} bytes"
+                )
             try:
                 header = json.loads(handle.read(header_len))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -78,7 +80,9 @@ class SafetensorsFile:
             raise ValueError(f"{self.path}: tensor {name!r} has dtype {entry.get('dtype')!r}; accepted: "
                              f"{', '.join(SAFETENSORS_DTYPES)}")  # fmt: skip
         shape, offsets = entry.get("shape"), entry.get("data_offsets")
-        if not isinstance(shape, list) or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape):
+        if not isinstance(shape, list) or any(
+            isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape
+        ):
             raise ValueError(f"{self.path}: tensor {name!r} has an invalid shape {shape!r}")
         if (
             not isinstance(offsets, list)
@@ -134,7 +138,11 @@ class SafetensorsFile:
         if self._mmap is not None and last > first and hasattr(self._mmap, "madvise"):
             try:
                 self._mmap.madvise(mmap.MADV_DONTNEED, first, last - first)
-            except (OSError, AttributeError, ValueError):  # a platform without it: the pages just stay resident
+            except (
+                OSError,
+                AttributeError,
+                ValueError,
+            ):  # a platform without it: the pages just stay resident
                 pass
         self._released.add(name)
 
@@ -227,7 +235,6 @@ class TensorDictSource(Mapping):
         return sum(t.numel() * t.element_size() for t in self._tensors.values())
 
 
-
 _DTYPE_NAMES = {dtype: name for name, dtype in SAFETENSORS_DTYPES.items()}
 
 
@@ -249,7 +256,11 @@ def write_safetensors(path: str | Path, tensors, metadata: Mapping[str, str] | N
         for d in shape:
             numel *= d
         size = numel * widths[name]
-        header[name] = {"dtype": _DTYPE_NAMES[dtype], "shape": list(shape), "data_offsets": [offset, offset + size]}
+        header[name] = {
+            "dtype": _DTYPE_NAMES[dtype],
+            "shape": list(shape),
+            "data_offsets": [offset, offset + size],
+        }
         layout.append((name, dtype, tuple(shape), produce))
         offset += size
     raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -260,7 +271,9 @@ def write_safetensors(path: str | Path, tensors, metadata: Mapping[str, str] | N
         for name, dtype, shape, produce in layout:
             tensor = produce()
             if tensor.dtype != dtype or tuple(tensor.shape) != shape:
-                raise ValueError(f"{name}: produced {tensor.dtype} {tuple(tensor.shape)}, declared {dtype} {shape}")
+                raise ValueError(
+                    f"{name}: produced {tensor.dtype} {tuple(tensor.shape)}, declared {dtype} {shape}"
+                )
             if tensor.numel():
                 handle.write(memoryview(tensor.contiguous().reshape(-1).view(torch.uint8).numpy()))  # no copy
             del tensor
