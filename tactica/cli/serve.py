@@ -70,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from tactica.llm.plm.chat_template import ChatTemplateError
-
     from tactica.llm.runtime import PLMRuntime
     from tactica.llm.runtime.server import PLMServer
 

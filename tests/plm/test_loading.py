@@ -10,7 +10,7 @@ import torch
 
 from tactica.cli.main import main
 from tactica.llm.plm import save_model
-from tactica.llm.runtime import EdgeModel, PLMRuntime, SafetensorsFile, SamplingParams, WeightSource
+from tactica.llm.runtime import EdgeModel, PLMRuntime, SafetensorsFile, SamplingParams
 from tactica.llm.runtime.convert import convert_checkpoint
 from tactica.llm.runtime.quant import (
     Int4Linear,
