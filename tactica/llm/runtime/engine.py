@@ -33,7 +33,7 @@ from tactica.llm.runtime.quant import (
     Int8Linear,
     quantize_linear,
 )
-from tactica.llm.runtime.weights import TensorDictSource, WeightSource
+from tactica.llm.runtime.weights import TensorDictSource, WeightSource, keep_large_allocations_out_of_the_heap
 
 __all__ = ["EdgeModel", "MemoryReport", "QUANTIZED_FORMATS", "LINEAR_WEIGHTS"]
 
@@ -154,15 +154,23 @@ class _Builder:
 
     def _stored_linear(self, name: str) -> DenseLinear:
         codes, scales = self.source[f"{name}.qweight"], self.source[f"{name}.scales"]
+
+        def drop(start: int, end: int) -> None:  # these rows are packed for the kernel: free their file pages
+            self.source.release(f"{name}.qweight", (start, end))
+
         if codes.dtype == torch.int8:
-            if self.mode == "int8-dynamic":
-                linear = Int8DynamicLinear(codes=codes, scales=scales)
-                self.source.release(f"{name}.qweight")  # packed now; embedding rows are read from the file
-                return linear
-            return Int8Linear(codes=codes, scales=scales)  # used in place
-        linear = Int4Linear(packed=codes, scales=scales, zeros=self.source[f"{name}.zeros"], keep_packed=True)
-        if linear._kernel:
-            self.source.release(f"{name}.qweight")
+            if self.mode != "int8-dynamic":
+                return Int8Linear(codes=codes, scales=scales)  # used in place
+            linear = Int8DynamicLinear(
+                codes=codes, scales=scales, after_chunk=drop
+            )  # embedding rows: from the file
+        else:
+            zeros = self.source[f"{name}.zeros"]
+            linear = Int4Linear(packed=codes, scales=scales, zeros=zeros, keep_packed=True, after_chunk=drop)
+            self.source.release(f"{name}.zeros")
+        self.source.release(
+            f"{name}.scales"
+        )  # the kernel holds its own copy; rows re-read the file when needed
         return linear
 
 
@@ -283,6 +291,7 @@ class EdgeModel:
         """Build from a checkpoint directory (plain or written by ``tactica quantize``) via memory-mapped files."""
         directory = Path(directory)
         config = PLMConfig.from_pretrained(directory)
+        keep_large_allocations_out_of_the_heap()
         quantization = config.extra.get("quantization_config")
         if quantization is not None and (
             not isinstance(quantization, dict) or quantization.get("quant_method") != "tactica"

@@ -26,7 +26,9 @@ Large matrices (the vocabulary projection) are converted and packed in row chunk
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +52,24 @@ QUANT_MODES = (None, "int8", "int4", "int8-dynamic")
 CHUNK_ELEMENTS = 1 << 22
 # up to this many input rows, int8-dynamic runs its integer kernel row by row
 ROW_KERNEL_ROWS = 64
+
+
+_local = threading.local()
+
+
+def _scratch(dtype: torch.dtype, rows: int, cols: int) -> torch.Tensor:
+    """A reusable per-thread buffer [rows, cols] for chunk conversions.
+
+    Converting chunk after chunk into fresh tensors leaves glibc's heap holding every freed 16 MiB block (its
+    dynamic mmap threshold moves such blocks into the heap, which it rarely gives back): a single pass over a
+    vocabulary projection then kept a gigabyte resident.  One buffer per thread and dtype avoids the churn.
+    """
+    buffers = _local.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(dtype)
+    if buffer is None or buffer.numel() < rows * cols:
+        with torch.inference_mode(False):  # a normal tensor, writable in and out of inference mode
+            buffer = buffers[dtype] = torch.empty(max(rows * cols, CHUNK_ELEMENTS), dtype=dtype)
+    return buffer[: rows * cols].view(rows, cols)
 
 
 def _chunk_rows(out_features: int, in_features: int) -> int:
@@ -133,9 +153,15 @@ class Int8Linear(DenseLinear):
     def _codes(self, start: int = 0, end: int | None = None) -> torch.Tensor:
         return self.qweight[start:end]
 
+    def _float_rows(self, start: int, end: int, dtype: torch.dtype) -> torch.Tensor:
+        """Rows [start, end) of the codes as ``dtype``, in the thread's scratch buffer (valid until the next call)."""
+        out = _scratch(dtype, end - start, self.in_features)
+        out.copy_(self._codes(start, end))
+        return out
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         parts = [
-            F.linear(x, self._codes(start, end).to(x.dtype)) * self.scale[start:end]
+            F.linear(x, self._float_rows(start, end, x.dtype)) * self.scale[start:end]
             for start, end in _row_ranges(self.out_features, self.in_features)
         ]
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
@@ -179,7 +205,8 @@ class Int8DynamicLinear(Int8Linear):
     saturates its 16-bit sums, give the same answers as those with it.
 
     The packed copy is the only copy of the codes kept unless ``keep_rows`` (embedding tables, whose rows are
-    looked up every token; codes given as a memory-mapped view cost nothing while unused).  More than
+    looked up every token; codes given as a memory-mapped view cost nothing while unused).  ``after_chunk(start,
+    end)`` is called once rows [start, end) are packed (the loader drops their file pages there).  More than
     :data:`ROW_KERNEL_ROWS` input rows (long prompts) are rounded the same way and multiplied in float.
     """
 
@@ -192,6 +219,7 @@ class Int8DynamicLinear(Int8Linear):
         codes: torch.Tensor | None = None,
         scales: torch.Tensor | None = None,
         keep_rows: bool = False,
+        after_chunk: Callable[[int, int], None] | None = None,
     ):
         super().__init__(weight, codes=codes, scales=scales)
         self._packed = []
@@ -208,12 +236,15 @@ class Int8DynamicLinear(Int8Linear):
                         0,
                     )
                     self._packed.append((start, end, torch.ops.quantized.linear_prepack(qtensor, None)))
+                    del qtensor
                 except (RuntimeError, AttributeError) as exc:
                     engine = torch.backends.quantized.engine
                     raise ValueError(
                         f"quantisation 'int8-dynamic' needs a quantized engine with per-channel int8 linear "
                         f"kernels; this torch build's engine {engine!r} failed ({exc}); use 'int8' instead"
                     ) from exc
+                if after_chunk is not None:
+                    after_chunk(start, end)
         if not keep_rows:
             self.qweight = None
 
@@ -245,7 +276,7 @@ class Int8DynamicLinear(Int8Linear):
             rounded = fake_quantize_rows(flat)
             y = torch.cat(
                 [
-                    F.linear(rounded, self._codes(start, end).to(flat.dtype)) * self.scale[start:end]
+                    F.linear(rounded, self._float_rows(start, end, flat.dtype)) * self.scale[start:end]
                     for start, end in _row_ranges(self.out_features, self.in_features)
                 ],
                 dim=-1,
@@ -309,8 +340,9 @@ class Int4Linear(DenseLinear):
     """Asymmetric group-wise int4 weights, two per byte (``group_size`` inputs share a scale and offset).
 
     Built from a float weight or from stored ``packed``/``scales``/``zeros``.  With PyTorch's int4 kernel the
-    packed codes are repacked for it in row chunks; ``keep_packed=False`` then drops the plain packed codes (the
-    layer can no longer look up rows), which is what a projection needs.
+    packed codes are repacked for it in row chunks (``after_chunk(start, end)`` is called after each);
+    ``keep_packed=False`` then drops the plain packed codes (the layer can no longer look up rows), which is what
+    a projection needs.
     """
 
     kind = "int4"
@@ -325,6 +357,7 @@ class Int4Linear(DenseLinear):
         zeros: torch.Tensor | None = None,
         keep_packed: bool = True,
         kernel: bool = True,
+        after_chunk: Callable[[int, int], None] | None = None,
     ):
         if weight is not None:
             packed, scales, zeros = quantize_int4(weight.detach(), group_size)
@@ -350,16 +383,21 @@ class Int4Linear(DenseLinear):
             and _has_op("_convert_weight_to_int4pack_for_cpu")
         ):
             step = max(16, _chunk_rows(covered, k) // 16 * 16)
+            buffer = torch.empty(min(step, covered) * k, dtype=torch.int32)  # the unpacked codes of one chunk
             try:
                 for start in range(0, covered, step):
                     end = min(start + step, covered)
-                    weight_chunk = torch.ops.aten._convert_weight_to_int4pack_for_cpu(
-                        self._codes(start, end).to(torch.int32), 1
-                    )
+                    codes = buffer[: (end - start) * k].view(end - start, k)
+                    packed_rows = self.packed[start:end]
+                    codes[:, 0::2] = packed_rows & 0x0F
+                    codes[:, 1::2] = packed_rows >> 4
+                    weight_chunk = torch.ops.aten._convert_weight_to_int4pack_for_cpu(codes, 1)
                     scale_zero = torch.stack(
                         [self.scales[start:end].float(), self.zeros[start:end].float()], -1
                     ).transpose(0, 1)
                     self._kernel.append((weight_chunk, scale_zero.contiguous()))
+                    if after_chunk is not None:
+                        after_chunk(start, end)
                 if covered < n:
                     self._tail = self._unpack(covered, n)
                 probe = torch.randn(2, k, generator=torch.Generator().manual_seed(0))
@@ -423,9 +461,10 @@ class Int4Linear(DenseLinear):
 
     @property
     def nbytes(self) -> int:
-        # packed nibbles with their float16 scales and offsets, and the kernel's repacked copy when in use
+        # the kernel's repacked copy when in use (plain codes kept beside it serve row lookups and saving, and
+        # are views of the checkpoint file when loaded from one), else the packed nibbles and their scales
         total = 0
-        if self.packed is not None:
+        if self.packed is not None and not self._kernel:
             total += self.packed.numel() + (self.scales.numel() + self.zeros.numel()) * 2
         for weight, scale_zero in self._kernel:
             total += weight.numel() * weight.element_size() + scale_zero.numel() * 4

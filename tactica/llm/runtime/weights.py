@@ -12,15 +12,25 @@ The header is untrusted input: its size, every dtype, shape and byte range are c
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import mmap
 import struct
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import torch
 
-__all__ = ["SafetensorsFile", "WeightSource", "TensorDictSource", "SAFETENSORS_DTYPES", "write_safetensors"]
+__all__ = [
+    "SafetensorsFile",
+    "WeightSource",
+    "TensorDictSource",
+    "SAFETENSORS_DTYPES",
+    "write_safetensors",
+    "keep_large_allocations_out_of_the_heap",
+]
 
 SAFETENSORS_DTYPES = {
     "F64": torch.float64,
@@ -70,7 +80,6 @@ class SafetensorsFile:
         self._entries: dict[str, tuple[torch.dtype, tuple[int, ...], int, int]] = {}
         for name, entry in header.items():
             self._entries[name] = self._check_entry(name, entry, data_size)
-        self._released: set[str] = set()
 
     def _check_entry(self, name, entry, data_size) -> tuple[torch.dtype, tuple[int, ...], int, int]:
         if not isinstance(entry, dict):
@@ -127,12 +136,16 @@ class SafetensorsFile:
             raw = raw.clone()
         return raw.view(dtype).view(shape)
 
-    def release(self, name: str) -> None:
-        """Drop this tensor's pages from resident memory (a later access reads them from the file again).
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        """Drop this tensor's pages (or those of its rows ``[start, end)``) from resident memory; a later access
+        reads them from the file again.
 
-        Only whole pages inside the tensor's byte range are dropped, so neighbouring tensors keep theirs.
+        Only whole pages inside the byte range are dropped, so neighbouring tensors keep theirs.
         """
-        _, _, begin, end = self._entries[name]
+        _, shape, begin, end = self._entries[name]
+        if rows is not None and shape:
+            row_bytes = (end - begin) // max(shape[0], 1)
+            begin, end = begin + rows[0] * row_bytes, begin + rows[1] * row_bytes
         first = -(-begin // _PAGE) * _PAGE
         last = end // _PAGE * _PAGE
         if self._mmap is not None and last > first and hasattr(self._mmap, "madvise"):
@@ -144,7 +157,6 @@ class SafetensorsFile:
                 ValueError,
             ):  # a platform without it: the pages just stay resident
                 pass
-        self._released.add(name)
 
 
 class WeightSource(Mapping):
@@ -197,8 +209,8 @@ class WeightSource(Mapping):
     def dtype(self, name: str) -> torch.dtype:
         return self._where[name].dtype(name)
 
-    def release(self, name: str) -> None:
-        self._where[name].release(name)
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
+        self._where[name].release(name, rows)
 
     @property
     def nbytes(self) -> int:
@@ -227,7 +239,7 @@ class TensorDictSource(Mapping):
     def dtype(self, name: str) -> torch.dtype:
         return self._tensors[name].dtype
 
-    def release(self, name: str) -> None:
+    def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         """Nothing to drop: the tensors belong to their module."""
 
     @property
@@ -236,6 +248,28 @@ class TensorDictSource(Mapping):
 
 
 _DTYPE_NAMES = {dtype: name for name, dtype in SAFETENSORS_DTYPES.items()}
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+_malloc_pinned = False
+
+
+def keep_large_allocations_out_of_the_heap(threshold: int = 1 << 20) -> bool:
+    """Make glibc serve allocations of ``threshold`` bytes or more with their own memory maps (returned to the
+    system when freed); returns whether the setting applied (Linux with glibc).
+
+    glibc otherwise raises its mmap threshold after the first large block is freed and then keeps later large
+    blocks in its heap, which it rarely shrinks: converting a model chunk by chunk then leaves hundreds of MiB
+    of freed buffers resident (measured: 1.5x the packed int8 weights).  The setting is process-wide and
+    applied once, when a model is loaded from files; it costs a system call per large allocation.
+    """
+    global _malloc_pinned
+    if _malloc_pinned or not sys.platform.startswith("linux"):
+        return _malloc_pinned
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        _malloc_pinned = bool(libc.mallopt(_M_MMAP_THRESHOLD, int(threshold)))
+    except (OSError, AttributeError):  # another C library (musl...): nothing to set
+        _malloc_pinned = False
+    return _malloc_pinned
 
 
 def write_safetensors(path: str | Path, tensors, metadata: Mapping[str, str] | None = None) -> int:
