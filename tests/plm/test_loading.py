@@ -130,7 +130,7 @@ def test_large_matrices_are_converted_in_chunks(monkeypatch):
     monkeypatch.setattr(quant, "CHUNK_ELEMENTS", 512)  # 8 rows of 64 per chunk
     weight = torch.randn(50, 64, generator=torch.Generator().manual_seed(1))
     x = torch.randn(2, 64)
-    for layer in (Int8Linear(weight), Int4Linear(weight, 32)):
+    for layer in (Int8Linear(weight, kernel=False), Int4Linear(weight, 32, kernel=False)):  # the float paths
         torch.testing.assert_close(layer(x), x @ layer.dequantize().T, atol=1e-4, rtol=1e-4)
     dynamic = Int8DynamicLinear(weight)
     assert len(dynamic._packed) == 7
@@ -140,6 +140,8 @@ def test_large_matrices_are_converted_in_chunks(monkeypatch):
     int4 = Int4Linear(weight, 32)
     if int4._kernel:  # the kernel packs rows in groups of 16; the last 2 rows are computed apart
         assert len(int4._kernel) == 3 and int4._tail.shape == (2, 64)
+        exact = x @ int4.dequantize().T
+        assert float((int4(x) - exact).norm() / exact.norm()) < 1e-2  # bf16 activations
 
 
 def _write_raw(path, header: dict, data: bytes = b"") -> None:

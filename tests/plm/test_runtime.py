@@ -95,8 +95,14 @@ def test_int8_per_channel_quantisation_error_bound():
     err = (layer.dequantize() - weight).abs()
     assert bool((err <= layer.scale[:, None] / 2 + 1e-7).all())
     x = torch.randn(3, 64)
-    torch.testing.assert_close(layer(x), x @ layer.dequantize().T, atol=1e-4, rtol=1e-4)
+    exact = x @ layer.dequantize().T
+    if layer._ones is not None:  # PyTorch's int8 kernel: bf16 activations and results
+        assert float((layer(x) - exact).norm() / exact.norm()) < 1e-2
+    float_path = Int8Linear(weight, kernel=False)
+    torch.testing.assert_close(float_path(x), exact, atol=1e-4, rtol=1e-4)
     assert layer.nbytes == 48 * 64 + 48 * 4
+    odd = Int8Linear(torch.randn(5, 37))  # rows the kernel cannot take are converted instead
+    assert odd._ones is None and odd(torch.randn(1, 37)).shape == (1, 5)
 
 
 def test_fake_quantize_rows_by_hand():
@@ -139,9 +145,12 @@ def test_int4_group_quantisation_error_bound():
     weight = torch.randn(32, 64, generator=torch.Generator().manual_seed(0))
     layer = Int4Linear(weight, group_size=32)
     err = (layer.dequantize() - weight).abs().view(32, 2, 32)
-    assert bool((err <= layer.scales[..., None] / 2 + 1e-6).all())
+    # half a step, plus the float16 rounding of the scale and offset
+    assert bool((err <= layer.scales.float()[..., None] * 0.51 + 2e-3).all())
     x = torch.randn(3, 64)
-    torch.testing.assert_close(layer(x), x @ layer.dequantize().T, atol=1e-3, rtol=1e-3)
+    exact = x @ layer.dequantize().T
+    tolerance = 1e-2 if layer._kernel else 1e-5  # PyTorch's int4 kernel runs on bf16 activations
+    assert float((layer(x) - exact).norm() / exact.norm()) < tolerance
     rows = torch.tensor([3, 7])
     torch.testing.assert_close(layer.rows(rows), layer.dequantize()[rows])
 
