@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import torch
 
 from tactica.llm.runtime import BatchScheduler, EdgeModel, Generation, PLMRuntime, PrefixCache, SamplingParams
 
-from .conftest import random_model, tiny_config
+from .conftest import all_at_once, random_model, tiny_config
 
 
 @pytest.mark.parametrize("quantize", [None, "int8-dynamic"])
@@ -92,19 +90,12 @@ def test_scheduler_serves_many_threads_and_reports_batches(checkpoint_dir):
         for q in questions
     ]
     scheduler = BatchScheduler(runtime, max_batch=6).start()
-    got: list[str | None] = [None] * len(questions)
-    barrier = threading.Barrier(len(questions))
 
-    def ask(i: int) -> None:
-        barrier.wait()
+    def ask(i: int) -> str:
         ids = runtime.chat_prompt_ids([{"role": "user", "content": questions[i]}])
-        got[i] = "".join(scheduler.submit(ids, SamplingParams(max_new_tokens=10)))
+        return "".join(scheduler.submit(ids, SamplingParams(max_new_tokens=10)))
 
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    got = all_at_once(ask, len(questions))
     assert got == expected
     assert 1 < scheduler.stats.max_batch_seen <= 6
     # a consumer that stops reading leaves the batch; the scheduler carries on

@@ -7,7 +7,6 @@ import json
 import logging
 import shutil
 import socket
-import threading
 import time
 
 import pytest
@@ -16,6 +15,7 @@ from tactica.llm.runtime import PLMRuntime, SamplingParams
 from tactica.llm.runtime.server import PLMServer
 
 from .chat_templates import MISTRAL
+from .conftest import all_at_once
 
 openai = pytest.importorskip("openai")
 
@@ -312,24 +312,10 @@ def test_32_concurrent_clients_with_batching_get_the_answers_they_get_alone(runt
         alone = [ask(i) for i in range(32)]  # one at a time
         scheduler = runtime.scheduler()
         steps_before = scheduler.stats.max_batch_seen
-        together: list[str | None] = [None] * 32
-        errors: list[BaseException] = []
-        barrier = threading.Barrier(32)
-
-        def worker(i: int) -> None:
-            try:
-                c = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=120)
-                barrier.wait()
-                together[i] = ask(i, c)
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(32)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-    assert not errors
+        together = all_at_once(
+            lambda i: ask(i, openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=120)),
+            32,
+        )
     assert together == alone
     assert len(set(alone)) > 8  # the answers differ, so a mix-up would show
     assert scheduler.stats.max_batch_seen >= max(steps_before, 8)  # they really were decoded together
