@@ -148,7 +148,7 @@ class _Builder:
         if self.stored and f"{name}.qweight" in self.source:
             codes, scales = self.source[f"{name}.qweight"], self.source[f"{name}.scales"]
             if codes.dtype == torch.int8:
-                return Int8Linear(codes=codes, scales=scales)
+                return Int8Linear(codes=codes, scales=scales, kernel=False)
             return Int4Linear(packed=codes, scales=scales, zeros=self.source[f"{name}.zeros"], kernel=False)
         return DenseLinear(self.tensor(f"{name}.weight"))
 
