@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--group-size applies to --format int4 only", 2)
     if is_gguf and args.format in GGUF_FORMATS:
         raise CLIError("MODEL is already GGUF; convert it to a checkpoint format (e.g. --format bfloat16)", 2)
+    from tactica.errors import MissingDependency
     from tactica.llm.runtime.convert import convert_checkpoint
     from tactica.llm.runtime.gguf_io import export_gguf, import_gguf
 
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             import_gguf(source, out, dtype=args.format)
         else:
             convert_checkpoint(source, out, args.format, group_size=args.group_size, progress=progress)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, MissingDependency) as exc:
         raise CLIError(str(exc), 2) from None
     info = {"source": str(source), "out": str(out), "format": args.format,
             "source_bytes": _size(source), "out_bytes": _size(out)}  # fmt: skip

@@ -143,13 +143,10 @@ class _Builder:
         self.source.release(f"{name}.weight")
         return linear
 
-    def rows(self, name: str) -> DenseLinear:
-        """A table to look rows up in, as stored (a view of the file: only the rows looked up are read)."""
-        if self.stored and f"{name}.qweight" in self.source:
-            codes, scales = self.source[f"{name}.qweight"], self.source[f"{name}.scales"]
-            if codes.dtype == torch.int8:
-                return Int8Linear(codes=codes, scales=scales, kernel=False)
-            return Int4Linear(packed=codes, scales=scales, zeros=self.source[f"{name}.zeros"], kernel=False)
+    def rows(self, name: str):
+        """A table to look rows up in, as stored: only the rows looked up are read from the file."""
+        if self.stored and f"{name}.qweight" in self.source and isinstance(self.source, WeightSource):
+            return _StoredRows(self.source, name)
         return DenseLinear(self.tensor(f"{name}.weight"))
 
     def _stored_linear(self, name: str) -> DenseLinear:
@@ -172,6 +169,26 @@ class _Builder:
             f"{name}.scales"
         )  # the kernel holds its own copy; rows re-read the file when needed
         return linear
+
+
+class _StoredRows:
+    """Rows of a quantised embedding read from the checkpoint file on demand (the vocabulary projection computes
+    from its packed copy, so the table itself is never resident)."""
+
+    def __init__(self, source: WeightSource, name: str):
+        self.source, self.name = source, name
+        self.int4 = f"{name}.zeros" in source
+
+    def rows(self, index: torch.Tensor) -> torch.Tensor:
+        flat = index.reshape(-1).tolist()
+        codes = self.source.read_rows(f"{self.name}.qweight", flat)
+        scales = self.source.read_rows(f"{self.name}.scales", flat)
+        if self.int4:
+            zeros = self.source.read_rows(f"{self.name}.zeros", flat)
+            table = Int4Linear(packed=codes, scales=scales, zeros=zeros, kernel=False)
+        else:
+            table = Int8Linear(codes=codes, scales=scales, kernel=False)
+        return table.dequantize().view(*index.shape, -1)
 
 
 class EdgeModel:
@@ -245,7 +262,10 @@ class EdgeModel:
             self.lm_head = build.linear(embed_name, rows=True)
         else:
             self.lm_head = build.linear("lm_head")
-        if config.tie_word_embeddings and self._can_look_up(self.lm_head):
+        # a tied table serves its own rows, unless it is a stored table computed from a packed copy: then its
+        # rows are read from the file (where the plain codes are) one lookup at a time
+        packed = build.stored is not None and type(self.lm_head) is not Int8Linear
+        if config.tie_word_embeddings and not packed and self._can_look_up(self.lm_head):
             self.embed = self.lm_head
         else:  # rows straight from the stored table: only the looked-up rows are ever read
             self.embed = build.rows(embed_name)

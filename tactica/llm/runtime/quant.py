@@ -161,9 +161,12 @@ class Int8Linear(DenseLinear):
             rows = min(self.out_features, 64)  # a few rows: the codes may be a file mapping, read on demand
             expected = F.linear(probe, self.qweight[:rows].float()) * self.scale[:rows]
             try:
-                got = torch.ops.aten._weight_int8pack_mm(
-                    probe.to(torch.bfloat16), self.qweight[:rows], self._ones[:rows]
-                ).float() * self.scale[:rows]
+                got = (
+                    torch.ops.aten._weight_int8pack_mm(
+                        probe.to(torch.bfloat16), self.qweight[:rows], self._ones[:rows]
+                    ).float()
+                    * self.scale[:rows]
+                )
                 if float((got - expected).norm()) > 2e-2 * float(expected.norm()) + 1e-6:
                     self._ones = None
             except RuntimeError:  # a build whose kernel does not take these shapes: convert rows instead
@@ -408,7 +411,8 @@ class Int4Linear(DenseLinear):
             and _has_op("_weight_int4pack_mm_for_cpu")
             and _has_op("_convert_weight_to_int4pack_for_cpu")
         ):
-            step = max(16, _chunk_rows(covered, k) // 16 * 16)
+            # at most 1 Mi codes per chunk: a 4 MiB int32 buffer and 0.5 MiB of the file at a time
+            step = max(16, min(CHUNK_ELEMENTS, 1 << 20) // k // 16 * 16)
             buffer = torch.empty(min(step, covered) * k, dtype=torch.int32)  # the unpacked codes of one chunk
             try:
                 for start in range(0, covered, step):
