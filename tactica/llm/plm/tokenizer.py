@@ -9,6 +9,7 @@ tokenizer is loaded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -58,6 +59,7 @@ class PLMTokenizer:
         self.tokenizer = tokenizer
         self.config = dict(config or {})
         self._raw: dict[str, bytes] = {}
+        self._source: tuple[Path, str] | None = None
         self._template_cache: tuple[Any, ChatTemplate | None] | None = None
         self.chat_template()  # compile and check now: a refused template fails the load, not a request
 
@@ -68,7 +70,9 @@ class PLMTokenizer:
         path = directory / "tokenizer.json"
         if not path.is_file():
             raise FileNotFoundError(f"no tokenizer.json in {directory}")
-        raw = {"tokenizer.json": path.read_bytes()}
+        raw: dict[str, bytes] = {}
+        # tokenizer.json can be megabytes: remember where it came from and its digest, not its bytes
+        source = (path, hashlib.sha256(path.read_bytes()).hexdigest())
         config: dict[str, Any] = {}
         config_path = directory / "tokenizer_config.json"
         if config_path.is_file():
@@ -85,14 +89,27 @@ class PLMTokenizer:
         except ChatTemplateError as exc:
             raise ChatTemplateError(f"{directory}: {exc}") from None
         tok._raw = raw
+        tok._source = source
         return tok
+
+    def _original_tokenizer_json(self) -> bytes | None:
+        """The bytes of the tokenizer.json this tokenizer was loaded from, if that file is unchanged."""
+        if self._source is None:
+            return None
+        path, digest = self._source
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == digest else None
 
     def save_pretrained(self, directory: str | Path) -> None:
         """Write ``tokenizer.json`` and ``tokenizer_config.json`` (the loaded bytes when unchanged)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        if "tokenizer.json" in self._raw:
-            (directory / "tokenizer.json").write_bytes(self._raw["tokenizer.json"])
+        original = self._original_tokenizer_json()
+        if original is not None:  # the loaded file, byte for byte
+            (directory / "tokenizer.json").write_bytes(original)
         else:
             self.tokenizer.save(str(directory / "tokenizer.json"))
         config = dict(self.config)
