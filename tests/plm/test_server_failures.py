@@ -338,3 +338,11 @@ def test_a_repeated_system_prompt_reuses_the_cached_prefix(server, runtime):
         [system, {"role": "user", "content": "Round 2: paper."}], SamplingParams(max_new_tokens=5)
     )
     assert second.choices[0].message.content == fresh.text  # reuse does not change the answer
+
+
+def test_a_malformed_generation_config_is_refused_at_load(checkpoint_dir, tmp_path):
+    directory = tmp_path / "bad"
+    shutil.copytree(checkpoint_dir, directory)
+    (directory / "generation_config.json").write_text(json.dumps({"temperature": "hot"}))
+    with pytest.raises(ValueError, match="temperature must be a number"):
+        PLMRuntime.from_pretrained(directory)

@@ -34,7 +34,28 @@ def read_generation_config(directory: str | Path) -> dict[str, Any]:
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a JSON object")
+    checks = {
+        "do_sample": (lambda v: isinstance(v, bool), "true or false"),
+        "temperature": (lambda v: _number(v) and 0 <= v <= 2, "a number in [0, 2]"),
+        "top_p": (lambda v: _number(v) and 0 < v <= 1, "a number in (0, 1]"),
+        "top_k": (lambda v: _integer(v) and v >= 0, "a non-negative integer"),
+        "repetition_penalty": (lambda v: _number(v) and v > 0, "a positive number"),
+        "max_new_tokens": (lambda v: _integer(v) and v >= 1, "a positive integer"),
+        "eos_token_id": (lambda v: _integer(v) or (isinstance(v, list) and all(map(_integer, v))),
+                         "a token id or a list of them"),
+    }  # fmt: skip
+    for key, (valid, expected) in checks.items():
+        if data.get(key) is not None and not valid(data[key]):
+            raise ValueError(f"{path}: {key} must be {expected}, got {data[key]!r}")
     return data
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class PLMRuntime:
@@ -107,16 +128,19 @@ class PLMRuntime:
 
     def default_params(self, **overrides: Any) -> SamplingParams:
         """Sampling parameters from ``generation_config.json``, with ``overrides`` (``None`` values ignored)."""
-        g = self.generation_config
+        g = {k: v for k, v in self.generation_config.items() if v is not None}
         fields: dict[str, Any] = {}
         if "do_sample" in g or "temperature" in g:
             sample = g.get("do_sample", True)
             fields["temperature"] = float(g.get("temperature", 1.0)) if sample else 0.0
-        for key, cast in (("top_p", float), ("top_k", int), ("repetition_penalty", float)):
-            if isinstance(g.get(key), (int, float)) and not isinstance(g.get(key), bool):
+        for key, cast in (
+            ("top_p", float),
+            ("top_k", int),
+            ("repetition_penalty", float),
+            ("max_new_tokens", int),
+        ):
+            if key in g:
                 fields[key] = cast(g[key])
-        if isinstance(g.get("max_new_tokens"), int):
-            fields["max_new_tokens"] = g["max_new_tokens"]
         fields.update({k: v for k, v in overrides.items() if v is not None})
         return SamplingParams(**fields)
 
