@@ -196,6 +196,7 @@ class PLMRuntime:
         with self._scheduler_lock:
             if self._scheduler is None or self._scheduler.closed:
                 self._scheduler = BatchScheduler(self, max_batch=max_batch).start()
+            self._scheduler.max_batch = max_batch  # read at every step: a new limit applies at once
             return self._scheduler
 
     @torch.inference_mode()
