@@ -301,7 +301,7 @@ def test_32_concurrent_clients_with_batching_get_the_answers_they_get_alone(runt
         client = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=120)
 
         def ask(i: int, c=client) -> str:
-            kwargs = dict(model="plm-test", messages=[{"role": "user", "content": prompts[i]}], max_tokens=12)
+            kwargs = dict(model="plm-test", messages=[{"role": "user", "content": prompts[i]}], max_tokens=8)
             if i % 3 == 0:  # a third stream, a third sample with a seed, the rest are greedy
                 chunks = c.chat.completions.create(temperature=0, stream=True, **kwargs)
                 return "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
@@ -319,7 +319,7 @@ def test_32_concurrent_clients_with_batching_get_the_answers_they_get_alone(runt
     assert together == alone
     assert len(set(alone)) > 8  # the answers differ, so a mix-up would show
     assert scheduler.stats.max_batch_seen >= max(steps_before, 8)  # they really were decoded together
-    expected = [runtime.chat([{"role": "user", "content": p}], SamplingParams(max_new_tokens=12)).text
+    expected = [runtime.chat([{"role": "user", "content": p}], SamplingParams(max_new_tokens=8)).text
                 for p in prompts[2::3]]  # fmt: skip
     assert alone[2::3] == expected  # and equal the in-process runtime's greedy answers
 
