@@ -7,9 +7,9 @@ import logging
 import os
 from pathlib import Path
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import CLIError, positive_float, positive_int, print_json
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "read_api_key", "run"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -31,30 +31,61 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, metavar="DIR", help="PLM checkpoint directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
-    parser.add_argument("--api-key", default=os.environ.get("TACTICA_API_KEY"),
-                        help="require 'Authorization: Bearer KEY' (default: $TACTICA_API_KEY, else no key)")  # fmt: skip
+    key = parser.add_mutually_exclusive_group()
+    key.add_argument("--api-key", default=os.environ.get("TACTICA_API_KEY"),
+                     help="require 'Authorization: Bearer KEY' (default: $TACTICA_API_KEY, else no key); "
+                     "visible in the process list, prefer --api-key-file")  # fmt: skip
+    key.add_argument("--api-key-file", metavar="PATH",
+                     help="read the key from the first line of PATH (kept out of the process list)")  # fmt: skip
     parser.add_argument("--model-id", help="model name served (default: the directory's name)")
     parser.add_argument("--quantize", choices=("none", "int8", "int4", "int8-dynamic"), default="none",
                         help="weight format (a quantised checkpoint loads in its own format by default)")  # fmt: skip
     parser.add_argument("--dtype", choices=("auto", "float32"), default="auto",
                         help="auto: compute float weights in their stored dtype (bf16 stays bf16); float32: widen")  # fmt: skip
     parser.add_argument("--skip-zeros", action="store_true", help="skip zero squared-ReLU activations")
-    parser.add_argument("--max-tokens-limit", type=int, help="largest max_tokens accepted (default: context)")
-    parser.add_argument("--default-max-tokens", type=int,
+    parser.add_argument("--max-tokens-limit", type=positive_int,
+                        help="largest max_tokens accepted (default: context)")  # fmt: skip
+    parser.add_argument("--default-max-tokens", type=positive_int,
                         help="max_tokens when a request has none (default: generation_config.json's, else 256)")  # fmt: skip
+    parser.add_argument("--max-body-bytes", type=positive_int, default=1 << 20,
+                        help="request size limit (default 1 MiB)")  # fmt: skip
     parser.add_argument(
-        "--max-body-bytes", type=int, default=1 << 20, help="request size limit (default 1 MiB)"
+        "--threads", type=positive_int, help="torch intra-op threads (1 is fastest for small models)"
     )
-    parser.add_argument("--read-timeout", type=float, default=30.0,
+    parser.add_argument("--read-timeout", type=positive_float, default=30.0,
                         help="seconds before an idle connection or a stalled request is dropped (default 30)")  # fmt: skip
-    parser.add_argument("--max-batch", type=int, default=32, help="requests decoded together (default 32)")
+    parser.add_argument(
+        "--max-batch", type=positive_int, default=32, help="requests decoded together (default 32)"
+    )
     parser.add_argument("--no-batching", action="store_true",
                         help="decode each request on its own (interleaved token by token) instead of in batches")  # fmt: skip
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (1 is fastest for small models)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument("--json", action="store_true", help="print the server's address and memory as JSON")
     parser.set_defaults(func=run)
     return parser
+
+
+def read_api_key(path: str) -> str:
+    """The API key in the first line of ``path`` (surrounding whitespace and the newline dropped).
+
+    Raises:
+        CLIError: (exit 2) the file is missing, unreadable, not UTF-8 text, or holds no key.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CLIError(f"--api-key-file {path}: no such file", 2) from None
+    except IsADirectoryError:
+        raise CLIError(f"--api-key-file {path} is a directory, expected a file holding the key", 2) from None
+    except UnicodeDecodeError:
+        raise CLIError(f"--api-key-file {path} is not UTF-8 text", 2) from None
+    except OSError as exc:
+        raise CLIError(f"--api-key-file {path} cannot be read: {exc.strerror or exc}", 2) from None
+    lines = text.splitlines()
+    key = lines[0].strip() if lines else ""
+    if not key:
+        raise CLIError(f"--api-key-file {path} is empty; its first line must hold the key", 2)
+    return key
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,10 +94,10 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--model {directory} is not a PLM checkpoint directory (no config.json)", 2)
     if not 0 <= args.port <= 65535:
         raise CLIError(f"--port must lie in [0, 65535], got {args.port}", 2)
+    if args.api_key_file is not None:
+        args.api_key = read_api_key(args.api_key_file)
     if args.api_key == "":
         raise CLIError("--api-key must not be empty", 2)
-    if not args.read_timeout > 0 or args.max_batch < 1 or (args.threads is not None and args.threads < 1):
-        raise CLIError("--read-timeout, --max-batch and --threads must be positive", 2)
     import torch
 
     from tactica.llm.plm.chat_template import ChatTemplateError
