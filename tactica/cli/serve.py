@@ -24,6 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "generation_config.json. Point any OpenAI client at http://HOST:PORT/v1, or use the backend spec "
         "openai:MODEL_ID@http://HOST:PORT/v1. Stop with Ctrl-C.",
         epilog="examples:\n  tactica serve --model runs/plm-small/checkpoint --port 8000 --quantize int8-dynamic\n"
+        "  tactica serve --model runs/plm-small/checkpoint --api-key-file ~/.config/tactica/key\n"
         "  tactica quantize runs/plm-small/checkpoint --out runs/plm-int4 --format int4 && "
         "tactica serve --model runs/plm-int4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
