@@ -408,6 +408,23 @@ class EdgeModel:
         k_rot = apply_rotary_interleaved(compressed[:, c.kv_lora_rank :], cos, sin, c.rope_interleave)
         return latent, k_rot
 
+    @staticmethod
+    def _decompress(layer: _Layer, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """This layer's keys [H, L, nope] and values [H, L, v] from the latents [L, r], float32 out (transient,
+        never cached).
+
+        The products run in the up-projections' own dtype, as absorbed decoding does: widening bf16 weights to
+        float32 for every long prompt cost 8 MiB per layer with PLM-1.8B's dimensions, and a broadcast matmul of
+        [L, r] against [H, r, .] copies the latents once per head.  Keys come from one 2-D product with the
+        heads stacked; values from one product per head.
+        """
+        w_uk, w_uv_t = layer.w_uk, layer.w_uv_t  # [H, nope, r], [H, r, v]
+        heads, length = w_uk.shape[0], latent.shape[0]
+        low = latent.to(w_uk.dtype)
+        k_nope = torch.matmul(w_uk.reshape(-1, w_uk.shape[-1]), low.T).view(heads, -1, length).transpose(1, 2)
+        value = torch.stack([torch.matmul(low, w_uv_t[h]) for h in range(heads)])
+        return k_nope.float(), value.float()
+
     def _absorbed(self, layer: _Layer, q_nope, q_rot, all_latent, all_rope, mask) -> torch.Tensor:
         """Attention of queries [H, T, .] over the latent cache, without decompressing it: [T, H * v]."""
         c = self.config
@@ -434,10 +451,7 @@ class EdgeModel:
             mask = torch.ones(t, total, dtype=torch.bool).tril(diagonal=past)
         if t <= self.absorb_threshold:
             return layer.o_proj(self._absorbed(layer, q_nope, q_rot, all_latent, all_rope, mask))
-        # decompress this layer's keys and values for the pass (transient, never cached)
-        w_uk, w_uv_t = layer.w_uk.float(), layer.w_uv_t.float()
-        k_nope = torch.matmul(all_latent, w_uk.transpose(1, 2))  # [H, L, nope]
-        value = torch.matmul(all_latent, w_uv_t)  # [H, L, v]
+        k_nope, value = self._decompress(layer, all_latent)
         key = torch.cat((k_nope, all_rope.unsqueeze(0).expand(heads, total, rope)), dim=-1)
         query = torch.cat((q_nope, q_rot), dim=-1)
         if past == 0:  # a fresh prompt: the fused causal kernel, no T x T mask in memory
