@@ -64,7 +64,7 @@ class MacroLeaderEnv(gymnasium.Env):
     - v0: initial release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self, follower_policy: str | Any = "rule", render_mode: str | None = None, **env_kwargs: Any
@@ -120,5 +120,5 @@ class MacroLeaderEnv(gymnasium.Env):
         self._households_obs, self._households_info = obs[HOUSEHOLDS], infos[HOUSEHOLDS]
         return obs[GOVERNMENT], rewards[GOVERNMENT], terms[GOVERNMENT], truncs[GOVERNMENT], infos[GOVERNMENT]
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         return self.game.render()
