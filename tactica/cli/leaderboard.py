@@ -101,7 +101,8 @@ def add_parser(subparsers) -> None:
     report = commands.add_parser(
         "report",
         help="write a self-contained HTML report",
-        description="Write one self-contained HTML page (tables and inline plots) from the stored results.",
+        description="Write one self-contained HTML page (tables, inline plots and, per environment, frames of "
+        "a seeded episode of its baseline agent) from the stored results.",
     )
     report.add_argument(
         "--html", required=True, metavar="FILE", help="where to write the page (its folder must exist)"
@@ -111,6 +112,11 @@ def add_parser(subparsers) -> None:
         "--all-versions", action="store_true", help="results of every tactica version (default: this one)"
     )
     report.add_argument("--title", default="tactica leaderboard", help="page title")
+    report.add_argument(
+        "--no-pictures",
+        action="store_true",
+        help="leave out the frames of each environment (they cost about a second per environment)",
+    )
     report.add_argument("--json", action="store_true", help="print where the page went as JSON")
     report.set_defaults(func=_report)
 
@@ -241,7 +247,7 @@ def _report(args: argparse.Namespace) -> int:
     from tactica.leaderboard import html_report
 
     records, failures = _stored(args)
-    page = html_report(records, title=args.title, failures=failures)
+    page = html_report(records, title=args.title, failures=failures, pictures=not args.no_pictures)
     target = output_file(args.html, "--html")
     target.write_text(page, encoding="utf-8")
     if args.json:
