@@ -17,7 +17,10 @@ legal action instead, so training never sends an illegal move); at play time :cl
 probable (PPO/A2C) or highest-valued (DQN) *legal* action.
 
 Observations: Box, Discrete, MultiDiscrete, MultiBinary, or a Dict of them; a nested Dict, or one with text
-parts (TextSC2), is read through :class:`NumericView` (its numeric leaves, flattened).
+parts (TextSC2), is read through :class:`NumericView` (its numeric leaves, flattened).  An environment whose
+observation is text alone is trained only if its registration names a ``numeric_view`` (see
+:func:`observation_view`); otherwise training stops at once with the reason.  The trainer picks all of this by
+itself: ``tactica train sb3 ID`` needs no flag for any of it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ __all__ = [
     "SB3Agent",
     "SB3Config",
     "default_run_dir",
+    "observation_view",
     "train",
 ]
 
@@ -51,8 +55,14 @@ _SUPPORTED_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscre
 
 
 def _sb3():
+    import contextlib
+    import io
+
     try:
-        import stable_baselines3
+        # SB3 imports the legacy ``gym`` package when it is installed, which prints a deprecation notice on
+        # every import although nothing here uses it; keep that notice out of tactica's output.
+        with contextlib.redirect_stderr(io.StringIO()):
+            import stable_baselines3
     except ImportError:
         raise MissingDependency("stable-baselines3", "rl", "the Stable-Baselines3 baselines") from None
     return stable_baselines3
@@ -92,7 +102,8 @@ class SB3Config:
         env_spec = spec(self.env_id)  # an unknown id raises, naming the nearest ones
         if env_spec.kind != "single":
             raise ValueError(
-                f"sb3 trains single-agent environments; {self.env_id!r} is multi-agent (kind={env_spec.kind!r})"
+                f"sb3 trains single-agent environments; {self.env_id!r} is multi-agent (kind={env_spec.kind!r}): "
+                "train it with a multi-agent library through PettingZoo (docs/marl.md)"
             )
         if self.algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {', '.join(ALGORITHMS)}; got {self.algo!r}")
@@ -192,25 +203,42 @@ def _leaves(space: gym.spaces.Space, prefix: tuple[str, ...] = ()):
         yield prefix, space
 
 
-class _NumericObservation(gym.ObservationWrapper):
-    def __init__(self, env: gym.Env):
+def observation_view(env_id: str, space: gym.spaces.Space) -> Any | None:
+    """How Stable-Baselines3 sees ``env_id``'s observations: the view its registration declares
+    (``EnvSpec.numeric_view``), else :class:`NumericView` where the space needs one, else ``None`` (as it is)."""
+    from tactica.envs.registration import registry
+
+    env_spec = registry().get(env_id.removeprefix("tactica:"))
+    if env_spec is not None and env_spec.numeric_view:
+        from tactica.envs.registration import _load
+
+        return _load(env_spec.numeric_view)(space)
+    if NumericView.needed(space):
+        return NumericView(space)
+    return None
+
+
+class _ViewedObservation(gym.ObservationWrapper):
+    def __init__(self, env: gym.Env, view: Any):
         super().__init__(env)
-        self.view = NumericView(env.observation_space)
-        self.observation_space = self.view.space
+        self.view = view
+        self.observation_space = view.space
 
     def observation(self, observation):
         return self.view(observation)
 
 
-def _check_spaces(env: gym.Env, algo: str) -> None:
-    observation_space, action_space = env.observation_space, env.action_space
-    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+def _check_spaces(
+    env_id: str, observation_space: gym.spaces.Space, action_space: gym.spaces.Space, algo: str
+):
+    """A ValueError naming what Stable-Baselines3 cannot read or act in (the CLI's exit 2)."""
     if not isinstance(observation_space, (gym.spaces.Dict, *_SUPPORTED_SPACES)):
         raise ValueError(
             f"{env_id} observes {_space_name(observation_space)}; Stable-Baselines3 policies read Box, Discrete, "
             "MultiDiscrete and MultiBinary observations (or a Dict of them)"
             + (
-                ": its text is for language-model agents (tactica envs lists them)"
+                ": its text is for language-model agents ('tactica envs --spaces' shows every id's spaces); "
+                "an id trains with SB3 once its registration names a numeric_view"
                 if _is_text(observation_space)
                 else ""
             )
@@ -234,18 +262,23 @@ def _space_name(space: gym.spaces.Space) -> str:
 
 def _make_env(config: SB3Config) -> gym.Env:
     env = gym.make(config.env_id, **config.env_options)
-    _check_spaces(env, config.algo)
+    view = observation_view(config.env_id, env.observation_space)
+    seen = env.observation_space if view is None else view.space
+    _check_spaces(config.env_id, seen, env.action_space, config.algo)
     observation, info = env.reset(seed=config.seed)
     if isinstance(env.action_space, gym.spaces.Discrete) and action_mask_of(observation, info) is not None:
         env = LegalActionWrapper(env)  # reads the mask from the raw observation, so it goes on first
-    if NumericView.needed(env.observation_space):
-        env = _NumericObservation(env)
+    if view is not None:
+        env = _ViewedObservation(env, view)
     return env
 
 
 def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
     """Train, save the run directory and return the summary (also written to ``summary.json``)."""
     config.validate()
+    probe = _make_env(config)  # an environment SB3 cannot learn stops here, before anything is written
+    policy = "MultiInputPolicy" if isinstance(probe.observation_space, gym.spaces.Dict) else "MlpPolicy"
+    probe.close()
     sb3 = _sb3()
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
@@ -256,9 +289,6 @@ def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
         Path(config.run_dir) if config.run_dir else default_run_dir(config.env_id, config.algo, config.seed)
     )
     run_dir.mkdir(parents=True, exist_ok=True)
-    probe = _make_env(config)
-    policy = "MultiInputPolicy" if isinstance(probe.observation_space, gym.spaces.Dict) else "MlpPolicy"
-    probe.close()
     (run_dir / "config.json").write_text(
         json.dumps(
             {
@@ -272,6 +302,11 @@ def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
     )
     venv = make_vec_env(lambda: _make_env(config), n_envs=config.n_envs, seed=config.seed)
     extra = dict(config.algo_kwargs)
+    if config.algo == "ppo" and "n_steps" not in extra:
+        # PPO collects n_steps (2048) per environment before it learns: a shorter run would still pay for 2048.
+        # Rollouts of the run's length (in whole mini-batches of 64) keep a 1,000-step try at about 1,000 steps.
+        per_env = -(-config.total_timesteps // config.n_envs)
+        extra["n_steps"] = min(2048, -(-per_env // 64) * 64)
     if config.learning_rate is not None:
         extra["learning_rate"] = config.learning_rate
     model = getattr(sb3, ALGORITHMS[config.algo])(
@@ -348,6 +383,12 @@ def evaluate(config: SB3Config, run_dir: Path) -> dict[str, Any]:
     }
 
 
+def _config_of(model_path: Path) -> dict[str, Any]:
+    """The ``config.json`` written beside a trained model (empty when there is none)."""
+    config = model_path.parent / "config.json"
+    return json.loads(config.read_text()) if config.is_file() else {}
+
+
 @functools.lru_cache(maxsize=8)
 def _load_model(path: str, mtime_ns: int, algo: str):
     # The leaderboard makes one agent per episode; loading the zip once per process (per file version) keeps
@@ -381,10 +422,11 @@ class SB3Agent:
         if not path.is_file():
             raise FileNotFoundError(f"no Stable-Baselines3 model at {path}")
         if algo is None:
-            config = path.parent / "config.json"
-            if not config.is_file():
-                raise ValueError(f"name the algorithm (algo=ppo|a2c|dqn): {config} is missing")
-            algo = json.loads(config.read_text())["algo"]
+            algo = _config_of(path).get("algo")
+            if algo is None:
+                raise ValueError(
+                    f"name the algorithm (algo=ppo|a2c|dqn): {path.parent / 'config.json'} is missing"
+                )
         if algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {', '.join(ALGORITHMS)}; got {algo!r}")
         self.algo = algo
@@ -394,8 +436,10 @@ class SB3Agent:
                 f"the model acts in {self.model.action_space}, the environment in {action_space}"
             )
         self.action_space = action_space
-        needed = observation_space is not None and NumericView.needed(observation_space)
-        self._view = NumericView(observation_space) if needed else None
+        self._view = None
+        if observation_space is not None:
+            trained_on = _config_of(path).get("env_id", "")  # its declared view, if the run names its id
+            self._view = observation_view(trained_on, observation_space)
         self.deterministic = deterministic
         self._rng = np.random.default_rng()
 
