@@ -339,11 +339,11 @@ def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
                 self.bar.update(self.task, completed=self.num_timesteps)
             return True
 
-    from rich.progress import Progress
+    from tactica.progress import progress_bar
 
     with (
         open(run_dir / "metrics.jsonl", "w") as handle,
-        Progress(disable=not progress, transient=True) as bar,
+        progress_bar(disable=not progress, transient=True) as bar,
     ):
         task = bar.add_task(f"sb3 {config.algo} {config.env_id}", total=config.total_timesteps)
         model.learn(total_timesteps=config.total_timesteps, callback=_Recorder(handle, bar, task))

@@ -176,20 +176,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(jobs, store, args, *, show_progress: bool, console):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from tactica.leaderboard import run_jobs
     from tactica.leaderboard.runner import pending_jobs
+    from tactica.progress import progress_bar
 
     todo, _ = pending_jobs(jobs, store)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
-    )
-    with Progress(*columns, console=console, disable=not show_progress, transient=False) as progress:
+    with progress_bar(fields=("last",), disable=not show_progress, stream=console.file) as progress:
         task = progress.add_task("leaderboard", total=len(todo), last="")
 
         def advance(job, result, error) -> None:

@@ -214,15 +214,15 @@ def _llm_spec(args: argparse.Namespace, agent_kwargs: dict) -> object:
 def _play_all(args: argparse.Namespace) -> int:
     """Every registered id with its baseline agent, on the spec's first (small) conformance options."""
     from rich.console import Console
-    from rich.progress import Progress
     from rich.table import Table
 
     from tactica.envs.registration import registry
+    from tactica.progress import progress_bar
     from tactica.rollout import episode_seeds, run_episode
 
     rows = []
     specs = list(registry().values())
-    with Progress(transient=True, disable=args.json) as progress:
+    with progress_bar(transient=True, disable=args.json) as progress:
         task = progress.add_task("playing", total=len(specs) * args.episodes)
         for env_spec in specs:
             options = dict(env_spec.conformance_kwargs[0]) if env_spec.conformance_kwargs else {}
