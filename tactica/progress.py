@@ -109,8 +109,8 @@ class PlainProgress:
     # -- plain lines -------------------------------------------------------------------------------------------
     def _due(self, task: dict[str, Any]) -> bool:
         total, done = task["total"], task["completed"]
-        if total and done >= total:
-            return True
+        if total and done >= total:  # finished: once (SB3 may count past its total)
+            return task["reported"] is None or task["reported"] < total
         if self.clock() - task["last_time"] >= self.interval_s:
             return True
         if total and task["reported"] is not None:

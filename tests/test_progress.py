@@ -94,3 +94,16 @@ def test_leaderboard_run_prints_progress_lines_to_a_log(tmp_path, capsys):
     lines = [line for line in err.splitlines() if line.startswith("leaderboard: ")]
     assert lines[0].startswith("leaderboard: 0/") and "(100%)" in lines[-1]
     assert "leaderboard:" not in out  # the table's stream stays clean
+
+
+def test_counting_past_the_total_adds_no_lines():
+    stream, clock = io.StringIO(), FakeClock()
+    bar = PlainProgress(stream=stream, clock=clock)
+    task = bar.add_task("sb3", total=2000)
+    for done in (2000, 2047, 2048):
+        bar.update(task, completed=done)
+    bar.stop()
+    assert stream.getvalue().splitlines()[1:] == [
+        "sb3: 2000/2000 (100%), 00:00 elapsed",
+        "sb3: 2048/2000 (102%), 00:00 elapsed",
+    ]

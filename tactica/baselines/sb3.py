@@ -83,6 +83,8 @@ class SB3Config:
         algo_kwargs: further keyword arguments for the algorithm (``n_steps``, ``batch_size``, ``gamma``...).
         eval_episodes: seeded episodes played after training for ``summary.json`` (0: none).
         run_dir: where to write; ``None``: :func:`default_run_dir`.
+        threads: torch threads.  SB3's small networks gain nothing from more: on 2 busy cores PPO on
+            MacroLeader-v0 took 12 s of CPU for 2,000 steps with 1 thread and 33 s with torch's default.
     """
 
     env_id: str
@@ -95,6 +97,7 @@ class SB3Config:
     algo_kwargs: dict[str, Any] = field(default_factory=dict)
     eval_episodes: int = 10
     run_dir: str | None = None
+    threads: int = 1
 
     def validate(self) -> None:
         from tactica.envs.registration import spec
@@ -107,7 +110,7 @@ class SB3Config:
             )
         if self.algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {', '.join(ALGORITHMS)}; got {self.algo!r}")
-        for name in ("total_timesteps", "n_envs"):
+        for name in ("total_timesteps", "n_envs", "threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
@@ -280,6 +283,7 @@ def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
     policy = "MultiInputPolicy" if isinstance(probe.observation_space, gym.spaces.Dict) else "MlpPolicy"
     probe.close()
     sb3 = _sb3()
+    import torch
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
 
@@ -300,6 +304,7 @@ def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
             indent=2,
         )
     )
+    torch.set_num_threads(config.threads)
     venv = make_vec_env(lambda: _make_env(config), n_envs=config.n_envs, seed=config.seed)
     extra = dict(config.algo_kwargs)
     if config.algo == "ppo" and "n_steps" not in extra:

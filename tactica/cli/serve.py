@@ -19,7 +19,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "compressed-cache runtime and serve POST /v1/chat/completions (JSON or SSE streaming), GET /v1/models "
         "and GET /health. Point any OpenAI client at http://HOST:PORT/v1, or use the backend spec "
         "openai:MODEL_ID@http://HOST:PORT/v1. Stop with Ctrl-C.",
-        epilog="example: tactica serve --model runs/plm-small/checkpoint --port 8000 --quantize int8",
+        epilog="example (a checkpoint from 'tactica train plm' first; the server runs until Ctrl-C):\n"
+        "  tactica train plm --out runs/plm-tiny --preset tiny --steps 60 --threads 1 --no-quant-eval\n"
+        "  tactica serve --model runs/plm-tiny/checkpoint --port 8000 --quantize int8",
     )
     parser.add_argument("--model", required=True, metavar="DIR", help="PLM checkpoint directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
