@@ -18,8 +18,8 @@ probable (PPO/A2C) or highest-valued (DQN) *legal* action.
 
 Observations: Box, Discrete, MultiDiscrete, MultiBinary, or a Dict of them; a nested Dict, or one with text
 parts (TextSC2), is read through :class:`NumericView` (its numeric leaves, flattened).  An environment whose
-observation is text alone is trained only if its registration names a ``numeric_view`` (see
-:func:`observation_view`); otherwise training stops at once with the reason.  The trainer picks all of this by
+observation is text alone is trained only if its registration declares a numeric view (``EnvSpec.sb3_view``,
+as ``FiberStream-v0`` does for its raw windows); otherwise training stops at once with the reason.  The trainer picks all of this by
 itself: ``tactica train sb3 ID`` needs no flag for any of it.
 """
 
@@ -46,7 +46,6 @@ __all__ = [
     "SB3Agent",
     "SB3Config",
     "default_run_dir",
-    "observation_view",
     "train",
 ]
 
@@ -206,26 +205,11 @@ def _leaves(space: gym.spaces.Space, prefix: tuple[str, ...] = ()):
         yield prefix, space
 
 
-def observation_view(env_id: str, space: gym.spaces.Space) -> Any | None:
-    """How Stable-Baselines3 sees ``env_id``'s observations: the view its registration declares
-    (``EnvSpec.numeric_view``), else :class:`NumericView` where the space needs one, else ``None`` (as it is)."""
-    from tactica.envs.registration import registry
-
-    env_spec = registry().get(env_id.removeprefix("tactica:"))
-    if env_spec is not None and env_spec.numeric_view:
-        from tactica.envs.registration import _load
-
-        return _load(env_spec.numeric_view)(space)
-    if NumericView.needed(space):
-        return NumericView(space)
-    return None
-
-
-class _ViewedObservation(gym.ObservationWrapper):
-    def __init__(self, env: gym.Env, view: Any):
+class _NumericObservation(gym.ObservationWrapper):
+    def __init__(self, env: gym.Env):
         super().__init__(env)
-        self.view = view
-        self.observation_space = view.space
+        self.view = NumericView(env.observation_space)
+        self.observation_space = self.view.space
 
     def observation(self, observation):
         return self.view(observation)
@@ -241,7 +225,7 @@ def _check_spaces(
             "MultiDiscrete and MultiBinary observations (or a Dict of them)"
             + (
                 ": its text is for language-model agents ('tactica envs --spaces' shows every id's spaces); "
-                "an id trains with SB3 once its registration names a numeric_view"
+                "an id trains with SB3 once its registration declares an sb3_view"
                 if _is_text(observation_space)
                 else ""
             )
@@ -265,15 +249,28 @@ def _space_name(space: gym.spaces.Space) -> str:
 
 def _make_env(config: SB3Config) -> gym.Env:
     env = gym.make(config.env_id, **config.env_options)
-    view = observation_view(config.env_id, env.observation_space)
-    seen = env.observation_space if view is None else view.space
+    declared = env_view(env)
+    seen = env.observation_space if declared is None else declared[0]
     _check_spaces(config.env_id, seen, env.action_space, config.algo)
     observation, info = env.reset(seed=config.seed)
     if isinstance(env.action_space, gym.spaces.Discrete) and action_mask_of(observation, info) is not None:
         env = LegalActionWrapper(env)  # reads the mask from the raw observation, so it goes on first
-    if view is not None:
-        env = _ViewedObservation(env, view)
+    if declared is not None:
+        space, view = declared
+        env = gym.wrappers.TransformObservation(env, view, space)
+    elif NumericView.needed(env.observation_space):
+        env = _NumericObservation(env)
     return env
+
+
+def env_view(env: gym.Env):
+    """The numeric view the environment's registration declares for SB3 (``EnvSpec.sb3_view``), or ``None``."""
+    from tactica.envs.registration import _load, registry
+
+    env_spec = registry().get(env.spec.id) if env.spec is not None else None
+    if env_spec is None or env_spec.sb3_view is None:
+        return None
+    return _load(env_spec.sb3_view)(env)
 
 
 def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
@@ -394,6 +391,23 @@ def _config_of(model_path: Path) -> dict[str, Any]:
     return json.loads(config.read_text()) if config.is_file() else {}
 
 
+def _play_view(model_path: Path, observation_space: gym.spaces.Space | None):
+    """The observation view the model was trained through: the env's declared view (made from the training
+    run's environment and options in ``config.json``), else the numeric view of a nested or text Dict."""
+    settings = _config_of(model_path)
+    if settings:
+        env = gym.make(settings["env_id"], **settings.get("env_options", {}))
+        try:
+            declared = env_view(env)
+        finally:
+            env.close()
+        if declared is not None:
+            return declared[1]
+    if observation_space is not None and NumericView.needed(observation_space):
+        return NumericView(observation_space)
+    return None
+
+
 @functools.lru_cache(maxsize=8)
 def _load_model(path: str, mtime_ns: int, algo: str):
     # The leaderboard makes one agent per episode; loading the zip once per process (per file version) keeps
@@ -441,10 +455,7 @@ class SB3Agent:
                 f"the model acts in {self.model.action_space}, the environment in {action_space}"
             )
         self.action_space = action_space
-        self._view = None
-        if observation_space is not None:
-            trained_on = _config_of(path).get("env_id", "")  # its declared view, if the run names its id
-            self._view = observation_view(trained_on, observation_space)
+        self._view = _play_view(path, observation_space)
         self.deterministic = deterministic
         self._rng = np.random.default_rng()
 

@@ -57,10 +57,9 @@ class EnvSpec:
             the environment has such a level; ``None`` otherwise.
         partners: for multi-agent ids, the agent that plays a seat the evaluated agent cannot play (a government
             policy beside household rules), by seat name.
-        numeric_view: for single-agent ids whose observation is text (or holds nothing numeric), the
-            ``"module:attribute"`` of a view that turns it into numbers for Stable-Baselines3 (``tactica train
-            sb3`` applies it): called with the observation space, it returns an object with ``space`` (the
-            numeric space) and ``__call__(observation)``, as :class:`tactica.baselines.sb3.NumericView` does.
+        sb3_view: ``"module:function"`` giving the numeric view ``tactica train sb3`` trains on (and the ``sb3``
+            agent plays through): ``function(env) -> (observation_space, observation -> view)``; ``None``: the
+            observation itself.
     """
 
     id: str
@@ -79,7 +78,7 @@ class EnvSpec:
     metrics: dict[str, tuple[float | None, float | None]] | None = None
     reward_threshold: float | None = None
     partners: dict[str, str] = field(default_factory=dict)
-    numeric_view: str | None = None
+    sb3_view: str | None = None
 
     def load(self) -> Callable[..., Any]:
         """Import and return the entry point."""

@@ -92,14 +92,10 @@ class TextToyEnv(gym.Env):
         return self._word, reward, True, False, {}
 
 
-class TextLengthView:
-    """The numeric view of :class:`TextToyEnv`: the word's length."""
-
-    def __init__(self, space: gym.spaces.Space):
-        self.space = gym.spaces.Box(0.0, float(space.max_length), (1,), np.float32)
-
-    def __call__(self, observation: str) -> np.ndarray:
-        return np.array([len(observation)], np.float32)
+def text_length_view(env: gym.Env):
+    """The numeric view of :class:`TextToyEnv` (its ``sb3_view``): the word's length."""
+    space = gym.spaces.Box(0.0, float(env.observation_space.max_length), (1,), np.float32)
+    return space, lambda observation: np.array([len(observation)], np.float32)
 
 
 class FirstLegalAgent:
@@ -157,10 +153,10 @@ def register_all() -> None:
             kwargs={"delay": 0.02},
             baseline_agent="lb-first",
         )
-    for env_id, view in ((TEXT_TOY, None), (VIEWED_TEXT_TOY, "lb_toys:TextLengthView")):
+    for env_id, view in ((TEXT_TOY, None), (VIEWED_TEXT_TOY, "lb_toys:text_length_view")):
         if env_id not in known:
             registration.register(
-                env_id, "lb_toys:TextToyEnv", kind="single", summary="text toy", numeric_view=view
+                env_id, "lb_toys:TextToyEnv", kind="single", summary="text toy", sb3_view=view
             )
     table = agents.registry()
     for name, entry, fields in (

@@ -123,10 +123,10 @@ def test_text_observations_train_only_with_a_declared_numeric_view(tmp_path, cap
     import gymnasium as gym
     from lb_toys import TEXT_TOY, VIEWED_TEXT_TOY
 
-    from tactica.baselines.sb3 import _make_env, observation_view
+    from tactica.baselines.sb3 import _make_env
     from tactica.cli.main import main
 
-    with pytest.raises(ValueError, match=r"observes Text \(up to 8 characters\).*numeric_view"):
+    with pytest.raises(ValueError, match=r"observes Text \(up to 8 characters\).*sb3_view"):
         _make_env(SB3Config(TEXT_TOY))
     assert main(["train", "sb3", TEXT_TOY, "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
@@ -136,7 +136,6 @@ def test_text_observations_train_only_with_a_declared_numeric_view(tmp_path, cap
     assert env.observation_space == gym.spaces.Box(0.0, 8.0, (1,), np.float32)
     observation, _ = env.reset(seed=0)
     assert observation.shape == (1,) and observation[0] in (2, 3, 5, 7)
-    assert observation_view(TOY, gym.spaces.Box(0, 1, (2,))) is None  # numeric already: seen as it is
 
 
 def test_a_text_only_environment_exits_2_with_the_reason(capsys):
@@ -175,12 +174,6 @@ def test_ppo_rollouts_follow_a_short_run(tmp_path, monkeypatch):
     assert captured["n_steps"] == 128  # the user's choice stands
 
 
-# ids whose SB3 support is still being built, with the reason (the test says so instead of passing silently)
-_PENDING = {
-    "FiberStream-v0": "its 12 x 2000 raw windows need the feature view being added; 50 s per 1,000 steps raw"
-}
-
-
 def _single_agent_ids() -> list[str]:
     import tactica
 
@@ -203,11 +196,9 @@ def test_ppo_trains_1000_steps_on_every_single_agent_id_or_exits_2_with_the_reas
     import tactica
 
     pytest.importorskip("stable_baselines3")
-    if env_id in _PENDING:
-        pytest.skip(_PENDING[env_id])
     env_spec = tactica.spec(env_id)
     space = gym.make(env_id).observation_space
-    trainable = not isinstance(space, gym.spaces.Text) or env_spec.numeric_view is not None
+    trainable = not isinstance(space, gym.spaces.Text) or env_spec.sb3_view is not None
     run_dir = tmp_path / "run"
     argv = ["train", "sb3", env_id, "--timesteps", "1000", "--eval-episodes", "0", "--run-dir", str(run_dir)]
     done = subprocess.run(
@@ -224,3 +215,16 @@ def test_ppo_trains_1000_steps_on_every_single_agent_id_or_exits_2_with_the_reas
     else:
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert f"{env_id} observes Text" in done.stderr and not run_dir.exists()
+
+
+def test_fibre_stream_trains_on_its_declared_feature_view():
+    from tactica.agents.fiber.features import FEATURE_NAMES
+    from tactica.baselines.sb3 import SB3Config, _make_env
+
+    options = {"n_channels": 6, "window_s": 0.25, "pulse_rate": 500.0, "episode_windows": 2}
+    env = _make_env(SB3Config(env_id="FiberStream-v0", env_options=options))
+    observation, _ = env.reset(seed=0)
+    # 6 x 125 raw numbers (24,000 at the defaults) become the window's features
+    assert env.observation_space.shape == observation.shape == (len(FEATURE_NAMES),)
+    assert observation.dtype == np.float32 and np.isfinite(observation).all()
+    env.close()
