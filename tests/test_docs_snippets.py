@@ -138,3 +138,11 @@ def test_snippet_runs_and_prints_what_the_document_shows(snippet: Snippet, tmp_p
         assert matches(snippet.output, done.stdout), (
             f"{snippet.name} printed:\n{done.stdout}\nthe document shows:\n{snippet.output}"
         )
+
+
+def test_documents_stand_alone():
+    """The README and docs point only inside the repository or to public sources, never to a workspace."""
+    outside = re.compile(r"\.\./shared|/work/|reference note", re.I)
+    for document in DOCUMENTS:
+        for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1):
+            assert not outside.search(line), f"{document.relative_to(ROOT)}:{number} points outside: {line!r}"
