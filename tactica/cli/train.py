@@ -28,7 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog="examples:\n"
         "  tactica train sb3 MacroLeader-v0 --timesteps 2000        (about 15 s of CPU)\n"
         "  tactica train plm --out runs/plm-tiny --preset tiny --steps 60 --threads 1 --no-quant-eval        "
-        "(about 15 s)",
+        "(about 15 s of CPU)",
     )
     sub = add_commands(parser, "trainer", "TRAINER")
     for module in TRAINERS.values():

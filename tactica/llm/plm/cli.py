@@ -44,7 +44,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "Face layout, loadable by 'tactica serve' and the plm: backend), trainer_state.pt, loss.png, lr.png and "
         "summary.json (held-out loss, unigram baseline, fp32/int8/int4 perplexity).",
         epilog="examples:\n"
-        "  tactica train plm --out runs/plm-tiny --preset tiny --steps 60 --threads 1 --no-quant-eval   (~15 s)\n"
+        "  tactica train plm --out runs/plm-tiny --preset tiny --steps 60 --threads 1 --no-quant-eval   (about 15 s of CPU)\n"
         "  tactica train plm --out runs/plm-small --preset small --steps 300 --seed 0   (about 20 min)",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory")
