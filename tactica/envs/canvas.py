@@ -288,6 +288,13 @@ class Canvas:
 
 
 @functools.lru_cache(maxsize=8)
+def not_reset_frame(env_id: str) -> np.ndarray:
+    """The frame of an environment rendered before its first reset: its id and the words "not reset"."""
+    canvas = Canvas()
+    canvas.text(8, 8, f"{env_id} (not reset)", size=13)
+    return canvas.to_array()
+
+
 def _colormap(name: str) -> np.ndarray:
     """256 RGB entries of a matplotlib colormap."""
     from matplotlib import colormaps

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tactica.envs.canvas import COLORS, HEIGHT, WIDTH, Box, Canvas, timeline
+from tactica.envs.canvas import COLORS, HEIGHT, WIDTH, Box, Canvas, not_reset_frame, timeline
 from tactica.envs.fiber import constants as K
 from tactica.envs.fiber.env import channel_energy
 
@@ -146,9 +146,7 @@ def _event(kind: int, distance_bin: int) -> str:
 def stream_frame(env: Any) -> np.ndarray:
     """The picture of a ``FiberStreamEnv``."""
     if env._obs is None:
-        canvas = Canvas()
-        canvas.text(8, 8, "FiberStream-v0 (not reset)", size=13)
-        return canvas.to_array()
+        return not_reset_frame("FiberStream-v0")
     title = (
         f"FiberStream  t={env._stream.time:.1f} s  window {env._steps}/{env.episode_windows}  {env.domain}"
     )
@@ -167,9 +165,7 @@ def stream_frame(env: Any) -> np.ndarray:
 def segments_frame(env: Any) -> np.ndarray:
     """The picture of a ``FiberSegmentsEnv``: every segment side by side, boundaries in white."""
     if env._stream is None:
-        canvas = Canvas()
-        canvas.text(8, 8, "FiberSegments-v0 (not reset)", size=13)
-        return canvas.to_array()
+        return not_reset_frame("FiberSegments-v0")
     title = (
         f"FiberSegments  t={env._stream.time:.1f} s  window {env._steps}/{env.episode_windows}  "
         f"{env.n_segments} segments"

@@ -11,7 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from tactica.envs.canvas import COLORS, SERIES_COLORS, WIDTH, Box, Canvas, bar_rows, line_chart, timeline
+from tactica.envs.canvas import (
+    COLORS,
+    SERIES_COLORS,
+    WIDTH,
+    Box,
+    Canvas,
+    bar_rows,
+    line_chart,
+    not_reset_frame,
+    timeline,
+)
 
 __all__ = ["economy_frame"]
 
@@ -36,8 +46,7 @@ def economy_frame(env: Any) -> np.ndarray:
     canvas = Canvas()
     info = env._infos.get("government", {})
     if not info:
-        canvas.text(8, 8, "MacroSMFG-v0 (not reset)", size=13)
-        return canvas.to_array()
+        return not_reset_frame("MacroSMFG-v0")
     economy = env.economy
     wealth = np.asarray(economy.assets[0], dtype=np.float64)
     income = np.asarray(economy.income[0], dtype=np.float64)

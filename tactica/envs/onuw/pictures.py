@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tactica.envs.canvas import COLORS, HEIGHT, WIDTH, Box, Canvas
+from tactica.envs.canvas import COLORS, HEIGHT, WIDTH, Box, Canvas, not_reset_frame
 from tactica.envs.onuw.rules import TEAM_OF, Phase, Team
 from tactica.envs.onuw.view import speech_sentence
 
@@ -71,8 +71,7 @@ def table_frame(env: Any) -> np.ndarray:
     canvas = Canvas()
     game = env.game
     if game is None:
-        canvas.text(8, 8, "ONUW-v0 (not reset)", size=13)
-        return canvas.to_array()
+        return not_reset_frame("ONUW-v0")
     n = game.num_players
     places = _positions(n, game.num_center)
     night_over = game.phase != Phase.NIGHT

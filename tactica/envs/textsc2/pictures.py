@@ -11,7 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from tactica.envs.canvas import COLORS, SERIES_COLORS, WIDTH, Box, Canvas, bar_rows, line_chart, timeline
+from tactica.envs.canvas import (
+    COLORS,
+    SERIES_COLORS,
+    WIDTH,
+    Box,
+    Canvas,
+    bar_rows,
+    line_chart,
+    not_reset_frame,
+    timeline,
+)
 
 __all__ = ["economy_frame"]
 
@@ -27,8 +37,7 @@ def economy_frame(env: Any) -> np.ndarray:
     info = getattr(env, "_info", None)
     game = getattr(env, "game", None)
     if info is None or game is None:
-        canvas.text(8, 8, "TextSC2-v0 (not reset)", size=13)
-        return canvas.to_array()
+        return not_reset_frame("TextSC2-v0")
     res = info["resource"]
     seconds = float(game.seconds)
     samples = timeline(
