@@ -31,7 +31,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "tactica: game and simulation environments, agents, language-model backends and equilibrium "
             "solvers for research on LLM and multi-agent decision making."
         ),
-        epilog="Run 'tactica COMMAND --help' for the options of a command.",
+        epilog="first commands (a few seconds each):\n"
+        "  tactica envs --spaces\n"
+        "  tactica play SMAC-v0 --record battle.gif\n"
+        "  tactica leaderboard run --suite quick        (every environment and agent, about a minute)\n"
+        "Run 'tactica COMMAND --help' for the options and examples of a command; docs/start-here.md says where "
+        "to begin.",
     )
     parser.add_argument("--version", action="version", version=f"tactica {tactica.__version__}")
     subparsers = add_commands(parser, "command")

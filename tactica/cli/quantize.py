@@ -25,8 +25,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "directory that 'tactica serve --model' and the plm: backend load without a float copy (int8 loads as "
         "int8 or int8-dynamic); bfloat16/float32/float16 write a float checkpoint directory (also how a GGUF "
         "file is imported); gguf-* write a GGUF file with llama.cpp's plm tensor names and metadata.",
-        epilog="examples:\n  tactica quantize runs/plm/checkpoint --out runs/plm-int4 --format int4\n"
-        "  tactica quantize runs/plm/checkpoint --out plm-q8_0.gguf --format gguf-q8_0\n"
+        epilog="examples (a checkpoint from 'tactica train plm' first; seconds for a tiny model, minutes for "
+        "PLM-1.8B):\n"
+        "  tactica quantize runs/plm-tiny/checkpoint --out runs/plm-int4 --format int4\n"
+        "  tactica quantize runs/plm-tiny/checkpoint --out plm-q8_0.gguf --format gguf-q8_0\n"
         "  tactica quantize PLM-1.8B-Instruct-Q8_0.gguf --out plm-1.8b --format bfloat16",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

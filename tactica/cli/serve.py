@@ -23,11 +23,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "recent one (a repeated system prompt) reuse its cache. Sampling defaults come from the checkpoint's "
         "generation_config.json. Point any OpenAI client at http://HOST:PORT/v1, or use the backend spec "
         "openai:MODEL_ID@http://HOST:PORT/v1. Stop with Ctrl-C.",
-        epilog="examples:\n  tactica serve --model runs/plm-small/checkpoint --port 8000 --quantize int8-dynamic\n"
-        "  tactica serve --model runs/plm-small/checkpoint --api-key-file ~/.config/tactica/key\n"
-        "  tactica quantize runs/plm-small/checkpoint --out runs/plm-int4 --format int4 && "
-        "tactica serve --model runs/plm-int4",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example (a checkpoint from 'tactica train plm' first; the server runs until Ctrl-C):\n"
+        "  tactica train plm --out runs/plm-tiny --preset tiny --steps 60 --threads 1 --no-quant-eval\n"
+        "  tactica serve --model runs/plm-tiny/checkpoint --port 8000 --quantize int8\n"
+        "  tactica serve --model runs/plm-tiny/checkpoint --api-key-file key.txt        (clients send the key)\n"
+        "  tactica quantize runs/plm-tiny/checkpoint --out runs/plm-int4 --format int4",
     )
     parser.add_argument("--model", required=True, metavar="DIR", help="PLM checkpoint directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")

@@ -152,7 +152,7 @@ class FiberStreamEnv(gym.Env):
     | ``event_rate`` | 14400.0 | event arrivals per km-hour (about 70 % of windows hold an event) |
     | ``class_weights`` | (3, 10, 1.5, 1) | relative arrival rates of walking, vehicle, digging, excavation; the
     default evens out their share of windows (a vehicle passes in seconds, an excavator works for a minute) |
-    | ``render_mode`` | ``None`` | ``"ansi"`` |
+    | ``render_mode`` | ``None`` | ``"ansi"`` or ``"rgb_array"`` (a waterfall picture) |
 
     ## Version History
 
@@ -164,7 +164,7 @@ class FiberStreamEnv(gym.Env):
       ``output``, ``zone_km``, ``pipe_offset`` and three more soil domains.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self,
@@ -260,7 +260,11 @@ class FiberStreamEnv(gym.Env):
         truncated = self._steps >= self.episode_windows
         return self._obs, float(r), False, truncated, self._info()
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from tactica.envs.fiber.pictures import stream_frame
+
+            return stream_frame(self)
         if self.render_mode != "ansi":
             return None
         return self._render_text()

@@ -115,7 +115,7 @@ class FiberSegmentsEnv(ParallelEnv):
     active event are dropped, so a short fibre holds one event at a time) |
     | ``class_weights`` | (3, 10, 1.5, 1) | relative arrival rates of walking, vehicle, digging, excavation |
     | ``neighbours`` | ``True`` | add the neighbour energy summary (Dict observation) |
-    | ``render_mode`` | ``None`` | ``"ansi"`` |
+    | ``render_mode`` | ``None`` | ``"ansi"`` or ``"rgb_array"`` (a waterfall picture) |
 
     ## Version History
 
@@ -125,7 +125,12 @@ class FiberSegmentsEnv(ParallelEnv):
       in ``infos``); new arguments ``output``, ``zone_km``, ``pipe_offset``.
     """
 
-    metadata = {"render_modes": ["ansi"], "name": "FiberSegments-v1", "is_parallelizable": True}
+    metadata = {
+        "render_modes": ["ansi", "rgb_array"],
+        "name": "FiberSegments-v1",
+        "is_parallelizable": True,
+        "render_fps": 1,
+    }
 
     def __init__(
         self,
@@ -285,7 +290,11 @@ class FiberSegmentsEnv(ParallelEnv):
             self.agents = []
         return observations, rewards, terminations, truncations, infos
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from tactica.envs.fiber.pictures import segments_frame
+
+            return segments_frame(self)
         if self.render_mode != "ansi":
             return None
         return self._render_text()

@@ -69,7 +69,7 @@ class MacroLeaderEnv(gymnasium.Env):
       ``income_tax="brackets"`` subtracts the 559.98 USD non-refundable credit of the DSMFG schedule it follows.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self, follower_policy: str | Any = "rule", render_mode: str | None = None, **env_kwargs: Any
@@ -125,5 +125,5 @@ class MacroLeaderEnv(gymnasium.Env):
         self._households_obs, self._households_info = obs[HOUSEHOLDS], infos[HOUSEHOLDS]
         return obs[GOVERNMENT], rewards[GOVERNMENT], terms[GOVERNMENT], truncs[GOVERNMENT], infos[GOVERNMENT]
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         return self.game.render()

@@ -99,12 +99,9 @@ class TrainConfig:
 
 
 def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from tactica.progress import progress_bar  # a bar on a terminal, plain lines in a log
 
-    return Progress(
-        TextColumn("[bold]PLM train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-        TimeRemainingColumn(),
-    )  # fmt: skip
+    return progress_bar("PLM train", fields=("status",))
 
 
 @torch.no_grad()
