@@ -101,14 +101,15 @@ class SMACParallelEnv(ParallelEnv):
         self.possible_agents = names
         self.agents: list[str] = []
         self._index = {name: i for i, name in enumerate(names)}
+        features = self.env.core.features
         self._obs_space = spaces.Dict(
             {
-                "observation": spaces.Box(-1.0, 1.0, (info["obs_shape"],), np.float32),
+                "observation": spaces.Box(-1.0, 1.0, (features.obs_len,), np.float32),
                 "action_mask": spaces.Box(0, 1, (self.n_actions - 1,), np.int8),
             }
         )
         self._act_space = spaces.Discrete(self.n_actions - 1)
-        self.state_space = spaces.Box(-1.0, 2.0, (info["state_shape"],), np.float32)
+        self.state_space = spaces.Box(-1.0, 2.0, (features.state_len,), np.float32)
         self.np_random, _ = seeding.np_random(None)
 
     def observation_space(self, agent: str) -> spaces.Space:
