@@ -8,9 +8,10 @@ The agents share one recurrent Q-network (GRU, 64 units) fed with their observat
 their id; a monotonic mixing network conditioned on the global state combines the agents' Q-values into
 Q_tot (oxwhirl/pymarl ``qmix.yaml``: RMSprop lr 5e-4, alpha 0.99, eps 1e-5, batch of 32 episodes, replay of
 5000 episodes, double Q-learning, target networks copied every 200 episodes, epsilon annealed from 1 to
-0.05 over 50,000 steps, gamma 0.99, gradient norm clipped at 10, mixing embedding 32, hypernetwork 64).  One
-difference: episodes are collected by ``--num-envs`` battles stepped together in one call (tactica's batched
-simulator) and the learner makes one update per finished episode, as pymarl's episode runner does.
+0.05 over 50,000 steps, gamma 0.99, gradient norm clipped at 10, mixing embedding 32, hypernetwork 64).
+``--num-envs`` battles are played together (in one call of tactica's batched simulator) and the learner makes
+one update per 8 finished episodes, as pymarl's parallel runner with ``batch_size_run=8`` does
+(``--episodes-per-update 1`` is its episode runner: eight times the updates per environment step).
 
 Every ``--test-interval`` environment steps the greedy policy plays ``--test-episodes`` battles; the run
 directory holds ``config.json``, ``metrics.csv`` (one row per test), ``model.pt`` (weights only; load with
@@ -46,6 +47,8 @@ class Args:
     """environment steps (agent-steps of one battle) to train for"""
     num_envs: int = 8
     """battles collected together"""
+    episodes_per_update: int = 8
+    """finished episodes between two learner updates (8: pymarl's parallel runner; 1: its episode runner)"""
     buffer_episodes: int = 5000
     batch_episodes: int = 32
     lr: float = 5e-4
@@ -283,7 +286,7 @@ def train(args: Args) -> Path:
     rows = []
     tty = sys.stdout.isatty()
     while True:
-        if steps >= next_test:
+        if steps >= next_test or steps >= args.total_steps:
             win, ret = evaluate(
                 agent, args.map_name, args.test_episodes, args.seed + 10_000 + steps, n_actions
             )
@@ -343,9 +346,7 @@ def train(args: Args) -> Path:
             episodes += 1
             ends_since += 1
             wins_since += int(info["battle_won"][b])
-            if (
-                buffer.size >= args.batch_episodes
-            ):  # one update per finished episode (pymarl's episode runner)
+            if buffer.size >= args.batch_episodes and episodes % args.episodes_per_update == 0:
                 batch = buffer.sample(args.batch_episodes, rng)
                 loss = td_loss(batch, agent, mixer, target_agent, target_mixer, args, n_actions)
                 optimiser.zero_grad()

@@ -108,6 +108,7 @@ def test_unit_statistics_equal_the_maps_rl_unit_data():
             assert u.plane in data["planes"], name
             assert u.weapon_name in data["weapons"] or (not data["weapons"] and u.is_healer), name
             assert ("AIHighPrioTarget" in data["flags"]) == u.ai_high_priority, name
+            assert ("AISplash" in data["flags"]) == u.ai_splash, name
     assert seen == {
         "marine",
         "marauder",

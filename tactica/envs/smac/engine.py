@@ -80,21 +80,21 @@ _AI_MODES.update({"attack_allies": K.AI_ATTACK_ALLIES, "none": K.AI_IDLE})
 _MOVERS = {"ground": K.MOVER_GROUND, "fly": K.MOVER_FLY, "colossus": K.MOVER_COLOSSUS}
 _MOVERS["structure"] = K.MOVER_STRUCTURE
 _COLLIDE_ITERS = 1  # Gauss-Seidel passes per game loop
-_FINAL_ITERS = 48  # ...and in the last loop of a step, so steps end with units apart
+_FINAL_ITERS = 160  # ...and in the last loop of a step, so steps end with units apart
 
 
 # ----------------------------------------------------------------------------------------- terrain
 @lru_cache(maxsize=32)
 def _terrain(terrain: tuple[str, ...]):
-    """Walk grids (ground, Colossus), nearest-walkable-cell tables and an empty distance-field cache."""
+    """Walk grids (ground, Colossus), nearest-walkable-cell tables and all-pairs walking distances."""
     rows = np.array([list(r) for r in terrain])[::-1].T  # [x, y]
     ground = rows == "."
     colossus = ground | (rows == "c")
     walk = np.stack([ground, colossus]).astype(np.uint8)
     W, H = ground.shape
     nearest = np.stack([_nearest_cells(ground), _nearest_cells(colossus)])
-    fields = np.empty((2, W * H, W * H), np.float32)  # filled lazily, one row per goal cell
-    have = np.zeros((2, W * H), np.uint8)
+    fields = K.all_distance_fields(walk)  # shortest walking distance to every cell, 2 x 8 MB
+    have = np.ones((2, W * H), np.uint8)
     return walk, nearest, fields, have
 
 
@@ -151,21 +151,33 @@ def _spawn_layout(name, terrain, allies, enemies, map_type):
     for team, groups in enumerate((allies, enemies)):
         for group in groups:
             kind = unit_type(group.unit)
+            cx, cy = group.centre
+            xs = cx + offsets[:, 0]
+            ys = cy + offsets[:, 1]
+            fits = np.flatnonzero(_fits(walk[1 if kind.cliff_walker else 0], xs, ys, kind.radius))
             for _ in range(group.count):
-                cx, cy = group.centre
                 if kind.flying:
                     x, y = cx, cy
                 else:
-                    xs = cx + offsets[:, 0]
-                    ys = cy + offsets[:, 1]
-                    ok = _fits(walk[1 if kind.cliff_walker else 0], xs, ys, kind.radius)
-                    for other, px, py in placed:
-                        if other.collide_mask & kind.collide_mask:
-                            ok &= np.hypot(xs - px, ys - py) >= kind.radius + other.radius - 1e-9
-                    hits = np.flatnonzero(ok)
-                    if hits.size == 0:
+                    x = y = None
+                    others = [
+                        (px, py, kind.radius + other.radius - 1e-9)
+                        for other, px, py in placed
+                        if other.collide_mask & kind.collide_mask
+                    ]
+                    o = np.array(others).reshape(-1, 3)
+                    for start in range(0, fits.size, 512):  # the nearest free spot is nearly always early
+                        k = fits[start : start + 512]
+                        free = (
+                            (xs[k, None] - o[None, :, 0]) ** 2 + (ys[k, None] - o[None, :, 1]) ** 2
+                            >= o[None, :, 2] ** 2
+                        ).all(axis=1)
+                        if free.any():
+                            first = k[np.argmax(free)]
+                            x, y = float(xs[first]), float(ys[first])
+                            break
+                    if x is None:
                         raise ValueError(f"{name}: no room to place a {kind.name} near {group.centre}")
-                    x, y = float(xs[hits[0]]), float(ys[hits[0]])
                 placed.append((kind, x, y))
                 teams[team].append((kind, x, y))
     rank = {unit: i for i, unit in enumerate(TYPE_ORDERS[map_type])}
@@ -306,6 +318,7 @@ class BattleSim:
             fu[i, K.EMAX] = u.energy_max
             fu[i, K.HEALRATE] = u.heal_rate / L
             fu[i, K.HEALC] = u.heal_energy_per_health
+            fu[i, K.DAMAGE] = u.damage
             iu[i, K.AIR] = u.flying
             iu[i, K.MOVER] = _MOVERS[u.mover]
             iu[i, K.LAYER] = u.collide_mask
@@ -318,6 +331,7 @@ class BattleSim:
             iu[i, K.BIO] = "biological" in u.attributes
             iu[i, K.TEAM] = self.team[i]
             iu[i, K.PRIO] = u.ai_high_priority
+            iu[i, K.AISPLASH] = u.ai_splash
         return fu, iu
 
     def _build_action_tables(self) -> None:

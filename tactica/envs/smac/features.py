@@ -24,6 +24,13 @@ from numba import njit
 from tactica.envs.smac.engine import SHOOT_RANGE, SIGHT_RANGE, BattleSim
 from tactica.envs.smac.maps import ENEMY_TYPE_ORDERS, MAP_SIZE, TYPE_ORDERS
 
+
+@njit(cache=True, inline="always")
+def _norm(dx, dy):
+    """sqrt(dx^2 + dy^2): libm's hypot, careful about overflow, is several times slower and not needed here."""
+    return math.sqrt(dx * dx + dy * dy)
+
+
 __all__ = ["FeatureConfig", "FeatureBuilder"]
 
 
@@ -53,11 +60,13 @@ class FeatureBuilder:
         self.utb = spec.unit_type_bits
         self.shield_ally = int(sim.types[0].race == "protoss")
         self.shield_enemy = int(sim.types[A].race == "protoss")
-        self.onehot = np.zeros((sim.n_units, max(self.utb, 1)), np.float32)
+        self.onehot = np.zeros((sim.n_units, self.utb), np.float32)
         if self.utb:
             for i, kind in enumerate(sim.types):
                 order = TYPE_ORDERS[spec.map_type] if i < A else ENEMY_TYPE_ORDERS[spec.map_type]
                 self.onehot[i, order.index(kind.name)] = 1.0
+        self._onehot = np.zeros((sim.n_units, max(self.utb, 1)), np.float32)  # never empty, for the kernel
+        self._onehot[:, : self.utb] = self.onehot
         self.nf_en = 4 + self.utb + (1 + self.shield_enemy if config.obs_all_health else 0)
         self.nf_al = (
             4
@@ -127,7 +136,7 @@ class FeatureBuilder:
             self.shield_max,
             self.cd_norm,
             sim.healer,
-            self.onehot,
+            self._onehot,
             self._grid,
             last_action,
             steps.astype(np.float64) / self.episode_limit,
@@ -203,14 +212,14 @@ def _features(
             if healer[a]:
                 for j in range(k_heal):
                     if alive[b, j] and not healer[j]:
-                        dd = math.hypot(pos[b, j, 0] - x, pos[b, j, 1] - y)
+                        dd = _norm(pos[b, j, 0] - x, pos[b, j, 1] - y)
                         if dd <= SHOOT_RANGE:
                             avail[b, a, 6 + j] = 1
             else:
                 for e in range(E):
                     j = A + e
                     if alive[b, j]:
-                        dd = math.hypot(pos[b, j, 0] - x, pos[b, j, 1] - y)
+                        dd = _norm(pos[b, j, 0] - x, pos[b, j, 1] - y)
                         if dd <= SHOOT_RANGE:
                             avail[b, a, 6 + e] = 1
         # ---- observations
@@ -227,7 +236,7 @@ def _features(
                 j = A + e
                 dx = pos[b, j, 0] - x
                 dy = pos[b, j, 1] - y
-                dd = math.hypot(dx, dy)
+                dd = _norm(dx, dy)
                 if alive[b, j] and dd < SIGHT_RANGE:
                     o[at] = avail[b, a, 6 + e]
                     o[at + 1] = dd / SIGHT_RANGE
@@ -248,7 +257,7 @@ def _features(
                     continue
                 dx = pos[b, j, 0] - x
                 dy = pos[b, j, 1] - y
-                dd = math.hypot(dx, dy)
+                dd = _norm(dx, dy)
                 if alive[b, j] and dd < SIGHT_RANGE:
                     o[at] = 1.0
                     o[at + 1] = dd / SIGHT_RANGE

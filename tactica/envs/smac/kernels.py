@@ -13,15 +13,34 @@ import math
 import numpy as np
 from numba import njit
 
+
+@njit(cache=True, _nrt=False)
+def _norm(dx, dy):
+    """sqrt(dx^2 + dy^2): libm's hypot, careful about overflow, is several times slower and not needed here."""
+    return math.sqrt(dx * dx + dy * dy)
+
+
 # ---------------------------------------------------------------- layouts of the static unit table
 # float parameters, fu[i, ...]
 R, SPD, ACC, RANGE, SIGHT, SCAN, PERIOD, DPOINT, MSPD, MACC = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 NHIT, HINT, IMPACT, SPL_R, SPL_H, SPL_S, ARMOR, HPMAX, SHMAX, HREG = 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
-SDELAY, SREG, EREG, EMAX, HEALRATE, HEALC = 20, 21, 22, 23, 24, 25
-NFU = 26
+SDELAY, SREG, EREG, EMAX, HEALRATE, HEALC, DAMAGE = 20, 21, 22, 23, 24, 25, 26
+NFU = 27
 # integer parameters, iu[i, ...]
-AIR, MOVER, LAYER, SPLASH, SUICIDE, HEALER, ARMED, BIO, TEAM, PRIO = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
-NIU = 10
+AIR, MOVER, LAYER, SPLASH, SUICIDE, HEALER, ARMED, BIO, TEAM, PRIO, AISPLASH = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+)
+NIU = 11
 MOVER_GROUND, MOVER_FLY, MOVER_COLOSSUS, MOVER_STRUCTURE = 0, 1, 2, 3
 SPLASH_NONE, SPLASH_RADIUS, SPLASH_LINE = 0, 1, 2
 # orders
@@ -30,21 +49,23 @@ STOP, MOVE, ATTACK, HEAL, ATTACK_MOVE = 0, 1, 2, 3, 4
 AI_ATTACK_POINT, AI_ATTACK_ALLIES, AI_IDLE = 0, 1, 2
 # delayed effects
 EV_HIT, EV_CHANNEL_HIT, EV_LINE = 0, 1, 2
+PRIORITY_CATEGORIES = True
+AI_PERIOD = 2  # game loops between two target evaluations of the built-in AI
+BURST_PENDING = -2.0  # swing value of a dead baneling whose death burst has not gone off yet
 INF = 1e30
-COLLIDE_TOL = 0.004  # overlaps below this (about 0.5% of two radii) count as resolved
+COLLIDE_TOL = 0.005  # overlaps below 0.5% of the two radii count as resolved
 SQRT2 = math.sqrt(2.0)
 _EPS = 1e-9
 
 
 # ---------------------------------------------------------------------------------------- terrain
-@njit(cache=True)
-def cell_walkable(walk, cx, cy):
-    W, H = walk.shape
-    return 0 <= cx < W and 0 <= cy < H and walk[cx, cy] != 0
+@njit(cache=True, _nrt=False)
+def cell_walkable(walk, g, cx, cy):
+    return 0 <= cx < walk.shape[1] and 0 <= cy < walk.shape[2] and walk[g, cx, cy] != 0
 
 
-@njit(cache=True)
-def segment_clear(walk, x0, y0, x1, y1):
+@njit(cache=True, _nrt=False)
+def segment_clear(walk, g, x0, y0, x1, y1):
     """Whether the straight segment from (x0, y0) to (x1, y1) stays on walkable cells.
 
     Cells are visited by exact grid traversal; a segment through a lattice corner passes diagonally (it touches
@@ -89,48 +110,48 @@ def segment_clear(walk, x0, y0, x1, y1):
         else:
             cy += sy
             ty += tdy
-        if not cell_walkable(walk, cx, cy):
+        if cx < 0 or cy < 0 or cx >= walk.shape[1] or cy >= walk.shape[2] or walk[g, cx, cy] == 0:
             return False
     return True
 
 
-@njit(cache=True)
-def slide_move(walk, x, y, dx, dy):
+@njit(cache=True, _nrt=False)
+def slide_move(walk, g, x, y, dx, dy):
     """Move from (x, y) by (dx, dy) without entering unwalkable cells, sliding along walls.
 
     Returns the new position.  Long moves are split into steps of at most 0.45 so each axis crosses at most one
     cell boundary per step.
     """
-    length = math.hypot(dx, dy)
+    length = _norm(dx, dy)
     n = int(math.ceil(length / 0.45)) if length > 0.45 else 1
     sx = dx / n
     sy = dy / n
     for _ in range(n):
-        if segment_clear(walk, x, y, x + sx, y + sy):
+        if segment_clear(walk, g, x, y, x + sx, y + sy):
             x += sx
             y += sy
             continue
         # blocked: move along the larger component first, then the other, each up to the wall
         if abs(sx) >= abs(sy):
-            x = _axis_move(walk, x, y, sx, True)
-            y = _axis_move(walk, x, y, sy, False)
+            x = _axis_move(walk, g, x, y, sx, True)
+            y = _axis_move(walk, g, x, y, sy, False)
         else:
-            y = _axis_move(walk, x, y, sy, False)
-            x = _axis_move(walk, x, y, sx, True)
+            y = _axis_move(walk, g, x, y, sy, False)
+            x = _axis_move(walk, g, x, y, sx, True)
     return x, y
 
 
-@njit(cache=True)
-def _axis_move(walk, x, y, d, along_x):
+@njit(cache=True, _nrt=False)
+def _axis_move(walk, g, x, y, d, along_x):
     if d == 0.0:
         return x if along_x else y
     if along_x:
-        if segment_clear(walk, x, y, x + d, y):
+        if segment_clear(walk, g, x, y, x + d, y):
             return x + d
         # stop at the boundary of the current cell (just inside it when moving up)
         c = math.floor(x)
         return c + 1.0 - 1e-7 if d > 0 else c
-    if segment_clear(walk, x, y, x, y + d):
+    if segment_clear(walk, g, x, y, x, y + d):
         return y + d
     c = math.floor(y)
     return c + 1.0 - 1e-7 if d > 0 else c
@@ -184,7 +205,7 @@ def distance_field(walk, goal):
                     continue
                 nx = cx + ox
                 ny = cy + oy
-                if not cell_walkable(walk, nx, ny):
+                if nx < 0 or ny < 0 or nx >= W or ny >= H or walk[nx, ny] == 0:
                     continue
                 nc = nx * H + ny
                 nd = d + (SQRT2 if ox != 0 and oy != 0 else 1.0)
@@ -206,51 +227,57 @@ def distance_field(walk, goal):
 
 
 @njit(cache=True)
-def _field(walk, fields, have, g, goal):
-    if not have[g, goal]:
-        fields[g, goal, :] = distance_field(walk[g], goal)
-        have[g, goal] = 1
-    return fields[g, goal]
+def all_distance_fields(walk):
+    """Distance fields to every walkable cell, per movement class: (G, W*H goal, W*H cell) float32 (INF where
+    no path)."""
+    G, W, H = walk.shape
+    fields = np.full((G, W * H, W * H), INF, np.float32)
+    for g in range(G):
+        if walk[g].all():
+            continue  # no obstacle: every straight line is clear and the fields are never read
+        for goal in range(W * H):
+            if walk[g, goal // H, goal % H]:
+                fields[g, goal, :] = distance_field(walk[g], goal)
+    return fields
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def waypoint(walk, nearest, fields, have, g, x, y, gx, gy):
     """Where a unit of movement class ``g`` at (x, y) walks next to reach (gx, gy): the goal itself when the
     straight line is clear, else the furthest visible point along the shortest cell path."""
-    w = walk[g]
-    W, H = w.shape
-    if segment_clear(w, x, y, gx, gy):
+    W = walk.shape[1]
+    H = walk.shape[2]
+    if segment_clear(walk, g, x, y, gx, gy):
         return gx, gy
     gcx = min(max(int(math.floor(gx)), 0), W - 1)
     gcy = min(max(int(math.floor(gy)), 0), H - 1)
     goal = nearest[g, gcx * H + gcy]
     if goal < 0:
         return gx, gy
-    dist = _field(walk, fields, have, g, goal)
     cx = int(math.floor(x))
     cy = int(math.floor(y))
-    if not cell_walkable(w, cx, cy):
+    if not cell_walkable(walk, g, cx, cy):
         return gx, gy
     cur = cx * H + cy
     wx = x
     wy = y
     found = False
     for _ in range(12):
-        if dist[cur] <= 0.0:
+        if fields[g, goal, cur] <= 0.0:
             break
         ccx = cur // H
         ccy = cur - ccx * H
         best = -1
-        bestd = dist[cur]
+        bestd = fields[g, goal, cur]
         for ox in range(-1, 2):
             for oy in range(-1, 2):
                 if ox == 0 and oy == 0:
                     continue
                 nx = ccx + ox
                 ny = ccy + oy
-                if not cell_walkable(w, nx, ny):
+                if not cell_walkable(walk, g, nx, ny):
                     continue
-                nd = dist[nx * H + ny]
+                nd = fields[g, goal, nx * H + ny]
                 if nd < bestd - 1e-6:
                     bestd = nd
                     best = nx * H + ny
@@ -261,7 +288,11 @@ def waypoint(walk, nearest, fields, have, g, x, y, gx, gy):
         px = bx + 0.5
         py = by + 0.5
         corner = False
-        if bx != ccx and by != ccy and not (cell_walkable(w, bx, ccy) and cell_walkable(w, ccx, by)):
+        if (
+            bx != ccx
+            and by != ccy
+            and not (cell_walkable(walk, g, bx, ccy) and cell_walkable(walk, g, ccx, by))
+        ):
             # a diagonal step past a blocked side cell goes through the shared corner
             px = float(max(bx, ccx))
             py = float(max(by, ccy))
@@ -269,7 +300,7 @@ def waypoint(walk, nearest, fields, have, g, x, y, gx, gy):
         if abs(px - x) < 1e-9 and abs(py - y) < 1e-9:
             cur = best  # standing on that corner already
             continue
-        if segment_clear(w, x, y, px, py):
+        if segment_clear(walk, g, x, y, px, py):
             wx = px
             wy = py
             found = True
@@ -280,13 +311,13 @@ def waypoint(walk, nearest, fields, have, g, x, y, gx, gy):
             break
     if not found:
         return gx, gy
-    if dist[cur] <= 0.0 and segment_clear(w, x, y, gx, gy):
+    if fields[g, goal, cur] <= 0.0 and segment_clear(walk, g, x, y, gx, gy):
         return gx, gy
     return wx, wy
 
 
 # ---------------------------------------------------------------------------------------- combat
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _kill(b, t, alive, hp, sh, order, swing):
     alive[b, t] = False
     hp[b, t] = 0.0
@@ -295,7 +326,7 @@ def _kill(b, t, alive, hp, sh, order, swing):
     swing[b, t] = -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _hit(b, i, t, hits, now, fu, iu, dmg, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to):
     """``hits`` hits of unit i's weapon on unit t: shields absorb first, armor reduces what reaches health."""
     per_hit = dmg[i, t]
@@ -323,9 +354,11 @@ def _hit(b, i, t, hits, now, fu, iu, dmg, alive, hp, sh, order, swing, last_hit,
     damage_to[b, iu[t, TEAM]] += dealt
     if h <= 0.0:
         _kill(b, t, alive, hp, sh, order, swing)
+        if iu[t, SUICIDE]:
+            swing[b, t] = BURST_PENDING  # a killed baneling still bursts (its BanelingExplode death response)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _push_event(b, when, kind, src, dst, ev_t, ev_kind, ev_src, ev_dst):
     Q = ev_t.shape[1]
     for q in range(Q):
@@ -338,7 +371,7 @@ def _push_event(b, when, kind, src, dst, ev_t, ev_kind, ev_src, ev_dst):
     raise RuntimeError("SMAC simulator: the queue of delayed hits is full")
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _missile_loops(fu, i, distance):
     v0 = fu[i, MSPD]
     if v0 <= 0.0:
@@ -349,13 +382,13 @@ def _missile_loops(fu, i, distance):
     return (-v0 + math.sqrt(v0 * v0 + 2.0 * a * distance)) / a
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _line_hits(b, i, t, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to):
     """A Colossus attack: two beams, each hitting the target and every enemy ground unit on a line across it."""
     N = pos.shape[1]
     ax = pos[b, t, 0] - pos[b, i, 0]
     ay = pos[b, t, 1] - pos[b, i, 1]
-    norm = math.hypot(ax, ay)
+    norm = _norm(ax, ay)
     if norm < _EPS:
         ax, ay, norm = 1.0, 0.0, 1.0
     ax /= norm
@@ -393,7 +426,36 @@ def _line_hits(b, i, t, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last
         )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
+def _burst(b, i, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to):
+    """A baneling's Volatile Burst: one hit on every enemy ground unit within its radius (plus their radius)."""
+    N = pos.shape[1]
+    radius = fu[i, SPL_R]
+    for j in range(N):
+        if not alive[b, j] or iu[j, TEAM] == iu[i, TEAM] or iu[j, AIR]:
+            continue
+        d = _norm(pos[b, j, 0] - pos[b, i, 0], pos[b, j, 1] - pos[b, i, 1])
+        if d - fu[j, R] <= radius:
+            _hit(b, i, j, 1, now, fu, iu, dmg, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to)
+
+
+@njit(cache=True, _nrt=False)
+def _death_bursts(b, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to):
+    """Bursts of banelings killed by damage, including those their bursts kill in turn."""
+    N = pos.shape[1]
+    found = True
+    while found:
+        found = False
+        for i in range(N):
+            if swing[b, i] == BURST_PENDING:
+                swing[b, i] = -1.0
+                found = True
+                _burst(
+                    b, i, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to
+                )
+
+
+@njit(cache=True, _nrt=False)
 def _fire(
     b,
     i,
@@ -417,32 +479,8 @@ def _fire(
     ev_dst,
 ):
     """Unit i's weapon goes off at its target t (the damage point has passed)."""
-    N = pos.shape[1]
     if iu[i, SUICIDE]:
-        radius = fu[i, SPL_R]
-        for j in range(N):
-            if not alive[b, j] or iu[j, TEAM] == iu[i, TEAM] or iu[j, AIR]:
-                continue
-            d = math.hypot(pos[b, j, 0] - pos[b, i, 0], pos[b, j, 1] - pos[b, i, 1])
-            if d - fu[j, R] <= radius:
-                _hit(
-                    b,
-                    i,
-                    j,
-                    1,
-                    now,
-                    fu,
-                    iu,
-                    dmg,
-                    alive,
-                    hp,
-                    sh,
-                    order,
-                    swing,
-                    last_hit,
-                    attacked_by,
-                    damage_to,
-                )
+        _burst(b, i, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to)
         damage_to[b, iu[i, TEAM]] += hp[b, i] + sh[b, i]
         _kill(b, i, alive, hp, sh, order, swing)
         return
@@ -453,7 +491,7 @@ def _fire(
         return
     nhit = int(fu[i, NHIT])
     if fu[i, MSPD] > 0.0:
-        d = math.hypot(pos[b, t, 0] - pos[b, i, 0], pos[b, t, 1] - pos[b, i, 1]) - fu[t, R]
+        d = _norm(pos[b, t, 0] - pos[b, i, 0], pos[b, t, 1] - pos[b, i, 1]) - fu[t, R]
         _push_event(b, now + _missile_loops(fu, i, max(d, 0.0)), EV_HIT, i, t, ev_t, ev_kind, ev_src, ev_dst)
     else:
         _hit(b, i, t, 1, now, fu, iu, dmg, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to)
@@ -461,7 +499,7 @@ def _fire(
         _push_event(b, now + k * fu[i, HINT], EV_CHANNEL_HIT, i, t, ev_t, ev_kind, ev_src, ev_dst)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _run_events(
     b,
     now,
@@ -535,16 +573,58 @@ def _run_events(
 
 
 # ------------------------------------------------------------------------------------- behaviour
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _edge_gap(b, i, t, pos, fu):
-    d = math.hypot(pos[b, t, 0] - pos[b, i, 0], pos[b, t, 1] - pos[b, i, 1])
+    d = _norm(pos[b, t, 0] - pos[b, i, 0], pos[b, t, 1] - pos[b, i, 1])
     return d - fu[i, R] - fu[t, R]
 
 
-@njit(cache=True)
-def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, order, target, point):
+@njit(cache=True, _nrt=False)
+def _category(iu, a):
+    """1 for targets the VeryHard AI puts first (AIHighPrioTarget or AISplash units), else 0."""
+    return 1 if (iu[a, PRIO] or iu[a, AISPLASH]) else 0
+
+
+@njit(cache=True, _nrt=False)
+def _ai_target_score(b, e, a, fu, iu, dmg, pos, alive, hp, sh):
+    """How much enemy e wants ally a (lower is better; INF when a is out of scan range or cannot be hit).
+
+    SC2's BaseAI.galaxy (AISetDefaultCombatFlags) enables, from Medium difficulty up, the categories "special
+    high priority" and "splash high priority" (the AIHighPrioTarget and AISplash unit flags: banelings,
+    colossi) and the tie breaks range, healers, bonus damage, low health and injured.  Here: category first,
+    then targets already in weapon range, then healers, bonus damage and low health, then distance.
+    """
+    if not alive[b, a] or dmg[e, a] <= 0.0:
+        return INF
+    dx = pos[b, a, 0] - pos[b, e, 0]
+    dy = pos[b, a, 1] - pos[b, e, 1]
+    reach = fu[e, SCAN] + fu[e, R] + fu[a, R]
+    if dx * dx + dy * dy > reach * reach:
+        return INF
+    gap = math.sqrt(dx * dx + dy * dy) - fu[e, R] - fu[a, R]
+    score = gap * 0.1
+    if _category(iu, a) and PRIORITY_CATEGORIES:
+        score -= 1000.0
+    if gap <= fu[e, RANGE]:
+        score -= 100.0
+        if iu[a, HEALER]:
+            score -= 3.0
+        if dmg[e, a] > fu[e, DAMAGE] + 1e-9:  # a bonus against this target's attributes
+            score -= 2.0
+        total = fu[a, HPMAX] + fu[a, SHMAX]
+        score += 2.0 * (hp[b, a] + sh[b, a]) / total
+    return score
+
+
+@njit(cache=True, _nrt=False)
+def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, sh, order, target, point):
     """The built-in AI's orders for every live enemy (SC2 attack-move semantics, see engine.py)."""
     N = pos.shape[1]
+    any_category = False
+    if PRIORITY_CATEGORIES:
+        for a in range(n_agents):
+            if alive[b, a] and _category(iu, a):
+                any_category = True
     for e in range(n_agents, N):
         if not alive[b, e]:
             continue
@@ -561,7 +641,7 @@ def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, o
             bestd = INF
             for a in range(n_agents):
                 if alive[b, a] and dmg[e, a] > 0.0:
-                    d = math.hypot(pos[b, a, 0] - pos[b, e, 0], pos[b, a, 1] - pos[b, e, 1])
+                    d = _norm(pos[b, a, 0] - pos[b, e, 0], pos[b, a, 1] - pos[b, e, 1])
                     if d < bestd:
                         bestd = d
                         best = a
@@ -571,26 +651,25 @@ def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, o
             else:
                 order[b, e] = STOP
             continue
-        # keep a live target while it stays within sight
-        if order[b, e] == ATTACK and alive[b, cur] and dmg[e, cur] > 0.0:
-            if fu[e, SPD] > 0.0:
-                d = math.hypot(pos[b, cur, 0] - pos[b, e, 0], pos[b, cur, 1] - pos[b, e, 1])
-                if d <= fu[e, SIGHT]:
-                    continue
-            elif _edge_gap(b, e, cur, pos, fu) <= fu[e, RANGE]:  # a structure keeps targets in range only
-                continue
-        # acquire within scan range: high-priority targets (banelings) first, then armed units, nearest first
+        have = order[b, e] == ATTACK and alive[b, cur] and dmg[e, cur] > 0.0
+        in_range = have and _edge_gap(b, e, cur, pos, fu) <= fu[e, RANGE]
+        if in_range and (not any_category or _category(iu, cur)):
+            continue  # keep shooting a target in range (nothing can outrank it)
+        # the best target within scan range (SC2's AIDefaultCombatPriority with VeryHard's combat flags)
         best = -1
-        bestd = INF
+        best_score = INF
         for a in range(n_agents):
-            if not alive[b, a] or dmg[e, a] <= 0.0:
-                continue
-            gap = _edge_gap(b, e, a, pos, fu)
-            if gap <= fu[e, SCAN]:
-                score = gap + (0.0 if iu[a, ARMED] else 100.0) - (50.0 if iu[a, PRIO] else 0.0)
-                if score < bestd:
-                    bestd = score
-                    best = a
+            score = _ai_target_score(b, e, a, fu, iu, dmg, pos, alive, hp, sh)
+            if score < best_score:
+                best_score = score
+                best = a
+        best_in_range = best >= 0 and _edge_gap(b, e, best, pos, fu) <= fu[e, RANGE]
+        if in_range and not (best_in_range and _category(iu, best) > _category(iu, cur)):
+            continue  # keep it unless a target of a higher category is in range too
+        if have and not in_range and not best_in_range and fu[e, SPD] > 0.0:
+            d = _norm(pos[b, cur, 0] - pos[b, e, 0], pos[b, cur, 1] - pos[b, e, 1])
+            if d <= fu[e, SIGHT] and (best < 0 or _category(iu, best) <= _category(iu, cur)):
+                continue  # chase it while nothing is in range and it stays within sight
         if best >= 0:
             order[b, e] = ATTACK
             target[b, e] = best
@@ -600,7 +679,7 @@ def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, o
         point[b, e, 1] = attack_point[b, 1]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _answer_attackers(b, n_agents, ai_mode, attacked_by, iu, dmg, alive, order, target):
     """Enemies hit by an ally they were not fighting turn on it (SC2's 'acquire' response)."""
     N = alive.shape[1]
@@ -617,7 +696,7 @@ def _answer_attackers(b, n_agents, ai_mode, attacked_by, iu, dmg, alive, order, 
             target[b, e] = att
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _enemy_healer(b, h, n_agents, ai_mode, attack_point, fu, iu, pos, alive, hp, order, target, point):
     """An enemy Medivac: autocast heal on the most hurt biological friend within 6, else follow the army."""
     N = pos.shape[1]
@@ -629,7 +708,7 @@ def _enemy_healer(b, h, n_agents, ai_mode, attack_point, fu, iu, pos, alive, hp,
     for j in range(n_agents, N):
         if j == h or not alive[b, j] or iu[j, HEALER] or iu[j, AIR]:
             continue
-        d = math.hypot(pos[b, j, 0] - pos[b, h, 0], pos[b, j, 1] - pos[b, h, 1])
+        d = _norm(pos[b, j, 0] - pos[b, h, 0], pos[b, j, 1] - pos[b, h, 1])
         if d < near_d:
             near_d = d
             near = j
@@ -655,7 +734,7 @@ def _enemy_healer(b, h, n_agents, ai_mode, attack_point, fu, iu, pos, alive, hp,
         order[b, h] = STOP
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heuristic_allies(b, n_agents, rest, fu, iu, pos, alive, hp, order, target, point, hz_target):
     """oxwhirl/smac's heuristic_ai: keep attacking the current target, else the nearest live enemy (a Medivac
     heals the nearest damaged non-Medivac ally).  With ``rest`` (heuristic_rest) a target out of SMAC's
@@ -673,7 +752,7 @@ def _heuristic_allies(b, n_agents, rest, fu, iu, pos, alive, hp, order, target, 
                 for j in range(n_agents):
                     if iu[j, HEALER] or not alive[b, j] or hp[b, j] >= fu[j, HPMAX]:
                         continue
-                    d = math.hypot(pos[b, j, 0] - pos[b, a, 0], pos[b, j, 1] - pos[b, a, 1])
+                    d = _norm(pos[b, j, 0] - pos[b, a, 0], pos[b, j, 1] - pos[b, a, 1])
                     if d < best_d:
                         best_d = d
                         cur = j
@@ -685,7 +764,7 @@ def _heuristic_allies(b, n_agents, rest, fu, iu, pos, alive, hp, order, target, 
             for j in range(n_agents, N):
                 if not alive[b, j]:
                     continue
-                d = math.hypot(pos[b, j, 0] - pos[b, a, 0], pos[b, j, 1] - pos[b, a, 1])
+                d = _norm(pos[b, j, 0] - pos[b, a, 0], pos[b, j, 1] - pos[b, a, 1])
                 if d < best_d:
                     best_d = d
                     cur = j
@@ -694,7 +773,7 @@ def _heuristic_allies(b, n_agents, rest, fu, iu, pos, alive, hp, order, target, 
             continue  # SMAC issues no command
         dx = pos[b, cur, 0] - pos[b, a, 0]
         dy = pos[b, cur, 1] - pos[b, a, 1]
-        if rest and math.hypot(dx, dy) > 6.0:
+        if rest and _norm(dx, dy) > 6.0:
             order[b, a] = MOVE
             if abs(dx) > abs(dy):
                 point[b, a, 0] = pos[b, a, 0] + (2.0 if dx > 0 else -2.0)
@@ -707,7 +786,7 @@ def _heuristic_allies(b, n_agents, rest, fu, iu, pos, alive, hp, order, target, 
         target[b, a] = cur
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _steer(b, i, x, y, dx, dy, exclude, fu, iu, pos, vel, alive):
     """Local avoidance: turn a heading (dx, dy) (unit length) past the nearest standing unit in the way.
 
@@ -740,13 +819,13 @@ def _steer(b, i, x, y, dx, dy, exclude, fu, iu, pos, vel, alive):
     side = -1.0 if lat >= 0.0 else 1.0  # pass on the side away from the blocker's offset
     tx = pos[b, best, 0] + side * -dy * clear - x
     ty = pos[b, best, 1] + side * dx * clear - y
-    n = math.hypot(tx, ty)
+    n = _norm(tx, ty)
     if n < 1e-12:
         return dx, dy
     return tx / n, ty / n
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, pos, vel, alive, exclude):
     """Move unit i up to ``budget`` towards (gx, gy) along its path (steering round standing units, see
     :func:`_steer`; ``exclude`` is the unit it is going for); returns the distance covered."""
@@ -757,7 +836,7 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
         return 0.0
     # acceleration (instant for ground units, whose data say 1000): speed ramps up, and brakes to arrive
     v = min(vel[b, i] + fu[i, ACC], vmax)
-    remaining = math.hypot(gx - x, gy - y)
+    remaining = _norm(gx - x, gy - y)
     if fu[i, ACC] < vmax:
         v = min(v, math.sqrt(2.0 * fu[i, ACC] * remaining) + fu[i, ACC])
     v = min(v, budget)
@@ -773,7 +852,6 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
         pos[b, i, 0] = min(max(nx, 0.0), W - 1e-6)
         pos[b, i, 1] = min(max(ny, 0.0), H - 1e-6)
         return v
-    w = walk[g]
     covered = 0.0
     for _ in range(3):  # up to three path legs per loop (waypoints at corners)
         left = v - covered
@@ -782,14 +860,14 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
         wx, wy = waypoint(walk, nearest, fields, have, g, x, y, gx, gy)
         dx = wx - x
         dy = wy - y
-        d = math.hypot(dx, dy)
+        d = _norm(dx, dy)
         if d <= 1e-12:
             break
         if d <= left:
-            if segment_clear(w, x, y, wx, wy):
+            if segment_clear(walk, g, x, y, wx, wy):
                 x, y = wx, wy
             else:
-                x, y = slide_move(w, x, y, dx, dy)
+                x, y = slide_move(walk, g, x, y, dx, dy)
             covered += d
             if wx == gx and wy == gy:
                 break
@@ -797,7 +875,7 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
             ux, uy = dx / d, dy / d
             if iu[i, LAYER] != 0:
                 ux, uy = _steer(b, i, x, y, ux, uy, exclude, fu, iu, pos, vel, alive)
-            x, y = slide_move(w, x, y, ux * left, uy * left)
+            x, y = slide_move(walk, g, x, y, ux * left, uy * left)
             covered += left
             break
     pos[b, i, 0] = x
@@ -805,17 +883,17 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
     return covered
 
 
-@njit(cache=True)
-def _push(walk, x, y, dx, dy):
+@njit(cache=True, _nrt=False)
+def _push(walk, g, x, y, dx, dy):
     """A collision push: free within the unit's cell, else a checked slide."""
     nx = x + dx
     ny = y + dy
     if math.floor(nx) == math.floor(x) and math.floor(ny) == math.floor(y):
         return nx, ny
-    return slide_move(walk, x, y, dx, dy)
+    return slide_move(walk, g, x, y, dx, dy)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _resolve_collisions(b, iters, tol, fu, iu, walk, pos, alive, planted):
     """Push overlapping units apart (Gauss-Seidel passes over all pairs whose collision layers meet).
 
@@ -839,9 +917,9 @@ def _resolve_collisions(b, iters, tol, fu, iu, walk, pos, alive, planted):
                 rs = fu[i, R] + fu[j, R]
                 if abs(dx) >= rs or abs(dy) >= rs:
                     continue
-                d = math.hypot(dx, dy)
+                d = _norm(dx, dy)
                 ov = rs - d
-                if ov <= tol:
+                if ov <= tol * rs:
                     continue
                 if d < 1e-9:  # coincident: separate along a direction fixed by the pair
                     ang = 2.399963 * (i * 31 + j)
@@ -865,21 +943,21 @@ def _resolve_collisions(b, iters, tol, fu, iu, walk, pos, alive, planted):
                     wi = 0.0
                 else:
                     continue
-                if ov > worst:
-                    worst = ov
+                if ov > worst * rs:
+                    worst = ov / rs
                 gi = 1 if iu[i, MOVER] == MOVER_COLOSSUS else 0
                 gj = 1 if iu[j, MOVER] == MOVER_COLOSSUS else 0
                 got = 0.0
                 if wi > 0.0:
                     ox = pos[b, i, 0]
                     oy = pos[b, i, 1]
-                    px, py = _push(walk[gi], ox, oy, nx * ov * wi, ny * ov * wi)
+                    px, py = _push(walk, gi, ox, oy, nx * ov * wi, ny * ov * wi)
                     pos[b, i, 0] = px
                     pos[b, i, 1] = py
                     got = (px - ox) * nx + (py - oy) * ny
                 rest = ov - got
                 if rest > 1e-12 and mj:
-                    px, py = _push(walk[gj], pos[b, j, 0], pos[b, j, 1], -nx * rest, -ny * rest)
+                    px, py = _push(walk, gj, pos[b, j, 0], pos[b, j, 1], -nx * rest, -ny * rest)
                     pos[b, j, 0] = px
                     pos[b, j, 1] = py
         if worst <= tol:
@@ -888,7 +966,7 @@ def _resolve_collisions(b, iters, tol, fu, iu, walk, pos, alive, planted):
 
 
 # ------------------------------------------------------------------------------------------ step
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def set_orders(acts, kinds, targets, dirs, pos, order, target, point):
     """Allied orders from SMAC action ids (B, A); the no-op (0) issues no order, as in SMAC."""
     B, A = acts.shape
@@ -978,8 +1056,13 @@ def step_batch(
                 ev_src,
                 ev_dst,
             )
+            _death_bursts(
+                b, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to
+            )
             _answer_attackers(b, n_agents, ai_mode, attacked_by, iu, dmg, alive, order, target)
-            _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, order, target, point)
+            _enemy_ai(
+                b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, sh, order, target, point
+            )
             start = int(rand[b, k, N] * N) % N
             for m in range(N):
                 i = (start + m) % N
@@ -1094,6 +1177,9 @@ def step_batch(
                     )
                 else:
                     vel[b, i] = 0.0
+            _death_bursts(
+                b, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to
+            )
             if collide_iters > 0:
                 iters = final_iters if k == n_loops - 1 else collide_iters
                 _resolve_collisions(b, iters, COLLIDE_TOL, fu, iu, walk, pos, alive, planted)
@@ -1126,7 +1212,7 @@ def max_ground_overlap(pos, alive, radius, layer):
                 if not alive[b, j] or (layer[i] & layer[j]) == 0:
                     continue
                 rs = radius[i] + radius[j]
-                d = math.hypot(pos[b, i, 0] - pos[b, j, 0], pos[b, i, 1] - pos[b, j, 1])
+                d = _norm(pos[b, i, 0] - pos[b, j, 0], pos[b, i, 1] - pos[b, j, 1])
                 if rs - d > out[b] * rs:
                     out[b] = (rs - d) / rs
     return out

@@ -85,6 +85,7 @@ class UnitType:
     heal_energy_per_health: float = 0.0
     heal_range: float = 0.0
     ai_high_priority: bool = False  # SC2's AIHighPrioTarget flag: the built-in AI attacks these first
+    ai_splash: bool = False  # SC2's AISplash flag: the built-in AI aims these splash units at groups
 
     # ---- derived values
     @property
@@ -199,6 +200,7 @@ def unit_types() -> dict[str, UnitType]:
             heal_energy_per_health=heal.get("energy_per_health", 0.0),
             heal_range=heal.get("range", 0.0),
             ai_high_priority=bool(entry.get("ai_high_priority", False)),
+            ai_splash=bool(entry.get("ai_splash", False)),
         )
     return types
 
