@@ -278,6 +278,7 @@ class BattleSim:
         self.attack_point = np.zeros((B, 2))
         self.hz_target = np.zeros((B, A), np.int64)
         self._planted = np.zeros((B, N), np.uint8)
+        self._anchor = np.zeros((B, N, 2))  # positions at the start of the current game loop
         Q = 4 * N + 16
         self._ev_t = np.zeros((B, Q))
         self._ev_kind = np.zeros((B, Q), np.int64)
@@ -464,10 +465,29 @@ class BattleSim:
         if not self.heuristic_ai:
             self.set_actions(actions)
         rand = rng.random((self.num_envs, STEP_MUL, self.n_units + 1))
+        self._run(rand, 0, STEP_MUL)
+
+    def step_checked(self, actions: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+        """:meth:`step`, loop by loop (the same battle), counting violations of the terrain after every loop:
+        returns ``[ground units on unwalkable cells, moves that crossed one]`` summed over the 8 loops."""
+        if not self.heuristic_ai:
+            self.set_actions(actions)
+        rand = rng.random((self.num_envs, STEP_MUL, self.n_units + 1))
+        movers = np.where(self.flying, -1, self.cliff_walker.astype(np.int64))
+        out = np.zeros(2, np.int64)
+        for k in range(STEP_MUL):
+            prev = self.pos.copy()
+            self._run(rand[:, k : k + 1], k, 1)
+            K.check_moves(self._walk, movers, prev, self.pos, self.alive, out)
+        return out
+
+    def _run(self, rand: np.ndarray, first_loop: int, n_loops: int) -> None:
         K.step_batch(
             self.n_agents,
             self._ai_mode,
             (2 if self.heuristic_rest else 1) if self.heuristic_ai else 0,
+            first_loop,
+            n_loops,
             STEP_MUL,
             _COLLIDE_ITERS if self.collisions else 0,
             _FINAL_ITERS,
@@ -501,8 +521,9 @@ class BattleSim:
             self._ev_kind,
             self._ev_src,
             self._ev_dst,
-            rand,
+            np.ascontiguousarray(rand),
             1.0 if self.cooldown_jitter else 0.0,
+            self._anchor,
         )
 
     def max_overlap(self) -> np.ndarray:

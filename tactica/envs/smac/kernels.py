@@ -116,28 +116,40 @@ def segment_clear(walk, g, x0, y0, x1, y1):
 
 
 @njit(cache=True, _nrt=False)
-def slide_move(walk, g, x, y, dx, dy):
+def slide_move(walk, g, x, y, dx, dy, ax, ay):
     """Move from (x, y) by (dx, dy) without entering unwalkable cells, sliding along walls.
 
-    Returns the new position.  Long moves are split into steps of at most 0.45 so each axis crosses at most one
-    cell boundary per step.
+    Every position taken is also reachable in a straight line from the anchor (ax, ay), where the unit stood at
+    the start of the game loop, so a unit's movement over one loop never cuts the corner of an unwalkable
+    cell.  Long moves are split into steps of at most 0.45 so each axis crosses at most one cell boundary per
+    step.  Returns the new position.
     """
     length = _norm(dx, dy)
     n = int(math.ceil(length / 0.45)) if length > 0.45 else 1
     sx = dx / n
     sy = dy / n
     for _ in range(n):
-        if segment_clear(walk, g, x, y, x + sx, y + sy):
+        if segment_clear(walk, g, x, y, x + sx, y + sy) and segment_clear(walk, g, ax, ay, x + sx, y + sy):
             x += sx
             y += sy
             continue
         # blocked: move along the larger component first, then the other, each up to the wall
         if abs(sx) >= abs(sy):
-            x = _axis_move(walk, g, x, y, sx, True)
-            y = _axis_move(walk, g, x, y, sy, False)
+            x1 = _axis_move(walk, g, x, y, sx, True)
+            y1 = y
+            x2 = x1
+            y2 = _axis_move(walk, g, x1, y, sy, False)
         else:
-            y = _axis_move(walk, g, x, y, sy, False)
-            x = _axis_move(walk, g, x, y, sx, True)
+            x1 = x
+            y1 = _axis_move(walk, g, x, y, sy, False)
+            x2 = _axis_move(walk, g, x, y1, sx, True)
+            y2 = y1
+        if segment_clear(walk, g, ax, ay, x2, y2):
+            x, y = x2, y2
+        elif segment_clear(walk, g, ax, ay, x1, y1):
+            x, y = x1, y1
+        else:
+            break
     return x, y
 
 
@@ -853,6 +865,8 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
         pos[b, i, 1] = min(max(ny, 0.0), H - 1e-6)
         return v
     covered = 0.0
+    x0 = x
+    y0 = y
     for _ in range(3):  # up to three path legs per loop (waypoints at corners)
         left = v - covered
         if left <= 1e-9:
@@ -864,10 +878,10 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
         if d <= 1e-12:
             break
         if d <= left:
-            if segment_clear(walk, g, x, y, wx, wy):
+            if segment_clear(walk, g, x, y, wx, wy) and segment_clear(walk, g, x0, y0, wx, wy):
                 x, y = wx, wy
             else:
-                x, y = slide_move(walk, g, x, y, dx, dy)
+                x, y = slide_move(walk, g, x, y, dx, dy, x0, y0)
             covered += d
             if wx == gx and wy == gy:
                 break
@@ -875,7 +889,7 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
             ux, uy = dx / d, dy / d
             if iu[i, LAYER] != 0:
                 ux, uy = _steer(b, i, x, y, ux, uy, exclude, fu, iu, pos, vel, alive)
-            x, y = slide_move(walk, g, x, y, ux * left, uy * left)
+            x, y = slide_move(walk, g, x, y, ux * left, uy * left, x0, y0)
             covered += left
             break
     pos[b, i, 0] = x
@@ -884,17 +898,19 @@ def _move_towards(b, i, gx, gy, budget, g, walk, nearest, fields, have, fu, iu, 
 
 
 @njit(cache=True, _nrt=False)
-def _push(walk, g, x, y, dx, dy):
-    """A collision push: free within the unit's cell, else a checked slide."""
+def _push(walk, g, x, y, dx, dy, ax, ay):
+    """A collision push: free within the unit's cell (and its anchor's), else a checked slide."""
     nx = x + dx
     ny = y + dy
-    if math.floor(nx) == math.floor(x) and math.floor(ny) == math.floor(y):
+    fx = math.floor(nx)
+    fy = math.floor(ny)
+    if fx == math.floor(x) and fy == math.floor(y) and fx == math.floor(ax) and fy == math.floor(ay):
         return nx, ny
-    return slide_move(walk, g, x, y, dx, dy)
+    return slide_move(walk, g, x, y, dx, dy, ax, ay)
 
 
 @njit(cache=True, _nrt=False)
-def _resolve_collisions(b, iters, tol, fu, iu, walk, pos, alive, planted):
+def _resolve_collisions(b, iters, tol, fu, iu, walk, pos, alive, planted, anchor):
     """Push overlapping units apart (Gauss-Seidel passes over all pairs whose collision layers meet).
 
     Immobile units (structures) never move; a unit firing (planted) takes a fifth of the push against one that is
@@ -951,13 +967,24 @@ def _resolve_collisions(b, iters, tol, fu, iu, walk, pos, alive, planted):
                 if wi > 0.0:
                     ox = pos[b, i, 0]
                     oy = pos[b, i, 1]
-                    px, py = _push(walk, gi, ox, oy, nx * ov * wi, ny * ov * wi)
+                    px, py = _push(
+                        walk, gi, ox, oy, nx * ov * wi, ny * ov * wi, anchor[b, i, 0], anchor[b, i, 1]
+                    )
                     pos[b, i, 0] = px
                     pos[b, i, 1] = py
                     got = (px - ox) * nx + (py - oy) * ny
                 rest = ov - got
                 if rest > 1e-12 and mj:
-                    px, py = _push(walk, gj, pos[b, j, 0], pos[b, j, 1], -nx * rest, -ny * rest)
+                    px, py = _push(
+                        walk,
+                        gj,
+                        pos[b, j, 0],
+                        pos[b, j, 1],
+                        -nx * rest,
+                        -ny * rest,
+                        anchor[b, j, 0],
+                        anchor[b, j, 1],
+                    )
                     pos[b, j, 0] = px
                     pos[b, j, 1] = py
         if worst <= tol:
@@ -988,7 +1015,9 @@ def step_batch(
     n_agents,
     ai_mode,
     heuristic,
+    first_loop,
     n_loops,
+    step_loops,
     collide_iters,
     final_iters,
     fu,
@@ -1023,19 +1052,27 @@ def step_batch(
     ev_dst,
     rand,
     jitter,
+    anchor,
 ):
-    """Advance every battle ``n_loops`` game loops.  ``rand`` holds uniform numbers (B, n_loops, N + 1): the
-    weapon random delays per unit (-1..+2 loops, times ``jitter``), and the rotation of the unit update order
-    per loop."""
+    """Advance every battle ``n_loops`` game loops, loops ``first_loop``.. of an agent step of ``step_loops``.
+
+    ``rand`` holds uniform numbers (B, n_loops, N + 1): the weapon random delays per unit (-1..+2 loops, times
+    ``jitter``), and the rotation of the unit update order per loop.  A step run in one call or loop by loop
+    (with the matching slices of ``rand``) gives the same battle.
+    """
     B = pos.shape[0]
     N = pos.shape[1]
     for b in range(B):
-        if heuristic > 0:
+        if heuristic > 0 and first_loop == 0:
             _heuristic_allies(
                 b, n_agents, heuristic == 2, fu, iu, pos, alive, hp, order, target, point, hz_target
             )
         for k in range(n_loops):
+            kk = first_loop + k  # the loop's index within the agent step
             now = float(loop[b])
+            for i in range(N):
+                anchor[b, i, 0] = pos[b, i, 0]
+                anchor[b, i, 1] = pos[b, i, 1]
             _run_events(
                 b,
                 now,
@@ -1181,8 +1218,8 @@ def step_batch(
                 b, now, fu, iu, dmg, pos, alive, hp, sh, order, swing, last_hit, attacked_by, damage_to
             )
             if collide_iters > 0:
-                iters = final_iters if k == n_loops - 1 else collide_iters
-                _resolve_collisions(b, iters, COLLIDE_TOL, fu, iu, walk, pos, alive, planted)
+                iters = final_iters if kk == step_loops - 1 else collide_iters
+                _resolve_collisions(b, iters, COLLIDE_TOL, fu, iu, walk, pos, alive, planted, anchor)
             # regeneration and cooldowns
             for i in range(N):
                 if not alive[b, i]:
@@ -1216,3 +1253,21 @@ def max_ground_overlap(pos, alive, radius, layer):
                 if rs - d > out[b] * rs:
                     out[b] = (rs - d) / rs
     return out
+
+
+@njit(cache=True, _nrt=False)
+def check_moves(walk, movers, prev, pos, alive, out):
+    """Count, over all battles, ground units standing on a cell their class cannot walk (out[0]) and units whose
+    straight move from ``prev`` to ``pos`` crosses one (out[1]).  ``movers[i]``: -1 air, else the class."""
+    B, N = alive.shape
+    for b in range(B):
+        for i in range(N):
+            g = movers[i]
+            if g < 0 or not alive[b, i]:
+                continue
+            x, y = pos[b, i, 0], pos[b, i, 1]
+            cx, cy = int(math.floor(x)), int(math.floor(y))
+            if cx < 0 or cy < 0 or cx >= walk.shape[1] or cy >= walk.shape[2] or walk[g, cx, cy] == 0:
+                out[0] += 1
+            if not segment_clear(walk, g, prev[b, i, 0], prev[b, i, 1], x, y):
+                out[1] += 1
