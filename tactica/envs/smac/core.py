@@ -58,6 +58,7 @@ class SMACBatch:
         episode_limit: int | None = None,
         heuristic_ai: bool = False,
         heuristic_rest: bool = False,
+        check_physics: bool = False,
     ):
         self.spec = get_map(map_name)
         self.sim = BattleSim(
@@ -69,6 +70,11 @@ class SMACBatch:
             heuristic_rest=heuristic_rest,
         )
         self.heuristic_ai = bool(heuristic_ai)
+        # with check_physics every game loop is checked (BattleSim.step_checked): terrain violations (on an
+        # unwalkable cell, crossing one) are counted and the largest overlap between colliding units is kept
+        self.check_physics = bool(check_physics)
+        self.terrain_violations = np.zeros(2, np.int64)
+        self.max_loop_overlap = 0.0
         if episode_limit is not None and (not isinstance(episode_limit, int) or episode_limit < 1):
             raise ValueError(f"episode_limit must be a positive int or None, got {episode_limit!r}")
         self.episode_limit = episode_limit or self.spec.episode_limit
@@ -194,7 +200,12 @@ class SMACBatch:
         sim = self.sim
         prev_hpsh = sim.hp + sim.sh
         was_alive = sim.alive.copy()
-        sim.step(acts, rng)
+        if self.check_physics:
+            counts, overlap = sim.step_checked(acts, rng)
+            self.terrain_violations += counts
+            self.max_loop_overlap = max(self.max_loop_overlap, overlap)
+        else:
+            sim.step(acts, rng)
         self._out = self._dist = None
         reward = np.empty(self.num_envs)
         code = np.empty(self.num_envs, np.int64)

@@ -79,7 +79,7 @@ _AI_MODES = {"attack_point": K.AI_ATTACK_POINT, "attack_random_point_between": K
 _AI_MODES.update({"attack_allies": K.AI_ATTACK_ALLIES, "none": K.AI_IDLE})
 _MOVERS = {"ground": K.MOVER_GROUND, "fly": K.MOVER_FLY, "colossus": K.MOVER_COLOSSUS}
 _MOVERS["structure"] = K.MOVER_STRUCTURE
-_COLLIDE_ITERS = 1  # Gauss-Seidel passes per game loop
+_COLLIDE_ITERS = 160  # at most this many Gauss-Seidel passes per game loop (they stop once units are apart)
 _FINAL_ITERS = 160  # ...and in the last loop of a step, so steps end with units apart
 
 
@@ -467,19 +467,25 @@ class BattleSim:
         rand = rng.random((self.num_envs, STEP_MUL, self.n_units + 1))
         self._run(rand, 0, STEP_MUL)
 
-    def step_checked(self, actions: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
-        """:meth:`step`, loop by loop (the same battle), counting violations of the terrain after every loop:
-        returns ``[ground units on unwalkable cells, moves that crossed one]`` summed over the 8 loops."""
+    def step_checked(self, actions: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        """:meth:`step`, loop by loop (the same battle), checking the physics after every game loop.
+
+        Returns ``([ground units on unwalkable cells, loop moves that crossed one], largest overlap)``: the counts
+        summed over the 8 loops and battles, the overlap the largest of two colliding units after any loop, as
+        a fraction of their combined radii.
+        """
         if not self.heuristic_ai:
             self.set_actions(actions)
         rand = rng.random((self.num_envs, STEP_MUL, self.n_units + 1))
         movers = np.where(self.flying, -1, self.cliff_walker.astype(np.int64))
         out = np.zeros(2, np.int64)
+        overlap = 0.0
         for k in range(STEP_MUL):
             prev = self.pos.copy()
             self._run(rand[:, k : k + 1], k, 1)
             K.check_moves(self._walk, movers, prev, self.pos, self.alive, out)
-        return out
+            overlap = max(overlap, float(self.max_overlap().max()))
+        return out, overlap
 
     def _run(self, rand: np.ndarray, first_loop: int, n_loops: int) -> None:
         K.step_batch(
