@@ -109,6 +109,7 @@ class SMACParallelEnv(ParallelEnv):
             }
         )
         self._act_space = spaces.Discrete(self.n_actions - 1)
+        self._rows = np.arange(self.n_agents)
         self.state_space = spaces.Box(-1.0, 2.0, (features.state_len,), np.float32)
         self.np_random, _ = seeding.np_random(None)
 
@@ -129,48 +130,52 @@ class SMACParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, int]):
         if not self.agents:
             raise RuntimeError("the episode has ended; call reset() before step()")
+        n = self._act_space.n
         smac = np.zeros(self.n_agents, np.int64)
+        index = self._index
         for agent in self.agents:
             if agent not in actions:
                 raise ValueError(f"missing action for live agent {agent!r}")
             action = actions[agent]
-            if not self._act_space.contains(action) and not (
-                isinstance(action, (int, np.integer)) and 0 <= int(action) < self._act_space.n
-            ):
-                raise ValueError(
-                    f"action for {agent!r} must be an int in [0, {self._act_space.n}), got {action!r}"
-                )
-            smac[self._index[agent]] = int(action) + 1
-        acting = list(self.agents)
+            if not (
+                isinstance(action, (int, np.integer)) and 0 <= action < n
+            ) and not self._act_space.contains(action):
+                raise ValueError(f"action for {agent!r} must be an int in [0, {n}), got {action!r}")
+            smac[index[agent]] = int(action) + 1
+        acting = self.agents
         avail = self.env.core.avail_actions()[0]
-        illegal = avail[np.arange(self.n_agents), smac] == 0
+        illegal = avail[self._rows, smac] == 0
         illegal &= avail[:, 1] == 1  # live agents only; dead ones send the no-op
-        smac = np.where(illegal, 1, smac)
+        if illegal.any():
+            smac[illegal] = 1
         reward, terminated, info = self.env.step(smac)
         alive = self.env.core.sim.alive[0]
         timeout = terminated and self.env._episode_steps >= self.env.episode_limit and self._battle_running()
         observations = self._observations(acting)
-        rewards = {a: float(reward) for a in acting}
-        terminations = {a: bool(terminated and not timeout) or not alive[self._index[a]] for a in acting}
-        truncations = {a: bool(timeout) for a in acting}
-        infos = {a: {**info, "illegal_action": bool(illegal[self._index[a]])} for a in acting}
-        self.agents = [] if terminated else [a for a in acting if alive[self._index[a]]]
+        reward = float(reward)
+        rewards = dict.fromkeys(acting, reward)
+        ended = bool(terminated and not timeout)
+        terminations = {a: ended or not alive[index[a]] for a in acting}
+        truncations = dict.fromkeys(acting, bool(timeout))
+        infos = {a: dict(info, illegal_action=bool(illegal[index[a]])) for a in acting}
+        self.agents = [] if terminated else [a for a in acting if alive[index[a]]]
         return observations, rewards, terminations, truncations, infos
 
     def _battle_running(self) -> bool:
         return int(self.env.core.end_codes()[0]) == 3
 
     def _observations(self, agents: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
-        obs = self.env.core.observations()[0]
-        avail = self.env.core.avail_actions()[0]
-        out = {}
-        for agent in agents if agents is not None else self.agents:
-            i = self._index[agent]
-            mask = avail[i, 1:].copy()
-            if not mask.any():  # a dead agent's last observation: stop stays nominally legal
-                mask[0] = 1
-            out[agent] = {"observation": np.clip(obs[i], -1.0, 1.0), "action_mask": mask}
-        return out
+        # the core recomputes its arrays every step, so per-agent views of one clipped copy are safe to hand out
+        obs = np.clip(self.env.core.observations()[0], -1.0, 1.0)
+        masks = self.env.core.avail_actions()[0, :, 1:].copy()
+        masks[~self.env.core.sim.alive[0, : self.n_agents], 0] = (
+            1  # a dead agent's last mask: stop, nominally
+        )
+        index = self._index
+        return {
+            agent: {"observation": obs[index[agent]], "action_mask": masks[index[agent]]}
+            for agent in (agents if agents is not None else self.agents)
+        }
 
     def state(self) -> np.ndarray:
         return self.env.get_state()
