@@ -11,11 +11,12 @@ agent step of ``STEP_MUL = 8`` game loops (16 loops per game second), loop by lo
 2. **Orders.**  Allied orders come from SMAC action ids (:meth:`BattleSim.set_actions`): stop, move 2 north /
    south / east / west, attack enemy ``j`` (a Medivac heals ally ``j``); allies never act on their own (SMAC's
    "RL" copies are passive).  Enemies follow the map script's order (attack-move to a point, attack the allied
-   group on 2c_vs_64zg, none on 2s_vs_1sc) with SC2's attack-move behaviour: acquire the nearest ally they can
-   hit within ``max(range, 5)`` of their edge (units the data flag AIHighPrioTarget, i.e. Banelings, first,
-   then armed ones), keep it while it stays within sight (a
-   structure: within range), turn on allies that shoot them.  Enemy Medivacs heal the most hurt biological
-   friend within 6 (SC2's autocast) or follow the army.
+   group on 2c_vs_64zg, none on 2s_vs_1sc).  The maps start no AI script (no MeleeInitAI or AIStart in their
+   MapScript.galaxy), so the enemies act on SC2's default unit behaviour: on attack-move they acquire the
+   closest ally they can hit within ``max(range, 5)`` of their edge (threats before unarmed units), keep it
+   while it is in range or, with nothing else in range, within sight (a structure: only in range), switch to
+   a target in range when theirs is not, and turn on allies that shoot them.  An enemy Medivac's heal
+   autocasts on the most hurt biological friend within 6; otherwise it flies on to the attack point.
 3. **Movement.**  Units walk at their data speed (the Medivac accelerates at 2.3125 per game second squared
    and flies) towards their goal along the pathing grid: straight when the line is clear, else along the
    shortest cell path (8-neighbourhood; two walkable cells that share a corner connect through it).  Every move
@@ -331,8 +332,6 @@ class BattleSim:
             iu[i, K.ARMED] = u.is_armed
             iu[i, K.BIO] = "biological" in u.attributes
             iu[i, K.TEAM] = self.team[i]
-            iu[i, K.PRIO] = u.ai_high_priority
-            iu[i, K.AISPLASH] = u.ai_splash
         return fu, iu
 
     def _build_action_tables(self) -> None:

@@ -27,20 +27,8 @@ NHIT, HINT, IMPACT, SPL_R, SPL_H, SPL_S, ARMOR, HPMAX, SHMAX, HREG = 10, 11, 12,
 SDELAY, SREG, EREG, EMAX, HEALRATE, HEALC, DAMAGE = 20, 21, 22, 23, 24, 25, 26
 NFU = 27
 # integer parameters, iu[i, ...]
-AIR, MOVER, LAYER, SPLASH, SUICIDE, HEALER, ARMED, BIO, TEAM, PRIO, AISPLASH = (
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-)
-NIU = 11
+AIR, MOVER, LAYER, SPLASH, SUICIDE, HEALER, ARMED, BIO, TEAM = 0, 1, 2, 3, 4, 5, 6, 7, 8
+NIU = 9
 MOVER_GROUND, MOVER_FLY, MOVER_COLOSSUS, MOVER_STRUCTURE = 0, 1, 2, 3
 SPLASH_NONE, SPLASH_RADIUS, SPLASH_LINE = 0, 1, 2
 # orders
@@ -49,7 +37,6 @@ STOP, MOVE, ATTACK, HEAL, ATTACK_MOVE = 0, 1, 2, 3, 4
 AI_ATTACK_POINT, AI_ATTACK_ALLIES, AI_IDLE = 0, 1, 2
 # delayed effects
 EV_HIT, EV_CHANNEL_HIT, EV_LINE = 0, 1, 2
-PRIORITY_CATEGORIES = True
 AI_PERIOD = 2  # game loops between two target evaluations of the built-in AI
 BURST_PENDING = -2.0  # swing value of a dead baneling whose death burst has not gone off yet
 INF = 1e30
@@ -592,19 +579,13 @@ def _edge_gap(b, i, t, pos, fu):
 
 
 @njit(cache=True, _nrt=False)
-def _category(iu, a):
-    """1 for targets the VeryHard AI puts first (AIHighPrioTarget or AISplash units), else 0."""
-    return 1 if (iu[a, PRIO] or iu[a, AISPLASH]) else 0
+def _ai_target_score(b, e, a, fu, iu, dmg, pos, alive):
+    """How much enemy e wants ally a: the edge distance, +100 for a unit that cannot attack (INF when a is
+    beyond e's scan range or e's weapon cannot hit it).
 
-
-@njit(cache=True, _nrt=False)
-def _ai_target_score(b, e, a, fu, iu, dmg, pos, alive, hp, sh):
-    """How much enemy e wants ally a (lower is better; INF when a is out of scan range or cannot be hit).
-
-    SC2's BaseAI.galaxy (AISetDefaultCombatFlags) enables, from Medium difficulty up, the categories "special
-    high priority" and "splash high priority" (the AIHighPrioTarget and AISplash unit flags: banelings,
-    colossi) and the tie breaks range, healers, bonus damage, low health and injured.  Here: category first,
-    then targets already in weapon range, then healers, bonus damage and low health, then distance.
+    The SMAC map scripts start no AI script (their MapScript.galaxy calls neither MeleeInitAI nor AIStart), so
+    the enemies act on SC2's default unit behaviour: on attack-move a unit acquires the closest enemy it can
+    hit within its scan range, threats (units that can attack) before the others.
     """
     if not alive[b, a] or dmg[e, a] <= 0.0:
         return INF
@@ -614,29 +595,13 @@ def _ai_target_score(b, e, a, fu, iu, dmg, pos, alive, hp, sh):
     if dx * dx + dy * dy > reach * reach:
         return INF
     gap = math.sqrt(dx * dx + dy * dy) - fu[e, R] - fu[a, R]
-    score = gap * 0.1
-    if _category(iu, a) and PRIORITY_CATEGORIES:
-        score -= 1000.0
-    if gap <= fu[e, RANGE]:
-        score -= 100.0
-        if iu[a, HEALER]:
-            score -= 3.0
-        if dmg[e, a] > fu[e, DAMAGE] + 1e-9:  # a bonus against this target's attributes
-            score -= 2.0
-        total = fu[a, HPMAX] + fu[a, SHMAX]
-        score += 2.0 * (hp[b, a] + sh[b, a]) / total
-    return score
+    return gap + (0.0 if iu[a, ARMED] else 100.0)
 
 
 @njit(cache=True, _nrt=False)
 def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, sh, order, target, point):
     """The built-in AI's orders for every live enemy (SC2 attack-move semantics, see engine.py)."""
     N = pos.shape[1]
-    any_category = False
-    if PRIORITY_CATEGORIES:
-        for a in range(n_agents):
-            if alive[b, a] and _category(iu, a):
-                any_category = True
     for e in range(n_agents, N):
         if not alive[b, e]:
             continue
@@ -665,23 +630,21 @@ def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, s
             continue
         have = order[b, e] == ATTACK and alive[b, cur] and dmg[e, cur] > 0.0
         in_range = have and _edge_gap(b, e, cur, pos, fu) <= fu[e, RANGE]
-        if in_range and (not any_category or _category(iu, cur)):
-            continue  # keep shooting a target in range (nothing can outrank it)
-        # the best target within scan range (SC2's AIDefaultCombatPriority with VeryHard's combat flags)
+        if in_range:
+            continue  # keep shooting a target in range
+        # the closest threat within scan range
         best = -1
         best_score = INF
         for a in range(n_agents):
-            score = _ai_target_score(b, e, a, fu, iu, dmg, pos, alive, hp, sh)
+            score = _ai_target_score(b, e, a, fu, iu, dmg, pos, alive)
             if score < best_score:
                 best_score = score
                 best = a
         best_in_range = best >= 0 and _edge_gap(b, e, best, pos, fu) <= fu[e, RANGE]
-        if in_range and not (best_in_range and _category(iu, best) > _category(iu, cur)):
-            continue  # keep it unless a target of a higher category is in range too
-        if have and not in_range and not best_in_range and fu[e, SPD] > 0.0:
+        if have and not best_in_range and fu[e, SPD] > 0.0:
             d = _norm(pos[b, cur, 0] - pos[b, e, 0], pos[b, cur, 1] - pos[b, e, 1])
-            if d <= fu[e, SIGHT] and (best < 0 or _category(iu, best) <= _category(iu, cur)):
-                continue  # chase it while nothing is in range and it stays within sight
+            if d <= fu[e, SIGHT]:
+                continue  # chase it while nothing else is in range and it stays within sight
         if best >= 0:
             order[b, e] = ATTACK
             target[b, e] = best
@@ -710,22 +673,16 @@ def _answer_attackers(b, n_agents, ai_mode, attacked_by, iu, dmg, alive, order, 
 
 @njit(cache=True, _nrt=False)
 def _enemy_healer(b, h, n_agents, ai_mode, attack_point, fu, iu, pos, alive, hp, order, target, point):
-    """An enemy Medivac: autocast heal on the most hurt biological friend within 6, else follow the army."""
+    """An enemy Medivac: its heal autocasts on the most hurt biological friend within 6 (the MedivacHeal
+    ability's AutoCastRange), else it carries on with its attack-move (it flies to the point)."""
     N = pos.shape[1]
     best = -1
     best_frac = 2.0
     best_d = INF
-    near = -1
-    near_d = INF
     for j in range(n_agents, N):
-        if j == h or not alive[b, j] or iu[j, HEALER] or iu[j, AIR]:
+        if j == h or not alive[b, j] or not iu[j, BIO] or hp[b, j] >= fu[j, HPMAX]:
             continue
         d = _norm(pos[b, j, 0] - pos[b, h, 0], pos[b, j, 1] - pos[b, h, 1])
-        if d < near_d:
-            near_d = d
-            near = j
-        if not iu[j, BIO] or hp[b, j] >= fu[j, HPMAX]:
-            continue
         frac = hp[b, j] / fu[j, HPMAX]
         if d - fu[h, R] - fu[j, R] <= 6.0 and (frac < best_frac or (frac == best_frac and d < best_d)):
             best_frac = frac
@@ -734,10 +691,6 @@ def _enemy_healer(b, h, n_agents, ai_mode, attack_point, fu, iu, pos, alive, hp,
     if best >= 0:
         order[b, h] = HEAL
         target[b, h] = best
-    elif near >= 0:
-        order[b, h] = MOVE if near_d > 2.0 else STOP
-        point[b, h, 0] = pos[b, near, 0]
-        point[b, h, 1] = pos[b, near, 1]
     elif ai_mode == AI_ATTACK_POINT:
         order[b, h] = MOVE
         point[b, h, 0] = attack_point[b, 0]
