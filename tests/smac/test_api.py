@@ -114,3 +114,20 @@ def test_stepping_after_the_end_keeps_counting_like_smac():
     assert terminated and not info["battle_won"] and reward == 0.0
     stats = env.get_stats()
     assert stats["battles_won"] == 1 and stats["battles_game"] == 2
+
+
+def test_fractional_actions_and_bad_seeds_are_refused():
+    # SMAC's int(a) would play 1.5 as 1; a fractional action id is a caller's bug, so it is refused, while whole
+    # floats (1.0) and integer arrays are taken as SMAC takes them
+    env = SMACEnv("3m", seed=0)
+    env.reset()
+    for bad in ([1.5, 1, 1], np.array([1.0, 1.5, 1.0])):
+        with pytest.raises(ValueError, match="whole numbers"):
+            env.step(bad)
+    env.step([1.0, 1, np.int64(1)])
+    env.step(np.array([1.0, 1.0, 1.0]))
+    for seed in (True, 1.5, "0"):
+        with pytest.raises(TypeError, match="seed"):
+            env.reset(seed=seed)
+    with pytest.raises(ValueError, match="seed"):
+        SMACEnv("3m", seed=-1)

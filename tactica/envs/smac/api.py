@@ -15,6 +15,7 @@ import numpy as np
 from tactica.envs.smac.core import RewardConfig, SMACBatch
 from tactica.envs.smac.features import FeatureConfig
 from tactica.envs.smac.render import render_ansi
+from tactica.envs.validation import check_seed, integral
 from tactica.errors import MissingDependency
 
 __all__ = ["SMACEnv", "StarCraft2Env", "load_sc2_backend"]
@@ -171,6 +172,7 @@ class SMACEnv:
         self.episode_limit = self.core.episode_limit
         self.map_type = self.core.spec.map_type
         self.unit_type_bits = self.core.features.utb
+        check_seed(seed)
         self.rng = np.random.default_rng(seed)
         self._seed = seed
         self.battles_won = self.battles_game = self.timeouts = self.force_restarts = 0
@@ -185,6 +187,7 @@ class SMACEnv:
 
     def reset(self, seed: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
         """Start a new battle; returns ``(obs list, state)``."""
+        check_seed(seed)
         if seed is not None:
             self.rng = np.random.default_rng(seed)
             self._seed = seed
@@ -201,14 +204,20 @@ class SMACEnv:
         ``battles_game`` again, and a win is counted and rewarded once per episode.
         """
         if isinstance(actions, np.ndarray):
-            acts = actions.astype(np.int64, copy=False).reshape(-1)
+            fractional = actions.dtype.kind not in "iu" and not integral(actions)
+            acts = actions.astype(np.int64, copy=False).reshape(-1) if not fractional else None
         else:
             try:
-                acts = np.array([int(a) for a in actions], dtype=np.int64)
+                fractional = any(
+                    isinstance(a, (float, np.floating)) and not float(a).is_integer() for a in actions
+                )
+                acts = None if fractional else np.array([int(a) for a in actions], dtype=np.int64)
             except TypeError:
                 raise ValueError(
                     f"actions must be a sequence of {self.n_agents} action ids, got {type(actions).__name__}"
                 ) from None
+        if fractional:
+            raise ValueError(f"action ids must be whole numbers in [0, {self.n_actions}), got {actions!r}")
         if acts.shape != (self.n_agents,):
             raise ValueError(
                 f"actions must hold one action id per agent ({self.n_agents}), got shape {acts.shape}"

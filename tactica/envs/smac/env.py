@@ -11,6 +11,7 @@ from pettingzoo import ParallelEnv
 
 from tactica.envs.smac.api import SMACEnv, StarCraft2Env
 from tactica.envs.smac.render import render_ansi
+from tactica.envs.validation import check_agents, check_seed, check_started, discrete_action
 
 __all__ = ["SMACParallelEnv", "SMACEnv", "StarCraft2Env"]
 
@@ -23,8 +24,8 @@ class SMACParallelEnv(ParallelEnv):
     (``map_name``: 3m, 8m, 25m, 5m_vs_6m, 8m_vs_9m, 10m_vs_11m, 27m_vs_30m, MMM, MMM2, 2s3z, 3s5z,
     3s5z_vs_3s6z, 3s_vs_3z, 3s_vs_4z, 3s_vs_5z, 1c3s5z, 2m_vs_1z, corridor, 6h_vs_8z, 2s_vs_1sc,
     so_many_baneling, bane_vs_bane, 2c_vs_64zg).  The battle runs in :mod:`tactica.envs.smac.engine`: SC2 unit
-    statistics, shields before armor, bonus damage, splash, Medivac healing, 8 game loops per step at 22.4 loops
-    per second.  This class follows oxwhirl/smac's own PettingZoo wrapper; :class:`SMACEnv` offers the original
+    statistics, shields before armor, bonus damage, splash, Medivac healing, 8 game loops per step (16 loops
+    per game second, 22.4 per second at Faster speed).  This class follows oxwhirl/smac's own PettingZoo wrapper; :class:`SMACEnv` offers the original
     ``StarCraft2Env`` API with identical vectors.
 
     ## Action Space
@@ -32,7 +33,10 @@ class SMACParallelEnv(ParallelEnv):
     action ``a + 1``): 0 stop, 1-4 move north/south/east/west by 2, ``5 + j`` attack enemy ``j`` (Medivacs:
     heal ally ``j``).  Attacks are legal only on live targets within centre distance 6; moves only onto
     pathable ground.  A masked-out action is replaced by stop (the mask-free samplers of PettingZoo's tests send
-    them) and flagged with ``info["illegal_action"] = True``; an action outside the space raises ``ValueError``.
+    them) and flagged with ``info["illegal_action"] = True``.  An action outside the space (out of range or not
+    an integer: ``1.5`` is refused, ``2.0`` and NumPy or 0-d tensor integers are accepted), an action for an
+    unknown agent or one no longer in the episode, ``step`` before ``reset`` or after the end, and a seed that
+    is not a non-negative integer raise an error naming what is accepted.
 
     ## Observation Space
     ``Dict(observation=Box(-1, 1, (obs_size,), float32), action_mask=Box(0, 1, (n_actions - 1,), int8))``
@@ -73,6 +77,12 @@ class SMACParallelEnv(ParallelEnv):
     ['marine_0', 'marine_1', 'marine_2']
 
     ## Version History
+    * v1: battles as StarCraft II plays them: terrain, spawn points and scripted enemy orders extracted from
+      the maps' ``.SC2Map`` files, unit data from the maps' own ``UnitData.xml``, collisions resolved every
+      game loop, movement along the pathing grid (wall sliding, shortest paths, Colossus cliff walking),
+      damage points and projectiles, SC2's default attack-move targeting for the enemies; SMAC's state
+      y scale, visibility diagonal, ``obs_own_health`` and timestep feature; bad seeds, fractional actions,
+      unknown agents and ``step`` before ``reset`` are refused with a clear error.
     * v0: initial release (embedded simulator, 23 maps).
     """
 
@@ -100,6 +110,7 @@ class SMACParallelEnv(ParallelEnv):
             counts[kind.name] = counts.get(kind.name, 0) + 1
         self.possible_agents = names
         self.agents: list[str] = []
+        self._started = False
         self._index = {name: i for i, name in enumerate(names)}
         features = self.env.core.features
         self._obs_space = spaces.Dict(
@@ -120,16 +131,19 @@ class SMACParallelEnv(ParallelEnv):
         return self._act_space
 
     def reset(self, seed: int | None = None, options: dict | None = None):
+        check_seed(seed)
         if seed is not None:
             self.np_random, _ = seeding.np_random(seed)
         self.env.rng = self.np_random
         self.env.reset()
         self.agents = list(self.possible_agents)
+        self._started = True
         return self._observations(), {a: {} for a in self.agents}
 
     def step(self, actions: dict[str, int]):
-        if not self.agents:
-            raise RuntimeError("the episode has ended; call reset() before step()")
+        check_started(self._started, not self.agents)
+        if len(actions) != len(self.agents):
+            check_agents(actions, self.agents, self.possible_agents)
         n = self._act_space.n
         smac = np.zeros(self.n_agents, np.int64)
         index = self._index
@@ -137,11 +151,9 @@ class SMACParallelEnv(ParallelEnv):
             if agent not in actions:
                 raise ValueError(f"missing action for live agent {agent!r}")
             action = actions[agent]
-            if not (
-                isinstance(action, (int, np.integer)) and 0 <= action < n
-            ) and not self._act_space.contains(action):
-                raise ValueError(f"action for {agent!r} must be an int in [0, {n}), got {action!r}")
-            smac[index[agent]] = int(action) + 1
+            if not (type(action) is int and 0 <= action < n):  # the common case, checked without a call
+                action = discrete_action(action, n, who=f"action for {agent!r}")
+            smac[index[agent]] = action + 1
         acting = self.agents
         avail = self.env.core.avail_actions()[0]
         illegal = avail[self._rows, smac] == 0

@@ -11,6 +11,7 @@ from gymnasium import spaces
 from tactica.envs.smac.maps import get_map
 from tactica.envs.smac.program_sandbox import play_program
 from tactica.envs.smac.task_text import feedback_text, task_text
+from tactica.envs.validation import check_seed, check_started
 from tactica.sandbox import Limits
 
 __all__ = ["SMACProgramEnv", "CHARSET"]
@@ -71,7 +72,9 @@ class SMACProgramEnv(gym.Env):
     ## Version History
     * v1: the battles are simulated by the env and the program only sends orders (a program can no longer
       report its own result); a program longer than 20000 characters raises ``ValueError`` instead of
-      being run; ``allow_unisolated`` argument.
+      being run; ``allow_unisolated`` argument; the battles are those of ``SMAC-v0``'s v1 simulator
+      (real map terrain, per-loop collisions, path finding); bad seeds and ``step`` before ``reset`` or
+      after the end raise a clear error.
     * v0: initial release.
     """
 
@@ -111,6 +114,7 @@ class SMACProgramEnv(gym.Env):
         self.action_space = spaces.Text(max_length=MAX_PROGRAM_CHARS, min_length=0, charset=CHARSET)
         self.observation_space = spaces.Text(max_length=MAX_OBS_CHARS, min_length=1, charset=CHARSET)
         self._attempts = 0
+        self._started = self._finished = False
         self._feedback = "No program submitted yet."
 
     def _observation(self) -> str:
@@ -120,12 +124,16 @@ class SMACProgramEnv(gym.Env):
         return text[:MAX_OBS_CHARS]
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict[str, Any]]:
+        check_seed(seed)
         super().reset(seed=seed)
         self._attempts = 0
+        self._finished = False
+        self._started = True
         self._feedback = "No program submitted yet."
         return self._observation(), {"map_name": self.map_name, "attempt": 0}
 
     def step(self, action: str):
+        check_started(self._started, self._finished)
         _check_program_text(action)
         seeds = [int(s) for s in self.np_random.integers(0, 2**31 - 1, size=self.episodes_per_step)]
         self._attempts += 1
@@ -153,6 +161,7 @@ class SMACProgramEnv(gym.Env):
         }
         terminated = bool(win_rate >= self.target_win_rate and report.ok)
         truncated = bool(not terminated and self._attempts >= self.max_attempts)
+        self._finished = terminated or truncated
         return self._observation(), float(win_rate), terminated, truncated, info
 
     def render(self) -> str | None:
