@@ -131,3 +131,13 @@ def test_fractional_actions_and_bad_seeds_are_refused():
             env.reset(seed=seed)
     with pytest.raises(ValueError, match="seed"):
         SMACEnv("3m", seed=-1)
+
+
+def test_an_enemy_side_of_only_a_medivac_plays_on():
+    # it has nothing to heal, so it carries on with the map's attack-move and flies to the attack point
+    env = SMACEnv("3m", seed=0, unit_overrides=([("marine", 10.0, 16.0)], [("medivac", 20.0, 16.0)]))
+    env.reset()
+    for _ in range(60):
+        _, terminated, info = env.step([1])
+    assert terminated and not info["battle_won"] and info["dead_enemies"] == 0
+    assert env.core.sim.pos[0, 1, 0] < 12.0
