@@ -2,11 +2,13 @@
 
 Run:  python benchmarks/smac_play.py --policy random --episodes 100        (the random-play table of docs/smac.md)
       python benchmarks/smac_play.py --policy heuristic --episodes 100     (the heuristic table of docs/smac.md)
+      python benchmarks/smac_play.py --policy program --episodes 100          (the programs table of docs/smac.md)
       python benchmarks/smac_play.py --policy random --maps 3m 2c_vs_64zg --episodes 5 --json
 
 ``random`` picks, for every agent and step, one of its available actions uniformly at random (oxwhirl/smac's
 random agent); ``heuristic`` is oxwhirl/smac's ``heuristic_ai`` (every agent attacks the nearest enemy, walking
-there when it is out of range; Medivacs heal the nearest damaged ally).  Episode ``k`` of a map is seeded
+there when it is out of range; Medivacs heal the nearest damaged ally); ``program`` plays the hand-written
+program of ``tactica.baselines.smac`` for the map (default maps: those that have one; no physics checks).  Episode ``k`` of a map is seeded
 ``--seed + k``.  Each game loop is checked (``BattleSim.step_checked``): ground units standing on a cell their
 movement class cannot walk, straight moves within a loop that cross such a cell, and the largest overlap of two
 units that collide, as a fraction of their combined radii.  With ``--check`` the exit status is 1 when a random
@@ -23,7 +25,9 @@ import time
 
 import numpy as np
 
+from tactica.baselines.smac import PROGRAMS, load_policy
 from tactica.envs.smac import MAP_NAMES, SMACEnv
+from tactica.envs.smac.programs import run_policy_episodes
 
 
 def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -36,7 +40,29 @@ def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def play_program(map_name: str, episodes: int, seed: int) -> dict:
+    cpu = time.process_time()
+    stats = run_policy_episodes(load_policy(map_name), map_name, list(range(seed, seed + episodes)))
+    wins = sum(s.result == "win" for s in stats)
+    low, high = wilson(wins, episodes)
+    return {
+        "map": map_name,
+        "policy": f"program {PROGRAMS[map_name]}",
+        "episodes": episodes,
+        "wins": wins,
+        "win_rate": wins / episodes,
+        "win_rate_ci95": [low, high],
+        "max_overlap": 0.0,
+        "units_on_unwalkable_cells": 0,
+        "moves_crossing_unwalkable_cells": 0,
+        "mean_episode_steps": float(np.mean([s.steps for s in stats])),
+        "cpu_seconds": time.process_time() - cpu,
+    }
+
+
 def play(map_name: str, policy: str, episodes: int, seed: int) -> dict:
+    if policy == "program":
+        return play_program(map_name, episodes, seed)
     env = SMACEnv(map_name, seed=seed, heuristic_ai=policy == "heuristic")
     env.core.check_physics = True
     rng = np.random.default_rng(seed)
@@ -85,14 +111,17 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.splitlines()[2:5]),
     )
-    parser.add_argument("--policy", choices=("random", "heuristic"), default="random")
-    parser.add_argument("--maps", nargs="+", default=list(MAP_NAMES), help="maps (default: all 23)")
+    parser.add_argument("--policy", choices=("random", "heuristic", "program"), default="random")
+    parser.add_argument("--maps", nargs="+", help="maps (default: all 23; with program, those with one)")
     parser.add_argument("--episodes", type=int, default=100, help="battles per map (default 100)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--check", action="store_true", help="exit 1 when a check fails (see above)")
     args = parser.parse_args(argv)
-    unknown = [m for m in args.maps if m not in MAP_NAMES]
+    if args.maps is None:
+        args.maps = list(PROGRAMS) if args.policy == "program" else list(MAP_NAMES)
+    known = PROGRAMS if args.policy == "program" else MAP_NAMES
+    unknown = [m for m in args.maps if m not in known]
     if unknown or args.episodes < 1:
         print(
             f"error: unknown maps {unknown}" if unknown else "error: --episodes must be positive",
