@@ -3,6 +3,7 @@
 Run:  nice -n 10 env OMP_NUM_THREADS=1 python examples/qmix_smac.py --map-name 3m --seed 0
       python examples/qmix_smac.py --map-name 8m --seed 1 --total-steps 2000000 --run-dir runs
       python examples/qmix_smac.py --help
+      python examples/qmix_smac.py --replot runs/qmix_3m_seed0_...   (curve.png of a run, finished or stopped)
 
 The agents share one recurrent Q-network (GRU, 64 units) fed with their observation, their last action and
 their id; a monotonic mixing network conditioned on the global state combines the agents' Q-values into
@@ -403,6 +404,17 @@ def parse_args(argv: list[str] | None = None) -> Args:
     return Args(**vars(parser.parse_args(argv)))
 
 
+def replot(run: Path) -> None:
+    """Draw ``curve.png`` from a run directory's ``metrics.csv`` (also for a run stopped before its end)."""
+    with (run / "metrics.csv").open(newline="") as f:
+        rows = [[float(v) for v in row] for row in list(csv.reader(f))[1:]]
+    config = json.loads((run / "config.json").read_text())
+    plot(run, rows, config["map_name"])
+
+
 if __name__ == "__main__":
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    train(parse_args())
+    if len(sys.argv) == 3 and sys.argv[1] == "--replot":
+        replot(Path(sys.argv[2]))
+    else:
+        train(parse_args())

@@ -14,7 +14,7 @@ from tactica.envs.smac.programs import run_policy_episodes
 from tactica.sandbox import validate_source
 
 # the maps whose hand-written program wins at least 80% of 100 battles (docs/smac.md has every measured rate)
-REQUIRED = ["3m", "2s3z", "3s_vs_3z", "3s_vs_4z"]
+REQUIRED = ["3m", "2s3z", "3s_vs_3z"]
 
 
 def win_rate(map_name, episodes):
