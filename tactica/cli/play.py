@@ -17,7 +17,7 @@ def add_parser(subparsers) -> None:
         "environment gets its own instance) and print per-episode returns. The same seed gives the same "
         "episodes.",
         epilog="examples: tactica play MarkovGame-v0 --opt game=matching_pennies --agent random --episodes 3 "
-        "--seed 0 --json; tactica play SMACProgram-v0 --agent llm-smac --llm replay:calls.jsonl; "
+        "--seed 0 --json; tactica play SMACProgram-v1 --agent llm-smac --llm replay:calls.jsonl; "
         "tactica play MyEnv-v0 --import my_plugin --agent my-agent",
     )
     parser.add_argument(

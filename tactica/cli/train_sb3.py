@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "write a run directory (config.json, metrics.jsonl, model.zip, summary.json). 'tactica leaderboard "
         "run --sb3-dir runs/sb3' plays every model under runs/sb3/<ID>/ as agent 'sb3'. "
         'Needs the rl extra: pip install "tactica[rl]".',
-        epilog="example: tactica train sb3 FiberStream-v0 --algo ppo --timesteps 20000 --seed 0",
+        epilog="example: tactica train sb3 FiberStream-v1 --algo ppo --timesteps 20000 --seed 0",
     )
     parser.add_argument("env_id", metavar="ID", help="a registered single-agent environment id")
     parser.add_argument(

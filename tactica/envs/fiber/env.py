@@ -1,4 +1,4 @@
-"""``FiberStream-v0``: judge a simulated DAS stream along a buried pipeline, window by window."""
+"""``FiberStream-v1``: judge a simulated DAS stream along a buried pipeline, window by window."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class FiberStreamEnv(gym.Env):
 
     ```python
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("FiberStream-v0", domain="wet_clay", episode_windows=32)
+    >>> env = gym.make("FiberStream-v1", domain="wet_clay", episode_windows=32)
     ```
 
     | argument | default | meaning |
@@ -267,7 +267,7 @@ class FiberStreamEnv(gym.Env):
 
     # ------------------------------------------------------------------------------------------- helpers
     def new_stream(self, n_channels: int, rng: np.random.Generator) -> EventStream:
-        """The event stream this env's arguments describe, over ``n_channels`` channels (``FiberSegments-v0``
+        """The event stream this env's arguments describe, over ``n_channels`` channels (``FiberSegments-v1``
         builds its whole fibre with it)."""
         return EventStream(
             n_channels,
@@ -295,11 +295,11 @@ class FiberStreamEnv(gym.Env):
 
     def _render_text(self) -> str:
         if self._obs is None:
-            return "FiberStream-v0 (not reset)"
+            return "FiberStream-v1 (not reset)"
         bar = energy_bar(channel_energy(self._obs))
         m = self._metrics.summary()
         lines = [
-            f"FiberStream-v0  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}",
+            f"FiberStream-v1  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}",
             f"channel energy |{bar}|  (log10 rms strain rate, {self.n_channels} ch)",
         ]
         if self._last:

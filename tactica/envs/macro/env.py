@@ -1,4 +1,4 @@
-"""``MacroSMFG-v0``: a government (leader) and N households (mean-field followers) as a PettingZoo ParallelEnv."""
+"""``MacroSMFG-v1``: a government (leader) and N households (mean-field followers) as a PettingZoo ParallelEnv."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ class MacroSMFGEnv(ParallelEnv):
 
     ```python
     >>> import tactica
-    >>> env = tactica.make_parallel("MacroSMFG-v0", num_households=100)
+    >>> env = tactica.make_parallel("MacroSMFG-v1", num_households=100)
     >>> obs, infos = env.reset(seed=0)
     >>> obs["households"]["private"].shape
     (100, 4)
@@ -416,7 +416,7 @@ class MacroSMFGEnv(ParallelEnv):
             return None
         info = self._infos.get(GOVERNMENT, {})
         if not info:
-            return "MacroSMFG-v0 (not reset)"
+            return "MacroSMFG-v1 (not reset)"
         pol = info["policy"]
         welfare = "n/a" if info["social_welfare"] is None else f"{info['social_welfare']:.3f}"
         taxes = ", ".join(f"{k}={v:.3f}" for k, v in pol.items() if not isinstance(v, list))

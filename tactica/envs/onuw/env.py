@@ -1,4 +1,4 @@
-"""``ONUW-v0``: One Night Ultimate Werewolf as PettingZoo AEC and Parallel environments.
+"""``ONUW-v1``: One Night Ultimate Werewolf as PettingZoo AEC and Parallel environments.
 
 The game itself lives in :mod:`tactica.envs.onuw.rules`; this module adds the spaces, seeding, masks, text views
 and rendering.  :class:`ONUWEnv` is the native AEC environment (players act one at a time, in seat order at night
@@ -325,7 +325,7 @@ class ONUWEnv(_ONUWCore, AECEnv):
       legal action, counted in ``env.illegal_actions``), ``render_mode`` (``"ansi"``, ``"human"``).
 
     ## Version History
-    - v1 (next version, id not renamed yet): observations are ``Dict(observation, action_mask)``; the vector
+    - v1: observations are ``Dict(observation, action_mask)``; the vector
       gains the player's own night action; ``on_illegal`` defaults to ``"terminate"`` (was ``"raise"``), so
       PettingZoo's ``api_test``, ``parallel_api_test``, ``parallel_seed_test`` and ``render_test`` pass with
       default arguments; ``rules="paper"`` scores the vote as the authors' ``voting_step`` (``vote_rule``: a

@@ -1,4 +1,4 @@
-"""``SMACProgram-v0``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
+"""``SMACProgram-v1``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
 
 from __future__ import annotations
 
@@ -64,17 +64,18 @@ class SMACProgramEnv(gym.Env):
     :class:`tactica.envs.smac.SMACEnv`.
 
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("SMACProgram-v0", map_name="3m", episodes_per_step=2)
+    >>> env = gym.make("SMACProgram-v1", map_name="3m", episodes_per_step=2)
     >>> obs, info = env.reset(seed=0)
     >>> obs.startswith("TASK")
     True
 
     ## Version History
+    * v2: the battles are those of ``SMAC-v0``'s v1 simulator (real map terrain, per-loop collisions, path
+      finding, SC2's default unit behaviour for the enemies); bad seeds and ``step`` before ``reset`` or
+      after the end raise a clear error.
     * v1: the battles are simulated by the env and the program only sends orders (a program can no longer
       report its own result); a program longer than 20000 characters raises ``ValueError`` instead of
-      being run; ``allow_unisolated`` argument; the battles are those of ``SMAC-v0``'s v1 simulator
-      (real map terrain, per-loop collisions, path finding); bad seeds and ``step`` before ``reset`` or
-      after the end raise a clear error.
+      being run; ``allow_unisolated`` argument.
     * v0: initial release.
     """
 
