@@ -144,10 +144,13 @@ def bench_smaclite(map_name: str, steps: int, seed: int) -> dict | str:
         return "no smaclite map"
     try:
         import gymnasium as gym
-        import smaclite  # noqa: F401
+
+        with _quiet_stdout():  # smaclite prints which RVO2 port it uses, which would break --json output
+            import smaclite  # noqa: F401
+
+            env = gym.make(f"smaclite/{map_name}-v0", use_cpp_rvo2=False)
     except Exception as exc:  # noqa: BLE001 - any import failure means "not available"
-        return f"smaclite not installed ({type(exc).__name__})"
-    env = gym.make(f"smaclite/{map_name}-v0", use_cpp_rvo2=False)
+        return f"smaclite not available ({type(exc).__name__})"
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
     limit = SMACEnv(map_name).episode_limit  # smaclite has no limit of its own (ePyMARL adds one)
