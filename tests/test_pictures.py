@@ -73,7 +73,7 @@ def test_timeline_restarts_with_a_new_episode_and_replaces_same_time_samples():
 
 
 def test_smac_picture_puts_each_unit_where_the_simulator_has_it():
-    env = tactica.make_parallel("SMAC-v0", map_name="3m", render_mode="rgb_array")
+    env = tactica.make_parallel("SMAC-v1", map_name="3m", render_mode="rgb_array")
     env.reset(seed=0)
     frame = env.render()
     sim = env.env.core.sim
@@ -81,9 +81,11 @@ def test_smac_picture_puts_each_unit_where_the_simulator_has_it():
     scale = frame.shape[0] / rows  # the map is the square on the left
     for i in range(len(sim.types)):
         x, y = sim.pos[0, i]
-        pixel = frame[int((rows - y) * scale), int(x * scale)]
+        row, column = int((rows - y) * scale), int(x * scale)
+        # units in formation touch, and a neighbour's health bar may cross a centre: look around it
+        around = frame[row - 2 : row + 3, column - 2 : column + 3].reshape(-1, 3)
         expected = COLORS["ally"] if sim.team[i] == 0 else COLORS["enemy"]
-        assert tuple(pixel) == expected
+        assert expected in {tuple(int(v) for v in pixel) for pixel in around}
 
 
 def test_frozen_lake_picture():
@@ -106,7 +108,7 @@ def test_frozen_lake_picture():
     )
 
 
-@pytest.mark.parametrize("env_id", ["TextSC2-v0", "FiberStream-v1", "MacroLeader-v1", "SMACProgram-v1"])
+@pytest.mark.parametrize("env_id", ["TextSC2-v0", "FiberStream-v1", "MacroLeader-v1", "SMACProgram-v2"])
 def test_a_frame_before_reset_is_a_placeholder_of_the_same_size(env_id):
     import gymnasium as gym
 

@@ -10,7 +10,9 @@ from tactica.errors import RetiredIdError
 
 RETIRED = {
     "ONUW-v0": "ONUW-v1",
-    "SMACProgram-v0": "SMACProgram-v1",
+    "SMACProgram-v0": "SMACProgram-v2",
+    "SMACProgram-v1": "SMACProgram-v2",
+    "SMAC-v0": "SMAC-v1",
     "FiberStream-v0": "FiberStream-v1",
     "FiberSegments-v0": "FiberSegments-v1",
     "MacroSMFG-v0": "MacroSMFG-v1",

@@ -149,7 +149,7 @@ register(
 )
 
 register(
-    id="SMAC-v0",
+    id="SMAC-v1",
     entry_point="tactica.envs.smac.env:SMACParallelEnv",
     kind="multi",
     summary="StarCraft Multi-Agent Challenge micro battles (oxwhirl/smac vectors) on an embedded simulator",
@@ -216,7 +216,7 @@ register(
 )
 
 register(
-    id="SMACProgram-v1",
+    id="SMACProgram-v2",
     entry_point="tactica.envs.smac.program_env:SMACProgramEnv",
     kind="single",
     summary="LLM-SMAC: the action is a decision-tree program run in a sandbox on seeded SMAC battles",
@@ -235,8 +235,18 @@ retire(
 )
 retire(
     "SMACProgram-v0",
-    "SMACProgram-v1",
+    "SMACProgram-v2",
     "the env began simulating the battles itself (programs only send orders)",
+)
+retire(
+    "SMACProgram-v1",
+    "SMACProgram-v2",
+    "its battles moved to the SMAC-v1 simulator (map terrain, per-loop collisions, path finding)",
+)
+retire(
+    "SMAC-v0",
+    "SMAC-v1",
+    "battles began following StarCraft II (map terrain, per-loop collisions, path finding, damage points)",
 )
 retire(
     "FiberStream-v0", "FiberStream-v1", "waves began reaching the fibre after their source (causal timing)"

@@ -1,8 +1,14 @@
-"""Hand-computed fights: times to kill follow from the unit statistics (jitter off, units in contact).
+"""Hand-computed fights: times to kill follow from the SC2 data of the SMAC maps (jitter off, units in range).
 
-Periods in game loops are round(22.4 x Faster-second cooldown): marine 14, zergling 11, zealot 19, stalker 30.
-One agent step is 8 loops.  Unit order: allies first, then enemies.
+Times are game loops, 16 per game second (8 per agent step).  A weapon with period ``p`` game seconds is
+ready again ``ceil(16 p)`` loops after an attack starts (cooldown counts down one per loop): Marine 0.8608 s ->
+14 loops, Zergling 0.696 s -> 12, Zealot 1.2 s -> 20, Stalker 1.44 s -> 24, Marauder 1.5 s -> 24.  A shot goes
+off a damage point after the attack starts (Marine 0.05 s = 0.8 loop -> next loop; Zergling and Stalker
+0.167 s = 2.67 loops -> 3 loops later; Zealot, Marauder and Baneling at once); missiles then fly (Stalker 18.75
+per game second, Marauder 20).  Unit order: allies first, then enemies.
 """
+
+import math
 
 import numpy as np
 import pytest
@@ -10,10 +16,12 @@ import pytest
 from tactica.envs.smac import SMACEnv
 from tactica.envs.smac.units import unit_type
 
+ZERG_REGEN_PER_LOOP = 0.2734 / 16
 
-def _duel(ally, enemy, distance, **kw):
+
+def _duel(ally, enemy, distance, map_name="3m", **kw):
     return SMACEnv(
-        "3m",
+        map_name,
         seed=0,
         cooldown_jitter=False,
         unit_overrides=([(ally, 10.0, 16.0)], [(enemy, 10.0 + distance, 16.0)]),
@@ -21,67 +29,65 @@ def _duel(ally, enemy, distance, **kw):
     )
 
 
-def test_periods_in_loops():
-    assert [unit_type(u).period_loops for u in ("marine", "zergling", "zealot", "stalker", "marauder")] == [
-        14,
-        11,
-        19,
-        30,
-        24,
+def test_weapon_periods_in_loops():
+    periods = [
+        math.ceil(unit_type(u).period_loops) for u in ("marine", "zergling", "zealot", "stalker", "marauder")
     ]
+    assert periods == [14, 12, 20, 24, 24]
 
 
-def test_marine_beats_zergling_with_five_hp_left():
-    # Marine (6 dmg, 14 loops) on a zergling (35 HP, regenerates 0.38 HP/s = 0.1357 per step):
-    # shots at loops 0,14,28,42,56 leave 5 + regen; the 6th shot (loop 70) leaves 0.0857; the 7th (loop 84) kills.
-    # Zergling (5 dmg, 11 loops) hits at 0,11,...,77: 8 hits = 40 damage, so the marine keeps 45 - 40 = 5 HP.
+def test_marine_beats_zergling_with_ten_hp_left():
+    # Marine (6 per shot) fires at loops 1, 15, 29, 43, 57, 71, 85; the zergling (35 HP) regenerates 0.2734 per
+    # game second from loop 1 on, so after the 6th shot (loop 71) it keeps 35 - 36 + 70 x 0.01709 = 0.196 and
+    # the 7th kills it at loop 85, in the 11th step.  Zergling (5 per hit) hits at 3, 15, 27, 39, 51, 63, 75:
+    # 35 damage, the marine keeps 10.
     env = _duel("marine", "zergling", 0.8)
     env.reset()
     sim = env.core.sim
-    regen = 0.38 * 8 / 22.4
-    for step in range(11):
-        assert sim.alive[0, 1], f"zergling died early, step {step}"
-        _, terminated, info = env.step([6])
-        if step == 8:  # after loops 64..71: six shots and nine regen ticks
-            assert sim.hp[0, 1] == pytest.approx(35 - 36 + 9 * regen)
+    for step in range(10):
+        _, terminated, _ = env.step([6])
+        assert not terminated and sim.alive[0, 1], f"zergling died early, step {step}"
+        if step == 8:  # loops 64..71 done: six shots, regeneration at the end of loops 1..71
+            assert sim.hp[0, 1] == pytest.approx(35 - 36 + 71 * ZERG_REGEN_PER_LOOP)
+    _, terminated, info = env.step([6])
     assert terminated and info["battle_won"]
-    assert not sim.alive[0, 1]
-    assert sim.hp[0, 0] == pytest.approx(5.0)
+    assert sim.hp[0, 0] == pytest.approx(10.0)
 
 
 def test_zealot_kills_marine_through_its_shield_first():
-    # Zealot 2x8 per attack, period 19: marine (45 HP, armor 0) dies to the 3rd attack at loop 38.
-    # The marine fires at loops 0, 14, 28: 18 damage, all absorbed by the 50 shield.
-    env = _duel("marine", "zealot", 0.85)
+    # Zealot: 2 x 8 per attack, the second blade 0.28 s (4.48 loops) after the first: hits at 0, 5, 20, 25, 40, 45;
+    # the marine (45 HP, armor 0) dies to the 6th at loop 45 (step 6).  The marine fires at 1, 15, 29, 43:
+    # 24 damage, all absorbed by the zealot's 50 shield.
+    env = _duel("marine", "zealot", 0.9)
     env.reset()
     sim = env.core.sim
-    steps = 0
-    terminated = False
+    steps, terminated, info = 0, False, {}
     while not terminated:
         _, terminated, info = env.step([6])
         steps += 1
-    assert steps == 38 // 8 + 1 and not info["battle_won"]
-    assert sim.sh[0, 1] == pytest.approx(50 - 18) and sim.hp[0, 1] == pytest.approx(100)
+    assert steps == 45 // 8 + 1 and not info["battle_won"]
+    assert sim.sh[0, 1] == pytest.approx(50 - 24) and sim.hp[0, 1] == pytest.approx(100)
 
 
 def test_stalker_shields_against_zealot():
-    # Zealot on stalker (80 shield, 80 HP, armor 1): 5 attacks empty the shield, then 2 x (8 - 1) = 14 per
-    # attack: 6 more attacks kill; the 11th attack lands at loop 10 x 19 = 190 (step 23).
-    # Stalker (13, period 30) fires at 0,30,...,180 = 7 shots: shield 50 -> 11 -> 0 with 2 - 1 = 1 to HP,
-    # then 3 x (13 - 1) = 36: the zealot ends with 0 shield and 100 - 1 - 36 = 63 HP.
-    env = _duel("stalker", "zealot", 1.1)
+    # Zealot on stalker (80 shield, 80 HP, armor 1): 10 hits empty the shield, then 8 - 1 = 7 per hit: 12 more kill
+    # (11 x 7 = 77 < 80); hit 22 is the second blade of attack 11, at loop 200 + 5 = 205 (step 26).
+    # Stalker (10 +4 armored: 10 on the light zealot) shoots at 3, 27, 51, ... and its missile lands the next
+    # loop: 9 hits before loop 205 = 50 on the shield and 4 x (10 - 1) = 36 on health.
+    env = _duel("stalker", "zealot", 1.15)
     env.reset()
     sim = env.core.sim
-    for _ in range(23):
-        env.step([6])
-    assert sim.alive[0, 0]
-    _, terminated, _ = env.step([1])
+    for _ in range(25):
+        _, terminated, _ = env.step([6])
+        assert not terminated
+    _, terminated, _ = env.step([6])
     assert terminated and not sim.alive[0, 0]
-    assert sim.sh[0, 1] == pytest.approx(0.0) and sim.hp[0, 1] == pytest.approx(63.0)
+    assert sim.sh[0, 1] == pytest.approx(0.0) and sim.hp[0, 1] == pytest.approx(100 - 36)
 
 
 def test_baneling_splash_hits_every_marine_within_radius():
-    # Baneling: 16 +19 vs light = 35 to every enemy within 2.2 of its edge; marines (45 HP) keep 10; it dies.
+    # Baneling: 20 +15 vs light = 35 to every enemy ground unit within 2.2 of its centre (plus their radius);
+    # the marines (45 HP) keep 10; the one 5.8 away is spared; the baneling dies.
     env = SMACEnv(
         "3m",
         seed=0,
@@ -98,8 +104,9 @@ def test_baneling_splash_hits_every_marine_within_radius():
     np.testing.assert_allclose(sim.hp[0, :4], [10, 10, 10, 45])
 
 
-def test_medivac_heals_twelve_point_six_per_second():
-    # 12.6 HP/s x 8/22.4 s = 4.5 HP per step for 1.5 energy; energy regenerates 0.7875/s = 0.28125 per step.
+def test_medivac_heals_nine_per_game_second_and_accelerates():
+    # 9 HP per game second = 4.5 per step for 0.33 energy per HP (1.485); energy regenerates 0.5625 per game second
+    # (0.28125 per step).
     env = SMACEnv(
         "MMM",
         seed=0,
@@ -116,16 +123,32 @@ def test_medivac_heals_twelve_point_six_per_second():
     for _ in range(4):
         env.step([1, 6])
     assert sim.hp[0, 0] == pytest.approx(20 + 4 * 4.5)
-    assert sim.energy[0, 1] == pytest.approx(50 - 4 * 1.5 + 4 * 0.28125)
+    assert sim.energy[0, 1] == pytest.approx(50 - 4 * 4.5 * 0.33 + 4 * 0.28125)
+    # from rest, 2.3125 per game second squared: k x 2.3125 / 256 per loop in loop k, 36 x that in one step
+    x0 = sim.pos[0, 1, 0]
+    env.step([1, 4])  # medivac east
+    assert sim.pos[0, 1, 0] - x0 == pytest.approx(36 * 2.3125 / 256)
 
 
-def test_marauder_bonus_against_armored_stalker():
-    # Marauder 10 +10 armored = 20 per shot: the stalker's 80 shield takes 4 shots, then 20 - 1 = 19 per shot.
+def test_marauder_bonus_against_armored_stalker_and_no_anti_air():
+    # Marauder 10 +10 armored = 20 per grenade, fired at once; 20 per game second: lands 1.1 loops later.
     env = _duel("stalker", "marauder", 2.0)
     env.reset()
     sim = env.core.sim
-    env.step([1])  # the marauder fires at loop 0 (in range 6 + radii); the stalker only stops
+    env.step([1])
     assert sim.sh[0, 0] == pytest.approx(60.0)
+    # the Marauder's weapon cannot hit the Medivac: an enemy Marauder next to one never shoots it, and an
+    # allied Marauder ordered to attack one stands idle
+    env = _duel("medivac", "marauder", 1.5, map_name="MMM")
+    env.reset()
+    for _ in range(5):
+        env.step([1])
+    assert env.core.sim.hp[0, 0] == 150
+    env = _duel("marauder", "medivac", 1.5, map_name="MMM")
+    env.reset()
+    for _ in range(3):
+        env.step([6])
+    assert env.core.sim.hp[0, 1] == 150 and env.core.sim.order[0, 0] == 0
 
 
 def test_reward_is_scaled_to_twenty():
@@ -145,24 +168,42 @@ def test_reward_is_scaled_to_twenty():
     assert reward == pytest.approx(6 / (365 / 20))
 
 
-def test_colossus_line_splash_hits_units_across_the_target():
-    # Colossus: 2 x (10 +5 vs light) = 30 to the target and to every enemy within a 2.8 x 0.3 line across it;
-    # zerglings (35 HP, light) keep 5 (+0.1357 regeneration at the end of the step); one 2.5 off the line is safe.
+def test_colossus_beams_hit_units_across_the_target():
+    # Colossus (Liberty data): two beams of 20 on the target and on every enemy ground unit within 1.25 + 0.15
+    # (plus its radius) across it, 0.375 s (6 loops) after the shot at loop 2: three zerglings (35 HP) in a
+    # line die at loop 8; one 2.5 off the line is spared.  The enemy colossus has no scripted order on
+    # 2s_vs_1sc: it fires at the nearest zergling within its range (6 + radii) without moving; the allied
+    # zerglings hold.
     env = SMACEnv(
-        "2c_vs_64zg",
+        "2s_vs_1sc",
         seed=0,
         cooldown_jitter=False,
         unit_overrides=(
-            [("colossus", 6.5, 16.0)],
             [
-                ("zergling", 12.0, 16.0),
-                ("zergling", 12.0, 16.8),
-                ("zergling", 12.0, 15.2),
-                ("zergling", 12.0, 18.5),
+                ("zergling", 16.0, 12.0),
+                ("zergling", 16.0, 12.8),
+                ("zergling", 16.0, 11.2),
+                ("zergling", 16.0, 14.5),
             ],
+            [("colossus", 9.5, 12.0)],
         ),
     )
     env.reset()
-    env.step([6])
-    regen = 0.38 * 8 / 22.4
-    np.testing.assert_allclose(env.core.sim.hp[0, 1:], [5 + regen, 5 + regen, 5 + regen, 35])
+    sim = env.core.sim
+    env.step([1, 1, 1, 1])
+    assert sim.alive[0, :4].all()
+    env.step([1, 1, 1, 1])
+    assert not sim.alive[0, :3].any() and sim.alive[0, 3] and sim.hp[0, 3] == 35
+
+
+def test_shields_regenerate_after_ten_game_seconds_without_damage():
+    # 2 per game second after 160 loops without damage: +1 per step
+    env = _duel("stalker", "zealot", 12.0, map_name="3s_vs_3z")
+    env.reset()
+    sim = env.core.sim
+    sim.sh[0, 0] = 10.0
+    sim.last_hit[0, 0] = -150.0  # damaged 150 loops before the start
+    env.step([1])  # loops 0..7: regeneration from loop 10 on is not yet due
+    assert sim.sh[0, 0] == pytest.approx(10.0)
+    env.step([1])  # loops 8..15: due from loop 10: 6 loops x 0.125
+    assert sim.sh[0, 0] == pytest.approx(10.0 + 6 * 0.125)

@@ -117,5 +117,22 @@ def test_pymarl_sc2_config_passes_through():
         debug=False,
     )
     assert SMACEnv(**config).get_env_info()["obs_shape"] == 30
-    with pytest.raises(ValueError, match="heuristic_ai"):
-        SMACEnv(**{**config, "heuristic_ai": True})
+    with pytest.raises(ValueError, match="obs_pathing_grid"):
+        SMACEnv(**{**config, "obs_pathing_grid": True})
+
+
+def test_heuristic_ai_plays_attack_nearest():
+    # heuristic_ai: the agents' actions are ignored; every agent attacks the nearest live enemy (SMAC's
+    # get_agent_action_heuristic), walking there when it is out of range
+    env = SMACEnv("3m", seed=0, heuristic_ai=True)
+    env.reset()
+    env.step([0, 0, 0])  # not valid actions for live agents: ignored, as in SMAC
+    sim = env.core.sim
+    assert (sim.order[0, :3] == 2).all()
+    d = env.core.distances()[0, :3, 3:]
+    assert (sim.target[0, :3] == 3 + d.argmin(1)).all()
+    # heuristic_rest: beyond SMAC's shooting range the agents walk by 2-unit moves instead
+    env = SMACEnv("3m", seed=0, heuristic_ai=True, heuristic_rest=True)
+    env.reset()
+    env.step([0, 0, 0])
+    assert (env.core.sim.order[0, :3] == 1).all()

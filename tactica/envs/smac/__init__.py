@@ -1,12 +1,11 @@
 """SMAC without StarCraft II: an embedded micro simulator with oxwhirl/smac's exact vector contract.
 
 * :class:`SMACEnv` - oxwhirl/smac's ``StarCraft2Env`` API (``backend="sc2"`` delegates to the real game).
-* :class:`SMACParallelEnv` - the PettingZoo ``ParallelEnv`` registered as ``SMAC-v0``.
+* :class:`SMACParallelEnv` - the PettingZoo ``ParallelEnv`` registered as ``SMAC-v1``.
 * :class:`SMACVectorEnv` - many battles stepped together (batched NumPy) for training.
-* :class:`SMACProgramEnv` - ``SMACProgram-v1``: the action is a Python decision-tree program (LLM-SMAC).
+* :class:`SMACProgramEnv` - ``SMACProgram-v2``: the action is a Python decision-tree program (LLM-SMAC).
 """
 
-from tactica.envs.smac.api import SMACEnv, StarCraft2Env
 from tactica.envs.smac.maps import MAP_NAMES, get_map
 
 __all__ = [
@@ -21,6 +20,12 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    # the simulator compiles its kernels with numba: the sandbox's process server imports this package for the
+    # program-side code only, and must stay small (every program's process is forked from it)
+    if name in ("SMACEnv", "StarCraft2Env"):
+        from tactica.envs.smac import api
+
+        return getattr(api, name)
     # the PettingZoo, vector and program envs import gymnasium/pettingzoo; load them on first use
     if name == "SMACParallelEnv":
         from tactica.envs.smac.env import SMACParallelEnv

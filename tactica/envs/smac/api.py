@@ -15,6 +15,7 @@ import numpy as np
 from tactica.envs.smac.core import RewardConfig, SMACBatch
 from tactica.envs.smac.features import FeatureConfig
 from tactica.envs.smac.render import render_ansi
+from tactica.envs.validation import check_seed, integral
 from tactica.errors import MissingDependency
 
 __all__ = ["SMACEnv", "StarCraft2Env", "load_sc2_backend"]
@@ -58,8 +59,10 @@ class SMACEnv:
         cooldown_jitter: SC2's -1..+2 loop weapon jitter (``False``: deterministic fights).
         difficulty, game_version, replay_dir, replay_prefix, window_size_x, window_size_y, debug: accepted for
             pymarl configs and ignored (the embedded AI has one behaviour).
-        move_amount, obs_pathing_grid, obs_terrain_height, heuristic_ai, heuristic_rest: only SMAC's defaults
-            are supported by the embedded backend (other values raise ``ValueError``).
+        heuristic_ai, heuristic_rest: oxwhirl/smac's attack-nearest heuristic controls the allies (the actions
+            are then ignored; ``heuristic_rest`` approaches targets out of shooting range with moves).
+        move_amount, obs_pathing_grid, obs_terrain_height: only SMAC's defaults are supported by the embedded
+            backend (other values raise ``ValueError``).
         episode_limit: override the map's limit.
         unit_overrides: ``([(unit, x, y), ...], [(unit, x, y), ...])`` custom allies and enemies on the map.
     """
@@ -123,8 +126,6 @@ class SMACEnv:
         for flag, value in (
             ("obs_pathing_grid", obs_pathing_grid),
             ("obs_terrain_height", obs_terrain_height),
-            ("heuristic_ai", heuristic_ai),
-            ("heuristic_rest", heuristic_rest),
         ):
             if value:
                 raise ValueError(f"{flag}=True is not supported by the embedded backend; use backend='sc2'")
@@ -132,6 +133,10 @@ class SMACEnv:
         self.game_version = game_version
         self.map_name = map_name
         self.continuing_episode = bool(continuing_episode)
+        self.heuristic_ai = bool(heuristic_ai)
+        self.heuristic_rest = bool(heuristic_rest)
+        if obs_all_health:  # as oxwhirl/smac's constructor does
+            obs_own_health = True
         self.core = SMACBatch(
             map_name,
             1,
@@ -158,6 +163,8 @@ class SMACEnv:
             cooldown_jitter=cooldown_jitter,
             unit_overrides=unit_overrides,
             episode_limit=episode_limit,
+            heuristic_ai=heuristic_ai,
+            heuristic_rest=heuristic_rest,
         )
         self.n_agents = self.core.n_agents
         self.n_enemies = self.core.n_enemies
@@ -165,12 +172,13 @@ class SMACEnv:
         self.episode_limit = self.core.episode_limit
         self.map_type = self.core.spec.map_type
         self.unit_type_bits = self.core.features.utb
+        check_seed(seed)
         self.rng = np.random.default_rng(seed)
         self._seed = seed
         self.battles_won = self.battles_game = self.timeouts = self.force_restarts = 0
         self._episode_steps = 0
         self._total_steps = 0
-        self._done = False
+        self._win_counted = False
 
     # ----------------------------------------------------------- episodes
     def seed(self) -> int | None:
@@ -179,31 +187,50 @@ class SMACEnv:
 
     def reset(self, seed: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
         """Start a new battle; returns ``(obs list, state)``."""
+        check_seed(seed)
         if seed is not None:
             self.rng = np.random.default_rng(seed)
             self._seed = seed
-        self.core.reset()
+        self.core.reset(rng=self.rng)
         self._episode_steps = 0
-        self._done = False
+        self._win_counted = False
         return self.get_obs(), self.get_state()
 
     def step(self, actions) -> tuple[float, bool, dict[str, Any]]:
-        """Apply one action id per agent; returns ``(reward, terminated, info)``."""
-        if self._done:
-            raise RuntimeError("the episode has ended; call reset() before step()")
-        acts = np.asarray(actions)
-        if acts.ndim != 1 or acts.shape[0] != self.n_agents:
+        """Apply one action id per agent; returns ``(reward, terminated, info)``.
+
+        Like oxwhirl/smac, each action is read with ``int(a)`` (so a list or a tensor on any device works), and
+        stepping on after the battle has ended keeps simulating: the end is reported again, counted in
+        ``battles_game`` again, and a win is counted and rewarded once per episode.
+        """
+        if isinstance(actions, np.ndarray):
+            fractional = actions.dtype.kind not in "iu" and not integral(actions)
+            acts = actions.astype(np.int64, copy=False).reshape(-1) if not fractional else None
+        else:
+            try:
+                fractional = any(
+                    isinstance(a, (float, np.floating)) and not float(a).is_integer() for a in actions
+                )
+                acts = None if fractional else np.array([int(a) for a in actions], dtype=np.int64)
+            except TypeError:
+                raise ValueError(
+                    f"actions must be a sequence of {self.n_agents} action ids, got {type(actions).__name__}"
+                ) from None
+        if fractional:
+            raise ValueError(f"action ids must be whole numbers in [0, {self.n_actions}), got {actions!r}")
+        if acts.shape != (self.n_agents,):
             raise ValueError(
                 f"actions must hold one action id per agent ({self.n_agents}), got shape {acts.shape}"
             )
-        reward, terminated, code = self.core.step(acts.astype(np.int64, copy=False)[None, :], self.rng)
+        reward, terminated, code = self.core.step(acts[None, :], self.rng)
         self._episode_steps += 1
         self._total_steps += 1
         info: dict[str, Any] = {"battle_won": False}
         code = int(code[0])
         if code in (1, -1, 0):
             self.battles_game += 1
-            if code == 1:
+            if code == 1 and not self._win_counted:
+                self._win_counted = True
                 self.battles_won += 1
                 info["battle_won"] = True
         elif code == 2:
@@ -214,13 +241,11 @@ class SMACEnv:
         alive = self.core.sim.alive[0]
         info["dead_allies"] = int(self.n_agents - np.count_nonzero(alive[: self.n_agents]))
         info["dead_enemies"] = int(self.n_enemies - np.count_nonzero(alive[self.n_agents :]))
-        self._done = bool(terminated[0])
-        return float(reward[0]), self._done, info
+        return float(reward[0]), bool(terminated[0]), info
 
     # --------------------------------------------------------- observation
     def get_obs(self) -> list[np.ndarray]:
-        obs = self.core.observations()[0]
-        return [obs[a] for a in range(self.n_agents)]
+        return list(self.core.observations()[0])
 
     def get_obs_agent(self, agent_id: int) -> np.ndarray:
         return self.core.observations()[0, self._agent(agent_id)]
@@ -235,10 +260,10 @@ class SMACEnv:
         return self.core.features.state_size
 
     def get_avail_actions(self) -> list[list[int]]:
-        return self.core.avail_actions()[0].astype(int).tolist()
+        return self.core.avail_actions()[0].tolist()
 
     def get_avail_agent_actions(self, agent_id: int) -> list[int]:
-        return self.core.avail_actions()[0, self._agent(agent_id)].astype(int).tolist()
+        return self.core.avail_actions()[0, self._agent(agent_id)].tolist()
 
     def get_total_actions(self) -> int:
         return self.n_actions
@@ -248,11 +273,17 @@ class SMACEnv:
         return [f"obs_{i}" for i in range(f.obs_size)]
 
     def get_visibility_matrix(self) -> np.ndarray:
-        """Bool (n_agents, n_agents + n_enemies): which units each live agent sees (within sight 9)."""
+        """Bool (n_agents, n_agents + n_enemies): which live units each live agent sees (within sight 9).
+
+        Columns are allies then enemies, as in oxwhirl/smac; an agent's own entry is False, as there.
+        """
         sim = self.core.sim
-        dist = self.core.distances()[0, : self.n_agents]
-        # columns: allies then enemies, as in oxwhirl/smac (and as the simulator orders its units)
-        return (dist < 9.0) & sim.alive[0][None, :] & sim.alive[0, : self.n_agents, None]
+        A = self.n_agents
+        dist = self.core.distances()[0, :A]
+        alive = sim.alive[0]
+        vis = (dist < 9.0) & alive[None, :] & alive[:A, None]
+        vis[np.arange(A), np.arange(A)] = False
+        return vis
 
     def get_env_info(self) -> dict[str, Any]:
         f = self.core.features

@@ -1,46 +1,60 @@
-"""The embedded SMAC combat simulator: SC2 micro rules, vectorised with NumPy and batched over environments.
+"""The embedded SMAC combat simulator: SC2 micro rules on the real maps, compiled with Numba, batched over battles.
 
-State arrays have shape ``(B, N)`` (``B`` environments, ``N = n_agents + n_enemies`` units, allies first in
-SMAC's agent order, then enemies).  One call of :meth:`BattleSim.step` advances every environment by one agent
-step of ``STEP_MUL = 8`` game loops:
+State arrays have shape ``(B, N)`` (``B`` battles, ``N = n_agents + n_enemies`` units, allies first in SMAC's
+agent order, then enemies in creation order).  One call of :meth:`BattleSim.step` advances every battle by one
+agent step of ``STEP_MUL = 8`` game loops (16 loops per game second), loop by loop
+(:func:`tactica.envs.smac.kernels.step_batch`):
 
-1. **Orders.**  Allied orders come from SMAC action ids (:meth:`BattleSim.set_actions`): stop, move 2 units
-   north/south/east/west, attack enemy ``j`` (a Medivac heals ally ``j``).  Enemy orders come from the built-in
-   AI (:meth:`BattleSim._enemy_ai`): attack-move to the map's attack point, acquire the nearest armed ally within
-   scan range (``max(range, 5) + radius``, as SC2's attack-move scan), keep a live target while it stays within
-   sight, answer an attacker when nothing is in range.  Enemy Medivacs heal the nearest damaged friend or follow
-   the army.
-2. **Movement.**  Each unit moves at its speed towards its goal for the 8 loops, stopping once its target is in
-   weapon range (edge to edge: ``range + both radii``, so melee units touch) or its move point is reached.
-   Ground units are then pushed apart where they overlap (structures do not move) and kept on pathable cells
-   (sliding along walls); Colossi walk over cliffs and Medivacs fly.
-3. **Attacks.**  A unit fires in the first loop in which its weapon is ready and its target is in range; every
-   weapon period is at least 10 loops, so each unit fires at most once per step.  Shots are resolved one at a
-   time in game-loop order (ties in a seeded random order, like SC2's random update order), so a unit killed in
-   loop 3 does not fire in loop 5.  Each hit is absorbed by shields first; what passes the shield loses the
-   target's armor (at least 0.5 damage per hit, as in SC2).  Zealots and Colossi hit twice per attack.  After a
-   shot the weapon cools down for its period plus a seeded jitter of -1..+2 loops (SC2's weapon randomness;
-   ``cooldown_jitter=False`` turns it off for hand-computed tests).  Banelings explode on contact (16 +19 vs
-   light, radius 2.2, allied units unharmed) and die; Colossi hit every enemy in a 2.8 x 0.3 line across the
-   target.
-4. **Support and regeneration.**  Medivacs heal 12.6 HP/s for 1 energy per 3 HP within range 4; Protoss shields
-   regenerate 2/s after 10 s without damage; Zerg units regenerate 0.38 HP/s; energy regenerates 0.7875/s.
+1. **Delayed hits land**: missiles (Stalker, Marauder, Hydralisk, Spine Crawler; travel time from the missile
+   speeds of the data), a Zealot's second blade 0.28 s after the first, the Colossus's beams 0.375 s after it
+   fires.  A missile lands even if its shooter has died; channelled hits (Zealot, Colossus) do not.
+2. **Orders.**  Allied orders come from SMAC action ids (:meth:`BattleSim.set_actions`): stop, move 2 north /
+   south / east / west, attack enemy ``j`` (a Medivac heals ally ``j``); allies never act on their own (SMAC's
+   "RL" copies are passive).  Enemies follow the map script's order (attack-move to a point, attack the allied
+   group on 2c_vs_64zg, none on 2s_vs_1sc).  The maps start no AI script (no MeleeInitAI or AIStart in their
+   MapScript.galaxy), so the enemies act on SC2's default unit behaviour: on attack-move they acquire the
+   closest ally they can hit within ``max(range, 5)`` of their edge (threats before unarmed units), keep it
+   while it is in range or, with nothing else in range, within sight (a structure: only in range), switch to
+   a target in range when theirs is not, and turn on allies that shoot them.  An enemy Medivac's heal
+   autocasts on the most hurt biological friend within 6; otherwise it flies on to the attack point.
+3. **Movement.**  Units walk at their data speed (the Medivac accelerates at 2.3125 per game second squared
+   and flies) towards their goal along the pathing grid: straight when the line is clear, else along the
+   shortest cell path (8-neighbourhood; two walkable cells that share a corner connect through it).  Every move
+   is checked cell by cell, so ground units never enter or cross unwalkable cells; blocked moves slide along
+   the wall.  Colossi also walk over cliffs.
+4. **Attacks.**  A unit whose target is within weapon range (edge to edge) and whose weapon is ready starts an
+   attack: it stands still for the damage point, then fires; the weapon is ready again after its period plus
+   SC2's random delay (-1..+2 loops, seeded; ``cooldown_jitter=False`` turns it off).  Each hit is absorbed by
+   shields first; what passes loses the target's armor (at least 0.5 per hit).  Weapons hit only the planes
+   their data allow (Marauders, Zealots, Colossi, Zerglings, Banelings and Spine Crawlers cannot hit the
+   Medivac).  Banelings explode on contact (20 +15 vs light to every enemy ground unit within 2.2) and die;
+   each Colossus beam hits every enemy ground unit on a 2.5-long line across the target.
+5. **Collisions**: overlapping units whose SC2 collision layers meet are pushed apart (Gauss-Seidel passes, more
+   of them in the last loop of a step); structures never move and a unit firing is not pushed by one that is
+   not.  Air units and Colossi (which step over small units) are exempt; Colossi still collide with Colossi
+   and structures.
+6. **Support and regeneration** (from the maps' unit data): Medivacs heal 9 HP per game second for 0.33 energy
+   per HP within range 4; shields regenerate 2 per game second after 10 game seconds (160 loops) without
+   damage; Zerg units regenerate 0.2734 HP per game second; energy 0.5625 per game second.
+
+Units spawn where SC2's ``CreateUnits`` puts them: one after another, each at the free spot nearest to the map
+script's point (on a 1/8 lattice, in walkable cells, not overlapping earlier units).
 """
 
 from __future__ import annotations
 
-import math
+from functools import lru_cache
 
 import numpy as np
 
-from tactica.envs.smac.maps import ENEMY_TYPE_ORDERS, TYPE_ORDERS, MapSpec
-from tactica.envs.smac.units import (
-    ENERGY_REGEN_PER_SECOND,
-    LOOPS_PER_SECOND,
-    SHIELD_REGEN_DELAY_LOOPS,
-    SHIELD_REGEN_PER_SECOND,
+from tactica.envs.smac import kernels as K
+from tactica.envs.smac.maps import TYPE_ORDERS, MapSpec
+from tactica.envs.smac.units import (  # noqa: F401  (DIRECTIONS, SHOOT_RANGE, SIGHT_RANGE: engine's API)
+    DIRECTIONS,
+    LOOPS_PER_GAME_SECOND,
+    SHOOT_RANGE,
+    SIGHT_RANGE,
     STEP_MUL,
-    ZERG_REGEN_PER_SECOND,
     UnitType,
     damage_per_attack,
     unit_type,
@@ -56,37 +70,119 @@ __all__ = [
     "MOVE_AMOUNT",
     "SHOOT_RANGE",
     "SIGHT_RANGE",
+    "DIRECTIONS",
 ]
 
-# order kinds
-STOP, MOVE, ATTACK, HEAL, ATTACK_MOVE = 0, 1, 2, 3, 4
+STOP, MOVE, ATTACK, HEAL, ATTACK_MOVE = K.STOP, K.MOVE, K.ATTACK, K.HEAL, K.ATTACK_MOVE
 MOVE_AMOUNT = 2.0  # oxwhirl/smac move_amount
-SHOOT_RANGE = 6.0  # oxwhirl/smac unit_shoot_range: centre distance that makes an attack action available
-SIGHT_RANGE = 9.0  # oxwhirl/smac unit_sight_range
-# N, S, E, W as in oxwhirl/smac's Direction enum (actions 2..5)
-DIRECTIONS = np.array([[0.0, 1.0], [0.0, -1.0], [1.0, 0.0], [-1.0, 0.0]])
-_STEP_S = STEP_MUL / LOOPS_PER_SECOND
-_HEAL_RANGE = 4.0
-_PROBE = DIRECTIONS[None, None] * (MOVE_AMOUNT / 2)  # avail_actions' pathing probes, half a move away
-_count_nonzero = np.count_nonzero  # truth tests on tiny arrays: far cheaper than ndarray.any()/all()
+_AI_MODES = {"attack_point": K.AI_ATTACK_POINT, "attack_random_point_between": K.AI_ATTACK_POINT}
+_AI_MODES.update({"attack_allies": K.AI_ATTACK_ALLIES, "none": K.AI_IDLE})
+_MOVERS = {"ground": K.MOVER_GROUND, "fly": K.MOVER_FLY, "colossus": K.MOVER_COLOSSUS}
+_MOVERS["structure"] = K.MOVER_STRUCTURE
+_COLLIDE_ITERS = 160  # at most this many Gauss-Seidel passes per game loop (they stop once units are apart)
+_FINAL_ITERS = 160  # ...and in the last loop of a step, so steps end with units apart
 
 
-def _layout(groups, type_order: tuple[str, ...]) -> list[tuple[UnitType, float, float]]:
-    """Spawn positions: each group in a square grid around its centre; sorted by (type, x, y) like SMAC."""
-    units = []
-    for group in groups:
-        kind = unit_type(group.unit)
-        spacing = 2 * kind.radius + 0.1
-        cols = math.ceil(math.sqrt(group.count))
-        rows = math.ceil(group.count / cols)
-        for k in range(group.count):
-            r, c = divmod(k, cols)
-            x = group.centre[0] + (c - (cols - 1) / 2) * spacing
-            y = group.centre[1] + (r - (rows - 1) / 2) * spacing
-            units.append((kind, round(x, 4), round(y, 4)))
-    rank = {name: i for i, name in enumerate(type_order)}
-    units.sort(key=lambda u: (rank.get(u[0].name, len(rank)), u[1], u[2]))
-    return units
+# ----------------------------------------------------------------------------------------- terrain
+@lru_cache(maxsize=32)
+def _terrain(terrain: tuple[str, ...]):
+    """Walk grids (ground, Colossus), nearest-walkable-cell tables and all-pairs walking distances."""
+    rows = np.array([list(r) for r in terrain])[::-1].T  # [x, y]
+    ground = rows == "."
+    colossus = ground | (rows == "c")
+    walk = np.stack([ground, colossus]).astype(np.uint8)
+    W, H = ground.shape
+    nearest = np.stack([_nearest_cells(ground), _nearest_cells(colossus)])
+    fields = K.all_distance_fields(walk)  # shortest walking distance to every cell, 2 x 8 MB
+    have = np.ones((2, W * H), np.uint8)
+    return walk, nearest, fields, have
+
+
+def _nearest_cells(walkable: np.ndarray) -> np.ndarray:
+    """For every cell, the index ``x * H + y`` of the nearest walkable cell (Euclidean between centres)."""
+    W, H = walkable.shape
+    xs, ys = np.nonzero(walkable)
+    if xs.size == 0:
+        return np.full(W * H, -1, np.int64)
+    cx, cy = np.meshgrid(np.arange(W), np.arange(H), indexing="ij")
+    d = (cx.reshape(-1, 1) - xs[None, :]) ** 2 + (cy.reshape(-1, 1) - ys[None, :]) ** 2
+    k = d.argmin(axis=1)
+    return (xs[k] * H + ys[k]).astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _lattice(step: float = 0.125, reach: float = 12.0) -> np.ndarray:
+    """Spawn-search offsets on a lattice, nearest first (ties broken by angle, for determinism)."""
+    n = int(reach / step)
+    g = np.arange(-n, n + 1) * step
+    ox, oy = np.meshgrid(g, g, indexing="ij")
+    off = np.stack([ox.ravel(), oy.ravel()], 1)
+    r = np.hypot(off[:, 0], off[:, 1])
+    keep = r <= reach
+    off, r = off[keep], r[keep]
+    order = np.lexsort((np.arctan2(off[:, 1], off[:, 0]), np.round(r, 9)))
+    return off[order]
+
+
+def _fits(walk: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
+    """Whether a unit centred at each (x, y) has its centre and its four axis extremes on walkable cells."""
+    W, H = walk.shape
+    ok = np.ones(x.shape, bool)
+    for dx, dy in ((0, 0), (radius, 0), (-radius, 0), (0, radius), (0, -radius)):
+        cx = np.floor(x + dx * 0.999).astype(int)
+        cy = np.floor(y + dy * 0.999).astype(int)
+        inside = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H)
+        ok &= inside
+        ok[inside] &= walk[cx[inside], cy[inside]] != 0
+    return ok
+
+
+def spawn_layout(spec: MapSpec) -> tuple[list, list]:
+    """Where the map script's ``CreateUnits`` calls put each unit (allies sorted as SMAC sorts its agents)."""
+    return _spawn_layout(spec.name, spec.terrain, spec.allies, spec.enemies, spec.map_type)
+
+
+@lru_cache(maxsize=32)
+def _spawn_layout(name, terrain, allies, enemies, map_type):
+    walk, _, _, _ = _terrain(terrain)
+    offsets = _lattice()
+    placed: list[tuple[UnitType, float, float]] = []
+    teams: list[list[tuple[UnitType, float, float]]] = [[], []]
+    for team, groups in enumerate((allies, enemies)):
+        for group in groups:
+            kind = unit_type(group.unit)
+            cx, cy = group.centre
+            xs = cx + offsets[:, 0]
+            ys = cy + offsets[:, 1]
+            fits = np.flatnonzero(_fits(walk[1 if kind.cliff_walker else 0], xs, ys, kind.radius))
+            for _ in range(group.count):
+                if kind.flying:
+                    x, y = cx, cy
+                else:
+                    x = y = None
+                    others = [
+                        (px, py, kind.radius + other.radius - 1e-9)
+                        for other, px, py in placed
+                        if other.collide_mask & kind.collide_mask
+                    ]
+                    o = np.array(others).reshape(-1, 3)
+                    for start in range(0, fits.size, 512):  # the nearest free spot is nearly always early
+                        k = fits[start : start + 512]
+                        free = (
+                            (xs[k, None] - o[None, :, 0]) ** 2 + (ys[k, None] - o[None, :, 1]) ** 2
+                            >= o[None, :, 2] ** 2
+                        ).all(axis=1)
+                        if free.any():
+                            first = k[np.argmax(free)]
+                            x, y = float(xs[first]), float(ys[first])
+                            break
+                    if x is None:
+                        raise ValueError(f"{name}: no room to place a {kind.name} near {group.centre}")
+                placed.append((kind, x, y))
+                teams[team].append((kind, x, y))
+    rank = {unit: i for i, unit in enumerate(TYPE_ORDERS[map_type])}
+    ally_units = sorted(teams[0], key=lambda u: (rank.get(u[0].name, len(rank)), u[1], u[2]))
+    return ally_units, teams[1]
 
 
 class BattleSim:
@@ -95,9 +191,13 @@ class BattleSim:
     Args:
         spec: the map.
         num_envs: how many battles advance together.
-        cooldown_jitter: add SC2's -1..+2 loop weapon jitter (seeded); ``False`` makes fights exactly computable.
+        cooldown_jitter: add SC2's -1..+2 loop weapon random delay (seeded); ``False`` makes fights exactly
+            computable.
         unit_overrides: optional ``(ally_layout, enemy_layout)`` lists of ``(unit name, x, y)`` replacing the map's
             spawns (used by tests and custom scenarios).
+        heuristic_ai: allied units follow oxwhirl/smac's heuristic instead of the actions (``heuristic_ai=True``).
+        heuristic_rest: with ``heuristic_ai``, approach targets beyond SMAC's shooting range with moves.
+        collisions: resolve unit collisions (``False`` only for experiments).
     """
 
     def __init__(
@@ -107,18 +207,25 @@ class BattleSim:
         *,
         cooldown_jitter: bool = True,
         unit_overrides: tuple[list, list] | None = None,
+        heuristic_ai: bool = False,
+        heuristic_rest: bool = False,
+        collisions: bool = True,
     ):
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
         self.spec = spec
         self.num_envs = B = int(num_envs)
         self.cooldown_jitter = bool(cooldown_jitter)
+        self.heuristic_ai = bool(heuristic_ai)
+        self.heuristic_rest = bool(heuristic_rest)
+        self.collisions = bool(collisions)
         if unit_overrides is None:
-            allies = _layout(spec.allies, TYPE_ORDERS[spec.map_type])
-            enemies = _layout(spec.enemies, ENEMY_TYPE_ORDERS[spec.map_type])
+            allies, enemies = spawn_layout(spec)
         else:
             allies = [(unit_type(n), float(x), float(y)) for n, x, y in unit_overrides[0]]
             enemies = [(unit_type(n), float(x), float(y)) for n, x, y in unit_overrides[1]]
+            if not allies or not enemies:
+                raise ValueError("unit_overrides needs at least one ally and one enemy")
         self.n_agents = A = len(allies)
         self.n_enemies = len(enemies)
         self.n_units = N = A + self.n_enemies
@@ -129,22 +236,18 @@ class BattleSim:
         self.hp_max = np.array([u.health for u in t], float)
         self.sh_max = np.array([u.shield for u in t], float)
         self.armor = np.array([u.armor for u in t], float)
-        self.speed = np.array([u.speed_per_loop for u in t], float)
         self.radius = np.array([u.radius for u in t], float)
         self.weapon_range = np.array([u.range for u in t], float)
         self.sight = np.array([u.sight for u in t], float)
-        self.period = np.array([u.period_loops for u in t], np.int64)
-        self.attacks = np.array([u.attacks for u in t], np.int64)
         self.flying = np.array([u.flying for u in t], bool)
         self.healer = np.array([u.is_healer for u in t], bool)
         self.armed = np.array([u.is_armed for u in t], bool)
         self.cliff_walker = np.array([u.cliff_walker for u in t], bool)
-        self.zerg = np.array([u.race == "zerg" for u in t], bool)
-        self.mobile = self.speed > 0
-        self.energy_max = np.array([u.energy_max for u in t], float)
-        self.scan = np.maximum(self.weapon_range, 5.0) + self.radius
         self.ground = ~self.flying
-        # damage of one attack of i on j (0 within a team: no friendly fire in SMAC micro)
+        self.collide_mask = np.array([u.collide_mask for u in t], np.int64)
+        self.energy_max = np.array([u.energy_max for u in t], float)
+        self.max_cd = np.array([u.max_cooldown_loops for u in t], float)
+        # damage of one hit of i on j: 0 within a team (no friendly fire) and where the weapon cannot hit
         self.damage = np.array(
             [
                 [damage_per_attack(a, b) if ti != tj else 0.0 for b, tj in zip(t, self.team)]
@@ -152,42 +255,86 @@ class BattleSim:
             ]
         )
         self.grid = spec.pathing_grid()
-        self.max_cd = np.array([u.max_cooldown_loops for u in t], float)
-        self.attack_point = np.array(spec.enemy_attack_point, float)
+        self._walk, self._nearest, self._fields, self._have = _terrain(spec.terrain)
+        self._ai_mode = _AI_MODES[spec.enemy_order]
+        self._fu, self._iu = self._unit_tables()
         # dynamic state
         self.pos = np.zeros((B, N, 2))
+        self.vel = np.zeros((B, N))
         self.hp = np.zeros((B, N))
         self.sh = np.zeros((B, N))
         self.energy = np.zeros((B, N))
-        self.cd = np.zeros((B, N), np.int64)
+        self.cd = np.zeros((B, N))
         self.alive = np.zeros((B, N), bool)
         self.order = np.zeros((B, N), np.int8)
         self.target = np.zeros((B, N), np.int64)
         self.point = np.zeros((B, N, 2))
-        self.last_hit = np.zeros((B, N), np.int64)
-        self.attacked_by = np.full((B, N), -1, np.int64)
+        self.swing = np.zeros((B, N))
+        self.swing_target = np.zeros((B, N), np.int64)
+        self.last_hit = np.zeros((B, N))
+        self.attacked_by = np.zeros((B, N), np.int64)
         self.loop = np.zeros(B, np.int64)
         self.damage_to = np.zeros((B, 2))  # hp + shield damage received, per team (0 allies, 1 enemies)
-        self._arange_n = np.arange(N)
-        self._build_tables()
+        self.attack_point = np.zeros((B, 2))
+        self.hz_target = np.zeros((B, A), np.int64)
+        self._planted = np.zeros((B, N), np.uint8)
+        self._anchor = np.zeros((B, N, 2))  # positions at the start of the current game loop
+        Q = 4 * N + 16
+        self._ev_t = np.zeros((B, Q))
+        self._ev_kind = np.zeros((B, Q), np.int64)
+        self._ev_src = np.zeros((B, Q), np.int64)
+        self._ev_dst = np.zeros((B, Q), np.int64)
+        self._build_action_tables()
         self.reset()
 
-    def _build_tables(self) -> None:
-        """Static lookup tables that keep the per-step work to a few NumPy calls."""
-        A, N, B, E = self.n_agents, self.n_units, self.num_envs, self.n_enemies
-        W, H = self.grid.shape
-        padded = np.zeros((W + 2, H + 2), bool)
-        padded[1:-1, 1:-1] = self.grid
-        self._grid_flat = padded.reshape(-1)
-        self._grid_h = H + 2
-        self._cell_stride = np.array([H + 2, 1], np.intp)
-        self._cell_offset = H + 3
-        self._map_max = float(W) - 1e-6
-        self._boff = (np.arange(B) * N)[:, None]  # flat offset of each env's units
-        self._boff_e = (np.arange(B * E) * A).reshape(B, E)  # flat offset into (B, E, A) arrays
-        # flat offset of each enemy's row in (B, N, N) arrays
-        self._boff_ed = (np.arange(B)[:, None] * N + np.arange(A, N)[None, :]) * N
-        # action id -> order kind / target unit / move offset, per agent
+    def _unit_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-unit constants in game loops for the kernels (layout in kernels.py)."""
+        L = LOOPS_PER_GAME_SECOND
+        fu = np.zeros((self.n_units, K.NFU))
+        iu = np.zeros((self.n_units, K.NIU), np.int64)
+        for i, u in enumerate(self.types):
+            fu[i, K.R] = u.radius
+            fu[i, K.SPD] = u.speed_per_loop
+            fu[i, K.ACC] = u.acceleration_per_loop
+            fu[i, K.RANGE] = u.heal_range if u.is_healer else u.range
+            fu[i, K.SIGHT] = u.sight
+            fu[i, K.SCAN] = max(u.range, 5.0)
+            fu[i, K.PERIOD] = u.period * L
+            fu[i, K.DPOINT] = u.damage_point * L
+            fu[i, K.MSPD] = u.missile_speed / L
+            fu[i, K.MACC] = u.missile_acceleration / L**2
+            fu[i, K.NHIT] = max(u.attacks, 1)
+            fu[i, K.HINT] = u.attack_interval * L
+            fu[i, K.IMPACT] = u.impact_delay * L
+            fu[i, K.SPL_R] = u.splash_radius
+            fu[i, K.SPL_H] = u.splash_half_length
+            fu[i, K.SPL_S] = u.splash_search_radius
+            fu[i, K.ARMOR] = u.armor
+            fu[i, K.HPMAX] = u.health
+            fu[i, K.SHMAX] = u.shield
+            fu[i, K.HREG] = u.health_regen / L
+            fu[i, K.SDELAY] = u.shield_regen_delay * L
+            fu[i, K.SREG] = u.shield_regen / L
+            fu[i, K.EREG] = u.energy_regen / L
+            fu[i, K.EMAX] = u.energy_max
+            fu[i, K.HEALRATE] = u.heal_rate / L
+            fu[i, K.HEALC] = u.heal_energy_per_health
+            fu[i, K.DAMAGE] = u.damage
+            iu[i, K.AIR] = u.flying
+            iu[i, K.MOVER] = _MOVERS[u.mover]
+            iu[i, K.LAYER] = u.collide_mask
+            iu[i, K.SPLASH] = {None: K.SPLASH_NONE, "radius": K.SPLASH_RADIUS, "line": K.SPLASH_LINE}[
+                u.splash
+            ]
+            iu[i, K.SUICIDE] = u.suicide
+            iu[i, K.HEALER] = u.is_healer
+            iu[i, K.ARMED] = u.is_armed
+            iu[i, K.BIO] = "biological" in u.attributes
+            iu[i, K.TEAM] = self.team[i]
+        return fu, iu
+
+    def _build_action_tables(self) -> None:
+        A, E = self.n_agents, self.n_enemies
         kinds = np.full((A, 6 + E), STOP, np.int8)
         kinds[:, 2:6] = MOVE
         kinds[:, 6:] = np.where(self.healer[:A, None], HEAL, ATTACK)
@@ -200,58 +347,46 @@ class BattleSim:
         self._act_dir = np.zeros((6 + E, 2))
         self._act_dir[2:6] = DIRECTIONS * MOVE_AMOUNT
         self._agent_rows = np.arange(A)
-        self._engages = np.array([False, False, True, True, False])  # indexed by order kind
-        self._moves = np.array([False, True, True, True, True])
-        self._is_attack = np.array([False, False, True, False, False])  # order == ATTACK
-        self._healer_ids = np.nonzero(self.healer)[0]
-        self._own_reach = np.where(self.healer, _HEAL_RANGE, self.weapon_range) + self.radius
-        self._inv_speed = np.where(self.speed > 0, 1.0 / np.maximum(self.speed, 1e-12), 1e9)
-        self._travel = self.speed * STEP_MUL
-        self._can_fire = self.armed & ~self.healer
-        solid_pair = self.ground[:, None] & self.ground[None, :]
-        np.fill_diagonal(solid_pair, False)
-        self._rsum = np.where(solid_pair, self.radius[:, None] + self.radius[None, :], -1.0)
-        self._near = np.where(solid_pair, self._rsum + 2 * self._travel.max() + 1e-6, -1.0)
-        mob = self.mobile.astype(float)
-        self._share = mob[:, None] / np.maximum(mob[:, None] + mob[None, :], 1e-9)
-        i = self._arange_n.astype(float)
-        self._tie = np.stack([np.cos(i[:, None] - i[None, :]), np.sin(i[:, None] - i[None, :])], -1)
-        self._scan_ea = self.scan[A:, None] + self.radius[None, :A]
-        self._leash_e = self.sight[A:]
-        self._unarmed_penalty = np.where(self.armed[:A], 0.0, 100.0)
-        self._free = self.flying | self.cliff_walker
-        self._enemy_armed = self.armed[A:]
-        self._enemy_healer_ids = np.arange(A, N)[self.healer[A:]]
-        self._any_shield = bool((self.sh_max > 0).any())
-        self._any_zerg = bool(self.zerg.any())
+        self._probe = DIRECTIONS[None, None] * (MOVE_AMOUNT / 2)
         self._ally_healers = bool(self.healer[:A].any())
-        # plain-list copies for the per-shot loop
-        self._damage_l = self.damage.tolist()
-        self._armor_l = self.armor.tolist()
-        self._attacks_l = self.attacks.tolist()
-        self._period_l = self.period.tolist()
-        self._team_l = self.team.tolist()
 
     # ------------------------------------------------------------------ reset
-    def reset(self, envs: np.ndarray | None = None) -> None:
-        """Put the battles ``envs`` (all by default; an index array or bool mask) back at their start."""
+    def reset(self, envs: np.ndarray | None = None, rng: np.random.Generator | None = None) -> None:
+        """Put the battles ``envs`` (all by default; an index array or bool mask) back at their start.
+
+        ``rng`` draws the random parts of a start (2m_vs_1z's attack point); without it they take their mean.
+        """
         e = slice(None) if envs is None else envs
+        A = self.n_agents
         self.pos[e] = self.start_pos
+        self.vel[e] = 0.0
         self.hp[e] = self.hp_max
         self.sh[e] = self.sh_max
         self.energy[e] = np.array([u.energy_start for u in self.types])
-        self.cd[e] = 0
+        self.cd[e] = 0.0
         self.alive[e] = True
-        self.order[e] = STOP
-        self.target[e] = 0
-        self.point[e] = self.start_pos
-        self.point[e, self.n_agents :] = np.where(
-            self.armed[self.n_agents :, None], self.attack_point, self.start_pos[self.n_agents :]
-        )
-        self.last_hit[e] = -(10**6)
+        self.swing[e] = -1.0
+        self.swing_target[e] = 0
+        self.last_hit[e] = -1e9
         self.attacked_by[e] = -1
         self.loop[e] = 0
         self.damage_to[e] = 0.0
+        self.hz_target[e] = -1
+        self._ev_t[e] = K.INF
+        n = len(np.arange(self.num_envs)[e])
+        points = self.spec.enemy_attack_points or (self.spec.enemy_attack_point,)
+        if self.spec.enemy_order == "attack_random_point_between" and rng is not None:
+            lo = np.minimum(points[0], points[1])
+            hi = np.maximum(points[0], points[1])
+            self.attack_point[e] = lo + rng.random((n, 2)) * (hi - lo)
+        else:
+            self.attack_point[e] = self.spec.enemy_attack_point
+        self.order[e] = STOP
+        self.target[e] = 0
+        self.point[e] = self.start_pos
+        if self._ai_mode == K.AI_ATTACK_POINT:
+            self.order[e, A:] = np.where(self.armed[A:], ATTACK_MOVE, STOP)
+            self.point[e, A:] = self.attack_point[e][:, None, :]
 
     # ---------------------------------------------------------------- queries
     def distances(self) -> np.ndarray:
@@ -260,9 +395,13 @@ class BattleSim:
         return np.hypot(x[:, :, None] - x[:, None, :], y[:, :, None] - y[:, None, :])
 
     def pathable(self, xy: np.ndarray) -> np.ndarray:
-        """Whether points ``xy`` (..., 2) are inside the map and on pathable ground (within 1 of the map)."""
-        # flat cell (x + 1) * grid_h + (y + 1): the padded grid has a blocked border of one cell
-        return self._grid_flat[np.floor(xy).astype(np.intp) @ self._cell_stride + self._cell_offset]
+        """Whether points ``xy`` (..., 2) lie on ground-pathable cells (``floor`` of each coordinate)."""
+        cell = np.floor(np.asarray(xy, float)).astype(np.int64)
+        W, H = self.grid.shape
+        inside = (cell[..., 0] >= 0) & (cell[..., 0] < W) & (cell[..., 1] >= 0) & (cell[..., 1] < H)
+        out = np.zeros(cell.shape[:-1], bool)
+        out[inside] = self.grid[cell[..., 0][inside], cell[..., 1][inside]]
+        return out
 
     def avail_actions(self, dist: np.ndarray | None = None) -> np.ndarray:
         """SMAC's available-action mask for every agent, int8 (B, n_agents, 6 + n_enemies)."""
@@ -270,18 +409,21 @@ class BattleSim:
         B = self.num_envs
         if dist is None:
             dist = self.distances()
-        avail = np.zeros((B, A, 6 + E), np.int8)
         alive = self.alive[:, :A]
-        probe = self.pos[:, :A, None, :] + _PROBE
+        avail = np.zeros((B, A, 6 + E), np.int8)
         avail[:, :, 1] = alive
-        avail[:, :, 2:6] = self.pathable(probe) & alive[:, :, None]
-        in_range = dist[:, :A, A:] <= SHOOT_RANGE
-        shoot = in_range & self.alive[:, None, A:] & alive[:, :, None]
+        # oxwhirl/smac can_move: int() of the point half a move away (truncation, so x in [0, 1) may go west),
+        # in bounds and on SC2's pathing grid
+        probe = np.trunc(self.pos[:, :A, None, :] + self._probe).astype(np.int64)
+        W, H = self.grid.shape
+        inside = (probe[..., 0] >= 0) & (probe[..., 0] < W) & (probe[..., 1] >= 0) & (probe[..., 1] < H)
+        ok = np.zeros(inside.shape, bool)
+        ok[inside] = self.grid[probe[..., 0][inside], probe[..., 1][inside]]
+        avail[:, :, 2:6] = ok & alive[:, :, None]
+        shoot = (dist[:, :A, A:] <= SHOOT_RANGE) & self.alive[:, None, A:] & alive[:, :, None]
         if self._ally_healers:
-            heal_ok = (
-                (dist[:, :A, :A] <= SHOOT_RANGE) & self.alive[:, None, :A] & ~self.healer[None, None, :A]
-            )
-            heal_ok &= alive[:, :, None]
+            heal_ok = (dist[:, :A, :A] <= SHOOT_RANGE) & self.alive[:, None, :A]
+            heal_ok &= ~self.healer[None, None, :A] & alive[:, :, None]
             healers = self.healer[:A]
             shoot[:, healers, :] = False
             k = min(A, E)  # heal targets use the attack slots: ally j is action 6 + j
@@ -292,311 +434,107 @@ class BattleSim:
 
     # ---------------------------------------------------------------- actions
     def set_actions(self, actions: np.ndarray) -> None:
-        """Turn SMAC action ids (B, n_agents) into allied orders (validity is the caller's job)."""
-        A = self.n_agents
-        act = np.asarray(actions, dtype=np.intp).reshape(self.num_envs, A)
-        self.order[:, :A] = self._act_kind[self._agent_rows, act]
-        self.target[:, :A] = self._act_target[self._agent_rows, act]
-        # a move order's point is 2 away from where the unit stands now (only MOVE orders read it)
-        self.point[:, :A] = self.pos[:, :A] + self._act_dir[act]
+        """Turn SMAC action ids (B, n_agents) into allied orders (validity is the caller's job).
 
-    def _enemy_ai(self, dist: np.ndarray) -> None:
-        """The built-in AI's orders for every enemy unit (vectorised over envs and units)."""
-        A = self.n_agents
-        d = dist[:, A:, :A]  # (B, E, A)
-        alive_flat = self.alive.reshape(-1)
-        # keep a live target that is still within sight (enemy targets are always allies: ids < A)
-        cur = self.target[:, A:]
-        # healers' targets are friends: masked
-        cur_d = dist.reshape(-1)[self._boff_ed + np.minimum(cur, A - 1)]
-        keep = self._is_attack[self.order[:, A:]] & alive_flat[self._boff + cur] & (cur_d <= self._leash_e)
-        # acquire: nearest ally within scan range, armed units first (SC2 prefers threats)
-        score = np.where((d <= self._scan_ea) & self.alive[:, None, :A], d + self._unarmed_penalty, np.inf)
-        best = score.argmin(axis=2)
-        has = score.reshape(-1)[self._boff_e + best] < np.inf
-        new_target = np.where(keep, cur, best)
-        engaged = keep | has
-        # nothing in range: answer a live attacker, else keep attack-moving
-        if _count_nonzero(engaged) != engaged.size:
-            idle = ~engaged
-            attacker = self.attacked_by[:, A:]
-            answer = (attacker >= 0) & alive_flat[self._boff + np.maximum(attacker, 0)]
-            new_target = np.where(idle, np.where(answer, attacker, -1), new_target)
-            order = np.where(new_target >= 0, ATTACK, ATTACK_MOVE)
-            target = np.maximum(new_target, 0)
-        else:  # every enemy has a (non-negative) target
-            order, target = ATTACK, new_target
-        # armed enemies' move point is the attack point (set at reset); healers are handled below
-        if self._enemy_healer_ids.size:
-            armed = self._enemy_armed
-            self.order[:, A:] = np.where(armed, order, self.order[:, A:])
-            self.target[:, A:] = np.where(armed, target, self.target[:, A:])
-        else:
-            self.order[:, A:] = order
-            self.target[:, A:] = target
-        if self._enemy_healer_ids.size:
-            self._enemy_healers(dist, self._enemy_healer_ids)
-
-    def _enemy_healers(self, dist: np.ndarray, healers: np.ndarray) -> None:
-        A = self.n_agents
-        friends = np.arange(A, self.n_units)
-        patients = friends[~self.healer[A:]]
-        for h in healers:
-            hurt = self.alive[:, patients] & (self.hp[:, patients] < self.hp_max[patients])
-            d = np.where(hurt, dist[:, h, patients], np.inf)
-            near = d <= self.sight[h]
-            pick = np.argmin(d, axis=1)
-            has = near[np.arange(self.num_envs), pick]
-            army = self.alive[:, patients]
-            count = np.maximum(army.sum(1), 1)
-            centroid = (self.pos[:, patients] * army[..., None]).sum(1) / count[:, None]
-            behind = centroid + np.array([2.0, 0.0]) * np.sign(self.pos[:, h, 0:1] - centroid[:, 0:1] + 1e-9)
-            self.order[:, h] = np.where(has, HEAL, MOVE)
-            self.target[:, h] = np.where(has, patients[pick], 0)
-            self.point[:, h] = np.where(has[:, None], self.point[:, h], behind)
+        The no-op (dead agents only) issues no order, as in SMAC; a move's point is 2 away from where the
+        unit stands now.
+        """
+        act = np.asarray(actions, dtype=np.int64).reshape(self.num_envs, self.n_agents)
+        K.set_orders(
+            act,
+            self._act_kind,
+            self._act_target,
+            self._act_dir,
+            self.pos,
+            self.order,
+            self.target,
+            self.point,
+        )
 
     # ------------------------------------------------------------------- step
-    def step(self, actions: np.ndarray, rng: np.random.Generator, dist: np.ndarray | None = None) -> None:
+    def step(
+        self, actions: np.ndarray | None, rng: np.random.Generator, dist: np.ndarray | None = None
+    ) -> None:
         """Advance every battle by one agent step (8 game loops) with allied SMAC actions (B, n_agents).
 
-        ``dist`` may pass the current distance matrix when the caller already has it.
+        ``actions`` is ignored (may be ``None``) with ``heuristic_ai``; ``dist`` is accepted for callers that
+        pass the current distances and is not needed.
         """
-        self.set_actions(actions)
-        if dist is None:
-            dist = self.distances()
-        self._enemy_ai(dist)
-        fire_loop = self._move(dist)
-        jitter = rng.integers(-1, 3, size=fire_loop.shape) if self.cooldown_jitter else None
-        self._resolve_attacks(fire_loop, jitter, rng)
-        self._heal()
-        self._regenerate()
-        self.cd = np.maximum(self.cd - STEP_MUL, 0)
-        self.loop += STEP_MUL
+        if not self.heuristic_ai:
+            self.set_actions(actions)
+        rand = rng.random((self.num_envs, STEP_MUL, self.n_units + 1))
+        self._run(rand, 0, STEP_MUL)
 
-    def _move(self, dist: np.ndarray) -> np.ndarray:
-        """Move units for 8 loops; return the loop (0..7) each unit fires in, or 99."""
-        order = self.order
-        tgt = self.target
-        flat_t = self._boff + tgt
-        engage = self._engages[order] & self.alive.reshape(-1)[flat_t] & self.alive
-        goal = np.where(engage[..., None], self.pos.reshape(-1, 2)[flat_t], self.point)
-        moving = self._moves[order] & self.alive
-        delta = goal - self.pos
-        d = np.hypot(delta[..., 0], delta[..., 1])
-        gap = np.maximum(d - engage * (self._own_reach + self.radius[tgt]), 0.0)
-        travel = np.minimum(gap, self._travel) * moving
-        new = self.pos + delta * (travel / np.maximum(d, 1e-9))[..., None]
-        # units move at most _travel per step: pairs further apart than that cannot touch, so skip the check
-        if _count_nonzero(dist <= self._near):
-            new = self._collide(new)
-        self.pos = self._keep_on_ground(new)
-        fire_loop = np.maximum(self.cd, np.ceil(gap * self._inv_speed - 1e-9))
-        fire = engage & self._is_attack[order] & self._can_fire & (fire_loop < STEP_MUL)
-        return np.where(fire, fire_loop, 99).astype(np.int64)
+    def step_checked(self, actions: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        """:meth:`step`, loop by loop (the same battle), checking the physics after every game loop.
 
-    def _collide(self, new: np.ndarray) -> np.ndarray:
-        """Push overlapping ground units apart (structures stay put)."""
-        dx = new[:, :, None, 0] - new[:, None, :, 0]
-        dy = new[:, :, None, 1] - new[:, None, :, 1]
-        d = np.hypot(dx, dy)
-        overlap = self._rsum - d  # negative for air units and the diagonal
-        overlap *= self.alive[:, :, None]
-        overlap *= self.alive[:, None, :]
-        np.maximum(overlap, 0.0, out=overlap)
-        if not _count_nonzero(overlap):
-            return new
-        overlap *= self._share
-        # push i away from j along their separating direction: sum_j overlap_ij * (x_i - x_j) / d_ij
-        coef = overlap / np.maximum(d, 1e-6)
-        out = new.copy()
-        out[..., 0] += (coef * dx).sum(2)
-        out[..., 1] += (coef * dy).sum(2)
-        # the diagonal is always within 1e-6, so only more hits than diagonal cells can mean a stacked pair
-        if _count_nonzero(d <= 1e-6) > d.shape[0] * d.shape[1]:
-            stacked = (overlap > 0) & (d <= 1e-6)
-            # coincident units separate along a fixed direction that depends on their indices
-            if _count_nonzero(stacked):
-                out += np.einsum("bij,ijk->bik", overlap * stacked, self._tie)
-        return out
-
-    def _keep_on_ground(self, new: np.ndarray) -> np.ndarray:
-        """Ground units may not leave pathable cells; they slide along the blocked axis instead."""
-        old = self.pos
-        new = np.minimum(np.maximum(new, 0.0), self._map_max)
-        ok = self.pathable(new) | self._free
-        if _count_nonzero(ok) == ok.size:
-            return new
-        slide_x = np.stack([new[..., 0], old[..., 1]], -1)
-        slide_y = np.stack([old[..., 0], new[..., 1]], -1)
-        ok_x = self.pathable(slide_x)
-        ok_y = self.pathable(slide_y)
-        fallback = np.where(ok_x[..., None], slide_x, np.where(ok_y[..., None], slide_y, old))
-        return np.where(ok[..., None], new, fallback)
-
-    def _resolve_attacks(
-        self, fire_loop: np.ndarray, jitter: np.ndarray | None, rng: np.random.Generator
-    ) -> None:
-        """Fire every ready weapon in game-loop order, one shot at a time.
-
-        Shots are few per step and strictly sequential (a kill cancels later shots), so they are resolved on
-        plain Python lists of the battle state and written back once.
+        Returns ``([ground units on unwalkable cells, loop moves that crossed one], largest overlap)``: the counts
+        summed over the 8 loops and battles, the overlap the largest of two colliding units after any loop, as
+        a fraction of their combined radii.
         """
-        b_idx, i_idx = np.nonzero(fire_loop < STEP_MUL)
-        if b_idx.size == 0:
-            return
-        loops = fire_loop[b_idx, i_idx]
-        if b_idx.size > 1:
-            order = np.lexsort((rng.random(b_idx.size), loops))
-            b_idx, i_idx, loops = b_idx[order], i_idx[order], loops[order]
-        N = self.n_units
-        led = _Ledger(self)
-        target = self.target.reshape(-1)
-        jit = jitter.reshape(-1).tolist() if jitter is not None else None
-        cd = self.cd.reshape(-1)
-        attacked_by = self.attacked_by.reshape(-1)
-        types, period, start = self.types, self._period_l, self.loop.tolist()
-        for b, i, fl in zip(b_idx.tolist(), i_idx.tolist(), loops.tolist()):
-            shooter = b * N + i
-            t = int(target[shooter])
-            victim = b * N + t
-            if not led.alive[shooter] or not led.alive[victim]:
-                continue
-            kind = types[i]
-            now = start[b] + fl
-            if kind.suicide:
-                self._splash_radius(led, b, i, now)
-                led.damage[b][self._team_l[i]] += led.hp[shooter] + led.sh[shooter]
-                led.kill(shooter)
-                continue
-            led.hit(b, i, t, now)
-            if kind.splash == "line":
-                self._splash_line(led, b, i, t, now)
-            cd[shooter] = fl + period[i] + (jit[shooter] if jit is not None else 0)
-            attacked_by[victim] = i
-        led.write_back()
+        if not self.heuristic_ai:
+            self.set_actions(actions)
+        rand = rng.random((self.num_envs, STEP_MUL, self.n_units + 1))
+        movers = np.where(self.flying, -1, self.cliff_walker.astype(np.int64))
+        out = np.zeros(2, np.int64)
+        overlap = 0.0
+        for k in range(STEP_MUL):
+            prev = self.pos.copy()
+            self._run(rand[:, k : k + 1], k, 1)
+            K.check_moves(self._walk, movers, prev, self.pos, self.alive, out)
+            overlap = max(overlap, float(self.max_overlap().max()))
+        return out, overlap
 
-    def _victims(self, led: _Ledger, b: int, i: int) -> np.ndarray:
-        N = self.n_units
-        alive = np.array(led.alive[b * N : (b + 1) * N], bool)
-        return np.nonzero(alive & (self.team != self.team[i]) & self.ground)[0]
-
-    def _splash_radius(self, led: _Ledger, b: int, i: int, now: int) -> None:
-        radius = self.types[i].splash_radius
-        victims = self._victims(led, b, i)
-        d = np.linalg.norm(self.pos[b, victims] - self.pos[b, i], axis=1) - self.radius[victims]
-        for t in victims[d <= radius].tolist():
-            led.hit(b, i, t, now)
-
-    def _splash_line(self, led: _Ledger, b: int, i: int, t: int, now: int) -> None:
-        kind = self.types[i]
-        axis = self.pos[b, t] - self.pos[b, i]
-        norm = float(np.hypot(*axis))
-        if norm < 1e-9:
-            return
-        along_dir = axis / norm
-        across_dir = np.array([-along_dir[1], along_dir[0]])
-        victims = self._victims(led, b, i)
-        victims = victims[victims != t]
-        rel = self.pos[b, victims] - self.pos[b, t]
-        across = np.abs(rel @ across_dir) - self.radius[victims]
-        along = np.abs(rel @ along_dir) - self.radius[victims]
-        for v in victims[(across <= kind.splash_length / 2) & (along <= kind.splash_width / 2)].tolist():
-            led.hit(b, i, v, now)
-
-    def _heal(self) -> None:
-        healers = self._healer_ids
-        if healers.size == 0:
-            return
-        B = self.num_envs
-        bidx = np.arange(B)[:, None]
-        tgt = self.target[:, healers]
-        d = np.linalg.norm(self.pos[bidx, tgt] - self.pos[:, healers], axis=-1)
-        ok = (
-            (self.order[:, healers] == HEAL)
-            & self.alive[:, healers]
-            & self.alive[bidx, tgt]
-            & (d <= _HEAL_RANGE + self.radius[healers] + self.radius[tgt])
+    def _run(self, rand: np.ndarray, first_loop: int, n_loops: int) -> None:
+        K.step_batch(
+            self.n_agents,
+            self._ai_mode,
+            (2 if self.heuristic_rest else 1) if self.heuristic_ai else 0,
+            first_loop,
+            n_loops,
+            STEP_MUL,
+            _COLLIDE_ITERS if self.collisions else 0,
+            _FINAL_ITERS,
+            self._fu,
+            self._iu,
+            self.damage,
+            self._walk,
+            self._nearest,
+            self._fields,
+            self._have,
+            self.pos,
+            self.vel,
+            self.hp,
+            self.sh,
+            self.energy,
+            self.cd,
+            self.alive,
+            self.order,
+            self.target,
+            self.point,
+            self.swing,
+            self.swing_target,
+            self.last_hit,
+            self.attacked_by,
+            self.loop,
+            self.damage_to,
+            self.attack_point,
+            self.hz_target,
+            self._planted,
+            self._ev_t,
+            self._ev_kind,
+            self._ev_src,
+            self._ev_dst,
+            np.ascontiguousarray(rand),
+            1.0 if self.cooldown_jitter else 0.0,
+            self._anchor,
         )
-        per_step = np.array([self.types[h].heal_per_second for h in healers]) * _STEP_S
-        per_energy = np.array([self.types[h].heal_per_energy for h in healers])
-        missing = self.hp_max[tgt] - self.hp[bidx, tgt]
-        amount = np.minimum(np.minimum(per_step, missing), self.energy[:, healers] * per_energy) * ok
-        amount = np.maximum(amount, 0.0)
-        np.add.at(self.hp, (np.broadcast_to(bidx, tgt.shape), tgt), amount)
-        self.energy[:, healers] -= amount / per_energy
 
-    def _regenerate(self) -> None:
-        if self._any_shield:
-            # now - last_hit >= delay, with now the loop after this step (exact integer arithmetic)
-            recent = self.loop[:, None] + (STEP_MUL - SHIELD_REGEN_DELAY_LOOPS)
-            shielded = self.alive & (self.sh < self.sh_max) & (self.last_hit <= recent)
-            if _count_nonzero(shielded):
-                regen = np.minimum(self.sh + SHIELD_REGEN_PER_SECOND * _STEP_S, self.sh_max)
-                self.sh = np.where(shielded, regen, self.sh)
-        if self._any_zerg:
-            grow = self.alive & self.zerg
-            self.hp = np.where(
-                grow, np.minimum(self.hp + ZERG_REGEN_PER_SECOND * _STEP_S, self.hp_max), self.hp
-            )
-        if self._enemy_healer_ids.size or self._ally_healers:
-            regen = np.minimum(self.energy + ENERGY_REGEN_PER_SECOND * _STEP_S, self.energy_max)
-            self.energy = np.where(self.alive & self.healer, regen, self.energy)
+    def max_overlap(self) -> np.ndarray:
+        """Largest overlap of two colliding units per battle, as a fraction of their combined radii."""
+        return K.max_ground_overlap(self.pos, self.alive, self.radius, self.collide_mask)
 
-
-class _Ledger:
-    """Health, shields and life of a batch as Python lists while shots resolve one by one."""
-
-    def __init__(self, sim: BattleSim):
-        self.sim = sim
-        self.hp = sim.hp.reshape(-1).tolist()
-        self.sh = sim.sh.reshape(-1).tolist()
-        self.alive = sim.alive.reshape(-1).tolist()
-        self.damage = sim.damage_to.tolist()
-        self.hit_at: dict[int, int] = {}
-
-    def hit(self, b: int, i: int, t: int, now: int) -> None:
-        """One attack of unit i on unit t in env b: every hit goes through shields first, then armor."""
-        sim = self.sim
-        per_hit = sim._damage_l[i][t]
-        if per_hit <= 0:
-            return
-        k = b * sim.n_units + t
-        hp, sh, armor = self.hp[k], self.sh[k], sim._armor_l[t]
-        dealt = 0.0
-        for _ in range(sim._attacks_l[i]):
-            if hp <= 0:
-                break
-            absorbed = min(sh, per_hit)
-            sh -= absorbed
-            rest = per_hit - absorbed
-            if rest > 0:
-                loss = min(max(rest - armor, 0.5), hp)
-                hp -= loss
-                dealt += loss
-            dealt += absorbed
-        self.hp[k], self.sh[k] = hp, sh
-        self.hit_at[k] = now
-        self.damage[b][sim._team_l[t]] += dealt
-        if hp <= 0:
-            self.kill(k)
-
-    def kill(self, k: int) -> None:
-        self.hp[k] = 0.0
-        self.sh[k] = 0.0
-        self.alive[k] = False
-
-    def write_back(self) -> None:
-        sim = self.sim
-        shape = sim.hp.shape
-        sim.hp = np.array(self.hp).reshape(shape)
-        sim.sh = np.array(self.sh).reshape(shape)
-        alive = np.array(self.alive, bool).reshape(shape)
-        died = sim.alive & ~alive
-        sim.alive = alive
-        if _count_nonzero(died):  # the dead drop their orders
-            sim.order[died] = STOP
-        sim.damage_to = np.array(self.damage)
-        if self.hit_at:
-            flat = sim.last_hit.reshape(-1)
-            for k, now in self.hit_at.items():
-                flat[k] = now
+    @property
+    def seconds(self) -> np.ndarray:
+        """Game time of every battle, in game seconds."""
+        return self.loop / LOOPS_PER_GAME_SECOND

@@ -1,4 +1,4 @@
-"""``SMAC-v0``: the StarCraft Multi-Agent Challenge as a PettingZoo ParallelEnv, without StarCraft II."""
+"""``SMAC-v1``: the StarCraft Multi-Agent Challenge as a PettingZoo ParallelEnv, without StarCraft II."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pettingzoo import ParallelEnv
 
 from tactica.envs.smac.api import SMACEnv, StarCraft2Env
 from tactica.envs.smac.render import render_ansi
+from tactica.envs.validation import check_agents, check_seed, check_started, discrete_action
 
 __all__ = ["SMACParallelEnv", "SMACEnv", "StarCraft2Env"]
 
@@ -23,8 +24,8 @@ class SMACParallelEnv(ParallelEnv):
     (``map_name``: 3m, 8m, 25m, 5m_vs_6m, 8m_vs_9m, 10m_vs_11m, 27m_vs_30m, MMM, MMM2, 2s3z, 3s5z,
     3s5z_vs_3s6z, 3s_vs_3z, 3s_vs_4z, 3s_vs_5z, 1c3s5z, 2m_vs_1z, corridor, 6h_vs_8z, 2s_vs_1sc,
     so_many_baneling, bane_vs_bane, 2c_vs_64zg).  The battle runs in :mod:`tactica.envs.smac.engine`: SC2 unit
-    statistics, shields before armor, bonus damage, splash, Medivac healing, 8 game loops per step at 22.4 loops
-    per second.  This class follows oxwhirl/smac's own PettingZoo wrapper; :class:`SMACEnv` offers the original
+    statistics, shields before armor, bonus damage, splash, Medivac healing, 8 game loops per step (16 loops
+    per game second, 22.4 per second at Faster speed).  This class follows oxwhirl/smac's own PettingZoo wrapper; :class:`SMACEnv` offers the original
     ``StarCraft2Env`` API with identical vectors.
 
     ## Action Space
@@ -32,7 +33,10 @@ class SMACParallelEnv(ParallelEnv):
     action ``a + 1``): 0 stop, 1-4 move north/south/east/west by 2, ``5 + j`` attack enemy ``j`` (Medivacs:
     heal ally ``j``).  Attacks are legal only on live targets within centre distance 6; moves only onto
     pathable ground.  A masked-out action is replaced by stop (the mask-free samplers of PettingZoo's tests send
-    them) and flagged with ``info["illegal_action"] = True``; an action outside the space raises ``ValueError``.
+    them) and flagged with ``info["illegal_action"] = True``.  An action outside the space (out of range or not
+    an integer: ``1.5`` is refused, ``2.0`` and NumPy or 0-d tensor integers are accepted), an action for an
+    unknown agent or one no longer in the episode, ``step`` before ``reset`` or after the end, and a seed that
+    is not a non-negative integer raise an error naming what is accepted.
 
     ## Observation Space
     ``Dict(observation=Box(-1, 1, (obs_size,), float32), action_mask=Box(0, 1, (n_actions - 1,), int8))``
@@ -68,18 +72,24 @@ class SMACParallelEnv(ParallelEnv):
     ``cooldown_jitter``, ``episode_limit``...).
 
     >>> import tactica
-    >>> env = tactica.make_parallel("SMAC-v0", map_name="3m")
+    >>> env = tactica.make_parallel("SMAC-v1", map_name="3m")
     >>> obs, infos = env.reset(seed=0)
     >>> sorted(obs)
     ['marine_0', 'marine_1', 'marine_2']
 
     ## Version History
+    * v1: battles as StarCraft II plays them: terrain, spawn points and scripted enemy orders extracted from
+      the maps' ``.SC2Map`` files, unit data from the maps' own ``UnitData.xml``, collisions resolved every
+      game loop, movement along the pathing grid (wall sliding, shortest paths, Colossus cliff walking),
+      damage points and projectiles, SC2's default attack-move targeting for the enemies; SMAC's state
+      y scale, visibility diagonal, ``obs_own_health`` and timestep feature; bad seeds, fractional actions,
+      unknown agents and ``step`` before ``reset`` are refused with a clear error.
     * v0: initial release (embedded simulator, 23 maps).
     """
 
     metadata = {
         "render_modes": ["ansi", "rgb_array"],
-        "name": "smac_v0",
+        "name": "smac_v1",
         "is_parallelizable": True,
         "render_fps": 8,
     }
@@ -89,7 +99,7 @@ class SMACParallelEnv(ParallelEnv):
             raise ValueError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
         if kwargs.get("backend", "embedded") != "embedded":
             raise ValueError(
-                "SMAC-v0 runs the embedded simulator; use SMACEnv(backend='sc2') for StarCraft II"
+                "SMAC-v1 runs the embedded simulator; use SMACEnv(backend='sc2') for StarCraft II"
             )
         kwargs.pop("backend", None)
         self.map_name = map_name
@@ -106,15 +116,18 @@ class SMACParallelEnv(ParallelEnv):
             counts[kind.name] = counts.get(kind.name, 0) + 1
         self.possible_agents = names
         self.agents: list[str] = []
+        self._started = False
         self._index = {name: i for i, name in enumerate(names)}
+        features = self.env.core.features
         self._obs_space = spaces.Dict(
             {
-                "observation": spaces.Box(-1.0, 1.0, (info["obs_shape"],), np.float32),
+                "observation": spaces.Box(-1.0, 1.0, (features.obs_len,), np.float32),
                 "action_mask": spaces.Box(0, 1, (self.n_actions - 1,), np.int8),
             }
         )
         self._act_space = spaces.Discrete(self.n_actions - 1)
-        self.state_space = spaces.Box(-1.0, 2.0, (info["state_shape"],), np.float32)
+        self._rows = np.arange(self.n_agents)
+        self.state_space = spaces.Box(-1.0, 2.0, (features.state_len,), np.float32)
         self.np_random, _ = seeding.np_random(None)
 
     def observation_space(self, agent: str) -> spaces.Space:
@@ -124,58 +137,63 @@ class SMACParallelEnv(ParallelEnv):
         return self._act_space
 
     def reset(self, seed: int | None = None, options: dict | None = None):
+        check_seed(seed)
         if seed is not None:
             self.np_random, _ = seeding.np_random(seed)
         self.env.rng = self.np_random
         self.env.reset()
         self.agents = list(self.possible_agents)
+        self._started = True
         return self._observations(), {a: {} for a in self.agents}
 
     def step(self, actions: dict[str, int]):
-        if not self.agents:
-            raise RuntimeError("the episode has ended; call reset() before step()")
+        check_started(self._started, not self.agents)
+        if len(actions) != len(self.agents):
+            check_agents(actions, self.agents, self.possible_agents)
+        n = self._act_space.n
         smac = np.zeros(self.n_agents, np.int64)
+        index = self._index
         for agent in self.agents:
             if agent not in actions:
                 raise ValueError(f"missing action for live agent {agent!r}")
             action = actions[agent]
-            if not self._act_space.contains(action) and not (
-                isinstance(action, (int, np.integer)) and 0 <= int(action) < self._act_space.n
-            ):
-                raise ValueError(
-                    f"action for {agent!r} must be an int in [0, {self._act_space.n}), got {action!r}"
-                )
-            smac[self._index[agent]] = int(action) + 1
-        acting = list(self.agents)
+            if not (type(action) is int and 0 <= action < n):  # the common case, checked without a call
+                action = discrete_action(action, n, who=f"action for {agent!r}")
+            smac[index[agent]] = action + 1
+        acting = self.agents
         avail = self.env.core.avail_actions()[0]
-        illegal = avail[np.arange(self.n_agents), smac] == 0
+        illegal = avail[self._rows, smac] == 0
         illegal &= avail[:, 1] == 1  # live agents only; dead ones send the no-op
-        smac = np.where(illegal, 1, smac)
+        if illegal.any():
+            smac[illegal] = 1
         reward, terminated, info = self.env.step(smac)
         alive = self.env.core.sim.alive[0]
         timeout = terminated and self.env._episode_steps >= self.env.episode_limit and self._battle_running()
         observations = self._observations(acting)
-        rewards = {a: float(reward) for a in acting}
-        terminations = {a: bool(terminated and not timeout) or not alive[self._index[a]] for a in acting}
-        truncations = {a: bool(timeout) for a in acting}
-        infos = {a: {**info, "illegal_action": bool(illegal[self._index[a]])} for a in acting}
-        self.agents = [] if terminated else [a for a in acting if alive[self._index[a]]]
+        reward = float(reward)
+        rewards = dict.fromkeys(acting, reward)
+        ended = bool(terminated and not timeout)
+        terminations = {a: ended or not alive[index[a]] for a in acting}
+        truncations = dict.fromkeys(acting, bool(timeout))
+        infos = {a: dict(info, illegal_action=bool(illegal[index[a]])) for a in acting}
+        self.agents = [] if terminated else [a for a in acting if alive[index[a]]]
         return observations, rewards, terminations, truncations, infos
 
     def _battle_running(self) -> bool:
         return int(self.env.core.end_codes()[0]) == 3
 
     def _observations(self, agents: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
-        obs = self.env.core.observations()[0]
-        avail = self.env.core.avail_actions()[0]
-        out = {}
-        for agent in agents if agents is not None else self.agents:
-            i = self._index[agent]
-            mask = avail[i, 1:].copy()
-            if not mask.any():  # a dead agent's last observation: stop stays nominally legal
-                mask[0] = 1
-            out[agent] = {"observation": np.clip(obs[i], -1.0, 1.0), "action_mask": mask}
-        return out
+        # the core recomputes its arrays every step, so per-agent views of one clipped copy are safe to hand out
+        obs = np.clip(self.env.core.observations()[0], -1.0, 1.0)
+        masks = self.env.core.avail_actions()[0, :, 1:].copy()
+        masks[~self.env.core.sim.alive[0, : self.n_agents], 0] = (
+            1  # a dead agent's last mask: stop, nominally
+        )
+        index = self._index
+        return {
+            agent: {"observation": obs[index[agent]], "action_mask": masks[index[agent]]}
+            for agent in (agents if agents is not None else self.agents)
+        }
 
     def state(self) -> np.ndarray:
         return self.env.get_state()

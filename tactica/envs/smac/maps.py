@@ -1,21 +1,24 @@
-"""The SMAC maps: compositions, spawns, terrain, episode limits (oxwhirl/smac ``smac_maps.py`` table).
+"""The SMAC maps: oxwhirl/smac's registry (``smac_maps.py``) plus the terrain, spawns and scripted enemy orders
+read from the maps' ``.SC2Map`` files (``data/smac_maps.json``, written by :mod:`tactica.envs.smac.extract`).
 
-Every SMAC map is 32x32.  Compositions, episode limits and ``map_type`` (which fixes the unit-type one-hot)
-follow oxwhirl/smac's registry; spawn points, attack points and terrain follow the map descriptions in
-devindeng94/LLM-SMAC ``configs/map_config.py`` and smaclite's terrain presets (see ``docs/smac.md``).  Terrain is
-a 32x32 boolean pathing grid indexed ``grid[x, y]`` as SC2's pathing grid is in oxwhirl/smac.
+Every SMAC map is 32 x 32.  Terrain is a boolean pathing grid indexed ``grid[x, y]`` as SC2's pathing grid is
+in oxwhirl/smac; cliffs inside an arena (2c_vs_64zg's ridge, the walls of 2s_vs_1sc and 6h_vs_8z) stop ground
+units and are walked over by Colossi.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Group", "MapSpec", "MAP_NAMES", "get_map", "TYPE_ORDERS", "ENEMY_TYPE_ORDERS"]
+__all__ = ["Group", "MapSpec", "MAP_NAMES", "get_map", "TYPE_ORDERS", "ENEMY_TYPE_ORDERS", "MAP_SIZE"]
 
 MAP_SIZE = 32
+DATA_FILE = Path(__file__).with_name("data") / "smac_maps.json"
 
 # Ally unit-type one-hot order per map_type (oxwhirl/smac _init_ally_unit_types: custom ids in this order).
 TYPE_ORDERS: dict[str, tuple[str, ...]] = {
@@ -33,10 +36,55 @@ TYPE_ORDERS: dict[str, tuple[str, ...]] = {
 ENEMY_TYPE_ORDERS: dict[str, tuple[str, ...]] = {**TYPE_ORDERS, "stalkers_and_zealots": ("zealot", "stalker")}
 UNIT_TYPE_BITS = {"MMM": 3, "stalkers_and_zealots": 2, "colossi_stalkers_zealots": 3, "bane": 2}
 
+# oxwhirl/smac smac_maps.py: episode limit and map_type of each map (compositions come from the map files)
+REGISTRY: dict[str, tuple[int, str]] = {
+    "3m": (60, "marines"),
+    "8m": (120, "marines"),
+    "25m": (150, "marines"),
+    "5m_vs_6m": (70, "marines"),
+    "8m_vs_9m": (120, "marines"),
+    "10m_vs_11m": (150, "marines"),
+    "27m_vs_30m": (180, "marines"),
+    "MMM": (150, "MMM"),
+    "MMM2": (180, "MMM"),
+    "2s3z": (120, "stalkers_and_zealots"),
+    "3s5z": (150, "stalkers_and_zealots"),
+    "3s5z_vs_3s6z": (170, "stalkers_and_zealots"),
+    "3s_vs_3z": (150, "stalkers"),
+    "3s_vs_4z": (200, "stalkers"),
+    "3s_vs_5z": (250, "stalkers"),
+    "1c3s5z": (180, "colossi_stalkers_zealots"),
+    "2m_vs_1z": (150, "marines"),
+    "corridor": (400, "zealots"),
+    "6h_vs_8z": (150, "hydralisks"),
+    "2s_vs_1sc": (300, "stalkers"),
+    "so_many_baneling": (100, "zealots"),
+    "bane_vs_bane": (200, "bane"),
+    "2c_vs_64zg": (400, "colossus"),
+}
+
+_LINE = "A band 32 wide (x) and 16 high (y = 8..24) of open ground; the armies face each other across it."
+DESCRIPTIONS: dict[str, str] = {
+    "3s_vs_": "Open 32 x 32 ground without obstacles: room to kite.",
+    "2m_vs_1z": "A round arena (x 6..26, y 6..26); the zealot starts north of the two marines.",
+    "2s_vs_1sc": "An arena walled by cliffs (x 8..20, y 8..23, narrowing to the north) with a rooted spine "
+    "crawler (range 7) in the north facing two stalkers (range 6) in the south.",
+    "6h_vs_8z": "A small arena walled by cliffs (x 8..22, y 8..20); the zealots start 7 north of the hydralisks.",
+    "corridor": "A diagonal band of ground from the north-east (around (24, 24)) towards the centre, joined to a "
+    "south-west room (x 2..12, y 2..12) by a one-cell diagonal neck at (12, 12); the zerglings come from the "
+    "north-east corner and head for (4.5, 4.3).",
+    "so_many_baneling": "A diagonal strip of ground 8 to 10 wide from (2, 2) to (30, 30); banelings roll down "
+    "from the north-east corner towards (4.5, 4.3).",
+    "bane_vs_bane": "A round arena (x 6..26, y 6..26); zerglings in front of banelings on both sides.",
+    "2c_vs_64zg": "High ground (y 14..20) where the colossi stand, a cliff along y = 12..14 from x = 4 to 28 "
+    "that only colossi cross, low ground (y 6..12) where the zerglings start, ramps at both ends (x < 4, "
+    "x >= 28); the zerglings attack the colossi and must go round by the ramps.",
+}
+
 
 @dataclass(frozen=True)
 class Group:
-    """``count`` units of ``unit`` spawned in a grid around ``centre``."""
+    """``count`` units of ``unit`` created at ``centre`` (one ``CreateUnits`` call of the map script)."""
 
     unit: str
     count: int
@@ -45,17 +93,24 @@ class Group:
 
 @dataclass(frozen=True)
 class MapSpec:
-    """One SMAC scenario."""
+    """One SMAC scenario.
+
+    ``enemy_order`` is the map script's order to the enemies: ``"attack_point"`` (attack-move to
+    ``enemy_attack_point``), ``"attack_random_point_between"`` (to a random point of the box between
+    ``enemy_attack_points``), ``"attack_allies"`` (attack the allied units) or ``"none"``.
+    """
 
     name: str
     allies: tuple[Group, ...]
     enemies: tuple[Group, ...]
     episode_limit: int
     map_type: str
-    terrain: str
-    enemy_attack_point: tuple[float, float]
+    terrain: tuple[str, ...]  # grid rows, north first ('.' pathable, '#' blocked, 'c' cliff)
+    enemy_order: str
+    enemy_attack_points: tuple[tuple[float, float], ...]
     playable: tuple[float, float, float, float]  # x0, y0, x1, y1
     description: str
+    source: str
 
     @property
     def n_agents(self) -> int:
@@ -73,221 +128,64 @@ class MapSpec:
     def ally_types(self) -> tuple[str, ...]:
         return tuple(g.unit for g in self.allies)
 
+    @property
+    def enemy_attack_point(self) -> tuple[float, float]:
+        """Where the enemies head: the scripted point, the centre of the random box, or the allies' spawn."""
+        points = self.enemy_attack_points or (self.allies[0].centre,)
+        return (
+            float(np.mean([p[0] for p in points])),
+            float(np.mean([p[1] for p in points])),
+        )
+
     def pathing_grid(self) -> np.ndarray:
         """Ground pathing, bool (32, 32), indexed ``[x, y]`` (a read-only cached array)."""
-        return _terrain(self.terrain)
+        return _grid(self.terrain, ".")
+
+    def cliff_grid(self) -> np.ndarray:
+        """Cliff cells (unpathable for ground units, walkable for Colossi), bool (32, 32) ``[x, y]``."""
+        return _grid(self.terrain, "c")
 
 
-def _line(x: float, y: float, n: int, unit: str) -> Group:
-    return Group(unit, n, (x, y))
+@cache
+def _grid(rows: tuple[str, ...], char: str) -> np.ndarray:
+    grid = np.array([[c == char for c in row] for row in rows], bool)[::-1].T.copy()
+    grid.setflags(write=False)
+    return grid
 
 
-def _symmetric(name, units, limit, map_type, *, enemies=None, description="") -> MapSpec:
-    """The standard line maps: allies around (9, 16), enemies around (23, 16) attack-moving to (9, 16)."""
-    allies = tuple(_line(9.0, 16.0, n, u) for u, n in units)
-    foes = tuple(_line(23.0, 16.0, n, u) for u, n in (enemies or units))
-    return MapSpec(
-        name,
-        allies,
-        foes,
-        limit,
-        map_type,
-        "line",
-        (9.0, 16.0),
-        (0.0, 8.0, 32.0, 24.0),
-        description
-        or "Flat corridor-shaped arena 32 wide (x) and 16 high (y = 8..24); the teams face each other.",
-    )
-
-
-_OPEN = (0.0, 0.0, 32.0, 32.0)
-
-_MAPS: dict[str, MapSpec] = {}
-
-
-def _add(spec: MapSpec) -> None:
-    _MAPS[spec.name] = spec
-
-
-for _name, _n, _limit in (("3m", 3, 60), ("8m", 8, 120), ("25m", 25, 150)):
-    _add(_symmetric(_name, [("marine", _n)], _limit, "marines"))
-for _name, _a, _e, _limit in (
-    ("5m_vs_6m", 5, 6, 70),
-    ("8m_vs_9m", 8, 9, 120),
-    ("10m_vs_11m", 10, 11, 150),
-    ("27m_vs_30m", 27, 30, 180),
-):
-    _add(_symmetric(_name, [("marine", _a)], _limit, "marines", enemies=[("marine", _e)]))
-_add(_symmetric("MMM", [("marauder", 2), ("marine", 7), ("medivac", 1)], 150, "MMM"))
-_add(
-    _symmetric(
-        "MMM2",
-        [("marauder", 2), ("marine", 7), ("medivac", 1)],
-        180,
-        "MMM",
-        enemies=[("marauder", 3), ("marine", 8), ("medivac", 1)],
-    )
-)
-_add(_symmetric("2s3z", [("stalker", 2), ("zealot", 3)], 120, "stalkers_and_zealots"))
-_add(_symmetric("3s5z", [("stalker", 3), ("zealot", 5)], 150, "stalkers_and_zealots"))
-_add(
-    _symmetric(
-        "3s5z_vs_3s6z",
-        [("stalker", 3), ("zealot", 5)],
-        170,
-        "stalkers_and_zealots",
-        enemies=[("stalker", 3), ("zealot", 6)],
-    )
-)
-_add(_symmetric("1c3s5z", [("colossus", 1), ("stalker", 3), ("zealot", 5)], 180, "colossi_stalkers_zealots"))
-for _n, _limit in ((3, 150), (4, 200), (5, 250)):
-    _add(
-        MapSpec(
-            f"3s_vs_{_n}z",
-            (Group("stalker", 3, (9.0, 16.0)),),
-            (Group("zealot", _n, (23.0, 16.0)),),
-            _limit,
-            "stalkers",
-            "open",
-            (9.0, 16.0),
-            _OPEN,
-            "Open 32x32 arena without obstacles: room to kite.",
+@cache
+def _load() -> dict[str, MapSpec]:
+    data = json.loads(DATA_FILE.read_text(encoding="utf-8"))["maps"]
+    specs = {}
+    for name, (limit, map_type) in REGISTRY.items():
+        entry = data[name]
+        points = {k: (float(v[0]), float(v[1])) for k, v in entry["points"].items()}
+        groups = {1: [], 2: []}
+        for spawn in entry["spawns"]:
+            groups[spawn["player"]].append(Group(spawn["unit"], spawn["count"], points[spawn["point"]]))
+        order = entry["enemy_order"]
+        description = next((d for key, d in DESCRIPTIONS.items() if name.startswith(key)), _LINE)
+        specs[name] = MapSpec(
+            name=name,
+            allies=tuple(groups[1]),
+            enemies=tuple(groups[2]),
+            episode_limit=limit,
+            map_type=map_type,
+            terrain=tuple(entry["grid"]),
+            enemy_order=order["kind"],
+            enemy_attack_points=tuple(points[p] for p in order.get("points", ())),
+            playable=tuple(entry["playable"]),
+            description=description,
+            source=entry["source"]["path"],
         )
-    )
-_add(
-    MapSpec(
-        "2m_vs_1z",
-        (Group("marine", 1, (13.0, 12.0)), Group("marine", 1, (19.0, 12.0))),
-        (Group("zealot", 1, (16.0, 19.0)),),
-        150,
-        "marines",
-        "circle11",
-        (16.0, 12.0),
-        _OPEN,
-        "Round arena of radius 11 around (16, 16); the zealot starts north of the two marines.",
-    )
-)
-_add(
-    MapSpec(
-        "2s_vs_1sc",
-        (Group("stalker", 1, (11.0, 9.0)), Group("stalker", 1, (17.0, 9.0))),
-        (Group("spine_crawler", 1, (14.0, 21.0)),),
-        300,
-        "stalkers",
-        "pentagon",
-        (14.0, 9.0),
-        _OPEN,
-        "Pentagon-shaped arena; a rooted spine crawler (range 7) at (14, 21) faces two stalkers (range 6).",
-    )
-)
-_add(
-    MapSpec(
-        "6h_vs_8z",
-        (Group("hydralisk", 6, (14.5, 9.5)),),
-        (Group("zealot", 8, (14.5, 16.5)),),
-        150,
-        "hydralisks",
-        "circle7",
-        (14.5, 9.5),
-        _OPEN,
-        "Small round arena of radius 7.5 around (14.5, 13); zealots start 7 north of the hydralisks.",
-    )
-)
-_add(
-    MapSpec(
-        "corridor",
-        (Group("zealot", 6, (19.0, 19.0)),),
-        (Group("zergling", 24, (28.0, 28.0)),),
-        400,
-        "zealots",
-        "corridor",
-        (4.0, 4.0),
-        _OPEN,
-        "Two open areas (north-east and south-west) joined by a diagonal corridor 4 wide through (13, 13); "
-        "the zerglings come from the north-east corner and head for (4, 4).",
-    )
-)
-_add(
-    MapSpec(
-        "so_many_baneling",
-        (Group("zealot", 7, (11.5, 12.0)),),
-        (Group("baneling", 32, (27.0, 27.0)),),
-        100,
-        "zealots",
-        "diagonal",
-        (4.5, 4.5),
-        _OPEN,
-        "A diagonal strip 8 wide from (2, 2) to (30, 30); banelings roll down from the north-east.",
-    )
-)
-_add(
-    MapSpec(
-        "bane_vs_bane",
-        (Group("zergling", 20, (16.0, 11.0)), Group("baneling", 4, (16.0, 8.0))),
-        (Group("zergling", 20, (16.0, 21.0)), Group("baneling", 4, (16.0, 24.0))),
-        200,
-        "bane",
-        "circle13",
-        (16.0, 8.0),
-        _OPEN,
-        "Octagonal arena of radius 13 around (16, 16); zerglings in front of banelings on both sides.",
-    )
-)
-_add(
-    MapSpec(
-        "2c_vs_64zg",
-        (Group("colossus", 2, (16.0, 16.0)),),
-        (Group("zergling", 64, (16.0, 7.0)),),
-        400,
-        "colossus",
-        "ravine",
-        (16.0, 16.0),
-        _OPEN,
-        "A cliff along y = 12..14 from x = 5 to 27 separates the colossi (north, high ground) from the zerglings; "
-        "ramps at both ends.  Colossi can walk over the cliff, zerglings must go round.",
-    )
-)
+    return specs
 
-MAP_NAMES: tuple[str, ...] = tuple(_MAPS)
+
+MAP_NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 
 def get_map(name: str) -> MapSpec:
     """The map called ``name``; an unknown name raises ``ValueError`` listing the maps."""
-    if not isinstance(name, str) or name not in _MAPS:
+    if not isinstance(name, str) or name not in REGISTRY:
         raise ValueError(f"unknown SMAC map {name!r}; available: {', '.join(MAP_NAMES)}")
-    return _MAPS[name]
-
-
-@cache
-def _terrain(kind: str) -> np.ndarray:
-    xs, ys = np.meshgrid(np.arange(MAP_SIZE) + 0.5, np.arange(MAP_SIZE) + 0.5, indexing="ij")
-    if kind == "open":
-        grid = np.ones((MAP_SIZE, MAP_SIZE), bool)
-    elif kind == "line":
-        grid = (ys >= 8) & (ys <= 24)
-    elif kind.startswith("circle"):
-        radius = {"circle11": 11.0, "circle7": 7.5, "circle13": 13.0}[kind]
-        centre = (14.5, 13.0) if kind == "circle7" else (16.0, 16.0)
-        grid = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= radius**2
-    elif kind == "pentagon":
-        angles = np.pi / 2 + 2 * np.pi * np.arange(5) / 5
-        corners = np.stack([14.0 + 12.5 * np.cos(angles), 15.0 + 12.5 * np.sin(angles)], 1)
-        grid = np.ones((MAP_SIZE, MAP_SIZE), bool)
-        for k in range(5):
-            (ax, ay), (bx, by) = corners[k], corners[(k + 1) % 5]
-            grid &= (bx - ax) * (ys - ay) - (by - ay) * (xs - ax) >= 0
-    elif kind == "corridor":
-        north_east = (xs >= 17) & (ys >= 17) & (xs <= 31) & (ys <= 31)
-        south_west = (xs >= 1) & (ys >= 1) & (xs <= 10) & (ys <= 10)
-        corridor = (np.abs(xs - ys) <= 2.0 * np.sqrt(2)) & (xs + ys >= 16) & (xs + ys <= 40)
-        grid = north_east | south_west | corridor
-    elif kind == "diagonal":
-        grid = (np.abs(xs - ys) <= 4.0 * np.sqrt(2)) & (xs + ys >= 3) & (xs + ys <= 61)
-    elif kind == "ravine":
-        grid = np.ones((MAP_SIZE, MAP_SIZE), bool)
-        grid[5:27, 12:14] = False
-    else:  # pragma: no cover - the table above names only these
-        raise ValueError(f"unknown terrain {kind!r}")
-    grid = np.asarray(grid, bool)
-    grid.setflags(write=False)
-    return grid
+    return _load()[name]

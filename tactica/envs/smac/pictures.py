@@ -1,4 +1,4 @@
-"""Pictures of SMAC battles for ``render_mode="rgb_array"`` (``SMAC-v0`` and ``SMACProgram-v1``).
+"""Pictures of SMAC battles for ``render_mode="rgb_array"`` (``SMAC-v1`` and ``SMACProgram-v2``).
 
 The battle is drawn from the simulator's state, the same fields the ansi render prints: terrain (pathable
 ground light, cliffs and walls dark), every living unit as a disc of its radius (allies blue, enemies red,
@@ -126,7 +126,7 @@ def battle_frame(sim: Any, env: int = 0, step: int = 0, limit: int | None = None
 
 
 def program_frame(program_env: Any) -> np.ndarray:
-    """``SMACProgram-v1``: the battle the programs play (the map with both armies at their spawns) and the
+    """``SMACProgram-v2``: the battle the programs play (the map with both armies at their spawns) and the
     results so far: each submitted program's win rate and, for the last one, how each battle ended."""
     pictures = program_env.__dict__.setdefault("_picture_cache", {})
     sim = pictures.get("sim")

@@ -1,4 +1,4 @@
-"""``SMACProgram-v1``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
+"""``SMACProgram-v2``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from gymnasium import spaces
 from tactica.envs.smac.maps import get_map
 from tactica.envs.smac.program_sandbox import play_program
 from tactica.envs.smac.task_text import feedback_text, task_text
+from tactica.envs.validation import check_seed, check_started
 from tactica.sandbox import Limits
 
 __all__ = ["SMACProgramEnv", "CHARSET"]
@@ -65,12 +66,15 @@ class SMACProgramEnv(gym.Env):
     :class:`tactica.envs.smac.SMACEnv`.
 
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("SMACProgram-v1", map_name="3m", episodes_per_step=2)
+    >>> env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=2)
     >>> obs, info = env.reset(seed=0)
     >>> obs.startswith("TASK")
     True
 
     ## Version History
+    * v2: the battles are those of ``SMAC-v1``'s simulator (real map terrain, per-loop collisions, path
+      finding, SC2's default unit behaviour for the enemies); bad seeds and ``step`` before ``reset`` or
+      after the end raise a clear error.
     * v1: the battles are simulated by the env and the program only sends orders (a program can no longer
       report its own result); a program longer than 20000 characters raises ``ValueError`` instead of
       being run; ``allow_unisolated`` argument.
@@ -113,6 +117,7 @@ class SMACProgramEnv(gym.Env):
         self.action_space = spaces.Text(max_length=MAX_PROGRAM_CHARS, min_length=0, charset=CHARSET)
         self.observation_space = spaces.Text(max_length=MAX_OBS_CHARS, min_length=1, charset=CHARSET)
         self._attempts = 0
+        self._started = self._finished = False
         self._feedback = "No program submitted yet."
         #: (win rate, per-battle stats) of each program submitted this episode (what the picture shows)
         self.results: list[tuple[float, list[dict]]] = []
@@ -124,13 +129,17 @@ class SMACProgramEnv(gym.Env):
         return text[:MAX_OBS_CHARS]
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict[str, Any]]:
+        check_seed(seed)
         super().reset(seed=seed)
         self._attempts = 0
+        self._finished = False
+        self._started = True
         self._feedback = "No program submitted yet."
         self.results = []
         return self._observation(), {"map_name": self.map_name, "attempt": 0}
 
     def step(self, action: str):
+        check_started(self._started, self._finished)
         _check_program_text(action)
         seeds = [int(s) for s in self.np_random.integers(0, 2**31 - 1, size=self.episodes_per_step)]
         self._attempts += 1
@@ -159,6 +168,7 @@ class SMACProgramEnv(gym.Env):
         }
         terminated = bool(win_rate >= self.target_win_rate and report.ok)
         truncated = bool(not terminated and self._attempts >= self.max_attempts)
+        self._finished = terminated or truncated
         return self._observation(), float(win_rate), terminated, truncated, info
 
     def render(self) -> str | np.ndarray | None:

@@ -1,4 +1,4 @@
-"""How ``SMACProgram-v1`` plays an untrusted program: the parent simulates, the program only gives orders.
+"""How ``SMACProgram-v2`` plays an untrusted program: the parent simulates, the program only gives orders.
 
 The program runs in :mod:`tactica.sandbox` (an isolated process).  Each step of each battle the parent sends
 it a snapshot of the living units (plain JSON: the fields of :class:`~tactica.envs.smac.programs.UnitView`;
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tactica.envs.smac.api import SMACEnv
 from tactica.envs.smac.programs import Units, UnitView, View, _snapshot, play_episodes
 from tactica.sandbox import Limits, ProgramError, ProgramFailed, ProgramSession, SandboxReport
+
+if TYPE_CHECKING:  # the process server imports this module for program_orders: keep the simulator out
+    from tactica.envs.smac.api import SMACEnv
 
 __all__ = ["FIELDS", "checked_orders", "play_program", "program_orders"]
 

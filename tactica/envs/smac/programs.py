@@ -9,7 +9,7 @@ the unit moves towards the target; a move picks the legal direction (N/S/E/W, 2 
 point.  Coordinates: x grows to the east, y to the north, on a 32 x 32 map; distances in SC2 units.
 
 :func:`run_policy_episodes` plays seeded episodes with a trusted, in-process policy and returns per-episode
-statistics; :func:`play_episodes` is its loop, which ``SMACProgram-v1`` drives with orders that a sandboxed
+statistics; :func:`play_episodes` is its loop, which ``SMACProgram-v2`` drives with orders that a sandboxed
 program sends back (:mod:`tactica.envs.smac.program_sandbox`).
 """
 
@@ -18,13 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tactica.envs.smac.api import SMACEnv
-from tactica.envs.smac.engine import DIRECTIONS, SHOOT_RANGE
-from tactica.envs.smac.units import LOOPS_PER_SECOND
+from tactica.envs.smac.units import DIRECTIONS, LOOPS_PER_SECOND, SHOOT_RANGE
+
+if TYPE_CHECKING:  # the sandbox's process server imports this module: keep the numba simulator out
+    from tactica.envs.smac.api import SMACEnv
 
 __all__ = [
     "UnitView",
@@ -307,6 +308,8 @@ def play_episodes(
 ) -> list[EpisodeStats]:
     """Play one episode per seed; each step ``give_orders(env, orders, iteration)`` updates the standing
     orders (agent tag -> order) before they are compiled to SMAC actions."""
+    from tactica.envs.smac.api import SMACEnv
+
     env = SMACEnv(map_name, **env_kwargs)
     results = []
     A = env.n_agents

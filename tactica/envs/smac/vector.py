@@ -43,19 +43,18 @@ class SMACVectorEnv:
         self.num_envs = num_envs
         self.n_agents = self.core.n_agents
         self.n_actions = self.core.n_actions
-        self.obs_size = self.core.features.obs_size
-        self.state_size = self.core.features.state_size
+        self.obs_size = self.core.features.obs_len
+        self.state_size = self.core.features.state_len
         self.rng = np.random.default_rng()
 
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         self.rng = np.random.default_rng(seed)
-        self.core.reset()
+        self.core.reset(rng=self.rng)
         return self._outputs()
 
     def _outputs(self):
-        obs = self.core.observations()
-        state = self.core.features.states(obs, self.core.last_action, self.core.steps)
-        return obs, state, self.core.avail_actions().copy()
+        obs, state, avail = self.core.outputs()
+        return obs, state, avail
 
     def step(self, actions: np.ndarray):
         reward, terminated, code = self.core.step(np.asarray(actions), self.rng)
@@ -65,7 +64,7 @@ class SMACVectorEnv:
             "episode_length": self.core.steps.copy(),
         }
         if terminated.any():
-            self.core.reset(np.flatnonzero(terminated))
+            self.core.reset(np.flatnonzero(terminated), rng=self.rng)
         return (*self._outputs(), reward, terminated, info)
 
     def random_actions(self, avail: np.ndarray | None = None) -> np.ndarray:

@@ -1,0 +1,420 @@
+"""QMIX (Rashid et al. 2018) on tactica's SMAC, in one readable file, with pymarl's default hyper-parameters.
+
+Run:  nice -n 10 env OMP_NUM_THREADS=1 python examples/qmix_smac.py --map-name 3m --seed 0
+      python examples/qmix_smac.py --map-name 8m --seed 1 --total-steps 2000000 --run-dir runs
+      python examples/qmix_smac.py --help
+      python examples/qmix_smac.py --replot runs/qmix_3m_seed0_...   (curve.png of a run, finished or stopped)
+
+The agents share one recurrent Q-network (GRU, 64 units) fed with their observation, their last action and
+their id; a monotonic mixing network conditioned on the global state combines the agents' Q-values into
+Q_tot (oxwhirl/pymarl ``qmix.yaml``: RMSprop lr 5e-4, alpha 0.99, eps 1e-5, batch of 32 episodes, replay of
+5000 episodes, double Q-learning, target networks copied every 200 episodes, epsilon annealed from 1 to
+0.05 over 50,000 steps, gamma 0.99, gradient norm clipped at 10, mixing embedding 32, hypernetwork 64).
+``--num-envs`` battles are played together (in one call of tactica's batched simulator) and the learner makes
+one update per 8 finished episodes, as pymarl's parallel runner with ``batch_size_run=8`` does
+(``--episodes-per-update 1`` is its episode runner: eight times the updates per environment step).
+
+Every ``--test-interval`` environment steps the greedy policy plays ``--test-episodes`` battles; the run
+directory holds ``config.json``, ``metrics.csv`` (one row per test), ``model.pt`` (weights only; load with
+``torch.load(..., weights_only=True)``) and ``curve.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from tactica.envs.smac.vector import SMACVectorEnv
+
+
+@dataclass
+class Args:
+    map_name: str = "3m"
+    """SMAC map"""
+    seed: int = 0
+    """seed of the networks, exploration and battles"""
+    total_steps: int = 1_000_000
+    """environment steps (agent-steps of one battle) to train for"""
+    num_envs: int = 8
+    """battles collected together"""
+    episodes_per_update: int = 8
+    """finished episodes between two learner updates (8: pymarl's parallel runner; 1: its episode runner)"""
+    buffer_episodes: int = 5000
+    batch_episodes: int = 32
+    lr: float = 5e-4
+    gamma: float = 0.99
+    epsilon_start: float = 1.0
+    epsilon_finish: float = 0.05
+    epsilon_anneal_steps: int = 50_000
+    target_update_episodes: int = 200
+    grad_clip: float = 10.0
+    rnn_hidden: int = 64
+    mixing_embed: int = 32
+    hypernet_embed: int = 64
+    test_interval: int = 10_000
+    """environment steps between greedy evaluations"""
+    test_episodes: int = 32
+    run_dir: str = "runs"
+    """parent folder of the run directory"""
+    threads: int = 1
+    """torch CPU threads"""
+
+
+# ------------------------------------------------------------------------------------------ networks
+class AgentNet(nn.Module):
+    """pymarl's RNNAgent: fc -> GRU -> fc, shared by all agents (a whole-sequence GRU for training)."""
+
+    def __init__(self, input_dim: int, n_actions: int, hidden: int):
+        super().__init__()
+        self.hidden = hidden
+        self.fc1 = nn.Linear(input_dim, hidden)
+        self.rnn = nn.GRU(hidden, hidden)
+        self.fc2 = nn.Linear(hidden, n_actions)
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: x (M, input_dim), h (M, hidden)."""
+        out, h = self.rnn(F.relu(self.fc1(x)).unsqueeze(0), h.unsqueeze(0))
+        return self.fc2(out[0]), h[0]
+
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """Whole sequences from a zero state: x (T, M, input_dim) -> Q (T, M, n_actions)."""
+        out, _ = self.rnn(F.relu(self.fc1(x)))
+        return self.fc2(out)
+
+
+class QMixer(nn.Module):
+    """Monotonic mixing of agent Q-values with weights from hypernetworks of the state (absolute values)."""
+
+    def __init__(self, n_agents: int, state_dim: int, embed: int, hyper: int):
+        super().__init__()
+        self.n_agents, self.embed = n_agents, embed
+        self.hyper_w1 = nn.Sequential(
+            nn.Linear(state_dim, hyper), nn.ReLU(), nn.Linear(hyper, embed * n_agents)
+        )
+        self.hyper_w2 = nn.Sequential(nn.Linear(state_dim, hyper), nn.ReLU(), nn.Linear(hyper, embed))
+        self.hyper_b1 = nn.Linear(state_dim, embed)
+        self.hyper_b2 = nn.Sequential(nn.Linear(state_dim, embed), nn.ReLU(), nn.Linear(embed, 1))
+
+    def forward(self, qs: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
+        # qs (B, T, A), states (B, T, S) -> Q_tot (B, T)
+        B, T, A = qs.shape
+        s = states.reshape(B * T, -1)
+        w1 = self.hyper_w1(s).abs().view(B * T, A, self.embed)
+        b1 = self.hyper_b1(s).view(B * T, 1, self.embed)
+        hidden = F.elu(torch.bmm(qs.reshape(B * T, 1, A), w1) + b1)
+        w2 = self.hyper_w2(s).abs().view(B * T, self.embed, 1)
+        b2 = self.hyper_b2(s).view(B * T, 1, 1)
+        return (torch.bmm(hidden, w2) + b2).view(B, T)
+
+
+# ---------------------------------------------------------------------------------------- replay buffer
+class EpisodeBuffer:
+    """Whole episodes padded to the episode limit, sampled uniformly (pymarl's ReplayBuffer)."""
+
+    def __init__(
+        self, capacity: int, limit: int, n_agents: int, obs_dim: int, state_dim: int, n_actions: int
+    ):
+        T = limit + 1
+        self.capacity, self.size, self.next = capacity, 0, 0
+        self.obs = np.zeros((capacity, T, n_agents, obs_dim), np.float32)
+        self.state = np.zeros((capacity, T, state_dim), np.float32)
+        self.avail = np.zeros((capacity, T, n_agents, n_actions), np.float32)
+        self.actions = np.zeros((capacity, limit, n_agents), np.int64)
+        self.reward = np.zeros((capacity, limit), np.float32)
+        self.terminated = np.zeros((capacity, limit), np.float32)
+        self.filled = np.zeros((capacity, limit), np.float32)
+        self.length = np.zeros(capacity, np.int64)
+
+    def add(self, episode: dict) -> None:
+        k, n = self.next, episode["length"]
+        for name in ("obs", "state", "avail"):
+            getattr(self, name)[k] = 0.0
+            getattr(self, name)[k, : n + 1] = episode[name]
+        for name in ("actions", "reward", "terminated"):
+            getattr(self, name)[k] = 0
+            getattr(self, name)[k, :n] = episode[name]
+        self.filled[k] = 0.0
+        self.filled[k, :n] = 1.0
+        self.length[k] = n
+        self.next = (k + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        idx = rng.choice(self.size, size=batch, replace=False)
+        T = int(self.length[idx].max())  # trim the padding the whole batch shares
+        return {
+            "obs": torch.from_numpy(self.obs[idx, : T + 1]),
+            "state": torch.from_numpy(self.state[idx, : T + 1]),
+            "avail": torch.from_numpy(self.avail[idx, : T + 1]),
+            "actions": torch.from_numpy(self.actions[idx, :T]),
+            "reward": torch.from_numpy(self.reward[idx, :T]),
+            "terminated": torch.from_numpy(self.terminated[idx, :T]),
+            "filled": torch.from_numpy(self.filled[idx, :T]),
+        }
+
+
+# ------------------------------------------------------------------------------------------ learner
+def agent_inputs(obs: torch.Tensor, last_actions: torch.Tensor, n_actions: int) -> torch.Tensor:
+    """[observation | one-hot last action | one-hot agent id] for every agent: (..., A, input_dim)."""
+    A = obs.shape[-2]
+    ids = torch.eye(A).expand(*obs.shape[:-2], A, A)
+    return torch.cat([obs, F.one_hot(last_actions, n_actions).float(), ids], dim=-1)
+
+
+def unroll(net: AgentNet, obs: torch.Tensor, actions: torch.Tensor, n_actions: int) -> torch.Tensor:
+    """Q-values of every agent at every step of a batch of episodes: obs (B, T+1, A, O) -> (B, T+1, A, n)."""
+    B, T1, A, _ = obs.shape
+    last = torch.zeros(B, T1, A, dtype=torch.long)
+    last[:, 1:] = actions[:, : T1 - 1]
+    inputs = agent_inputs(obs, last, n_actions)  # (B, T+1, A, input)
+    q = net.sequence(inputs.permute(1, 0, 2, 3).reshape(T1, B * A, -1))
+    return q.view(T1, B, A, -1).permute(1, 0, 2, 3)
+
+
+def td_loss(batch, agent, mixer, target_agent, target_mixer, args: Args, n_actions: int) -> torch.Tensor:
+    """Double-Q QMIX loss over the filled steps of a batch of episodes."""
+    q = unroll(agent, batch["obs"], batch["actions"], n_actions)
+    chosen = q[:, :-1].gather(3, batch["actions"].unsqueeze(3)).squeeze(3)
+    with torch.no_grad():
+        q_target = unroll(target_agent, batch["obs"], batch["actions"], n_actions)[:, 1:]
+        masked = q.detach()[:, 1:].masked_fill(batch["avail"][:, 1:] == 0, -1e9)
+        best = masked.argmax(dim=3, keepdim=True)  # greedy action of the online network (double Q)
+        next_q = q_target.gather(3, best).squeeze(3)
+        target_tot = target_mixer(next_q, batch["state"][:, 1:])
+        y = batch["reward"] + args.gamma * (1 - batch["terminated"]) * target_tot
+    q_tot = mixer(chosen, batch["state"][:, :-1])
+    mask = batch["filled"]
+    return (((q_tot - y) ** 2) * mask).sum() / mask.sum()
+
+
+def select_actions(agent, obs, last, h, avail, epsilon, rng, n_actions):
+    """Epsilon-greedy over the available actions for a batch of battles: obs (B, A, O) -> actions (B, A)."""
+    B, A, _ = obs.shape
+    with torch.no_grad():
+        inputs = agent_inputs(torch.from_numpy(obs), torch.from_numpy(last), n_actions)
+        q, h = agent(inputs.reshape(B * A, -1), h)
+    q = q.view(B, A, -1).numpy()
+    q = np.where(avail > 0, q, -np.inf)
+    greedy = q.argmax(axis=2)
+    if epsilon <= 0:
+        return greedy, h
+    random_pick = (rng.random(avail.shape) * avail).argmax(axis=2)
+    explore = rng.random((B, A)) < epsilon
+    return np.where(explore, random_pick, greedy), h
+
+
+def evaluate(agent, map_name: str, episodes: int, seed: int, n_actions: int) -> tuple[float, float]:
+    """Win rate and mean return of the greedy policy over ``episodes`` battles played together."""
+    env = SMACVectorEnv(map_name, num_envs=episodes)
+    obs, state, avail = env.reset(seed=seed)
+    A = env.n_agents
+    h = torch.zeros(episodes * A, agent.hidden)
+    last = np.zeros((episodes, A), np.int64)
+    done = np.zeros(episodes, bool)
+    won = np.zeros(episodes, bool)
+    ret = np.zeros(episodes)
+    rng = np.random.default_rng(seed)
+    while not done.all():
+        actions, h = select_actions(agent, obs, last, h, avail, 0.0, rng, n_actions)
+        obs, state, avail, reward, terminated, info = env.step(actions)
+        ret += reward * ~done
+        won |= info["battle_won"] & terminated & ~done
+        done |= terminated
+        last = actions
+    return float(won.mean()), float(ret.mean())
+
+
+# ------------------------------------------------------------------------------------------ training
+def train(args: Args) -> Path:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    env = SMACVectorEnv(args.map_name, num_envs=args.num_envs)
+    obs, state, avail = env.reset(seed=args.seed)
+    B, A, n_actions = args.num_envs, env.n_agents, env.n_actions
+    limit = env.core.episode_limit
+    input_dim = env.obs_size + n_actions + A
+    agent = AgentNet(input_dim, n_actions, args.rnn_hidden)
+    mixer = QMixer(A, env.state_size, args.mixing_embed, args.hypernet_embed)
+    target_agent = AgentNet(input_dim, n_actions, args.rnn_hidden)
+    target_mixer = QMixer(A, env.state_size, args.mixing_embed, args.hypernet_embed)
+    target_agent.load_state_dict(agent.state_dict())
+    target_mixer.load_state_dict(mixer.state_dict())
+    params = list(agent.parameters()) + list(mixer.parameters())
+    optimiser = torch.optim.RMSprop(params, lr=args.lr, alpha=0.99, eps=1e-5)
+    buffer = EpisodeBuffer(args.buffer_episodes, limit, A, env.obs_size, env.state_size, n_actions)
+
+    run = Path(args.run_dir) / f"qmix_{args.map_name}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(dataclasses.asdict(args), indent=2) + "\n")
+    metrics_file = (run / "metrics.csv").open("w", newline="")
+    writer = csv.writer(metrics_file)
+    writer.writerow(
+        [
+            "env_steps",
+            "episodes",
+            "test_win_rate",
+            "test_return",
+            "train_win_rate",
+            "loss",
+            "epsilon",
+            "wall_s",
+            "cpu_s",
+        ]
+    )
+
+    # per-battle episode under construction
+    def fresh():
+        return {"obs": [], "state": [], "avail": [], "actions": [], "reward": [], "terminated": []}
+
+    current = [fresh() for _ in range(B)]
+    h = torch.zeros(B * A, args.rnn_hidden)
+    last = np.zeros((B, A), np.int64)
+    steps = episodes = updates = 0
+    next_test, wins_since, ends_since, loss_value = 0, 0, 0, float("nan")
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    rows = []
+    tty = sys.stdout.isatty()
+    while True:
+        if steps >= next_test or steps >= args.total_steps:
+            win, ret = evaluate(
+                agent, args.map_name, args.test_episodes, args.seed + 10_000 + steps, n_actions
+            )
+            epsilon = max(
+                args.epsilon_finish,
+                args.epsilon_start
+                - (args.epsilon_start - args.epsilon_finish) * steps / args.epsilon_anneal_steps,
+            )
+            row = [
+                steps,
+                episodes,
+                win,
+                ret,
+                wins_since / max(ends_since, 1),
+                loss_value,
+                epsilon,
+                time.perf_counter() - wall0,
+                time.process_time() - cpu0,
+            ]
+            writer.writerow(row)
+            metrics_file.flush()
+            rows.append(row)
+            wins_since = ends_since = 0
+            line = f"steps {steps:>9,} episodes {episodes:>6,} test win {win:5.1%} return {ret:6.2f} eps {epsilon:.2f}"
+            print(("\r" if tty else "") + line, end="" if tty else "\n", flush=True)
+            next_test += args.test_interval
+            if steps >= args.total_steps:
+                break
+        epsilon = max(
+            args.epsilon_finish,
+            args.epsilon_start
+            - (args.epsilon_start - args.epsilon_finish) * steps / args.epsilon_anneal_steps,
+        )
+        actions, h = select_actions(agent, obs, last, h, avail, epsilon, rng, n_actions)
+        for b in range(B):
+            current[b]["obs"].append(obs[b].copy())
+            current[b]["state"].append(state[b].copy())
+            current[b]["avail"].append(avail[b].copy())
+            current[b]["actions"].append(actions[b].copy())
+        obs, state, avail, reward, terminated, info = env.step(actions)
+        steps += B
+        last = actions.copy()
+        for b in range(B):
+            current[b]["reward"].append(reward[b])
+            current[b]["terminated"].append(float(terminated[b]))
+        for b in np.flatnonzero(terminated):
+            # the next battle has started in slot b: the final observation is not needed (terminal step)
+            ep = current[b]
+            n = len(ep["actions"])
+            ep["obs"].append(np.zeros_like(ep["obs"][0]))
+            ep["state"].append(np.zeros_like(ep["state"][0]))
+            ep["avail"].append(np.ones_like(ep["avail"][0]))
+            buffer.add({k: np.array(v) for k, v in ep.items()} | {"length": n})
+            current[b] = fresh()
+            last[b] = 0
+            h.view(B, A, -1)[b] = 0.0
+            episodes += 1
+            ends_since += 1
+            wins_since += int(info["battle_won"][b])
+            if buffer.size >= args.batch_episodes and episodes % args.episodes_per_update == 0:
+                batch = buffer.sample(args.batch_episodes, rng)
+                loss = td_loss(batch, agent, mixer, target_agent, target_mixer, args, n_actions)
+                optimiser.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(params, args.grad_clip)
+                optimiser.step()
+                loss_value = float(loss.detach())
+                updates += 1
+            if episodes % args.target_update_episodes == 0:
+                target_agent.load_state_dict(agent.state_dict())
+                target_mixer.load_state_dict(mixer.state_dict())
+    if tty:
+        print()
+    metrics_file.close()
+    torch.save({"agent": agent.state_dict(), "mixer": mixer.state_dict()}, run / "model.pt")
+    plot(run, rows, args.map_name)
+    print(f"run directory: {run}")
+    return run
+
+
+def plot(run: Path, rows: list, map_name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = np.array(rows, float)
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    axis.plot(data[:, 0] / 1e6, data[:, 2] * 100, label="test win rate (greedy, 32 battles)")
+    axis.set_xlabel("environment steps (millions)")
+    axis.set_ylabel("win rate (%)")
+    axis.set_ylim(-2, 102)
+    axis.set_title(f"QMIX on {map_name} (tactica SMAC)")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(run / "curve.png", dpi=120)
+    plt.close(figure)
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:6]),
+    )
+    for field in dataclasses.fields(Args):
+        flag = "--" + field.name.replace("_", "-")
+        parser.add_argument(
+            flag, type=type(field.default), default=field.default, help=f"(default {field.default})"
+        )
+    return Args(**vars(parser.parse_args(argv)))
+
+
+def replot(run: Path) -> None:
+    """Draw ``curve.png`` from a run directory's ``metrics.csv`` (also for a run stopped before its end)."""
+    with (run / "metrics.csv").open(newline="") as f:
+        rows = [[float(v) for v in row] for row in list(csv.reader(f))[1:]]
+    config = json.loads((run / "config.json").read_text())
+    plot(run, rows, config["map_name"])
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if len(sys.argv) == 3 and sys.argv[1] == "--replot":
+        replot(Path(sys.argv[2]))
+    else:
+        train(parse_args())
