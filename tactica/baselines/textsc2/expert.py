@@ -92,6 +92,9 @@ class TextSC2Expert:
         self.air_seen = False
         self.light = 0
         self.armored = 0
+        self.workers_seen: list[tuple[float, int]] = []  # (time, Probes) of the last 10 s
+        self.gas_rich = False
+        self.home_attacked_at = -1e9
 
     def act(self, observation: dict, info: dict | None = None) -> int:
         obs = observation
@@ -107,6 +110,7 @@ class TextSC2Expert:
         enemy = {k: int(v) for k, v in obs["enemy"]["unit"].items() if v}
         t = res["game_loop"] / 22.4
         minerals, gas = res["mineral"], res["gas"]
+        self.gas_rich = gas > 300 and gas > 2 * minerals  # spend the gas the helper's gas-first mining brings
         self._scout_report(enemy, t)
 
         owned = {k: v + pb.get(k, 0) for k, v in b.items()}  # completed + planned, the count the rules use
@@ -126,6 +130,20 @@ class TextSC2Expert:
         army = res["army_supply"]
         gates = have("gateway_count") + have("warp_gate_count")
 
+        # Probes dying fast means the base is under attack: the env's defence helper calls the army home, and
+        # a renewed attack order would send it away again, so no attack for 30 s (and a standing one ends).
+        self.workers_seen = [(s, n) for s, n in self.workers_seen if t - s <= 10] + [
+            (t, int(u["probe_count"]))
+        ]
+        if self.workers_seen[0][1] - self.workers_seen[-1][1] >= 3:
+            self.home_attacked_at = t
+        defending = t - self.home_attacked_at < 30
+        if defending and self.in_attack:
+            self.in_attack = False
+            self.last_order = t
+            if ok("MULTI-RETREAT"):
+                return _ID["MULTI-RETREAT"]
+
         # Attack and retreat.  The observation does not say where the army is, so an attack order is renewed
         # every 20 s while the army is big enough (it sends reinforcements and turns a recalled army around).
         if self.in_attack and army < 0.5 * self.attack_army and ok("MULTI-RETREAT"):
@@ -136,7 +154,7 @@ class TextSC2Expert:
         big = army >= threshold or res["supply_used"] >= 185
         if self.in_attack and army >= 0.5 * self.attack_army:
             big = True
-        if big and t - self.last_order >= 20 and ok("MULTI-ATTACK"):
+        if big and not defending and t - self.last_order >= 20 and ok("MULTI-ATTACK"):
             if not self.in_attack:
                 self.waves += 1
                 self.attack_army = army
@@ -144,9 +162,13 @@ class TextSC2Expert:
             self.last_order = t
             return _ID["MULTI-ATTACK"]
 
-        # Supply first: the Pylon rule in the env decides when a Pylon is allowed.
-        if ok("BUILD PYLON") and (
-            res["supply_left"] <= 6 + 2 * gates or (have("pylon_count") == 0 and t > 15)
+        # Supply first: the Pylon rule in the env decides when a Pylon is allowed (it lets three be pending at
+        # once early on, which would waste the opening's minerals).
+        pylons_pending = pb.get("pylon_count", 0)
+        if (
+            ok("BUILD PYLON")
+            and pylons_pending < 1 + int(res["supply_used"] >= 60) + int(res["supply_used"] >= 120)
+            and (res["supply_left"] <= 6 + 2 * gates or (have("pylon_count") == 0 and t > 15))
         ):
             return _ID["BUILD PYLON"]
         if self.rush_seen and t < 420:
@@ -178,7 +200,7 @@ class TextSC2Expert:
         # The build order.
         plan = [
             (have("gateway_count") + have("warp_gate_count") < 1, "BUILD GATEWAY"),
-            (have("gas_buildings_count") < 1, "BUILD ASSIMILATOR"),
+            (have("gas_buildings_count") < 1 and gates >= 1, "BUILD ASSIMILATOR"),
             (nexus < 2 and t > 75, "BUILD NEXUS"),
             (have("cybernetics_core_count") < 1, "BUILD CYBERNETICSCORE"),
             (have("gas_buildings_count") < 2, "BUILD ASSIMILATOR"),
@@ -246,7 +268,7 @@ class TextSC2Expert:
         stalkers, zealots = int(u["stalker_count"]), int(u["zealot_count"])
         if self.rush_seen and t < 300:
             order.insert(0, "TRAIN ZEALOT")
-        if self.air_seen or self.armored > self.light or stalkers <= zealots:
+        if self.air_seen or self.armored > self.light or stalkers <= zealots or self.gas_rich:
             order += ["TRAIN STALKER", "TRAIN ZEALOT"]
         else:
             order += ["TRAIN ZEALOT", "TRAIN STALKER"]

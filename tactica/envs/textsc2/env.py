@@ -13,15 +13,17 @@ from gymnasium import spaces
 from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION, NUM_ACTIONS, ActionHandler, failure_message
 from tactica.envs.textsc2.builtin_ai import BUILDS, BuiltinAI, difficulty_index
 from tactica.envs.textsc2.data import load_data
+from tactica.envs.textsc2.decisions import parse_decisions
 from tactica.envs.textsc2.engine import RACES, Game
 from tactica.envs.textsc2.metrics import MetricsRecorder
+from tactica.envs.textsc2.rules import RuleSet
 from tactica.envs.textsc2.text import (
     BUILDING_KEYS,
     RESEARCH_KEYS,
+    TEXT_FORMATS,
     UNIT_KEYS,
     enemy_keys,
     information,
-    parse_decisions,
     summarize,
 )
 
@@ -50,6 +52,18 @@ def _count_box() -> spaces.Box:
 
 def _counts(keys) -> spaces.Dict:
     return spaces.Dict({k: _count_box() for k in keys})
+
+
+def _resource_space() -> spaces.Dict:
+    # Supply left goes negative when Pylons are lost (supply used above the cap), as in the game.
+    return spaces.Dict(
+        {
+            k: spaces.Box(low=-200, high=_COUNT_HIGH, shape=(), dtype=np.int64)
+            if k == "supply_left"
+            else _count_box()
+            for k in _RESOURCE_OBS_KEYS
+        }
+    )
 
 
 class TextSC2Env(gym.Env):
@@ -138,8 +152,11 @@ class TextSC2Env(gym.Env):
         auto_distribute_workers: bool = True,
         auto_defend: bool = True,
         auto_attack: bool = True,
-        pylon_rule: bool = True,
-        structure_caps: bool = True,
+        pylon_rule: bool | None = None,
+        structure_caps: bool | None = None,
+        rules: str = "textsc2",
+        original_bugs: bool = False,
+        text_format: str = "tactica",
         backend: str = "embedded",
         render_mode: str | None = None,
     ):
@@ -157,9 +174,15 @@ class TextSC2Env(gym.Env):
             raise ValueError(f"time_limit_s must be positive, got {time_limit_s!r}")
         if reward not in ("sparse", "shaped"):
             raise ValueError(f"reward must be 'sparse' or 'shaped', got {reward!r}")
+        self.rules = RuleSet(rules, pylon_rule, structure_caps, bool(original_bugs))
+        if text_format not in TEXT_FORMATS:
+            raise ValueError(f"text_format must be one of {', '.join(TEXT_FORMATS)}, got {text_format!r}")
+        self.text_format = text_format
         if backend not in ("embedded", "sc2"):
             raise ValueError(f"backend must be 'embedded' or 'sc2', got {backend!r}")
         if backend == "sc2":
+            if self.rules.original_bugs:
+                raise ValueError("original_bugs=True is available with backend='embedded' only")
             from tactica.envs.textsc2.sc2_backend import require_sc2
 
             require_sc2()
@@ -175,8 +198,8 @@ class TextSC2Env(gym.Env):
             "auto_distribute_workers": bool(auto_distribute_workers),
             "auto_defend": bool(auto_defend),
             "auto_attack": bool(auto_attack),
-            "pylon_rule": bool(pylon_rule),
-            "structure_caps": bool(structure_caps),
+            "pylon_rule": bool(self.rules.pylon_rule),
+            "structure_caps": bool(self.rules.structure_caps),
         }
         self.backend = backend
         self._real = None
@@ -190,7 +213,7 @@ class TextSC2Env(gym.Env):
         self._enemy_units, self._enemy_structures = enemy_units, enemy_structures
         self.observation_space = spaces.Dict(
             {
-                "resource": _counts(_RESOURCE_OBS_KEYS),
+                "resource": _resource_space(),
                 "building": _counts(BUILDING_KEYS),
                 "unit": _counts(UNIT_KEYS),
                 "planning": spaces.Dict(
@@ -220,7 +243,7 @@ class TextSC2Env(gym.Env):
         super().reset(seed=seed)
         if self.backend == "sc2":  # the real game (sc2_backend.py) serves the same observations
             return self._real.reset(seed)
-        seeds = self.np_random.integers(0, 2**63 - 1, size=2)
+        seeds = self.np_random.integers(0, 2**63 - 1, size=3)
         self.game = Game(
             races=("Protoss", self.opponent_race),
             map_name=self.map_name,
@@ -234,10 +257,7 @@ class TextSC2Env(gym.Env):
             self.game, self.game.players[1], self.difficulty, self.build, np.random.default_rng(int(seeds[1]))
         )
         self.handler = ActionHandler(
-            self.game,
-            me,
-            pylon_rule=self.helpers["pylon_rule"],
-            structure_caps=self.helpers["structure_caps"],
+            self.game, me, rules=self.rules, rng=np.random.default_rng(int(seeds[2]))
         )
         self.metrics = MetricsRecorder()
         self._queue: deque[int] = deque()
@@ -260,6 +280,7 @@ class TextSC2Env(gym.Env):
         if self._done:
             raise RuntimeError("the episode has ended; call reset()")
         failures: list[str] = []
+        self._decisions = None
         action_id = self._resolve(action, failures)
         text = ACTIONS[action_id]
         reason = self.handler.execute(action_id)
@@ -299,7 +320,10 @@ class TextSC2Env(gym.Env):
         if terminated or truncated:
             self._done = True
             info["metrics"] = self.metrics.result()
+            info.update(info["metrics"])  # also at the top level, where episode runners read scalars
         info.update(action_executed=text, action_failures=failures)
+        if self._decisions is not None:
+            info["decisions"] = self._decisions  # each decision of a text reply and the action it became
         return obs, float(reward), terminated, truncated, info
 
     def render(self):
@@ -321,8 +345,7 @@ class TextSC2Env(gym.Env):
     def _resolve(self, action, failures: list[str]) -> int:
         if isinstance(action, str):
             parsed = parse_decisions(action)
-            for text in parsed.failed:
-                failures.append(failure_message(text, "Not a valid action"))
+            self._decisions = [m.as_dict() for m in parsed.matches]
             self._queue = deque(parsed.actions[1:])
             return parsed.actions[0]
         if isinstance(action, np.ndarray) and action.shape == ():
@@ -345,7 +368,7 @@ class TextSC2Env(gym.Env):
         counts = (me.unit_counts(), me.pending_units())
         info_dict = information(game, me, counts=counts, cache=self._information_cache)
         self._info = info_dict
-        self._text = summarize(info_dict, self._summary_cache)
+        self._text = summarize(info_dict, self._summary_cache, self.text_format)
         mask = np.array(self.handler.mask(counts=counts), dtype=np.int8)
         res = info_dict["resource"]
         planning = info_dict["planning"]
