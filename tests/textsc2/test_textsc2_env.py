@@ -103,12 +103,14 @@ def test_text_actions_parse_decisions_and_queue_them():
     env.reset(seed=0)
     reply = "Analysis...\nDecisions:\n0: <TRAIN PROBE>\n1: <BUILD PYLON>\n2: <fly to the moon>\n3: <chrono boost nexus>"
     _, _, _, _, info = env.step(reply)
-    assert info["action_executed"] == "TRAIN PROBE"
-    assert info["action_failures"] == ["Action failed: fly to the moon, Reason: Not a valid action"]
-    assert info["pending_actions"] == ["BUILD PYLON", "CHRONOBOOST NEXUS"]
+    assert info["action_executed"] == "TRAIN PROBE" and info["action_failures"] == []
+    # Every decision becomes an action (the original's nearest-neighbour search), so none is dropped.
+    assert info["pending_actions"] == ["BUILD PYLON", "BUILD FLEETBEACON", "CHRONOBOOST NEXUS"]
     _, _, _, _, info = env.step(71)
     assert info["action_executed"] == "BUILD PYLON"
     assert info["action_failures"] == ["Action failed: BUILD PYLON, Reason: Cannot afford Pylon"]
+    _, _, _, _, info = env.step(71)
+    assert info["action_failures"] == ["Action failed: BUILD FLEETBEACON, Reason: No Stargate available"]
     _, _, _, _, info = env.step(71)
     assert info["action_executed"] == "CHRONOBOOST NEXUS" and info["action_failures"] == []
     _, _, _, _, info = env.step("build gateway")

@@ -122,8 +122,15 @@ def test_actions_map_to_burnysc2_calls(monkeypatch):
             assert call in world.calls, (action, world.calls)
             assert info["action_failures"] == [] and info["action_executed"] == action
         assert ("distribute_workers",) in world.calls  # the original's helper, every step
-    # Chrono Boost: the Nexus casts EFFECT_CHRONOBOOSTENERGYCOST on a busy structure (here itself).
+    # Chrono Boost: the Nexus casts EFFECT_CHRONOBOOSTENERGYCOST on a busy structure (here itself), once at
+    # least 2 supply are left (the original's condition for boosting a Nexus).
     world.structures[0].is_idle = False
+    world.supply_used = world.supply_cap - 1
+    _, _, _, _, info = env.step(ACTIONS.index("CHRONOBOOST NEXUS"))
+    assert info["action_failures"] == [
+        "Action failed: CHRONOBOOST NEXUS, Reason: Not enough supply for Nexus"
+    ]
+    world.supply_used = world.supply_cap - 2
     world.calls.clear()
     _, _, _, _, info = env.step(ACTIONS.index("CHRONOBOOST NEXUS"))
     assert info["action_failures"] == []

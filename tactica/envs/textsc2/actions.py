@@ -216,19 +216,19 @@ class ActionHandler:
 
     def _chrono(self, target: str, dry: bool) -> str | None:
         g, p = self.game, self.player
-        reason = chrono_gate(self.rules, self.helpers, target, supply_left=p.supply_cap() - p.supply_used)
-        if reason:
-            return reason
-        if dry or not self.rules.original:
-            return g.chrono(p, target, dry=dry)
-        # The original boosts a random structure of the kind and fails when that one is idle or boosted.
+        # A busy target first, then (the original) a random target that must be busy, then its supply condition.
         reason = g.chrono(p, target, dry=True)
         if reason:
             return reason
-        pool = [s for s in p.of_kind(target) if s.kind == target]
-        pick = pool[int(self.rng.integers(len(pool)))]
-        if pick.remaining > 0 or pick.job is None or pick.chrono_until > g.loop:
-            return f"{target} is idle or already chronoboosted"
+        pick = None
+        if self.rules.original and not dry:
+            pool = [s for s in p.of_kind(target) if s.kind == target]
+            pick = pool[int(self.rng.integers(len(pool)))]
+            if pick.remaining > 0 or pick.job is None or pick.chrono_until > g.loop:
+                return f"{target} is idle or already chronoboosted"
+        reason = chrono_gate(self.rules, self.helpers, target, supply_left=p.supply_cap() - p.supply_used)
+        if reason or dry:
+            return reason
         return g.chrono(p, target, structure=pick)
 
     def _scouted_recently(self) -> bool:

@@ -70,8 +70,8 @@ class Level:
 
 
 LEVELS: tuple[Level, ...] = (
-    Level(6.0, 2, 12, 16, 1, 900, 12, 0.55, 0, False, 30, static=0, first_attack_s=420),
-    Level(4.5, 3, 16, 26, 2, 420, 18, 0.65, 0, False, 60, static=0, first_attack_s=330),
+    Level(6.0, 2, 12, 16, 1, 900, 12, 0.55, 0, False, 16, static=0, first_attack_s=420),
+    Level(4.5, 3, 16, 26, 2, 420, 18, 0.65, 0, False, 40, static=0, first_attack_s=330),
     Level(3.5, 4, 18, 34, 2, 330, 22, 0.72, 0, False, 90, static=2, first_attack_s=240),
     Level(3.0, 4, 20, 40, 2, 300, 26, 0.76, 0, False, 120, static=2),
     Level(2.5, 4, 20, 44, 2, 290, 27, 0.80, 1, True, 130),

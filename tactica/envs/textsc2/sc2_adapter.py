@@ -192,8 +192,6 @@ class RealActions:
                 return int(living) + int(bot.already_pending(ids.unit(kind)))
 
             return train_gate(self.rules, self.helpers, name, supply_left=bot.supply_left, have=have)
-        if spec.kind == "chrono":
-            return chrono_gate(self.rules, self.helpers, name, supply_left=bot.supply_left)
         if spec.kind == "scout" and self._loop() - self._scouted_at < self._scout_cooldown:
             return "Scouting was done recently"
         return None
@@ -211,8 +209,10 @@ class RealActions:
             return self._check_build(spec.target, ignore_resources)
         if kind == "research":
             return self._check_research(spec.target, ignore_resources)
-        if kind == "chrono":
-            return self._chrono_pair(spec.target)[0]
+        if kind == "chrono":  # a busy target first, then the original's supply condition
+            return self._chrono_pair(spec.target)[0] or chrono_gate(
+                self.rules, self.helpers, spec.target, supply_left=self.bot.supply_left
+            )
         if kind == "attack":
             return None if self._army() else "No army available"
         if kind == "retreat":
