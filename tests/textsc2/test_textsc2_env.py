@@ -120,6 +120,14 @@ def test_text_actions_parse_decisions_and_queue_them():
 def test_bad_arguments_and_actions_raise_clear_errors():
     with pytest.raises(ValueError, match="opponent_race"):
         gym.make("TextSC2-v0", opponent_race="Xel'Naga")
+    with pytest.raises(ValueError, match="rules must be one of textsc2, lotv"):
+        gym.make("TextSC2-v0", rules="wol")
+    with pytest.raises(ValueError, match="original_bugs"):
+        gym.make("TextSC2-v0", rules="lotv", original_bugs=True)
+    with pytest.raises(ValueError, match="embedded"):
+        gym.make("TextSC2-v0", backend="sc2", original_bugs=True)
+    with pytest.raises(ValueError, match="text_format"):
+        gym.make("TextSC2-v0", text_format="html")
     with pytest.raises(ValueError, match="difficulty"):
         gym.make("TextSC2-v0", difficulty=11)
     with pytest.raises(ValueError, match="build"):
@@ -194,3 +202,15 @@ def test_numeric_observation_wrapper_for_rl_agents():
     assert env.observation_space.contains(obs) and obs["action_mask"].shape == (72,)
     with pytest.raises(TypeError):
         NumericObservation(gym.make("CartPole-v1"))
+
+
+def test_play_json_reports_the_four_metrics(capsys):
+    import json
+
+    from tactica.cli.main import main
+
+    argv = ["play", "TextSC2-v0", "--agent", "textsc2-expert", "--opt", "time_limit_s=60", "--json"]
+    assert main(argv) == 0
+    episode = json.loads(capsys.readouterr().out)["episodes"][0]
+    assert {"PBR", "RUR", "APU", "TR"} <= set(episode["metrics"])
+    assert episode["metrics"]["result"] == "Tie" and 0.0 < episode["metrics"]["APU"] <= 1.0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tactica.envs.textsc2.data import GameData, StructureType, UnitType, UpgradeType
+from tactica.envs.textsc2.data import GameData, StructureType, UnitType, UpgradeType, load_data
 from tactica.envs.textsc2.engine import QUEUE_LENGTH, Game, Player
 from tactica.envs.textsc2.rules import (
     RuleSet,
@@ -162,7 +162,7 @@ class ActionHandler:
         self._scout_cooldown = int(self.helpers["scout_cooldown_steps"]) * 8
         self._tech: _TechTable | None = None
         self._build_memo: tuple | None = None
-        self._rules_cache: tuple[int, tuple] | None = None
+        self._rules_cache: tuple[int, tuple, dict] | None = None
 
     @property
     def pylon_rule(self) -> bool:
@@ -263,11 +263,9 @@ class ActionHandler:
             return cached[1]
         helpers = self.helpers
         names = sorted({*helpers["structure_windows"], *helpers["structure_limits"]})
-        signature = (
-            pylon_thresholds(helpers, second),
-            tuple(structure_limit(helpers, n, second) for n in names),
-        )
-        self._rules_cache = (second, signature)
+        limits = {n: structure_limit(helpers, n, second) for n in names}
+        signature = (pylon_thresholds(helpers, second), tuple(limits.values()))
+        self._rules_cache = (second, signature, limits)
         return signature
 
     def _build_gate(self, name: str, cap: int, pending: Callable[..., int]) -> str | None:
@@ -283,7 +281,13 @@ class ActionHandler:
             supply_cap=cap,
             built=lambda k: done.get(k, 0),
             pending=lambda k: pending(k, 0),
+            limits=self._limits_now(),
         )
+
+    def _limits_now(self) -> dict[str, int | None]:
+        """:func:`structure_limit` of every capped structure at the current whole game second."""
+        self._rules_now()
+        return self._rules_cache[2]
 
     def mask(
         self, ignore_resources: bool = True, *, counts: tuple[Counter, Counter] | None = None
@@ -302,6 +306,8 @@ class ActionHandler:
         return _Availability(self, ignore_resources, counts).mask()
 
 
+# The units train_gate can refuse (the Probe limit, the Mothership rules and the data file's unit caps).
+_GATED_UNITS = frozenset({"Probe", "Mothership", *load_data().helpers["unit_caps"]})
 _RESEARCH_48 = 19 + len(_BUILD) + _RESEARCH.index("ProtossGroundArmorsLevel2")
 _RESEARCH_59 = 19 + len(_BUILD) + _RESEARCH.index("TempestGroundAttackUpgrade")
 
@@ -388,7 +394,10 @@ class _Availability:
         for i, name, u in table.train:
             if bugs and name == "Disruptor":
                 out[i] = int(handler.execute(i, dry=True) is None)
-            elif train_gate(rules, helpers, name, supply_left=supply_left, have=have) is None:
+            elif (
+                name not in _GATED_UNITS
+                or train_gate(rules, helpers, name, supply_left=supply_left, have=have) is None
+            ):
                 out[i] = self._train_ok(name, u)
         out[ARCHON] = int(handler.execute(ARCHON, dry=True) is None)
         for i, name, up in table.research:

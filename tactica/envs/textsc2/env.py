@@ -82,9 +82,11 @@ class TextSC2Env(gym.Env):
 
     ``Discrete(72)``: the original's 72 Protoss actions in its order (0-18 train, 19-33 build, 34-59 research,
     60-70 scouting, attack, retreat and Chrono Boost, 71 ``EMPTY ACTION``); ``ACTIONS[i]`` is the string.
-    ``step`` also accepts a string: one action name, or an LLM reply with a ``Decisions:`` block.  Its decisions
-    are matched (exactly, else by deterministic fuzzy matching); the first runs now and the rest run on the
-    next steps whose action is ``EMPTY ACTION`` (71), one per step as in the original.
+    ``step`` also accepts a string: one action name, or an LLM reply read as the original reads it (the
+    ``N: <ACTION>`` lines after its first ``Decisions:``; every decision becomes an action, exactly or by a
+    deterministic nearest match, recorded in ``info["decisions"]``); the first runs now and the rest run on
+    the next steps whose action is ``EMPTY ACTION`` (71), one per step as in the original.  The rules behind
+    the actions are the original bot's (``rules``, ``original_bugs``).
 
     ## Observation Space
 
@@ -93,8 +95,9 @@ class TextSC2Env(gym.Env):
     structure counts), ``unit`` (19 unit counts), ``planning`` (``planning_structure`` and ``planning_unit``:
     what is in construction or production), ``research`` (26 entries in 7 groups: 0 not started, a fraction in
     progress, 1 done), ``enemy`` (``unit`` and ``structure`` counts of the opponent race that are *visible now*),
-    plus ``game_time`` (``"MM:SS"``), ``text`` (the single-frame summary) and ``action_mask`` (int8, 72: 1 where
-    the action is available: it would succeed now given enough minerals and gas).
+    plus ``game_time`` (``"MM:SS"``), ``text`` (the single-frame summary, the original's renderer; see
+    ``text_format``) and ``action_mask`` (int8, 72: 1 where the action is available: it would succeed now given
+    enough minerals and gas).  ``supply_left`` goes negative when supply is lost, as in the game.
 
     ## Rewards
 
@@ -110,7 +113,8 @@ class TextSC2Env(gym.Env):
 
     Terminated when one side has no structures left (``info["result"]`` is ``"Victory"`` or ``"Defeat"``);
     truncated at ``time_limit_s`` (``"Tie"``, like the game's time limit).  At the end ``info["metrics"]``
-    holds PBR, RUR, APU, TR, the per-second RUR and the last supply used (see ``metrics.py``).
+    holds PBR, RUR, APU, TR, the per-second RUR and the last supply used (see ``metrics.py``), also copied to the
+    top level of ``info``.
 
     ## Arguments
 
@@ -129,13 +133,24 @@ class TextSC2Env(gym.Env):
     | ``auto_distribute_workers`` | True | the original's ``distribute_workers`` each step (gas first) |
     | ``auto_defend`` | True | recall the army when the base is attacked |
     | ``auto_attack`` | True | attack from 12:00 once supply used >= 100 |
-    | ``pylon_rule`` | True | BUILD PYLON only when supply is nearly used up |
-    | ``structure_caps`` | True | the original's caps on structures and units by game time |
+    | ``pylon_rule`` | None | BUILD PYLON only when supply is nearly used up (None: on with ``rules="textsc2"``) |
+    | ``structure_caps`` | None | the original's caps on structures and units by game time (None: as ``rules``) |
+    | ``rules`` | ``"textsc2"`` | the original bot's rules behind the actions, or ``"lotv"`` (the game's only) |
+    | ``original_bugs`` | False | also the original's bugs (action 48, MULTI-RETREAT, Disruptor, warp-ins...) |
+    | ``text_format`` | ``"tactica"`` | the summary's vocabulary: tactica's, or ``"original"`` (its exact text) |
     | ``backend`` | ``"embedded"`` | ``"sc2"`` needs the real game and ``tactica[sc2]`` |
 
     ## Version History
 
     * v0: first version (patch 5.0.3 data, tactica's built-in AI model).
+    * v1: replies are read as the original reads them (first ``Decisions:`` block, its pattern, every decision
+      mapped to an action); the summary is the original's renderer (``- Game time``, blank lines, research in
+      its order) with ``text_format="original"`` for its exact text; ``worker_supply`` counts scouting Probes
+      and ``supply_left`` may be negative; the original bot's rules (Pylon windows, caps by window, Gateway
+      queue, Chrono Boost conditions, Dark Templar Archons) with ``rules`` and ``original_bugs``; the built-in
+      AI keeps its caps, its levels were re-calibrated; data fixes (Hive, Infestation Pit, Ultralisk, Raven,
+      Baneling, Overseer, Hatchery, Spawning Pool, Command Center, Shield Wall); the final metrics at the top
+      level of ``info``.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}

@@ -97,10 +97,12 @@ def build_gate(
     supply_cap: int,
     built: Callable[[str], int],
     pending: Callable[[str], int],
+    limits: dict[str, int | None] | None = None,
 ) -> str | None:
     """The original's conditions on BUILD ``name``; ``None`` when they allow it.
 
-    ``built(kind)`` counts complete structures of exactly that kind, ``pending(kind)`` those in construction.
+    ``built(kind)`` counts complete structures of exactly that kind, ``pending(kind)`` those in construction;
+    ``limits`` is :func:`structure_limit` of every capped name at ``second`` when the caller has it already.
     """
     if name == "Pylon" and rules.pylon_rule:
         threshold, max_pending = pylon_thresholds(helpers, second)
@@ -111,7 +113,7 @@ def build_gate(
             if built(requirement) + pending(requirement) == 0:
                 return f"No {requirement} available"
     if rules.structure_caps:
-        limit = structure_limit(helpers, name, second)
+        limit = limits.get(name) if limits is not None else structure_limit(helpers, name, second)
         if limit is not None:
             count = built(name) + pending(name) * (2 if rules.original_bugs else 1)
             if count >= limit:
