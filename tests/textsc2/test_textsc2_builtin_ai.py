@@ -16,7 +16,7 @@ def _game(build: str, difficulty: str = "VeryEasy") -> tuple[Game, BuiltinAI]:
 
 @pytest.mark.parametrize(
     ("build", "first_wave", "winner_at"),
-    [("rush", "07:04", "08:03"), ("timing", "07:04", "08:44"), ("macro", "09:06", "10:26")],
+    [("rush", "07:04", "07:53"), ("timing", "07:04", "08:21"), ("macro", "09:06", "10:13")],
 )
 def test_very_easy_builds_a_small_army_late_and_destroys_a_passive_opponent(build, first_wave, winner_at):
     game, ai = _game(build)
@@ -27,7 +27,7 @@ def test_very_easy_builds_a_small_army_late_and_destroys_a_passive_opponent(buil
         game.advance(8)
         if first is None and ai.waves:
             first = game.game_time()
-            # VeryEasy: no wave before 7:00 whatever the build, and at most 16 army supply.
+            # VeryEasy: no wave before 7:00 whatever the build, and at most 24 army supply.
             assert sum(ai._supply(g.units) for g in zerg.groups) <= LEVELS[0].max_army
         assert zerg.count("SpineCrawler", done=False) == 0  # no static defence
         assert zerg.count("Hatchery", done=False) == 1
@@ -93,7 +93,6 @@ def test_cheat_levels_are_elite_and_more():
         assert cheat.vision or cheat.income_mult > 1.0
     assert LEVELS[7].vision and LEVELS[8].income_mult > 1.0
     assert LEVELS[9].vision and LEVELS[9].income_mult >= LEVELS[8].income_mult
-    assert LEVELS[9].period_s < elite.period_s
     # Every level is at least as strong as the one below in every knob.
     for low, high in zip(LEVELS, LEVELS[1:]):
         assert high.combat_mult >= low.combat_mult and high.period_s <= low.period_s
@@ -164,7 +163,8 @@ def test_waves_keep_coming_at_the_first_wave_size_after_the_wave_interval():
     assert not zerg.groups  # too soon after the last wave, and below the grown threshold
     ai.last_wave = game.loop - int(WAVE_INTERVAL_S * game.data.loops_per_second)
     ai._army_orders()
-    assert len(zerg.groups) == 1 and zerg.groups[0].units == {"Roach": 12} and ai.waves == 9
+    roaches = int(level.attack_supply // 2) + 1
+    assert len(zerg.groups) == 1 and zerg.groups[0].units == {"Roach": roaches} and ai.waves == 9
 
 
 def test_one_wave_at_a_time_but_a_remnant_at_the_enemy_base_does_not_hold_the_next():

@@ -70,16 +70,16 @@ class Level:
 
 
 LEVELS: tuple[Level, ...] = (
-    Level(6.0, 2, 12, 16, 1, 900, 12, 0.55, 0, False, 16, static=0, first_attack_s=420),
-    Level(4.5, 3, 16, 26, 2, 420, 18, 0.65, 0, False, 40, static=0, first_attack_s=330),
-    Level(3.5, 4, 18, 34, 2, 330, 22, 0.72, 0, False, 90, static=2, first_attack_s=240),
-    Level(3.0, 4, 20, 40, 2, 300, 26, 0.76, 0, False, 120, static=2),
-    Level(2.5, 4, 20, 44, 2, 290, 27, 0.80, 1, True, 130),
-    Level(2.0, 5, 20, 48, 3, 280, 28, 0.84, 1, True, 140),
-    Level(1.8, 5, 22, 52, 3, 270, 28, 0.88, 1, True, 150),
-    Level(1.8, 5, 22, 52, 3, 270, 28, 0.88, 1, True, 150, vision=True),
-    Level(1.8, 5, 22, 52, 3, 270, 28, 0.88, 1, True, 150, income_mult=1.25),
-    Level(1.5, 6, 22, 56, 3, 260, 28, 0.90, 1, True, 160, income_mult=1.25, vision=True),
+    Level(6.0, 2, 12, 16, 1, 900, 12, 0.60, 0, False, 24, static=0, first_attack_s=420),
+    Level(4.0, 3, 18, 30, 2, 380, 20, 0.68, 0, False, 60, static=0, first_attack_s=300),
+    Level(3.5, 4, 20, 36, 2, 330, 24, 0.72, 0, False, 90, static=2, first_attack_s=240),
+    Level(3.0, 4, 20, 42, 2, 300, 26, 0.76, 0, False, 120, static=2),
+    Level(2.5, 5, 20, 46, 3, 290, 27, 0.76, 1, True, 130),
+    Level(2.0, 5, 20, 48, 3, 280, 28, 0.80, 1, True, 140),
+    Level(2.0, 5, 20, 48, 3, 280, 28, 0.88, 1, True, 140),
+    Level(2.0, 5, 20, 48, 3, 280, 28, 0.95, 1, True, 140, vision=True),
+    Level(2.0, 5, 20, 48, 3, 280, 28, 0.95, 1, True, 140, income_mult=1.2),
+    Level(2.0, 5, 20, 48, 3, 280, 28, 1.0, 1, True, 140, income_mult=1.25, vision=True),
 )
 
 # Per race and style: tech structures in order, production structure and count per base, army composition.
@@ -508,11 +508,6 @@ class BuiltinAI:
         if g.loop - self.last_wave >= WAVE_INTERVAL_S * g.data.loops_per_second:
             threshold = min(threshold, base)
         ready = home_supply >= threshold or (p.supply_used >= 150 and home_supply > 40)
-        if lv.vision:
-            # Full vision: it also strikes whenever it knows it is clearly stronger.  (Holding a wave back from
-            # a bigger army it can see only made it more passive than VeryHard, so it does not.)
-            mine, theirs = p.army_value("home"), enemy.army_value("all")
-            ready = ready or (home_supply >= 10 and mine >= 1.3 * theirs)
         if not ready:
             return
         if g.attack(p) is None:
