@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -35,10 +37,11 @@ def test_very_easy_builds_a_small_army_late_and_destroys_a_passive_opponent(buil
     assert game.winner == 1 and game.game_time() == winner_at
 
 
-def _macro_only(level: str, build: str, minutes: float = 14.0):
-    """An AI alone for ``minutes`` with its attacks switched off, checked after every decision."""
+def _macro_only(level: str, build: str, minutes: float = 14.0, **changes):
+    """An AI alone for ``minutes`` with its attacks switched off (and ``changes`` to its level)."""
     game, ai = _game(build, level)
     ai._army_orders = lambda: None
+    ai.level = dataclasses.replace(ai.level, **changes)
     lv = ai.level
     zerg = game.players[1]
     data = game.data
@@ -67,7 +70,8 @@ def test_the_ai_never_exceeds_its_caps(level, build):
 
 def test_ultralisks_need_a_hive():
     pool_done = seen = None
-    for game, _ai, _lv, zerg, _data in _macro_only("Medium", "macro", minutes=20):
+    # Its army is never spent here, so the army cap is lifted to let it reach the Ultralisks.
+    for game, _ai, _lv, zerg, _data in _macro_only("Medium", "macro", minutes=20, max_army=200):
         if pool_done is None and zerg.count("SpawningPool"):
             pool_done = game.loop
         if zerg.unit_counts().get("Ultralisk", 0) + zerg.pending_units().get("Ultralisk", 0):

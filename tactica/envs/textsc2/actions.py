@@ -399,7 +399,9 @@ class _Availability:
                 or train_gate(rules, helpers, name, supply_left=supply_left, have=have) is None
             ):
                 out[i] = self._train_ok(name, u)
-        out[ARCHON] = int(handler.execute(ARCHON, dry=True) is None)
+        home = self.player.home
+        if home.get("HighTemplar", 0) + home.get("DarkTemplar", 0) >= 2:  # else no pair can morph
+            out[ARCHON] = int(handler.execute(ARCHON, dry=True) is None)
         for i, name, up in table.research:
             jobs, idle = self._site(up.researched_at)
             out[i] = int(idle and name not in jobs and afford(up.minerals, up.gas))
@@ -432,9 +434,13 @@ class _Availability:
                 gate = chrono_gate(rules, helpers, spec.target, supply_left=supply_left)
                 out[i] = 0 if gate else self._chrono_target_ok(spec.target)
         # A handful of cheap commands: the engine's own dry runs.
-        scouts = [] if handler._scouted_recently() else _BY_KIND["scout"]
-        for i, _ in scouts + _BY_KIND["attack"] + _BY_KIND["retreat"]:
-            out[i] = int(handler.execute(i, dry=True) is None)
+        g = self.game
+        if not handler._scouted_recently():
+            for i, spec in _BY_KIND["scout"]:
+                out[i] = int(g.scout(p, spec.target, dry=True) is None)
+        attack, retreat = _BY_KIND["attack"][0][0], _BY_KIND["retreat"][0][0]
+        out[attack] = int(handler.execute(attack, dry=True) is None)
+        out[retreat] = int(g.retreat(p, dry=True) is None)
         out[EMPTY_ACTION] = 1
         return out
 
