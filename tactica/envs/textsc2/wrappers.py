@@ -26,6 +26,12 @@ def _leaves(space: spaces.Space, prefix: str = "") -> list[str]:
     return [prefix[:-1]]
 
 
+def _leaf(space: spaces.Space, path: list[str]) -> spaces.Box:
+    for key in path:
+        space = space[key]
+    return space
+
+
 class NumericObservation(gym.ObservationWrapper):
     """Replaces the nested dict and text by ``{"observation": float32 vector, "action_mask": int8 (72,)}``.
 
@@ -44,9 +50,11 @@ class NumericObservation(gym.ObservationWrapper):
         for key in keys:
             self.feature_names += _leaves(inner[key], f"{key}.")
         self._paths = [name.split(".") for name in self.feature_names]
+        # Each feature keeps its leaf's lower bound (supply left may be negative); none has a finite top.
+        low = np.array([float(_leaf(inner, path).low) for path in self._paths], dtype=np.float32)
         self.observation_space = spaces.Dict(
             {
-                "observation": spaces.Box(0.0, np.inf, shape=(len(self.feature_names),), dtype=np.float32),
+                "observation": spaces.Box(low, np.inf, shape=(len(self.feature_names),), dtype=np.float32),
                 "action_mask": inner["action_mask"],
             }
         )
