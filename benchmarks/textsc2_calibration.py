@@ -146,6 +146,48 @@ def table(rows: list[dict], seed_sets: list[range], race: str) -> tuple[str, boo
     return "\n".join(lines) + "\n", ordered
 
 
+def plot(rows: list[dict], seed_sets: list[range], path: Path) -> None:
+    """The expert's win rate by level, one line per seed set with its 95% Wilson interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tactica.envs.textsc2.builtin_ai import BLIZZARD_NAMES
+
+    expert = [r for r in rows if r["agent"] == "textsc2-expert"]
+    levels = sorted({r["level"] for r in expert})
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, seeds in enumerate(seed_sets):
+        rates, lows, highs = [], [], []
+        for level in levels:
+            mine = [r for r in expert if r["level"] == level and r["seed"] in seeds]
+            wins = sum(r["result"] == "Victory" for r in mine)
+            lo, hi = wilson(wins, len(mine))
+            rate = wins / len(mine) if mine else float("nan")
+            rates.append(rate)
+            lows.append(rate - lo)
+            highs.append(hi - rate)
+        offset = (i - (len(seed_sets) - 1) / 2) * 0.12
+        ax.errorbar(
+            [lv + offset for lv in levels],
+            rates,
+            yerr=[lows, highs],
+            marker="o",
+            capsize=3,
+            label=f"seeds {seeds.start}-{seeds.stop - 1}",
+        )
+    ax.set_xticks(levels, [f"{lv}\n{BLIZZARD_NAMES[lv - 1]}" for lv in levels], fontsize=7)
+    ax.set_ylabel("textsc2-expert win rate")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("TextSC2 built-in AI calibration (95% Wilson intervals)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -163,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=Path, help="append one JSON line per game here (for --from-jsonl)")
     parser.add_argument("--from-jsonl", type=Path, help="build the report from rows saved by --rows")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the pooled rates fall strictly")
+    parser.add_argument("--plot", type=Path, help="save the win rates by level and seed set as a PNG here")
     args = parser.parse_args(argv)
     try:
         seed_sets = parse_ranges(args.seed_sets)
@@ -222,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
+    if args.plot:
+        plot(rows, seed_sets, args.plot)
     return 1 if args.check and not ordered else 0
 
 

@@ -151,7 +151,9 @@ class TextSC2Expert:
             self.last_order = t
             return _ID["MULTI-RETREAT"]
         threshold = self.attack_supply + 15 * min(self.waves, 4)
-        big = army >= threshold or res["supply_used"] >= 185
+        # Without an economy left (its Probes killed) the army has nothing to wait for: it attacks.
+        broke = probes < 8 and army >= 20 and t > 360
+        big = army >= threshold or res["supply_used"] >= 185 or broke
         if self.in_attack and army >= 0.5 * self.attack_army:
             big = True
         if big and not defending and t - self.last_order >= 20 and ok("MULTI-ATTACK"):
@@ -249,16 +251,21 @@ class TextSC2Expert:
         if int(u["observer_count"]) >= 1 and ok("SCOUTING OBSERVER"):
             return _ID["SCOUTING OBSERVER"]
 
-        # Army.
+        # Army.  Against air, or with gas piling up, the expert saves for the unit it wants most (anti-air, gas
+        # units) rather than spending the minerals on Zealots.
+        saving = self.air_seen or self.gas_rich
         for name in self._army_order(u, t):
             if ok(name):
                 return _ID[name]
+            if saving and mask[_ID[name]] and name != "TRAIN ZEALOT":
+                return EMPTY_ACTION
         return EMPTY_ACTION
 
     def _army_order(self, u: dict, t: float) -> list[str]:
         order = []
         if self.air_seen:
-            order += ["TRAIN PHOENIX", "TRAIN VOIDRAY"] if self.light >= self.armored else ["TRAIN VOIDRAY"]
+            # Zealots, Immortals and Colossi cannot shoot up: Stalkers and the Stargate's units, Zealots last.
+            return ["TRAIN PHOENIX", "TRAIN STALKER", "TRAIN VOIDRAY", "TRAIN ZEALOT"]
         if self.light >= self.armored:
             order += ["TRAIN COLOSSUS", "TRAIN IMMORTAL"]
         else:

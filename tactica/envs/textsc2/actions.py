@@ -1,9 +1,10 @@
 """The 72 Protoss actions of TextStarCraft II, in the original's order, and what each one does.
 
 Ids and strings follow the original ``utils/action_info.py`` (0-18 train, 19-33 build, 34-59 research, 60-71
-other; 71 is ``EMPTY ACTION``).  :class:`ActionHandler` turns an id into an engine command and applies the
-original bot's hidden gating rules (the Pylon rule, structure caps by game time, unit caps, the scouting
-cooldown), each behind a switch.  Failures read ``"Action failed: <ACTION>, Reason: <reason>"``.
+other; 71 is ``EMPTY ACTION``).  :class:`ActionHandler` turns an id into an engine command under a rule set of
+:mod:`tactica.envs.textsc2.rules` (the original bot's Pylon rule, structure and unit caps by game time, extra
+requirements, Chrono Boost conditions, its Gateway queue and Archon morphs, optionally its bugs; or only the
+game's rules) and the scouting cooldown.  Failures read ``"Action failed: <ACTION>, Reason: <reason>"``.
 """
 
 from __future__ import annotations
