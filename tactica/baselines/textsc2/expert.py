@@ -12,8 +12,11 @@ research structures later.  It scouts with a Probe after 1:40 and an Observer la
 * a light enemy army (Zerglings, Hydralisks, Marines, Zealots): Colossi and Zealots with Charge;
 * an armored enemy army (Roaches, Marauders, Stalkers, tanks): Immortals and Stalkers with Blink.
 
-It attacks with MULTI-ATTACK once its army reaches a supply that grows with each wave, and retreats with
-MULTI-RETREAT when an attack has lost more than half of its army supply.
+Against air it saves for Phoenixes, Stalkers and Void Rays instead of buying Zealots, and with gas piling up
+(the helper's gas-first mining) for its gas units.  It attacks with MULTI-ATTACK once its army reaches a
+supply that grows with each wave (at once when its Probes are gone), holds its attacks for 30 s while Probes
+die at home (the defence helper has called the army back), and retreats with MULTI-RETREAT when an attack
+has lost more than half of its army supply.
 """
 
 from __future__ import annotations
