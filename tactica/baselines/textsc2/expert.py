@@ -12,8 +12,7 @@ research structures later.  It scouts with a Probe after 1:40 and an Observer la
 * a light enemy army (Zerglings, Hydralisks, Marines, Zealots): Colossi and Zealots with Charge;
 * an armored enemy army (Roaches, Marauders, Stalkers, tanks): Immortals and Stalkers with Blink.
 
-Against air it saves for Phoenixes, Stalkers and Void Rays instead of buying Zealots, and with gas piling up
-(the helper's gas-first mining) for its gas units.  It attacks with MULTI-ATTACK once its army reaches a
+Against air it saves for Phoenixes, Stalkers and Void Rays instead of buying Zealots.  It attacks with MULTI-ATTACK once its army reaches a
 supply that grows with each wave (at once when its Probes are gone), holds its attacks for 30 s while Probes
 die at home (the defence helper has called the army back), and retreats with MULTI-RETREAT when an attack
 has lost more than half of its army supply.
@@ -254,9 +253,8 @@ class TextSC2Expert:
         if int(u["observer_count"]) >= 1 and ok("SCOUTING OBSERVER"):
             return _ID["SCOUTING OBSERVER"]
 
-        # Army.  Against air, or with gas piling up, the expert saves for the unit it wants most (anti-air, gas
-        # units) rather than spending the minerals on Zealots.
-        saving = self.air_seen or self.gas_rich
+        # Army.  Against air the expert saves for anti-air rather than spending the minerals on Zealots.
+        saving = self.air_seen
         for name in self._army_order(u, t):
             if ok(name):
                 return _ID[name]
