@@ -61,7 +61,9 @@ def test_cos_records_then_replays_a_full_game(tmp_path):
     # The first call sees the system prompt, one few-shot pair and chunk0 (the first single-frame summary).
     first = scripted.calls[0]
     assert [m["role"] for m in first] == ["system", "user", "assistant", "user"]
-    assert "1. Game Overview" in first[0]["content"] and "Decisions:" in first[2]["content"]
+    # The default prompt asks for the decisions only, and its few-shot answer is a decision block.
+    assert "Make 5 actionable and specific decisions" in first[0]["content"]
+    assert first[2]["content"].startswith("Decisions:\n0: <BUILD PYLON>")
     assert first[3]["content"].startswith("chunk0: At 00:00 game time")
     assert scripted.calls[1][3]["content"].count("chunk") == 5  # the last 5 of 10 summaries
     # Every decision becomes an action, and the log says how each was matched.
@@ -166,7 +168,7 @@ def test_prompt_sets_and_the_original_v4_text():
     from tactica.agents.summarization.prompts import PROMPTS, format_chunks, prompt_set
     from tactica.envs.textsc2.actions import ACTION_DICT
 
-    assert PROMPTS == ("tactica", "tactica-direct", "v4", "v4-realtime")
+    assert PROMPTS == ("tactica", "tactica-cot", "v4", "v4-realtime")
     v4 = prompt_set("v4", decisions=5)
     # prompt/prompt.py's StarCraftIIPrompt_V4("Protoss", K="5", action_dict) verbatim: its f-string indentation,
     # the stray "888", the race tip and the Python repr of the nested action dict.
@@ -196,9 +198,9 @@ def test_prompt_sets_and_the_original_v4_text():
     assert realtime.example_output.strip().startswith("Decisions:\n0: <BUILD CYBERNETICSCORE>")
     # The chunks are joined as the original's L2 summarizer does for prompt v4.
     assert format_chunks(["A\n\n", "B\n\n"]) == "chunk0: A\n\n\nchunk1: B\n\n"
-    direct = prompt_set("tactica-direct")
+    direct = prompt_set("tactica")  # the default: decisions only
     assert direct.example_output.startswith("Decisions:\n") and "1. Game Overview" not in direct.system
-    tactica_prompt = prompt_set("tactica", opponent="Terran")
+    tactica_prompt = prompt_set("tactica-cot", opponent="Terran")
     assert "against Terran" in tactica_prompt.system and "1. Game Overview" in tactica_prompt.system
     assert tactica_prompt.example_input.startswith(
         "chunk0: At 02:10 game time, our current StarCraft II situation"

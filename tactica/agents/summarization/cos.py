@@ -64,8 +64,9 @@ class ChainOfSummarizationAgent:
         action_space: ``Discrete(72)`` of TextSC2-v0.
         observation_space: the env's observation space (optional).
         llm: a ChatModel or a spec string (``"openai:<model>@<url>"``, ``"replay:<file>"``, ``"scripted:[...]"``).
-        prompt: the prompt set (:data:`~tactica.agents.summarization.prompts.PROMPTS`): ``"tactica"`` (default),
-            ``"tactica-direct"`` (decisions only), ``"v4"`` (the original's prompt V4, verbatim) or
+        prompt: the prompt set (:data:`~tactica.agents.summarization.prompts.PROMPTS`): ``"tactica"`` (default,
+            decisions only), ``"tactica-cot"`` (analysis, suggestions, then decisions: the paper's full CoS),
+            ``"v4"`` (the original's prompt V4, verbatim) or
             ``"v4-realtime"`` (the original's decisions-only prompt).
         action_interval: steps between language-model calls (original: 10).
         decisions: decisions asked for per call (K, original: 5).

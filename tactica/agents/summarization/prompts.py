@@ -2,13 +2,15 @@
 
 Named sets (``ChainOfSummarizationAgent(prompt=...)``):
 
-* ``"tactica"`` (the default): tactica's own wording of the structure of the original's prompt V4 (1 Game
+* ``"tactica"`` (the default): tactica's own wording, answered with the ``Decisions:`` block only (the
+  paper's "CoS without CoT", the form of its fine-tuned models): the chunks, a Protoss tip, K decisions from
+  the action dictionary as ``Decisions:`` / ``0: <ACTION>``, and a few-shot example whose input is two
+  single-frame summaries rendered by the env's default text format.  Its answers are what a scripted player's
+  decisions look like, so transcripts of this prompt answered by ``textsc2-expert`` train a model without a
+  mismatch between what is asked and what is answered.
+* ``"tactica-cot"``: the same, with the structure of the original's prompt V4 before the decisions (1 Game
   Overview, 2 Current Game Stage, 3 Our Situation with 3.1-3.3, 4 Our Strategy, 5 Enemy's Strategy, 6 Key
-  Information, a Protoss tip, Suggestions, then K decisions from the action dictionary as ``Decisions:`` /
-  ``0: <ACTION>``), with a few-shot example whose input is two single-frame summaries rendered by the env's
-  default text format.
-* ``"tactica-direct"``: the same situation and dictionary, answered with the ``Decisions:`` block only (the
-  paper's "CoS without CoT", for models trained on decisions).
+  Information, then Suggestions): the paper's full CoS, for general chat models.
 * ``"v4"``: the original's prompt V4 for Protoss exactly as the original sends it (``prompt/prompt.py``,
   ``StarCraftIIPrompt_V4``, with its stray ``888`` and its example input in an older summary format with
   literal ``\\n``), the text kept as data in ``textsc2_original_prompts.json``.  Use it with the env's
@@ -179,7 +181,7 @@ _EXAMPLE_ANALYSIS = (
 def _tactica(decisions: int, opponent: str, direct: bool) -> PromptSet:
     example_input = format_chunks([render_l1(frame) for frame in _EXAMPLE_FRAMES])
     output = _EXAMPLE_DECISIONS if direct else _EXAMPLE_ANALYSIS + _EXAMPLE_DECISIONS
-    name = "tactica-direct" if direct else "tactica"
+    name = "tactica" if direct else "tactica-cot"
     return PromptSet(name, _tactica_system(decisions, opponent, direct), example_input, output)
 
 
@@ -196,7 +198,7 @@ def _original(name: str, decisions: int) -> PromptSet:
     return PromptSet(name, system, texts["example_input"], texts["example_output"])
 
 
-PROMPTS = ("tactica", "tactica-direct", "v4", "v4-realtime")
+PROMPTS = ("tactica", "tactica-cot", "v4", "v4-realtime")
 
 
 def prompt_set(name: str = "tactica", decisions: int = 5, opponent: str = "Zerg") -> PromptSet:
@@ -204,8 +206,8 @@ def prompt_set(name: str = "tactica", decisions: int = 5, opponent: str = "Zerg"
 
     ``opponent`` is named in tactica's prompts only (the original's do not name it).
     """
-    if name in ("tactica", "tactica-direct"):
-        return _tactica(decisions, opponent, direct=name == "tactica-direct")
+    if name in ("tactica", "tactica-cot"):
+        return _tactica(decisions, opponent, direct=name == "tactica")
     if name in ("v4", "v4-realtime"):
         return _original(name, decisions)
     raise ValueError(f"prompt must be one of {', '.join(PROMPTS)}, got {name!r}")
