@@ -75,12 +75,12 @@ class Level:
 LEVELS: tuple[Level, ...] = (
     Level(6.0, 2, 12, 16, 1, 900, 12, 0.60, 0, False, 24, static=0, first_attack_s=420),
     Level(2.7, 4, 20, 44, 3, 310, 25, 0.68, 0, False, 105, static=0, first_attack_s=270),
-    Level(2.6, 4, 20, 44, 3, 300, 26, 0.70, 0, True, 110, static=2, first_attack_s=240),
+    Level(2.6, 4, 20, 44, 3, 300, 26, 0.71, 0, False, 110, static=0, first_attack_s=240),
     Level(2.55, 4, 20, 46, 3, 295, 26, 0.71, 0, True, 115, static=2),
     Level(2.5, 5, 20, 46, 3, 290, 27, 0.72, 1, True, 120),
     Level(2.4, 5, 20, 46, 3, 285, 27, 0.76, 1, True, 130),
     Level(2.2, 5, 20, 48, 3, 280, 28, 0.78, 1, True, 140),
-    Level(2.0, 5, 20, 48, 3, 280, 28, 0.80, 1, True, 140, vision=True),
+    Level(2.0, 5, 20, 48, 3, 280, 28, 0.84, 1, True, 140, vision=True),
     Level(2.0, 5, 20, 48, 3, 280, 28, 0.88, 1, True, 140, income_mult=1.06),
     Level(2.0, 5, 20, 48, 3, 280, 28, 0.95, 1, True, 140, income_mult=1.15, vision=True),
 )
