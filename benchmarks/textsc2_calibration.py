@@ -17,6 +17,7 @@ ties, the mean game length and the original's metrics.  It also says whether the
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -249,10 +250,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         text, ordered = table(rows, seed_sets, args.opponent_race, args.build)
     else:
-        # Seed-major order, so that an interrupted run still has the same number of games at every level.
-        seeds = [s for r in seed_sets for s in r]
+        # Seed-major order with the seed sets interleaved (their first seeds, then their second ...), so that
+        # the rows of a run stopped early (--rows, then --from-jsonl) cover every set and level equally.
+        seeds = [s for column in itertools.zip_longest(*seed_sets) for s in column if s is not None]
         jobs = [("textsc2-expert", lv, s, args.opponent_race, args.build) for s in seeds for lv in levels]
-        jobs += [("random", 1, s, args.opponent_race, args.build) for s in seeds[: args.random_games]]
+        jobs += [
+            ("random", 1, s, args.opponent_race, args.build) for s in list(seed_sets[0])[: args.random_games]
+        ]
         from rich.progress import Progress
 
         rows = []

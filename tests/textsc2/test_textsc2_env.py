@@ -136,14 +136,31 @@ def test_bad_arguments_and_actions_raise_clear_errors():
         gym.make("TextSC2-v0", map_name="Nowhere LE")
     with pytest.raises(ValueError, match="step_loops"):
         gym.make("TextSC2-v0", step_loops=0)
-    env = gym.make("TextSC2-v0").unwrapped
-    with pytest.raises(RuntimeError, match="reset"):
+    env = gym.make("TextSC2-v0", time_limit_s=2.0).unwrapped
+    with pytest.raises(RuntimeError, match="before reset"):
         env.step(0)
+    for seed in (True, 1.5, "3"):
+        with pytest.raises(TypeError, match="seed must be a non-negative integer"):
+            env.reset(seed=seed)
+    with pytest.raises(ValueError, match="seed"):
+        env.reset(seed=-1)
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"\[0, 72\)"):
         env.step(72)
-    with pytest.raises(TypeError, match="int"):
-        env.step(1.5)
+    for fractional in (1.5, np.float64(70.5), float("nan")):
+        with pytest.raises(TypeError, match="integer"):
+            env.step(fractional)
+    with pytest.raises(TypeError, match="bool"):
+        env.step(True)
+    assert env.step(71.0)[4]["action_executed"] == "EMPTY ACTION"  # a whole float is its integer
+    assert env.step(np.array(71))[4]["action_executed"] == "EMPTY ACTION"
+    while not env.step(71)[3]:  # truncated at the 2 s limit
+        pass
+    with pytest.raises(RuntimeError, match="after the episode ended"):
+        env.step(71)
+    env.close()
+    with pytest.raises(RuntimeError, match="before reset"):
+        env.step(71)
 
 
 def test_difficulty_names_and_numbers_agree():

@@ -26,6 +26,7 @@ from tactica.envs.textsc2.text import (
     information,
     summarize,
 )
+from tactica.envs.validation import check_seed, check_started, discrete_action
 
 __all__ = ["TextSC2Env", "TEXT_CHARSET", "TEXT_MAX_LENGTH"]
 
@@ -252,10 +253,14 @@ class TextSC2Env(gym.Env):
             }
         )
         self.game: Game | None = None
+        self._started = False  # reset() has run (either backend); step() before it says so
+        self._done = False
 
     # -- Gymnasium API -------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
         super().reset(seed=seed)
+        self._started, self._done = True, False
         if self.backend == "sc2":  # the real game (sc2_backend.py) serves the same observations
             return self._real.reset(seed)
         seeds = self.np_random.integers(0, 2**63 - 1, size=3)
@@ -288,12 +293,11 @@ class TextSC2Env(gym.Env):
         return obs, info
 
     def step(self, action):
+        check_started(self._started, self._done)
         if self.backend == "sc2":
-            return self._real.step(action)
-        if self.game is None:
-            raise RuntimeError("call reset() before step()")
-        if self._done:
-            raise RuntimeError("the episode has ended; call reset()")
+            result = self._real.step(action)
+            self._done = result[2] or result[3]
+            return result
         failures: list[str] = []
         self._decisions = None
         action_id = self._resolve(action, failures)
@@ -355,6 +359,7 @@ class TextSC2Env(gym.Env):
         if self._real is not None:
             self._real.close()
         self.game = None
+        self._started = False
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _resolve(self, action, failures: list[str]) -> int:
@@ -363,15 +368,7 @@ class TextSC2Env(gym.Env):
             self._decisions = [m.as_dict() for m in parsed.matches]
             self._queue = deque(parsed.actions[1:])
             return parsed.actions[0]
-        if isinstance(action, np.ndarray) and action.shape == ():
-            action = action.item()
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
-            raise TypeError(
-                f"action must be an int in [0, {NUM_ACTIONS}) or a str, got {type(action).__name__}"
-            )
-        action = int(action)
-        if not 0 <= action < NUM_ACTIONS:
-            raise ValueError(f"action must be in [0, {NUM_ACTIONS}), got {action}")
+        action = discrete_action(action, NUM_ACTIONS, who="action (or a str: an action name or a reply)")
         if action == EMPTY_ACTION and self._queue:
             return self._queue.popleft()
         return action
