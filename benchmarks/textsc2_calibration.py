@@ -8,7 +8,9 @@ set of 100 seeds has 20 games of each, and the table no longer depends on which 
 to draw (``--build random`` draws it from the seed as ``build="random"`` does).  It writes a Markdown table:
 per level and seed set the wins and the win rate with its 95% Wilson interval, the pooled rate, losses and
 ties, the mean game length and the original's metrics.  It also says whether the win rates fall strictly from level 1 to 10
-(pooled and in each set); ``--check`` exits 1 when the pooled rates do not.
+(pooled and in each set); ``--check`` exits 1 when the pooled rates do not.  The seed sets are played
+interleaved (0, 100, 1, 101, ...), so a run stopped early with ``--rows`` still covers both sets and every
+level equally; ``--from-jsonl`` with the complete ranges (e.g. ``0-44,100-144``) builds its table.
 
     nice -n 10 python benchmarks/textsc2_calibration.py --seed-sets 200-299,300-399 --workers 2 --random-games 50
     python benchmarks/textsc2_calibration.py --seed-sets 0-9 --levels 1,5,10 --random-games 0
@@ -179,8 +181,8 @@ def plot(rows: list[dict], seed_sets: list[range], path: Path) -> None:
             lo, hi = wilson(wins, len(mine))
             rate = wins / len(mine) if mine else float("nan")
             rates.append(rate)
-            lows.append(rate - lo)
-            highs.append(hi - rate)
+            lows.append(max(0.0, rate - lo))  # rounding can put a bound a hair past the rate
+            highs.append(max(0.0, hi - rate))
         offset = (i - (len(seed_sets) - 1) / 2) * 0.12
         ax.errorbar(
             [lv + offset for lv in levels],
@@ -248,6 +250,15 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, json.JSONDecodeError) as exc:
             print(f"cannot read rows from {args.from_jsonl}: {exc}", file=sys.stderr)
             return 2
+        # Only the games of the seed sets asked for (a run stopped early is cut to its complete seeds).
+        rows = [
+            r
+            for r in rows
+            if any(
+                r["seed"] in seeds
+                for seeds in (seed_sets if r["agent"] == "textsc2-expert" else seed_sets[:1])
+            )
+        ]
         text, ordered = table(rows, seed_sets, args.opponent_race, args.build)
     else:
         # Seed-major order with the seed sets interleaved (their first seeds, then their second ...), so that
