@@ -1,4 +1,4 @@
-"""TextSC2-v0 speed: game loops per second for full games with the scripted expert.
+"""TextSC2-v1 speed: game loops per second for full games with the scripted expert.
 
 The peer is the original TextStarCraft II, which needs the real game: at best real time (22.4 loops per
 second, a 20-minute game takes 20 minutes) and, with an LLM in the loop, about 7 hours per game (its README).
@@ -10,7 +10,7 @@ what "on one core" means and stays meaningful on a shared machine.
 
     python benchmarks/textsc2.py --games 3 --difficulty Hard
 
-The env row is what a user of ``gym.make("TextSC2-v0")`` gets: the Gymnasium wrappers of ``gym.make``, the full
+The env row is what a user of ``gym.make("TextSC2-v1")`` gets: the Gymnasium wrappers of ``gym.make``, the full
 observation (the dict of 0-d arrays, the text summary, the 72-action mask) and the expert's own decision time,
 every 8 loops.
 """
@@ -33,7 +33,7 @@ def env_game(seed: int, difficulty: str, time_limit_s: float) -> tuple[int, floa
     import tactica  # noqa: F401
     from tactica.agents import make
 
-    env = gym.make("TextSC2-v0", difficulty=difficulty, time_limit_s=time_limit_s)
+    env = gym.make("TextSC2-v1", difficulty=difficulty, time_limit_s=time_limit_s)
     agent = make("textsc2-expert", action_space=env.action_space)
     obs, info = env.reset(seed=seed)
     agent.reset(seed)

@@ -15,14 +15,7 @@ import tactica
 from tactica.envs.registration import make_parallel
 from tactica.envs.validation import check_agents, check_seed, discrete_action, integral
 
-# TextSC2 adopts the shared checks together with its fidelity rework
-PENDING = {"TextSC2-v0"}
-SPECS = [
-    pytest.param(s, marks=pytest.mark.xfail(reason="adopts the shared checks next", strict=False))
-    if s.id in PENDING
-    else s
-    for s in tactica.registry().values()
-]
+SPECS = list(tactica.registry().values())
 IDS = list(tactica.registry())
 MULTI = [s for s in tactica.registry().values() if s.kind == "multi"]
 

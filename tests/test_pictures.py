@@ -108,7 +108,7 @@ def test_frozen_lake_picture():
     )
 
 
-@pytest.mark.parametrize("env_id", ["TextSC2-v0", "FiberStream-v1", "MacroLeader-v1", "SMACProgram-v2"])
+@pytest.mark.parametrize("env_id", ["TextSC2-v1", "FiberStream-v1", "MacroLeader-v1", "SMACProgram-v2"])
 def test_a_frame_before_reset_is_a_placeholder_of_the_same_size(env_id):
     import gymnasium as gym
 

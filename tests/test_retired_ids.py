@@ -13,6 +13,7 @@ RETIRED = {
     "SMACProgram-v0": "SMACProgram-v2",
     "SMACProgram-v1": "SMACProgram-v2",
     "SMAC-v0": "SMAC-v1",
+    "TextSC2-v0": "TextSC2-v1",
     "FiberStream-v0": "FiberStream-v1",
     "FiberSegments-v0": "FiberSegments-v1",
     "MacroSMFG-v0": "MacroSMFG-v1",

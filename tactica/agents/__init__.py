@@ -106,14 +106,14 @@ register(
 register(
     "textsc2-expert",
     "tactica.baselines.textsc2.expert:TextSC2Expert",
-    summary="scripted Protoss macro player for TextSC2-v0 that adapts to what it scouts",
-    env_ids=("TextSC2-v0",),
+    summary="scripted Protoss macro player for TextSC2-v1 that adapts to what it scouts",
+    env_ids=("TextSC2-v1",),
 )
 register(
     "cos",
     "tactica.agents.summarization.cos:ChainOfSummarizationAgent",
-    summary="Chain of Summarization (Ma et al. 2023): L1/L2 summaries and 5 decisions per LLM call, TextSC2-v0",
-    env_ids=("TextSC2-v0",),
+    summary="Chain of Summarization (Ma et al. 2023): L1/L2 summaries and 5 decisions per LLM call, TextSC2-v1",
+    env_ids=("TextSC2-v1",),
     needs_llm=True,
 )
 register(

@@ -27,7 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         'Needs the rl extra: pip install "tactica[rl]".',
         epilog="examples:\n"
         "  tactica train sb3 MacroLeader-v1 --timesteps 2000        (about 15 s of CPU)\n"
-        "  tactica train sb3 TextSC2-v0 --timesteps 1000 --eval-episodes 0        (about 10 s)\n"
+        "  tactica train sb3 TextSC2-v1 --timesteps 1000 --eval-episodes 0        (about 10 s)\n"
         "  tactica train sb3 MacroLeader-v1 --timesteps 100000 --n-envs 4        (about 10 min)\n"
         "then: tactica leaderboard run --suite quick --sb3-dir runs/sb3 (the model plays as agent 'sb3').\n"
         "Text-only environments (SMACProgram-v2) are refused with the reason, exit 2.",

@@ -1,7 +1,7 @@
 """THE registration table: one ``register`` call per environment id, string entry points.
 
 Importing :mod:`tactica` imports this module, which registers every id: single-agent ids with Gymnasium as well
-(``gym.make("TextSC2-v0")`` after ``import tactica``, or ``gym.make("tactica:TextSC2-v0")`` without it), and
+(``gym.make("TextSC2-v1")`` after ``import tactica``, or ``gym.make("tactica:TextSC2-v1")`` without it), and
 multi-agent ids in tactica's own registry (``tactica.make_parallel(ID)``, ``tactica.make_aec(ID)``).  Every id
 registered here is covered by ``tests/test_conformance.py`` automatically.
 """
@@ -202,7 +202,7 @@ register(
 )
 
 register(
-    id="TextSC2-v0",
+    id="TextSC2-v1",
     entry_point="tactica.envs.textsc2.env:TextSC2Env",
     kind="single",
     summary="TextStarCraft II on an embedded macro simulator: 72 Protoss actions vs the built-in AI (10 levels)",
@@ -265,4 +265,9 @@ retire(
     "MacroLeader-v0",
     "MacroLeader-v1",
     "government capital began earning its return and taxes were capped by cash",
+)
+retire(
+    "TextSC2-v0",
+    "TextSC2-v1",
+    "replies began to be read as the original TextSC2 reads them and the built-in AI was recalibrated",
 )

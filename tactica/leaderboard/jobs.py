@@ -30,7 +30,7 @@ class Job:
     """A seeded episode to run.
 
     Attributes:
-        env_id: registered environment id (it carries the environment's version, e.g. ``TextSC2-v0``).
+        env_id: registered environment id (it carries the environment's version, e.g. ``TextSC2-v1``).
         env_options: keyword arguments for the environment as canonical JSON (``"{}"``: the registered defaults).
         agent: registered agent name.
         agent_kwargs: keyword arguments for the agent as canonical JSON (e.g. ``{"llm": "..."}``).

@@ -78,7 +78,7 @@ QUICK_OPTIONS: dict[str, dict[str, Any]] = {
     # Explicit small options per environment for the quick suite; an environment missing here uses the first
     # entry of its spec's ``conformance_kwargs`` (chosen by its authors to be small and fast).
     # TextSC2: coarser steps and a 10-minute game clock keep an episode under ~900 decisions (about 2 s).
-    "TextSC2-v0": {"difficulty": "VeryEasy", "step_loops": 16, "time_limit_s": 600.0},
+    "TextSC2-v1": {"difficulty": "VeryEasy", "step_loops": 16, "time_limit_s": 600.0},
     # ONUW: the paper's five-player game (the RL discussion agent's tactic policy is trained for it), ~1 s.
     "ONUW-v1": {"preset": "5p", "on_illegal": "substitute"},
     # Fibre: the default pulse rate and window (the detector's thresholds and the shipped networks are
@@ -103,7 +103,7 @@ class Sweep:
 
 SWEEPS: dict[str, Sweep] = {
     # TextSC2 against the built-in AI's levels 1-6, the range of the paper's prompt table (Lv1 ... Lv6).
-    "TextSC2-v0": Sweep("difficulty", (1, 2, 3, 4, 5, 6), "built-in AI level"),
+    "TextSC2-v1": Sweep("difficulty", (1, 2, 3, 4, 5, 6), "built-in AI level"),
     # SMAC has no difficulty knob; its maps are graded (SMAC paper: Easy 8m, Hard 5m_vs_6m, Super Hard
     # 27m_vs_30m), and these three use one unit type so the axis is difficulty alone.
     "SMAC-v1": Sweep("map_name", ("8m", "5m_vs_6m", "27m_vs_30m"), "map (Easy, Hard, Super Hard)"),

@@ -34,8 +34,15 @@ class ScriptedChatModel:
 
     @classmethod
     def from_spec(cls, argument: str, **options) -> ScriptedChatModel:
-        """``scripted:["a", "b"]`` (inline JSON list) or ``scripted:path/to/responses.json``."""
-        text = argument if argument.lstrip().startswith("[") else Path(argument).read_text()
+        """``scripted:["a", "b"]`` (inline JSON list) or ``scripted:path/to/responses.json``; with a ``cycle:``
+        prefix (``scripted:cycle:["a", "b"]``) the replies start again from the first when they run out."""
+        if argument.startswith("cycle:"):
+            argument = argument.removeprefix("cycle:")
+            options = {**options, "cycle": True}
+        try:
+            text = argument if argument.lstrip().startswith("[") else Path(argument).read_text()
+        except OSError as exc:
+            raise ValueError(f"cannot read scripted responses from {argument!r}: {exc.strerror}") from None
         try:
             responses = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -20,7 +20,7 @@ def test_chain_of_summarization_agent_runs_on_plm(tmp_path, tokenizer):
     # TextSC2 prompts are a few thousand tokens of this small BPE; give the model room for them
     model = random_model(tiny_config(vocab_size=tokenizer.vocab_size, max_position_embeddings=16384), seed=3)
     save_model(model, tmp_path / "ckpt", tokenizer=tokenizer)
-    env = gym.make("TextSC2-v0", difficulty="VeryEasy", time_limit_s=120)
+    env = gym.make("TextSC2-v1", difficulty="VeryEasy", time_limit_s=120)
     agent = make_agent("cos", action_space=env.action_space, llm=f"plm:{tmp_path / 'ckpt'}")
     obs, info = env.reset(seed=0)
     agent.reset(0)

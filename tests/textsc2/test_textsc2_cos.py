@@ -1,4 +1,5 @@
-"""The Chain of Summarization agent: a full game from a replay transcript and through a local OpenAI endpoint."""
+"""The Chain of Summarization agent: a full game from a replay transcript and through a local OpenAI endpoint,
+its named prompt sets (the original's prompt V4 verbatim), and ``scripted:cycle:`` replies."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 import gymnasium as gym
 import pytest
 
-import tactica  # noqa: F401  (registers TextSC2-v0)
+import tactica  # noqa: F401  (registers TextSC2-v1)
 from tactica.agents import make as make_agent
 from tactica.agents.summarization import mix_actions
 from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
@@ -27,7 +28,7 @@ GAME = {"difficulty": "VeryEasy", "time_limit_s": 120}  # a short game: 336 step
 
 
 def run_game(llm, seed: int = 0, **options):
-    env = gym.make("TextSC2-v0", **{**GAME, **options})
+    env = gym.make("TextSC2-v1", **{**GAME, **options})
     agent = make_agent("cos", action_space=env.action_space, llm=llm)
     obs, info = env.reset(seed=seed)
     agent.reset(seed)
@@ -43,7 +44,9 @@ def run_game(llm, seed: int = 0, **options):
 def test_mix_actions_spreads_decisions_like_the_original():
     assert mix_actions([1, 2, 3, 4, 5], 10) == [1, 71, 2, 71, 3, 71, 4, 71, 71, 5]
     assert mix_actions([], 10) == [EMPTY_ACTION] * 10
-    assert mix_actions([1, 2, 3, 4, 5, 6, 7], 10)[:1] == [1]
+    assert mix_actions([1, 2, 3, 4, 5, 6, 7], 10) == [1, 71, 2, 71, 3, 71, 4, 71, 71, 5]  # the first 5
+    # An EMPTY ACTION decision takes a slot of its own, as in the original: positions 0, 4 and 9 of 10.
+    assert mix_actions([1, 71, 2], 10) == [1, 71, 71, 71, 71, 71, 71, 71, 71, 2]
     with pytest.raises(ValueError):
         mix_actions([1], 0)
 
@@ -58,18 +61,21 @@ def test_cos_records_then_replays_a_full_game(tmp_path):
     # The first call sees the system prompt, one few-shot pair and chunk0 (the first single-frame summary).
     first = scripted.calls[0]
     assert [m["role"] for m in first] == ["system", "user", "assistant", "user"]
-    assert "1. Game Overview" in first[0]["content"] and "Decisions:" in first[2]["content"]
+    # The default prompt asks for the decisions only, and its few-shot answer is a decision block.
+    assert "Make 5 actionable and specific decisions" in first[0]["content"]
+    assert first[2]["content"].startswith("Decisions:\n0: <BUILD PYLON>")
     assert first[3]["content"].startswith("chunk0: At 00:00 game time")
     assert scripted.calls[1][3]["content"].count("chunk") == 5  # the last 5 of 10 summaries
-    # Every decision is either executed or reported as failed.
+    # Every decision becomes an action, and the log says how each was matched.
     second = recorded_agent.log[1]
     assert second.actions == [
         "BUILD ASSIMILATOR",
         "BUILD CYBERNETICSCORE",
         "TRAIN ZEALOT",
+        "MORPH ARCHON",
         "RESEARCH WARPGATERESEARCH",
     ]
-    assert second.failed == ["summon a dragon"]
+    assert [m["match"] for m in second.matches] == ["exact", "exact", "exact", "nearest", "intent"]
     assert recorded[:10] == [0, 71, 19, 71, 22, 71, 66, 71, 71, 0]
 
     replay_agent, replayed, replay_info = run_game(f"replay:{transcript}")
@@ -123,13 +129,17 @@ def test_cos_plays_through_the_openai_backend_against_a_local_endpoint():
     assert _Handler.calls == len(agent.log) == 34
     assert info["result"] == "Tie" and "metrics" in info
     # The same replies as the scripted run give the same decisions.
-    assert agent.log[1].failed == ["summon a dragon"]
+    assert agent.log[1].matches[3] == {
+        "decision": "summon a dragon",
+        "action": "MORPH ARCHON",
+        "match": "nearest",
+    }
     assert all(ACTIONS[a] for a in actions)
     assert sum(a != EMPTY_ACTION for a in actions) > 0
 
 
 def test_cos_needs_a_model_and_the_textsc2_action_space():
-    env = gym.make("TextSC2-v0")
+    env = gym.make("TextSC2-v1")
     with pytest.raises(TypeError):
         make_agent("cos", action_space=env.action_space)
     with pytest.raises(ValueError, match="Discrete"):
@@ -151,4 +161,77 @@ def test_cos_replays_a_full_length_game(tmp_path):
     assert info["result"] in ("Victory", "Defeat", "Tie")
     assert len(agent.log) == len(transcript.read_text().splitlines()) == (len(actions) + 9) // 10
     assert replayed == actions and replay_info["result"] == info["result"]
-    assert all(r.failed == ["summon a dragon"] for r in agent.log[1::3])
+    assert all(r.matches[3]["decision"] == "summon a dragon" for r in agent.log[1::3])
+
+
+def test_prompt_sets_and_the_original_v4_text():
+    from tactica.agents.summarization.prompts import PROMPTS, format_chunks, prompt_set
+    from tactica.envs.textsc2.actions import ACTION_DICT
+
+    assert PROMPTS == ("tactica", "tactica-cot", "v4", "v4-realtime")
+    v4 = prompt_set("v4", decisions=5)
+    # prompt/prompt.py's StarCraftIIPrompt_V4("Protoss", K="5", action_dict) verbatim: its f-string indentation,
+    # the stray "888", the race tip and the Python repr of the nested action dict.
+    assert v4.system.startswith(
+        "\n        You are an AI trained in analyzing and summarizing StarCraft II games. You understand the "
+        "nuances and strategies of the protoss race. \n"
+    )
+    assert "\n888        4. Our Strategy: Infer our potential strategy" in v4.system
+    assert "For Protoss, keep an eye on Nexus's energy to Chrono Boost important structures." in v4.system
+    assert (
+        "make 5 actionable and specific decisions from the action dictionary{'TRAIN UNIT': {0: 'TRAIN PROBE',"
+        in (v4.system)
+    )
+    assert str(ACTION_DICT) in v4.system and "@@" not in v4.system
+    assert v4.example_input.startswith(
+        "chunk0:At 06:48 game time, our current StarCraft II situation is as follows:\\n\\n"
+    )
+    assert v4.example_output.rstrip().endswith(
+        "Decisions:\n0: <BUILD CYBERNETICSCORE>\n1: <BUILD PYLON>\n2: <BUILD FORGE>\n"
+        "3: <RESEARCH WARPGATERESEARCH>\n4: <CHRONOBOOST NEXUS>"
+    )
+    realtime = prompt_set("v4-realtime", decisions=10)
+    assert (
+        "You only need to provide the final decisions" in realtime.system
+        and "make 10 actionable" in realtime.system
+    )
+    assert realtime.example_output.strip().startswith("Decisions:\n0: <BUILD CYBERNETICSCORE>")
+    # The chunks are joined as the original's L2 summarizer does for prompt v4.
+    assert format_chunks(["A\n\n", "B\n\n"]) == "chunk0: A\n\n\nchunk1: B\n\n"
+    direct = prompt_set("tactica")  # the default: decisions only
+    assert direct.example_output.startswith("Decisions:\n") and "1. Game Overview" not in direct.system
+    tactica_prompt = prompt_set("tactica-cot", opponent="Terran")
+    assert "against Terran" in tactica_prompt.system and "1. Game Overview" in tactica_prompt.system
+    assert tactica_prompt.example_input.startswith(
+        "chunk0: At 02:10 game time, our current StarCraft II situation"
+    )
+    with pytest.raises(ValueError, match="prompt"):
+        prompt_set("v5")
+
+
+def test_cos_with_the_original_prompt_and_text_and_a_cycling_scripted_model():
+    # scripted:cycle: answers every call, starting again from the first reply.
+    agent, actions, info = run_game("scripted:cycle:" + json.dumps(REPLIES[:2]), text_format="original")
+    assert len(agent.log) == 34 and info["result"] == "Tie"
+    assert agent.log[2].reply == REPLIES[0]
+    env = gym.make("TextSC2-v1", text_format="original")
+    cos = make_agent("cos", action_space=env.action_space, llm='scripted:["x"]', prompt="v4")
+    obs, info = env.reset(seed=0)
+    cos.act(obs, info)
+    call = cos.llm.calls[0]
+    assert call[0]["content"] == cos.system and "888" in call[0]["content"]
+    assert call[3]["content"] == "chunk0: " + obs["text"]
+    assert obs["text"].startswith("At 00:00 game time") and "- Game time: 00:00\n" in obs["text"]
+    with pytest.raises(ValueError, match="feedback"):
+        make_agent("cos", action_space=env.action_space, llm='scripted:["x"]', prompt="v4", feedback=True)
+
+
+def test_scripted_spec_without_cycle_runs_out():
+    model = from_spec('scripted:["a"]')
+    assert model.chat([{"role": "user", "content": "hi"}]) == "a"
+    with pytest.raises(Exception, match="only 1 responses"):
+        model.chat([{"role": "user", "content": "hi"}])
+    cycling = from_spec('scripted:cycle:["a", "b"]')
+    assert [cycling.chat([{"role": "user", "content": "x"}]) for _ in range(3)] == ["a", "b", "a"]
+    with pytest.raises(ValueError, match="cannot read scripted responses"):
+        from_spec("scripted:cycle:/no/such/file.json")

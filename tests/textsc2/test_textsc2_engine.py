@@ -244,7 +244,7 @@ def test_action_mask_equals_dry_runs_of_every_action():
     import tactica  # noqa: F401
     from tactica.agents import make
 
-    env = gym.make("TextSC2-v0", difficulty="Medium").unwrapped
+    env = gym.make("TextSC2-v1", difficulty="Medium").unwrapped
     agent = make("textsc2-expert", action_space=env.action_space)
     obs, info = env.reset(seed=4)
     for step in range(900):

@@ -1,4 +1,4 @@
-"""TextSC2-v0 through gymnasium.make: the checker, seeded games, the text action path, errors."""
+"""TextSC2-v1 through gymnasium.make: the checker, seeded games, the text action path, errors."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import tactica  # noqa: F401  (registers TextSC2-v0)
+import tactica  # noqa: F401  (registers TextSC2-v1)
 from tactica.agents import make as make_agent
 from tactica.envs.textsc2.actions import ACTIONS
 from tactica.errors import MissingDependency
 
 
 def play(agent_name: str, seed: int, steps: int | None = None, **kwargs):
-    env = gym.make("TextSC2-v0", **kwargs)
+    env = gym.make("TextSC2-v1", **kwargs)
     agent = make_agent(agent_name, action_space=env.action_space)
     obs, info = env.reset(seed=seed)
     agent.reset(seed)
@@ -33,18 +33,18 @@ def play(agent_name: str, seed: int, steps: int | None = None, **kwargs):
 
 
 def test_check_env_passes_without_warnings():
-    env = gym.make("TextSC2-v0")
+    env = gym.make("TextSC2-v1")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(env.unwrapped)
-    env = gym.make("TextSC2-v0", opponent_race="Terran", difficulty="VeryEasy", build="rush")
+    env = gym.make("TextSC2-v1", opponent_race="Terran", difficulty="VeryEasy", build="rush")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(env.unwrapped)
 
 
 def test_observation_has_the_original_groups_and_a_mask():
-    env = gym.make("TextSC2-v0")
+    env = gym.make("TextSC2-v1")
     obs, info = env.reset(seed=3)
     assert set(obs) == {
         "resource",
@@ -99,16 +99,18 @@ def test_random_agent_plays_a_seeded_game_to_its_end():
 
 
 def test_text_actions_parse_decisions_and_queue_them():
-    env = gym.make("TextSC2-v0")
+    env = gym.make("TextSC2-v1")
     env.reset(seed=0)
     reply = "Analysis...\nDecisions:\n0: <TRAIN PROBE>\n1: <BUILD PYLON>\n2: <fly to the moon>\n3: <chrono boost nexus>"
     _, _, _, _, info = env.step(reply)
-    assert info["action_executed"] == "TRAIN PROBE"
-    assert info["action_failures"] == ["Action failed: fly to the moon, Reason: Not a valid action"]
-    assert info["pending_actions"] == ["BUILD PYLON", "CHRONOBOOST NEXUS"]
+    assert info["action_executed"] == "TRAIN PROBE" and info["action_failures"] == []
+    # Every decision becomes an action (the original's nearest-neighbour search), so none is dropped.
+    assert info["pending_actions"] == ["BUILD PYLON", "BUILD FLEETBEACON", "CHRONOBOOST NEXUS"]
     _, _, _, _, info = env.step(71)
     assert info["action_executed"] == "BUILD PYLON"
     assert info["action_failures"] == ["Action failed: BUILD PYLON, Reason: Cannot afford Pylon"]
+    _, _, _, _, info = env.step(71)
+    assert info["action_failures"] == ["Action failed: BUILD FLEETBEACON, Reason: No Stargate available"]
     _, _, _, _, info = env.step(71)
     assert info["action_executed"] == "CHRONOBOOST NEXUS" and info["action_failures"] == []
     _, _, _, _, info = env.step("build gateway")
@@ -117,31 +119,56 @@ def test_text_actions_parse_decisions_and_queue_them():
 
 def test_bad_arguments_and_actions_raise_clear_errors():
     with pytest.raises(ValueError, match="opponent_race"):
-        gym.make("TextSC2-v0", opponent_race="Xel'Naga")
+        gym.make("TextSC2-v1", opponent_race="Xel'Naga")
+    with pytest.raises(ValueError, match="rules must be one of textsc2, lotv"):
+        gym.make("TextSC2-v1", rules="wol")
+    with pytest.raises(ValueError, match="original_bugs"):
+        gym.make("TextSC2-v1", rules="lotv", original_bugs=True)
+    with pytest.raises(ValueError, match="embedded"):
+        gym.make("TextSC2-v1", backend="sc2", original_bugs=True)
+    with pytest.raises(ValueError, match="text_format"):
+        gym.make("TextSC2-v1", text_format="html")
     with pytest.raises(ValueError, match="difficulty"):
-        gym.make("TextSC2-v0", difficulty=11)
+        gym.make("TextSC2-v1", difficulty=11)
     with pytest.raises(ValueError, match="build"):
-        gym.make("TextSC2-v0", build="turtle")
+        gym.make("TextSC2-v1", build="turtle")
     with pytest.raises(ValueError, match="map_name"):
-        gym.make("TextSC2-v0", map_name="Nowhere LE")
+        gym.make("TextSC2-v1", map_name="Nowhere LE")
     with pytest.raises(ValueError, match="step_loops"):
-        gym.make("TextSC2-v0", step_loops=0)
-    env = gym.make("TextSC2-v0").unwrapped
-    with pytest.raises(RuntimeError, match="reset"):
+        gym.make("TextSC2-v1", step_loops=0)
+    env = gym.make("TextSC2-v1", time_limit_s=2.0).unwrapped
+    with pytest.raises(RuntimeError, match="before reset"):
         env.step(0)
+    for seed in (True, 1.5, "3"):
+        with pytest.raises(TypeError, match="seed must be a non-negative integer"):
+            env.reset(seed=seed)
+    with pytest.raises(ValueError, match="seed"):
+        env.reset(seed=-1)
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"\[0, 72\)"):
         env.step(72)
-    with pytest.raises(TypeError, match="int"):
-        env.step(1.5)
+    for fractional in (1.5, np.float64(70.5), float("nan")):
+        with pytest.raises(TypeError, match="integer"):
+            env.step(fractional)
+    with pytest.raises(TypeError, match="bool"):
+        env.step(True)
+    assert env.step(71.0)[4]["action_executed"] == "EMPTY ACTION"  # a whole float is its integer
+    assert env.step(np.array(71))[4]["action_executed"] == "EMPTY ACTION"
+    while not env.step(71)[3]:  # truncated at the 2 s limit
+        pass
+    with pytest.raises(RuntimeError, match="after the episode ended"):
+        env.step(71)
+    env.close()
+    with pytest.raises(RuntimeError, match="before reset"):
+        env.step(71)
 
 
 def test_difficulty_names_and_numbers_agree():
     # python-sc2's names come first (its "Hard" is the paper's "Harder (Lv5)"); "Elite" is the menu's Lv7.
-    assert gym.make("TextSC2-v0", difficulty="Hard").unwrapped.difficulty == 5
-    assert gym.make("TextSC2-v0", difficulty="Harder").unwrapped.difficulty == 6
-    assert gym.make("TextSC2-v0", difficulty="Elite").unwrapped.difficulty == 7
-    assert gym.make("TextSC2-v0", difficulty=10).unwrapped.difficulty == 10
+    assert gym.make("TextSC2-v1", difficulty="Hard").unwrapped.difficulty == 5
+    assert gym.make("TextSC2-v1", difficulty="Harder").unwrapped.difficulty == 6
+    assert gym.make("TextSC2-v1", difficulty="Elite").unwrapped.difficulty == 7
+    assert gym.make("TextSC2-v1", difficulty=10).unwrapped.difficulty == 10
 
 
 def test_sc2_backend_names_the_extra_when_burnysc2_is_missing():
@@ -150,13 +177,13 @@ def test_sc2_backend_names_the_extra_when_burnysc2_is_missing():
         import sc2  # noqa: F401
     except ImportError:
         with pytest.raises(MissingDependency, match=r"tactica\[sc2\]"):
-            gym.make("TextSC2-v0", backend="sc2")
+            gym.make("TextSC2-v1", backend="sc2")
     else:  # pragma: no cover - only where burnysc2 is installed: the game starts at reset(), not here
-        assert gym.make("TextSC2-v0", backend="sc2").unwrapped.backend == "sc2"
+        assert gym.make("TextSC2-v1", backend="sc2").unwrapped.backend == "sc2"
 
 
 def test_render_pickle_and_shaped_reward():
-    env = gym.make("TextSC2-v0", render_mode="ansi", reward="shaped", difficulty="VeryEasy")
+    env = gym.make("TextSC2-v1", render_mode="ansi", reward="shaped", difficulty="VeryEasy")
     env.reset(seed=2)
     for _ in range(50):
         env.step(0)
@@ -169,7 +196,7 @@ def test_render_pickle_and_shaped_reward():
 
 
 def test_helpers_can_be_switched_off():
-    env = gym.make("TextSC2-v0", auto_distribute_workers=False, pylon_rule=False).unwrapped
+    env = gym.make("TextSC2-v1", auto_distribute_workers=False, pylon_rule=False).unwrapped
     env.reset(seed=0)
     assert env.game.players[0].auto_distribute is False
     env.step(ACTIONS.index("BUILD PYLON"))  # allowed with 3 supply left even without the rule
@@ -179,7 +206,7 @@ def test_helpers_can_be_switched_off():
 def test_numeric_observation_wrapper_for_rl_agents():
     from tactica.envs.textsc2.wrappers import NumericObservation
 
-    env = NumericObservation(gym.make("TextSC2-v0"))
+    env = NumericObservation(gym.make("TextSC2-v1"))
     obs, info = env.reset(seed=0)
     assert env.observation_space.contains(obs)
     names = env.feature_names
@@ -192,3 +219,15 @@ def test_numeric_observation_wrapper_for_rl_agents():
     assert env.observation_space.contains(obs) and obs["action_mask"].shape == (72,)
     with pytest.raises(TypeError):
         NumericObservation(gym.make("CartPole-v1"))
+
+
+def test_play_json_reports_the_four_metrics(capsys):
+    import json
+
+    from tactica.cli.main import main
+
+    argv = ["play", "TextSC2-v1", "--agent", "textsc2-expert", "--opt", "time_limit_s=60", "--json"]
+    assert main(argv) == 0
+    episode = json.loads(capsys.readouterr().out)["episodes"][0]
+    assert {"PBR", "RUR", "APU", "TR"} <= set(episode["metrics"])
+    assert episode["metrics"]["result"] == "Tie" and 0.0 < episode["metrics"]["APU"] <= 1.0

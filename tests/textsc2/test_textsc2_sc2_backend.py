@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import tactica  # noqa: F401  (registers TextSC2-v0)
+import tactica  # noqa: F401  (registers TextSC2-v1)
 from tactica.envs.textsc2.actions import ACTIONS
 from tactica.envs.textsc2.env import TextSC2Env
 from tactica.errors import MissingDependency
@@ -39,7 +39,7 @@ def _leaves(obs, prefix=""):
 def test_without_burnysc2_the_error_names_the_sc2_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sc2", None)  # makes `import sc2` raise ImportError
     with pytest.raises(MissingDependency, match=r"tactica\[sc2\]") as err:
-        gym.make("TextSC2-v0", backend="sc2")
+        gym.make("TextSC2-v1", backend="sc2")
     assert err.value.extra == "sc2" and err.value.package == "burnysc2"
 
 
@@ -122,8 +122,15 @@ def test_actions_map_to_burnysc2_calls(monkeypatch):
             assert call in world.calls, (action, world.calls)
             assert info["action_failures"] == [] and info["action_executed"] == action
         assert ("distribute_workers",) in world.calls  # the original's helper, every step
-    # Chrono Boost: the Nexus casts EFFECT_CHRONOBOOSTENERGYCOST on a busy structure (here itself).
+    # Chrono Boost: the Nexus casts EFFECT_CHRONOBOOSTENERGYCOST on a busy structure (here itself), once at
+    # least 2 supply are left (the original's condition for boosting a Nexus).
     world.structures[0].is_idle = False
+    world.supply_used = world.supply_cap - 1
+    _, _, _, _, info = env.step(ACTIONS.index("CHRONOBOOST NEXUS"))
+    assert info["action_failures"] == [
+        "Action failed: CHRONOBOOST NEXUS, Reason: Not enough supply for Nexus"
+    ]
+    world.supply_used = world.supply_cap - 2
     world.calls.clear()
     _, _, _, _, info = env.step(ACTIONS.index("CHRONOBOOST NEXUS"))
     assert info["action_failures"] == []
@@ -153,7 +160,7 @@ def test_unaffordable_action_fails_with_the_original_message(monkeypatch):
 @pytest.mark.parametrize(("result", "reward"), [("Victory", 50.0), ("Defeat", 0.0)])
 def test_the_game_result_ends_the_episode(monkeypatch, result, reward):
     world = fake_sc2.install(monkeypatch, _world(steps=3, result=result))
-    env = gym.make("TextSC2-v0", backend="sc2")
+    env = gym.make("TextSC2-v1", backend="sc2")
     env.reset(seed=0)
     outcomes = [env.step(ACTIONS.index("EMPTY ACTION"))[1:4] for _ in range(2)]
     assert outcomes == [(0.0, False, False)] * 2

@@ -1,4 +1,4 @@
-"""The action list, the single-frame summary, "Decisions:" parsing and the original's metrics."""
+"""The action list, the single-frame summary and the original's metrics (parsing: test_textsc2_decisions.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from tactica.envs.textsc2.actions import ACTION_DICT, ACTIONS, EMPTY_ACTION, NUM_ACTIONS
 from tactica.envs.textsc2.metrics import MetricsRecorder, parse_game_time
-from tactica.envs.textsc2.text import match_action, parse_decisions, summarize
+from tactica.envs.textsc2.text import summarize
 
 
 def test_the_72_actions_in_the_original_order():
@@ -21,42 +21,6 @@ def test_the_72_actions_in_the_original_order():
     )
     assert ACTIONS[EMPTY_ACTION] == "EMPTY ACTION" and EMPTY_ACTION == 71
     assert [len(v) for v in ACTION_DICT.values()] == [19, 15, 26, 12]
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("BUILD PYLON", "BUILD PYLON"),
-        ("<build pylon>", "BUILD PYLON"),
-        ("Build Cybernetics Core", "BUILD CYBERNETICSCORE"),
-        ("TRAIN STALKERS", "TRAIN STALKER"),
-        ("RESEARCH WARPGATE", "RESEARCH WARPGATERESEARCH"),
-        ("chrono boost nexus", "CHRONOBOOST NEXUS"),
-        ("RESEARCH PROTOSS GROUND WEAPONS LEVEL 2", "RESEARCH PROTOSSGROUNDWEAPONSLEVEL2"),
-        ("MULTI ATTACK", "MULTI-ATTACK"),
-    ],
-)
-def test_fuzzy_matching_is_deterministic(text, expected):
-    assert ACTIONS[match_action(text)] == expected
-
-
-@pytest.mark.parametrize("text", ["", "DANCE", "order pizza for the team", "XYZZY 42"])
-def test_nonsense_matches_nothing(text):
-    assert match_action(text) is None
-
-
-def test_parse_decisions_reads_the_block_after_decisions():
-    reply = (
-        "1. Game Overview: 0: <TRAIN ZEALOT> is mentioned in the analysis but is not a decision.\n"
-        "Decisions:\n0: <BUILD PYLON>\n1: <TRAIN PROBE>\n2: <DO A BARREL ROLL>\n3: <build gateway>\n"
-    )
-    parsed = parse_decisions(reply)
-    assert [ACTIONS[a] for a in parsed.actions] == ["BUILD PYLON", "TRAIN PROBE", "BUILD GATEWAY"]
-    assert parsed.failed == ["DO A BARREL ROLL"]
-    assert parse_decisions("no decisions here").actions == [EMPTY_ACTION]
-    assert [ACTIONS[a] for a in parse_decisions("TRAIN PROBE").actions] == ["TRAIN PROBE"]
-    with pytest.raises(TypeError):
-        parse_decisions(None)
 
 
 def _frame(time, supply_left, used, cap, mineral, gas, buildings=0, researched=0):
@@ -122,9 +86,11 @@ def test_summary_has_the_header_and_omits_zero_values():
     info["research"] = {"cybernetics_core": {"warpgate_research_status": 0.5}}
     info["enemy"] = {"unit": {"zergling": 4}, "structure": {}}
     text = summarize(info)
-    assert text.startswith("At 03:07 game time, our current StarCraft II situation is as follows:\n\n")
+    assert text.startswith(
+        "At 03:07 game time, our current StarCraft II situation is as follows:\n\nResources:\n- Game time: 03:07\n"
+    )
     assert "- Mineral: 155\n" in text and "- Probe count: 20\n" in text
     assert "Gas" not in text and "Zealot" not in text and "Supply left" not in text
-    assert "Planning:\nPlanning structure:\n  - Planning pylon count: 1\n" in text
-    assert "Cybernetics core:\n  - Warpgate research status: 0.5\n" in text
-    assert "Enemy:\nUnit:\n  - Zergling: 4\n" in text
+    assert "Planning:\n\nPlanning structure:\n- Planning pylon count: 1\n\n" in text
+    assert "Research:\n\nCybernetics core:\n- Warpgate research status: 0.5\n\n" in text
+    assert text.endswith("Enemy:\n\nUnit:\n- Zergling: 4\n\n")

@@ -1,12 +1,14 @@
-"""The Chain of Summarization agent (Ma et al., 2023, arXiv 2312.11865) for TextSC2-v0.
+"""The Chain of Summarization agent (Ma et al., 2023, arXiv 2312.11865) for TextSC2-v1.
 
 Every step the single-frame (L1) summary, the observation's ``text``, enters a queue.  Every
 ``action_interval`` steps the last ``last_k`` summaries are sent as ``chunk0: ... chunkN:`` to the language
-model with the multi-frame (L2) prompt (system prompt, one few-shot example, the chunks); the reply's
-``Decisions:`` block gives up to ``decisions`` actions, which are spread evenly over the next
-``action_window`` steps between ``EMPTY ACTION`` steps (the original's ``mix_actions``: 5 real and 5 empty of
-10 with the default ``action_mix_rate=0.5``), one per step.  The summary queue is cleared after each call.
-Decisions that match no action are recorded in :attr:`ChainOfSummarizationAgent.log` as failed.
+model with the multi-frame (L2) prompt (system prompt, one few-shot example, the chunks; see
+:mod:`.prompts` for the named prompt sets); the reply is read as the original reads it
+(:func:`tactica.envs.textsc2.decisions.parse_decisions`: every decision becomes an action), and its actions
+are spread evenly over the next ``action_window`` steps between ``EMPTY ACTION`` steps (the original's
+``mix_actions``: ``int(action_window * action_mix_rate)`` = 5 real and 5 empty of 10 by default), one per
+step.  The summary queue is cleared after each call.  :attr:`ChainOfSummarizationAgent.log` records every call:
+the reply, the actions and how each decision was matched.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tactica.agents.summarization.prompts import EXAMPLE_INPUT, EXAMPLE_OUTPUT, format_chunks, system_prompt
+from tactica.agents.summarization.prompts import format_chunks, prompt_set
 from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
-from tactica.envs.textsc2.text import parse_decisions
+from tactica.envs.textsc2.decisions import parse_decisions
 from tactica.llm import ChatModel, from_spec
 
 __all__ = ["ChainOfSummarizationAgent", "DecisionRecord", "mix_actions"]
@@ -29,13 +31,14 @@ __all__ = ["ChainOfSummarizationAgent", "DecisionRecord", "mix_actions"]
 def mix_actions(actions: list[int], window: int, mix_rate: float = 0.5) -> list[int]:
     """Spread ``actions`` over ``window`` steps, the rest ``EMPTY ACTION``, at evenly spaced positions.
 
-    At most ``round(window * mix_rate)`` real actions are kept (the original keeps K of a window of 2K).
+    The first ``int(window * mix_rate)`` actions are kept, at ``np.linspace(0, window - 1, n)`` rounded down,
+    as the original's ``mix_actions`` (5 of a window of 10 by default).
     """
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     if not 0.0 < mix_rate <= 1.0:
         raise ValueError(f"mix_rate must be in (0, 1], got {mix_rate}")
-    keep = [a for a in actions if a != EMPTY_ACTION][: max(1, int(round(window * mix_rate)))]
+    keep = list(actions)[: int(window * mix_rate)]
     out = [EMPTY_ACTION] * window
     if keep:
         positions = np.linspace(0, window - 1, num=len(keep)).astype(int)  # floor, as the original
@@ -46,27 +49,32 @@ def mix_actions(actions: list[int], window: int, mix_rate: float = 0.5) -> list[
 
 @dataclass
 class DecisionRecord:
-    """One language-model call: when, the reply, the actions read from it and the decisions that failed."""
+    """One language-model call: when, the reply, the actions read from it and how each decision matched."""
 
     step: int
     reply: str
     actions: list[str]
-    failed: list[str] = field(default_factory=list)
+    matches: list[dict[str, str]] = field(default_factory=list)
 
 
 class ChainOfSummarizationAgent:
     """Chain of Summarization over any :class:`tactica.llm.ChatModel`.
 
     Args:
-        action_space: ``Discrete(72)`` of TextSC2-v0.
+        action_space: ``Discrete(72)`` of TextSC2-v1.
         observation_space: the env's observation space (optional).
         llm: a ChatModel or a spec string (``"openai:<model>@<url>"``, ``"replay:<file>"``, ``"scripted:[...]"``).
+        prompt: the prompt set (:data:`~tactica.agents.summarization.prompts.PROMPTS`): ``"tactica"`` (default,
+            decisions only), ``"tactica-cot"`` (analysis, suggestions, then decisions: the paper's full CoS),
+            ``"v4"`` (the original's prompt V4, verbatim) or
+            ``"v4-realtime"`` (the original's decisions-only prompt).
         action_interval: steps between language-model calls (original: 10).
         decisions: decisions asked for per call (K, original: 5).
         last_k: single-frame summaries per call (original: 5).
         action_window: steps the decisions are spread over (original: 10).
         action_mix_rate: share of the window filled with real actions (original: 0.5).
-        feedback: also send the actions executed and failed since the last call (the original's v2 prompts).
+        feedback: also send the actions executed and failed since the last call (as the original's v2 prompts
+            do; tactica's prompt sets only).
         temperature, max_tokens, seed: passed to the model.
         opponent_race: named in the system prompt.
     """
@@ -77,6 +85,7 @@ class ChainOfSummarizationAgent:
         observation_space: gym.spaces.Space | None = None,
         *,
         llm: ChatModel | str,
+        prompt: str = "tactica",
         action_interval: int = 10,
         decisions: int = 5,
         last_k: int = 5,
@@ -91,7 +100,7 @@ class ChainOfSummarizationAgent:
         if action_space is not None and not (
             isinstance(action_space, gym.spaces.Discrete) and action_space.n == len(ACTIONS)
         ):
-            raise ValueError(f"the cos agent plays TextSC2-v0's Discrete(72) actions, got {action_space}")
+            raise ValueError(f"the cos agent plays TextSC2-v1's Discrete(72) actions, got {action_space}")
         for name, value in (
             ("action_interval", action_interval),
             ("decisions", decisions),
@@ -117,7 +126,11 @@ class ChainOfSummarizationAgent:
         self.temperature = float(temperature)
         self.max_tokens = max_tokens
         self.seed = seed
-        self.system = system_prompt(decisions, opponent=opponent_race)
+        self.prompt = prompt_set(prompt, decisions, opponent_race)
+        if feedback and prompt.startswith("v4"):
+            raise ValueError(
+                "feedback=True adds to tactica's prompts only; the original's v4 prompts have none"
+            )
         self.reset()
 
     def reset(self, seed: int | None = None) -> None:
@@ -130,24 +143,24 @@ class ChainOfSummarizationAgent:
         if seed is not None:
             self.seed = seed
 
+    @property
+    def system(self) -> str:
+        """The system prompt of the chosen prompt set."""
+        return self.prompt.system
+
     def messages(self) -> list[dict[str, str]]:
         """The chat messages of the next call (system, few-shot pair, chunks)."""
         user = format_chunks(list(self.summaries))
         if self.feedback:
             user += "\nExecuted actions: " + (", ".join(self.executed) or "none")
             user += "\nFailed actions: " + (" | ".join(self.failures) or "none") + "\n"
-        return [
-            {"role": "system", "content": self.system},
-            {"role": "user", "content": EXAMPLE_INPUT},
-            {"role": "assistant", "content": EXAMPLE_OUTPUT},
-            {"role": "user", "content": user},
-        ]
+        return self.prompt.messages(user)
 
     def act(self, observation: dict, info: dict[str, Any] | None = None) -> int:
         info = info or {}
         text = observation.get("text") if isinstance(observation, dict) else None
         if not isinstance(text, str):
-            raise TypeError("the cos agent needs TextSC2-v0 observations (a dict with a 'text' summary)")
+            raise TypeError("the cos agent needs TextSC2-v1 observations (a dict with a 'text' summary)")
         self.summaries.append(text)
         if info.get("action_executed"):
             self.executed.append(str(info["action_executed"]))
@@ -163,7 +176,8 @@ class ChainOfSummarizationAgent:
         )
         parsed = parse_decisions(reply)
         actions = parsed.actions[: self.decisions]
-        self.log.append(DecisionRecord(self.step, reply, [ACTIONS[a] for a in actions], list(parsed.failed)))
+        matches = [m.as_dict() for m in parsed.matches]
+        self.log.append(DecisionRecord(self.step, reply, [ACTIONS[a] for a in actions], matches))
         self.queue = deque(mix_actions(actions, self.action_window, self.action_mix_rate))
         self.summaries.clear()
         self.executed.clear()

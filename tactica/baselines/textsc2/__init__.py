@@ -1,4 +1,4 @@
-"""Scripted baselines for TextSC2-v0."""
+"""Scripted baselines for TextSC2-v1."""
 
 from tactica.baselines.textsc2.expert import TextSC2Expert
 

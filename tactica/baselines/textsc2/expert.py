@@ -1,4 +1,4 @@
-"""``textsc2-expert``: a scripted Protoss player for TextSC2-v0 that adapts to what it scouts.
+"""``textsc2-expert``: a scripted Protoss player for TextSC2-v1 that adapts to what it scouts.
 
 It reads only the observation (the original's dict and the action mask) and issues one of the 72 actions a
 step.  The plan is a standard macro build: Pylon, Gateway, Assimilator, Nexus after 1:15,
@@ -12,8 +12,10 @@ research structures later.  It scouts with a Probe after 1:40 and an Observer la
 * a light enemy army (Zerglings, Hydralisks, Marines, Zealots): Colossi and Zealots with Charge;
 * an armored enemy army (Roaches, Marauders, Stalkers, tanks): Immortals and Stalkers with Blink.
 
-It attacks with MULTI-ATTACK once its army reaches a supply that grows with each wave, and retreats with
-MULTI-RETREAT when an attack has lost more than half of its army supply.
+Against air it saves for Phoenixes, Stalkers and Void Rays instead of buying Zealots.  It attacks with MULTI-ATTACK once its army reaches a
+supply that grows with each wave (at once when its Probes are gone), holds its attacks for 30 s while Probes
+die at home (the defence helper has called the army back), and retreats with MULTI-RETREAT when an attack
+has lost more than half of its army supply.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class TextSC2Expert:
         if action_space is not None and not (
             isinstance(action_space, gym.spaces.Discrete) and action_space.n == len(ACTIONS)
         ):
-            raise ValueError(f"textsc2-expert plays TextSC2-v0's Discrete(72) actions, got {action_space}")
+            raise ValueError(f"textsc2-expert plays TextSC2-v1's Discrete(72) actions, got {action_space}")
         self.action_space = action_space
         self.observation_space = observation_space
         self.attack_supply = float(attack_supply)
@@ -92,6 +94,9 @@ class TextSC2Expert:
         self.air_seen = False
         self.light = 0
         self.armored = 0
+        self.workers_seen: list[tuple[float, int]] = []  # (time, Probes) of the last 10 s
+        self.gas_rich = False
+        self.home_attacked_at = -1e9
 
     def act(self, observation: dict, info: dict | None = None) -> int:
         obs = observation
@@ -107,6 +112,7 @@ class TextSC2Expert:
         enemy = {k: int(v) for k, v in obs["enemy"]["unit"].items() if v}
         t = res["game_loop"] / 22.4
         minerals, gas = res["mineral"], res["gas"]
+        self.gas_rich = gas > 300 and gas > 2 * minerals  # spend the gas the helper's gas-first mining brings
         self._scout_report(enemy, t)
 
         owned = {k: v + pb.get(k, 0) for k, v in b.items()}  # completed + planned, the count the rules use
@@ -126,6 +132,20 @@ class TextSC2Expert:
         army = res["army_supply"]
         gates = have("gateway_count") + have("warp_gate_count")
 
+        # Probes dying fast means the base is under attack: the env's defence helper calls the army home, and
+        # a renewed attack order would send it away again, so no attack for 30 s (and a standing one ends).
+        self.workers_seen = [(s, n) for s, n in self.workers_seen if t - s <= 10] + [
+            (t, int(u["probe_count"]))
+        ]
+        if self.workers_seen[0][1] - self.workers_seen[-1][1] >= 3:
+            self.home_attacked_at = t
+        defending = t - self.home_attacked_at < 30
+        if defending and self.in_attack:
+            self.in_attack = False
+            self.last_order = t
+            if ok("MULTI-RETREAT"):
+                return _ID["MULTI-RETREAT"]
+
         # Attack and retreat.  The observation does not say where the army is, so an attack order is renewed
         # every 20 s while the army is big enough (it sends reinforcements and turns a recalled army around).
         if self.in_attack and army < 0.5 * self.attack_army and ok("MULTI-RETREAT"):
@@ -133,10 +153,12 @@ class TextSC2Expert:
             self.last_order = t
             return _ID["MULTI-RETREAT"]
         threshold = self.attack_supply + 15 * min(self.waves, 4)
-        big = army >= threshold or res["supply_used"] >= 185
+        # Without an economy left (its Probes killed) the army has nothing to wait for: it attacks.
+        broke = probes < 8 and army >= 20 and t > 360
+        big = army >= threshold or res["supply_used"] >= 185 or broke
         if self.in_attack and army >= 0.5 * self.attack_army:
             big = True
-        if big and t - self.last_order >= 20 and ok("MULTI-ATTACK"):
+        if big and not defending and t - self.last_order >= 20 and ok("MULTI-ATTACK"):
             if not self.in_attack:
                 self.waves += 1
                 self.attack_army = army
@@ -144,9 +166,13 @@ class TextSC2Expert:
             self.last_order = t
             return _ID["MULTI-ATTACK"]
 
-        # Supply first: the Pylon rule in the env decides when a Pylon is allowed.
-        if ok("BUILD PYLON") and (
-            res["supply_left"] <= 6 + 2 * gates or (have("pylon_count") == 0 and t > 15)
+        # Supply first: the Pylon rule in the env decides when a Pylon is allowed (it lets three be pending at
+        # once early on, which would waste the opening's minerals).
+        pylons_pending = pb.get("pylon_count", 0)
+        if (
+            ok("BUILD PYLON")
+            and pylons_pending < 1 + int(res["supply_used"] >= 60) + int(res["supply_used"] >= 120)
+            and (res["supply_left"] <= 6 + 2 * gates or (have("pylon_count") == 0 and t > 15))
         ):
             return _ID["BUILD PYLON"]
         if self.rush_seen and t < 420:
@@ -178,7 +204,7 @@ class TextSC2Expert:
         # The build order.
         plan = [
             (have("gateway_count") + have("warp_gate_count") < 1, "BUILD GATEWAY"),
-            (have("gas_buildings_count") < 1, "BUILD ASSIMILATOR"),
+            (have("gas_buildings_count") < 1 and gates >= 1, "BUILD ASSIMILATOR"),
             (nexus < 2 and t > 75, "BUILD NEXUS"),
             (have("cybernetics_core_count") < 1, "BUILD CYBERNETICSCORE"),
             (have("gas_buildings_count") < 2, "BUILD ASSIMILATOR"),
@@ -227,16 +253,20 @@ class TextSC2Expert:
         if int(u["observer_count"]) >= 1 and ok("SCOUTING OBSERVER"):
             return _ID["SCOUTING OBSERVER"]
 
-        # Army.
+        # Army.  Against air the expert saves for anti-air rather than spending the minerals on Zealots.
+        saving = self.air_seen
         for name in self._army_order(u, t):
             if ok(name):
                 return _ID[name]
+            if saving and mask[_ID[name]] and name != "TRAIN ZEALOT":
+                return EMPTY_ACTION
         return EMPTY_ACTION
 
     def _army_order(self, u: dict, t: float) -> list[str]:
         order = []
         if self.air_seen:
-            order += ["TRAIN PHOENIX", "TRAIN VOIDRAY"] if self.light >= self.armored else ["TRAIN VOIDRAY"]
+            # Zealots, Immortals and Colossi cannot shoot up: Stalkers and the Stargate's units, Zealots last.
+            return ["TRAIN PHOENIX", "TRAIN STALKER", "TRAIN VOIDRAY", "TRAIN ZEALOT"]
         if self.light >= self.armored:
             order += ["TRAIN COLOSSUS", "TRAIN IMMORTAL"]
         else:
@@ -246,7 +276,7 @@ class TextSC2Expert:
         stalkers, zealots = int(u["stalker_count"]), int(u["zealot_count"])
         if self.rush_seen and t < 300:
             order.insert(0, "TRAIN ZEALOT")
-        if self.air_seen or self.armored > self.light or stalkers <= zealots:
+        if self.air_seen or self.armored > self.light or stalkers <= zealots or self.gas_rich:
             order += ["TRAIN STALKER", "TRAIN ZEALOT"]
         else:
             order += ["TRAIN ZEALOT", "TRAIN STALKER"]

@@ -184,8 +184,8 @@ def _destroy(game: Game, owner: Player, enemy: Player, s) -> None:
     owner.value_lost += value
     enemy.value_killed += value
     if s.job is not None and s.job.kind == "unit":
-        u = data.units[s.job.name]
-        owner.supply_used -= u.supply
+        for job in (s.job, *s.queue):
+            owner.supply_used -= data.units[job.name].supply
     if st.townhall and 0 <= s.base < len(owner.bases):
         still = any(
             o.base == s.base and data.structures[o.kind].townhall for o in owner.structures if o is not s

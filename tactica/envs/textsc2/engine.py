@@ -39,8 +39,13 @@ RACES = ("Protoss", "Zerg", "Terran")
 TOWNHALL = {"Protoss": "Nexus", "Zerg": "Hatchery", "Terran": "CommandCenter"}
 WORKER = {"Protoss": "Probe", "Zerg": "Drone", "Terran": "SCV"}
 GAS_BUILDING = {"Protoss": "Assimilator", "Zerg": "Extractor", "Terran": "Refinery"}
-# A morphed structure still satisfies requirements on what it was morphed from.
-SATISFIES = {"Lair": "Hatchery", "WarpGate": "Gateway"}
+# A morphed structure still satisfies requirements on what it was morphed from (a Hive is also a Lair).
+SATISFIES: dict[str, tuple[str, ...]] = {
+    "Lair": ("Hatchery",),
+    "Hive": ("Lair", "Hatchery"),
+    "WarpGate": ("Gateway",),
+}
+QUEUE_LENGTH = 5  # a production structure queues at most five units, the one in production included
 # Progress units per loop: 2 normally, 3 under Chrono Boost (+50%), so chrono stays in integer arithmetic.
 _NORMAL, _BOOSTED = 2, 3
 SCOUT_LINGER_LOOPS = 224  # a scout that is not killed watches the enemy base for 10 game seconds
@@ -65,6 +70,7 @@ class Structure:
     remaining: int
     base: int = -1
     job: Job | None = None
+    queue: list[Job] = field(default_factory=list)  # units waiting behind ``job`` (see QUEUE_LENGTH)
     chrono_until: int = 0
     energy: int = 0  # 1/256 energy units (Nexus energy regenerates 9/256 per loop)
     damage: float = 0.0
@@ -97,8 +103,9 @@ class Group:
     """Units on the map outside their home base; ``pos`` is the distance walked towards the enemy base."""
 
     units: dict[str, int]
-    target: str = "enemy"  # "enemy" or "home"
+    target: str = "enemy"  # "enemy", "home", or "hold" (walk to ``hold_at`` and stay there)
     pos: float = 0.0
+    hold_at: float = 0.0
     scout: bool = False
     linger: int = 0
     wounds: dict[str, float] = field(default_factory=dict)
@@ -186,7 +193,7 @@ class Player:
             exact_pending: Counter[str] = Counter()
             for s in self.structures:
                 (exact_done if s.done else exact_pending)[s.kind] += 1
-                for k in (s.kind, SATISFIES.get(s.kind)):
+                for k in (s.kind, *SATISFIES.get(s.kind, ())):
                     if k:
                         all_c[k] += 1
                         by_kind.setdefault(k, []).append(s)
@@ -223,6 +230,8 @@ class Player:
         for s in self.structures:
             if s.job is not None and s.job.kind == "unit":
                 c[s.job.name] += 1
+                for queued in s.queue:
+                    c[queued.name] += 1
         for _, name, n in self.arrivals:
             c[name] += n
         return c
@@ -432,7 +441,7 @@ class Game:
                 boosted = max(0, min(loops, s.chrono_until - now))
                 job.progress += _BOOSTED * boosted + _NORMAL * (loops - boosted)
                 if job.progress >= job.total:
-                    s.job = None
+                    s.job = s.queue.pop(0) if s.queue else None
                     if job.kind == "unit":
                         self._spawn(p, job.name, data.units[job.name].count)
                     else:
@@ -508,8 +517,20 @@ class Game:
                 return req
         return None
 
-    def train(self, p: Player, name: str, dry: bool = False) -> str | None:
-        """Queue one unit (a pair for Zerglings); returns a failure reason or ``None`` (``dry``: check only)."""
+    def _morph_extra_cost(self, u) -> tuple[int, int]:
+        """What a morph costs on top of its sources (unit costs in the data are cumulative, as in sc2-techtree)."""
+        src = self.data.units[u.morph_from]
+        per_m, per_g = src.minerals / src.count, src.gas / src.count
+        return max(0, int(round(u.minerals - per_m * u.morph_count))), max(
+            0, int(round(u.gas - per_g * u.morph_count))
+        )
+
+    def train(self, p: Player, name: str, dry: bool = False, queue: bool = False) -> str | None:
+        """Start one unit (a pair for Zerglings); returns a failure reason or ``None`` (``dry``: check only).
+
+        With ``queue``, a unit whose producers are all busy is queued behind the job of the first complete
+        producer (at most :data:`QUEUE_LENGTH` units per structure); resources and supply are taken at once.
+        """
         data = self.data
         u = data.units.get(name)
         if u is None or u.race != p.race:
@@ -521,8 +542,7 @@ class Game:
             have = p.home.get(u.morph_from, 0)
             if have < u.morph_count:
                 return f"Not enough {u.morph_from} to morph {name}"
-            extra_m = max(0, u.minerals - data.units[u.morph_from].minerals * u.morph_count)
-            extra_g = max(0, u.gas - data.units[u.morph_from].gas * u.morph_count)
+            extra_m, extra_g = self._morph_extra_cost(u)
             if not p.afford(extra_m, extra_g):
                 return f"Cannot afford {name}"
             if dry:
@@ -553,6 +573,10 @@ class Game:
                 )
             else:
                 idle = next((s for s in producers if s.idle), None)
+            if idle is None and queue and not warp:
+                idle = next(
+                    (s for s in producers if s.job is not None and len(s.queue) + 1 < QUEUE_LENGTH), None
+                )
             if idle is None:
                 return f"All {u.producer} are busy"
         if not p.afford(u.minerals, u.gas):
@@ -571,8 +595,35 @@ class Game:
             cool = eco["warp_cooldown_s"].get(name, eco["warp_cooldown_s"]["default"])
             idle.warp_ready = self.loop + int(round(cool * data.loops_per_second))
             p.arrivals.append([self.loop + eco["warp_in_loops"], name, u.count])
+        elif idle.job is not None:
+            idle.queue.append(Job(name, "unit", 0, _NORMAL * u.build_loops))
         else:
             idle.job = Job(name, "unit", 0, _NORMAL * u.build_loops)
+        return None
+
+    def morph_archons(self, p: Player, pairs: list[tuple[str, str]], dry: bool = False) -> str | None:
+        """Morph Archons from pairs of templar at home (``[("HighTemplar", "HighTemplar"), ...]``).
+
+        Each pair is taken while the templar last; an Archon costs nothing on top of its two templar.
+        """
+        home = dict(p.home)
+        made = []
+        for a, b in pairs:
+            while home.get(a, 0) >= 1 and home.get(b, 0) >= (2 if a == b else 1):
+                home[a] -= 1
+                home[b] -= 1
+                made.append((a, b))
+        if not made:
+            return "No High Templar or Dark Templar available for Archon morph"
+        if dry:
+            return None
+        data = self.data
+        archon = data.units["Archon"]
+        for a, b in made:
+            p.home[a] -= 1
+            p.home[b] -= 1
+            p.supply_used += archon.supply - data.units[a].supply - data.units[b].supply
+            p.arrivals.append([self.loop + archon.build_loops, "Archon", 1])
         return None
 
     def build(self, p: Player, name: str, dry: bool = False) -> str | None:
@@ -653,8 +704,10 @@ class Game:
         idle.job = Job(name, "upgrade", 0, _NORMAL * up.build_loops)
         return None
 
-    def chrono(self, p: Player, target: str, dry: bool = False) -> str | None:
-        """Chrono Boost one busy structure of kind ``target`` with 50 energy of a Nexus."""
+    def chrono(
+        self, p: Player, target: str, dry: bool = False, structure: Structure | None = None
+    ) -> str | None:
+        """Chrono Boost one busy structure of kind ``target`` (or ``structure``) with 50 energy of a Nexus."""
         eco = self.data.economy
         cost = eco["chrono_energy"] * 256
         nexus = max(
@@ -667,6 +720,8 @@ class Game:
         if not candidates:
             return f"No {target} available"
         busy = [s for s in candidates if s.job is not None and s.chrono_until <= self.loop]
+        if structure is not None:
+            busy = [structure] if structure in busy else []
         if not busy:
             return f"No busy {target} to boost"
         if nexus.energy < cost:
@@ -680,34 +735,62 @@ class Game:
     def attack(
         self, p: Player, min_army_supply: float = 0.0, dry: bool = False, redirect: bool = True
     ) -> str | None:
-        """Send the combat units at home (and, with ``redirect``, any retreating group) towards the enemy base."""
+        """Send the combat units at home (and, with ``redirect``, any retreating group) towards the enemy base.
+
+        It needs ``min_army_supply`` of army in all (home and field, as the original's ``supply_army``).
+        """
         data = self.data
         # Queens stay home: they are the Zerg's defence and larva injectors, and they crawl off creep.
         fighters = {k: v for k, v in p.home.items() if v and data.units[k].combat and not data.units[k].queen}
         supply = sum(data.units[k].supply / data.units[k].count * v for k, v in fighters.items())
-        returning = [g for g in p.groups if not g.scout and g.target == "home"] if redirect else []
-        if supply < max(min_army_supply, 1e-9) and not returning:
-            return "Not enough army to attack" if fighters else "No army available"
+        returning = [g for g in p.groups if not g.scout and g.target != "enemy"] if redirect else []
+        if not fighters and not returning:
+            return "No army available"
+        if min_army_supply > 0:
+            field = sum(
+                data.units[k].supply / data.units[k].count * v
+                for g in p.groups
+                if not g.scout
+                for k, v in g.units.items()
+            )
+            if supply + field < min_army_supply:
+                return "Not enough army to attack"
         if dry:
             return None
         for g in returning:
             g.target = "enemy"
-        if supply < max(min_army_supply, 1e-9):
+        if not fighters:
             return None
         for k, v in fighters.items():
             p.home[k] -= v
         p.groups.append(Group(units=fighters, target="enemy", pos=0.0))
         return None
 
-    def retreat(self, p: Player, dry: bool = False) -> str | None:
-        """Call every army group back home."""
-        moved = [g for g in p.groups if not g.scout and g.target == "enemy"]
+    def retreat(self, p: Player, dry: bool = False, to_front: bool = False) -> str | None:
+        """Call every army group back home.
+
+        ``to_front`` is the original bot's MULTI-RETREAT: every army unit moves to the army unit nearest the
+        enemy base, so the front group stops where it is and the rest (home army included) walk up to it.
+        """
+        moved = [g for g in p.groups if not g.scout and g.target != "home"]
         if not moved:
             return "No army in the field to retreat"
         if dry:
             return None
-        for g in moved:
-            g.target = "home"
+        if not to_front:
+            for g in moved:
+                g.target = "home"
+            return None
+        front = max(g.pos for g in p.groups if not g.scout)
+        for g in p.groups:
+            if not g.scout:
+                g.target, g.hold_at = "hold", front
+        data = self.data
+        home = {k: v for k, v in p.home.items() if v and data.units[k].combat and not data.units[k].queen}
+        if home:
+            for k, v in home.items():
+                p.home[k] -= v
+            p.groups.append(Group(units=home, target="hold", pos=0.0, hold_at=front))
         return None
 
     def scout(self, p: Player, unit: str, dry: bool = False) -> str | None:
@@ -747,6 +830,10 @@ class Game:
                         g.linger -= loops
                         if g.linger <= 0:
                             g.target = "home"
+                elif g.target == "hold":
+                    g.pos = (
+                        min(g.hold_at, g.pos + step) if g.pos < g.hold_at else max(g.hold_at, g.pos - step)
+                    )
                 else:
                     g.pos = max(0.0, g.pos - step)
             arrived = [g for g in p.groups if g.pos <= 0.0 and g.target == "home"]
@@ -763,7 +850,7 @@ class Game:
         self.battles.clear()
         for d in self.players:
             a = self.players[1 - d.index]
-            here = [g for g in a.groups if g.pos >= dist and g.target == "enemy" and any(g.units.values())]
+            here = [g for g in a.groups if g.pos >= dist and g.target != "home" and any(g.units.values())]
             if not here:
                 if d.home_wounds:
                     d.home_wounds.clear()
@@ -774,7 +861,7 @@ class Game:
                 self.battles.add(d.index)
                 if d.auto_defend:
                     for g in d.groups:
-                        if not g.scout and g.target == "enemy":
+                        if not g.scout and g.target != "home":
                             g.target = "home"
             combat.fight_at_base(self, attacker=a, groups=here, defender=d, dt=dt)
             a.groups = [g for g in a.groups if any(g.units.values())]
@@ -786,10 +873,10 @@ class Game:
         structures: Counter[str] = Counter()
         dist = self.distance
         watching = p.vision_all or any(
-            g.pos >= dist and g.target == "enemy" and any(g.units.values()) for g in p.groups
+            g.pos >= dist and g.target != "home" and any(g.units.values()) for g in p.groups
         )
         for g in e.groups:
-            if g.pos >= dist and g.target == "enemy" or p.vision_all:
+            if g.pos >= dist and g.target != "home" or p.vision_all:
                 for k, v in g.units.items():
                     if v and (not self.data.units[k].cloaked or p.detector_at_home() or p.vision_all):
                         units[k] += v

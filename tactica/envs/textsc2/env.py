@@ -1,4 +1,4 @@
-"""``TextSC2-v0``: TextStarCraft II on the embedded macro simulator (Gymnasium single-agent env)."""
+"""``TextSC2-v1``: TextStarCraft II on the embedded macro simulator (Gymnasium single-agent env)."""
 
 from __future__ import annotations
 
@@ -13,17 +13,20 @@ from gymnasium import spaces
 from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION, NUM_ACTIONS, ActionHandler, failure_message
 from tactica.envs.textsc2.builtin_ai import BUILDS, BuiltinAI, difficulty_index
 from tactica.envs.textsc2.data import load_data
+from tactica.envs.textsc2.decisions import parse_decisions
 from tactica.envs.textsc2.engine import RACES, Game
 from tactica.envs.textsc2.metrics import MetricsRecorder
+from tactica.envs.textsc2.rules import RuleSet
 from tactica.envs.textsc2.text import (
     BUILDING_KEYS,
     RESEARCH_KEYS,
+    TEXT_FORMATS,
     UNIT_KEYS,
     enemy_keys,
     information,
-    parse_decisions,
     summarize,
 )
+from tactica.envs.validation import check_seed, check_started, discrete_action
 
 __all__ = ["TextSC2Env", "TEXT_CHARSET", "TEXT_MAX_LENGTH"]
 
@@ -52,6 +55,18 @@ def _counts(keys) -> spaces.Dict:
     return spaces.Dict({k: _count_box() for k in keys})
 
 
+def _resource_space() -> spaces.Dict:
+    # Supply left goes negative when Pylons are lost (supply used above the cap), as in the game.
+    return spaces.Dict(
+        {
+            k: spaces.Box(low=-200, high=_COUNT_HIGH, shape=(), dtype=np.int64)
+            if k == "supply_left"
+            else _count_box()
+            for k in _RESOURCE_OBS_KEYS
+        }
+    )
+
+
 class TextSC2Env(gym.Env):
     """TextStarCraft II without StarCraft II: Protoss macro against the built-in AI, one action per 8 loops.
 
@@ -68,9 +83,11 @@ class TextSC2Env(gym.Env):
 
     ``Discrete(72)``: the original's 72 Protoss actions in its order (0-18 train, 19-33 build, 34-59 research,
     60-70 scouting, attack, retreat and Chrono Boost, 71 ``EMPTY ACTION``); ``ACTIONS[i]`` is the string.
-    ``step`` also accepts a string: one action name, or an LLM reply with a ``Decisions:`` block.  Its decisions
-    are matched (exactly, else by deterministic fuzzy matching); the first runs now and the rest run on the
-    next steps whose action is ``EMPTY ACTION`` (71), one per step as in the original.
+    ``step`` also accepts a string: one action name, or an LLM reply read as the original reads it (the
+    ``N: <ACTION>`` lines after its first ``Decisions:``; every decision becomes an action, exactly or by a
+    deterministic nearest match, recorded in ``info["decisions"]``); the first runs now and the rest run on
+    the next steps whose action is ``EMPTY ACTION`` (71), one per step as in the original.  The rules behind
+    the actions are the original bot's (``rules``, ``original_bugs``).
 
     ## Observation Space
 
@@ -79,8 +96,9 @@ class TextSC2Env(gym.Env):
     structure counts), ``unit`` (19 unit counts), ``planning`` (``planning_structure`` and ``planning_unit``:
     what is in construction or production), ``research`` (26 entries in 7 groups: 0 not started, a fraction in
     progress, 1 done), ``enemy`` (``unit`` and ``structure`` counts of the opponent race that are *visible now*),
-    plus ``game_time`` (``"MM:SS"``), ``text`` (the single-frame summary) and ``action_mask`` (int8, 72: 1 where
-    the action is available: it would succeed now given enough minerals and gas).
+    plus ``game_time`` (``"MM:SS"``), ``text`` (the single-frame summary, the original's renderer; see
+    ``text_format``) and ``action_mask`` (int8, 72: 1 where the action is available: it would succeed now given
+    enough minerals and gas).  ``supply_left`` goes negative when supply is lost, as in the game.
 
     ## Rewards
 
@@ -96,12 +114,13 @@ class TextSC2Env(gym.Env):
 
     Terminated when one side has no structures left (``info["result"]`` is ``"Victory"`` or ``"Defeat"``);
     truncated at ``time_limit_s`` (``"Tie"``, like the game's time limit).  At the end ``info["metrics"]``
-    holds PBR, RUR, APU, TR, the per-second RUR and the last supply used (see ``metrics.py``).
+    holds PBR, RUR, APU, TR, the per-second RUR and the last supply used (see ``metrics.py``), also copied to the
+    top level of ``info``.
 
     ## Arguments
 
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("TextSC2-v0", opponent_race="Zerg", difficulty="Hard", build="random")
+    >>> env = gym.make("TextSC2-v1", opponent_race="Zerg", difficulty="Hard", build="random")
 
     | argument | default | meaning |
     |---|---|---|
@@ -115,13 +134,24 @@ class TextSC2Env(gym.Env):
     | ``auto_distribute_workers`` | True | the original's ``distribute_workers`` each step (gas first) |
     | ``auto_defend`` | True | recall the army when the base is attacked |
     | ``auto_attack`` | True | attack from 12:00 once supply used >= 100 |
-    | ``pylon_rule`` | True | BUILD PYLON only when supply is nearly used up |
-    | ``structure_caps`` | True | the original's caps on structures and units by game time |
+    | ``pylon_rule`` | None | BUILD PYLON only when supply is nearly used up (None: on with ``rules="textsc2"``) |
+    | ``structure_caps`` | None | the original's caps on structures and units by game time (None: as ``rules``) |
+    | ``rules`` | ``"textsc2"`` | the original bot's rules behind the actions, or ``"lotv"`` (the game's only) |
+    | ``original_bugs`` | False | also the original's bugs (action 48, MULTI-RETREAT, Disruptor, warp-ins...) |
+    | ``text_format`` | ``"tactica"`` | the summary's vocabulary: tactica's, or ``"original"`` (its exact text) |
     | ``backend`` | ``"embedded"`` | ``"sc2"`` needs the real game and ``tactica[sc2]`` |
 
     ## Version History
 
     * v0: first version (patch 5.0.3 data, tactica's built-in AI model).
+    * v1: replies are read as the original reads them (first ``Decisions:`` block, its pattern, every decision
+      mapped to an action); the summary is the original's renderer (``- Game time``, blank lines, research in
+      its order) with ``text_format="original"`` for its exact text; ``worker_supply`` counts scouting Probes
+      and ``supply_left`` may be negative; the original bot's rules (Pylon windows, caps by window, Gateway
+      queue, Chrono Boost conditions, Dark Templar Archons) with ``rules`` and ``original_bugs``; the built-in
+      AI keeps its caps, its levels were re-calibrated; data fixes (Hive, Infestation Pit, Ultralisk, Raven,
+      Baneling, Overseer, Hatchery, Spawning Pool, Command Center, Shield Wall); the final metrics at the top
+      level of ``info``.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -138,8 +168,11 @@ class TextSC2Env(gym.Env):
         auto_distribute_workers: bool = True,
         auto_defend: bool = True,
         auto_attack: bool = True,
-        pylon_rule: bool = True,
-        structure_caps: bool = True,
+        pylon_rule: bool | None = None,
+        structure_caps: bool | None = None,
+        rules: str = "textsc2",
+        original_bugs: bool = False,
+        text_format: str = "tactica",
         backend: str = "embedded",
         render_mode: str | None = None,
     ):
@@ -157,9 +190,15 @@ class TextSC2Env(gym.Env):
             raise ValueError(f"time_limit_s must be positive, got {time_limit_s!r}")
         if reward not in ("sparse", "shaped"):
             raise ValueError(f"reward must be 'sparse' or 'shaped', got {reward!r}")
+        self.rules = RuleSet(rules, pylon_rule, structure_caps, bool(original_bugs))
+        if text_format not in TEXT_FORMATS:
+            raise ValueError(f"text_format must be one of {', '.join(TEXT_FORMATS)}, got {text_format!r}")
+        self.text_format = text_format
         if backend not in ("embedded", "sc2"):
             raise ValueError(f"backend must be 'embedded' or 'sc2', got {backend!r}")
         if backend == "sc2":
+            if self.rules.original_bugs:
+                raise ValueError("original_bugs=True is available with backend='embedded' only")
             from tactica.envs.textsc2.sc2_backend import require_sc2
 
             require_sc2()
@@ -175,8 +214,8 @@ class TextSC2Env(gym.Env):
             "auto_distribute_workers": bool(auto_distribute_workers),
             "auto_defend": bool(auto_defend),
             "auto_attack": bool(auto_attack),
-            "pylon_rule": bool(pylon_rule),
-            "structure_caps": bool(structure_caps),
+            "pylon_rule": bool(self.rules.pylon_rule),
+            "structure_caps": bool(self.rules.structure_caps),
         }
         self.backend = backend
         self._real = None
@@ -190,7 +229,7 @@ class TextSC2Env(gym.Env):
         self._enemy_units, self._enemy_structures = enemy_units, enemy_structures
         self.observation_space = spaces.Dict(
             {
-                "resource": _counts(_RESOURCE_OBS_KEYS),
+                "resource": _resource_space(),
                 "building": _counts(BUILDING_KEYS),
                 "unit": _counts(UNIT_KEYS),
                 "planning": spaces.Dict(
@@ -214,13 +253,17 @@ class TextSC2Env(gym.Env):
             }
         )
         self.game: Game | None = None
+        self._started = False  # reset() has run (either backend); step() before it says so
+        self._done = False
 
     # -- Gymnasium API -------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
         super().reset(seed=seed)
+        self._started, self._done = True, False
         if self.backend == "sc2":  # the real game (sc2_backend.py) serves the same observations
             return self._real.reset(seed)
-        seeds = self.np_random.integers(0, 2**63 - 1, size=2)
+        seeds = self.np_random.integers(0, 2**63 - 1, size=3)
         self.game = Game(
             races=("Protoss", self.opponent_race),
             map_name=self.map_name,
@@ -234,10 +277,7 @@ class TextSC2Env(gym.Env):
             self.game, self.game.players[1], self.difficulty, self.build, np.random.default_rng(int(seeds[1]))
         )
         self.handler = ActionHandler(
-            self.game,
-            me,
-            pylon_rule=self.helpers["pylon_rule"],
-            structure_caps=self.helpers["structure_caps"],
+            self.game, me, rules=self.rules, rng=np.random.default_rng(int(seeds[2]))
         )
         self.metrics = MetricsRecorder()
         self._queue: deque[int] = deque()
@@ -253,13 +293,13 @@ class TextSC2Env(gym.Env):
         return obs, info
 
     def step(self, action):
+        check_started(self._started, self._done)
         if self.backend == "sc2":
-            return self._real.step(action)
-        if self.game is None:
-            raise RuntimeError("call reset() before step()")
-        if self._done:
-            raise RuntimeError("the episode has ended; call reset()")
+            result = self._real.step(action)
+            self._done = result[2] or result[3]
+            return result
         failures: list[str] = []
+        self._decisions = None
         action_id = self._resolve(action, failures)
         text = ACTIONS[action_id]
         reason = self.handler.execute(action_id)
@@ -299,7 +339,10 @@ class TextSC2Env(gym.Env):
         if terminated or truncated:
             self._done = True
             info["metrics"] = self.metrics.result()
+            info.update(info["metrics"])  # also at the top level, where episode runners read scalars
         info.update(action_executed=text, action_failures=failures)
+        if self._decisions is not None:
+            info["decisions"] = self._decisions  # each decision of a text reply and the action it became
         return obs, float(reward), terminated, truncated, info
 
     def render(self):
@@ -310,7 +353,7 @@ class TextSC2Env(gym.Env):
         if self._real is not None:
             return self._real.render()
         if self.game is None:
-            return "TextSC2-v0 (not reset)\n"
+            return "TextSC2-v1 (not reset)\n"
         lines = [self._text.rstrip()]
         lines.append(f"Action executed: {self._last_action}")
         lines.extend(self._last_failures)
@@ -320,24 +363,16 @@ class TextSC2Env(gym.Env):
         if self._real is not None:
             self._real.close()
         self.game = None
+        self._started = False
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _resolve(self, action, failures: list[str]) -> int:
         if isinstance(action, str):
             parsed = parse_decisions(action)
-            for text in parsed.failed:
-                failures.append(failure_message(text, "Not a valid action"))
+            self._decisions = [m.as_dict() for m in parsed.matches]
             self._queue = deque(parsed.actions[1:])
             return parsed.actions[0]
-        if isinstance(action, np.ndarray) and action.shape == ():
-            action = action.item()
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
-            raise TypeError(
-                f"action must be an int in [0, {NUM_ACTIONS}) or a str, got {type(action).__name__}"
-            )
-        action = int(action)
-        if not 0 <= action < NUM_ACTIONS:
-            raise ValueError(f"action must be in [0, {NUM_ACTIONS}), got {action}")
+        action = discrete_action(action, NUM_ACTIONS, who="action (or a str: an action name or a reply)")
         if action == EMPTY_ACTION and self._queue:
             return self._queue.popleft()
         return action
@@ -349,7 +384,7 @@ class TextSC2Env(gym.Env):
         counts = (me.unit_counts(), me.pending_units())
         info_dict = information(game, me, counts=counts, cache=self._information_cache)
         self._info = info_dict
-        self._text = summarize(info_dict, self._summary_cache)
+        self._text = summarize(info_dict, self._summary_cache, self.text_format)
         mask = np.array(self.handler.mask(counts=counts), dtype=np.int8)
         res = info_dict["resource"]
         planning = info_dict["planning"]

@@ -37,7 +37,7 @@ def economy_frame(env: Any) -> np.ndarray:
     info = getattr(env, "_info", None)
     game = getattr(env, "game", None)
     if info is None or game is None:
-        return not_reset_frame("TextSC2-v0")
+        return not_reset_frame("TextSC2-v1")
     res = info["resource"]
     seconds = float(game.seconds)
     samples = timeline(

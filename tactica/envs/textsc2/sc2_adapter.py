@@ -22,6 +22,7 @@ from typing import Any
 
 from tactica.envs.textsc2.actions import SPECS, ActionSpec
 from tactica.envs.textsc2.data import GameData
+from tactica.envs.textsc2.rules import RuleSet, build_gate, chrono_gate, train_gate
 from tactica.envs.textsc2.text import BUILDING_KEYS, RESEARCH_KEYS, UNIT_KEYS, enemy_keys
 
 __all__ = ["Ids", "information", "RealActions", "enemy_names"]
@@ -65,7 +66,7 @@ def _clock(seconds: float) -> str:
 def _progress(value: float) -> float:
     """1 when done, else the fraction to 3 decimals and below 1 (as the embedded backend reports it)."""
     value = float(value)
-    return 1.0 if value >= 1.0 else min(0.999, round(value, 3))
+    return 1 if value >= 1.0 else min(0.999, round(value, 3))
 
 
 def information(bot, ids: Ids, enemy: dict[str, str]) -> dict:
@@ -76,10 +77,10 @@ def information(bot, ids: Ids, enemy: dict[str, str]) -> dict:
     """
     resource = {
         "game_time": _clock(bot.time),
-        "worker_supply": int(bot.supply_workers),
+        "worker_supply": int(bot.workers.amount),  # the original's self.workers.amount
         "mineral": int(bot.minerals),
         "gas": int(bot.vespene),
-        "supply_left": max(0, int(bot.supply_left)),
+        "supply_left": int(bot.supply_left),
         "supply_cap": int(bot.supply_cap),
         "supply_used": int(bot.supply_used),
         "army_supply": int(bot.supply_army),
@@ -118,13 +119,6 @@ def information(bot, ids: Ids, enemy: dict[str, str]) -> dict:
     }
 
 
-def _cap_at(table: list[list[float]], seconds: float) -> int:
-    for until, cap in table:
-        if seconds < until:
-            return int(cap)
-    return int(table[-1][1])
-
-
 class RealActions:
     """The 72 actions on a burnysc2 ``BotAI``, with the original bot's gating rules and failure reasons.
 
@@ -132,7 +126,7 @@ class RealActions:
         bot: the ``BotAI`` (Protoss).
         ids: burnysc2's id enums.
         data: the game data (requirements, producers, helper thresholds).
-        pylon_rule, structure_caps: the original's switches, as in the embedded backend.
+        rules: the rule set of :mod:`tactica.envs.textsc2.rules` (its gating, shared with the embedded backend).
         step_loops: game loops per step (the scouting cooldown is 300 steps of 8 loops).
     """
 
@@ -142,14 +136,12 @@ class RealActions:
         ids: Ids,
         data: GameData,
         *,
-        pylon_rule: bool = True,
-        structure_caps: bool = True,
+        rules: RuleSet | None = None,
     ):
         self.bot = bot
         self.ids = ids
         self.data = data
-        self.pylon_rule = pylon_rule
-        self.structure_caps = structure_caps
+        self.rules = rules or RuleSet()
         self.helpers = data.helpers
         self._scout_cooldown = int(self.helpers["scout_cooldown_steps"]) * 8
         self._scouted_at = -(10**9)
@@ -181,38 +173,26 @@ class RealActions:
 
     # -- gating (the original's hidden rules) -------------------------------------------------------------
     def gate(self, spec: ActionSpec) -> str | None:
-        seconds = float(self.bot.time)
-        name = spec.target
+        bot, ids, name = self.bot, self.ids, spec.target
         if spec.kind == "build":
-            if name == "Pylon" and self.pylon_rule:
-                table = self.helpers["pylon_rule"]
-                threshold, max_pending = table[0][1], table[0][2]
-                for since, thr, pend in table:
-                    if seconds >= since:
-                        threshold, max_pending = thr, pend
-                pending = int(self.bot.already_pending(self.ids.unit("Pylon")))
-                if self.bot.supply_left > threshold or pending > max_pending or self.bot.supply_cap >= 200:
-                    return "Not the right conditions to build a Pylon"
-            if self.structure_caps:
-                caps = self.helpers["structure_caps"]
-                have = self._all(name) + (self._all("WarpGate") if name == "Gateway" else 0)
-                if name in caps and have >= _cap_at(caps[name], seconds):
-                    return f"Not the right conditions to build a {name}"
-                # At most one Nexus and fewer than two Assimilators pending (the original's rule).
-                if name in ("Nexus", "Assimilator"):
-                    pending = int(self.bot.already_pending(self.ids.unit(name)))
-                    if pending > 1:
-                        return f"Not the right conditions to build a {name}"
-        elif spec.kind == "train" and self.structure_caps:
-            caps = self.helpers["unit_caps"]
-            if name in caps or name == "Mothership":
-                have = int(self.bot.units(self.ids.unit(name)).amount)
-                have += int(self.bot.already_pending(self.ids.unit(name)))
-                if have >= caps.get(name, 1):
-                    return f"Not the right conditions to train a {name}"
-            if name == "Mothership" and self.bot.supply_left < self.helpers["mothership_min_supply_left"]:
-                return "Not the right conditions to train a Mothership"
-        elif spec.kind == "scout" and self._loop() - self._scouted_at < self._scout_cooldown:
+            return build_gate(
+                self.rules,
+                self.helpers,
+                name,
+                second=int(bot.time),
+                supply_left=bot.supply_left,
+                supply_cap=bot.supply_cap,
+                built=self._done,
+                pending=lambda k: int(bot.already_pending(ids.unit(k))),
+            )
+        if spec.kind == "train":
+
+            def have(kind: str) -> int:
+                living = bot.workers.amount if kind == "Probe" else bot.units(ids.unit(kind)).amount
+                return int(living) + int(bot.already_pending(ids.unit(kind)))
+
+            return train_gate(self.rules, self.helpers, name, supply_left=bot.supply_left, have=have)
+        if spec.kind == "scout" and self._loop() - self._scouted_at < self._scout_cooldown:
             return "Scouting was done recently"
         return None
 
@@ -229,8 +209,10 @@ class RealActions:
             return self._check_build(spec.target, ignore_resources)
         if kind == "research":
             return self._check_research(spec.target, ignore_resources)
-        if kind == "chrono":
-            return self._chrono_pair(spec.target)[0]
+        if kind == "chrono":  # a busy target first, then the original's supply condition
+            return self._chrono_pair(spec.target)[0] or chrono_gate(
+                self.rules, self.helpers, spec.target, supply_left=self.bot.supply_left
+            )
         if kind == "attack":
             return None if self._army() else "No army available"
         if kind == "retreat":

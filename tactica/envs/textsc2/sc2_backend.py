@@ -67,7 +67,7 @@ def require_sc2() -> SimpleNamespace:
         from sc2.main import run_game
         from sc2.player import Bot, Computer
     except ImportError as exc:
-        raise MissingDependency("burnysc2", extra="sc2", purpose='TextSC2-v0 with backend="sc2"') from exc
+        raise MissingDependency("burnysc2", extra="sc2", purpose='TextSC2-v1 with backend="sc2"') from exc
     _main_thread_signals(sys.modules.get("sc2.sc2process"))
     return SimpleNamespace(
         maps=maps,
@@ -125,8 +125,7 @@ def _bot_class(api: SimpleNamespace, game: RealGame):
                 self,
                 api.ids,
                 game.data,
-                pylon_rule=game.helpers["pylon_rule"],
-                structure_caps=game.helpers["structure_caps"],
+                rules=game.rules,
             )
             self.failures: list[str] = []
 
@@ -174,6 +173,7 @@ class RealGame:
         step_loops: game loops per step (``client.game_step``).
         time_limit_s: burnysc2's ``game_time_limit`` (a ``Tie`` after it).
         helpers: the env's switches of the original's scripted helpers.
+        rules: the env's :class:`~tactica.envs.textsc2.rules.RuleSet` (the gating of the actions).
         seed: the game's ``random_seed``.
         realtime: play at real speed (the original's ``--real_time``).
     """
@@ -189,6 +189,7 @@ class RealGame:
         step_loops: int,
         time_limit_s: float,
         helpers: dict[str, bool],
+        rules=None,
         seed: int | None = None,
         realtime: bool = False,
     ):
@@ -201,6 +202,7 @@ class RealGame:
         self.step_loops = int(step_loops)
         self.time_limit_s = float(time_limit_s)
         self.helpers = dict(helpers)
+        self.rules = rules
         self.seed = seed
         self.realtime = realtime
         self.enemy = enemy_names(data, opponent_race)
@@ -306,6 +308,7 @@ class RealGameEnv:
             step_loops=env.step_loops,
             time_limit_s=env.time_limit_loops / env.data.loops_per_second,
             helpers=env.helpers,
+            rules=env.rules,
             seed=game_seed,
         )
         env._queue = deque()
@@ -322,6 +325,7 @@ class RealGameEnv:
         if self.game is None:
             raise RuntimeError("call reset() before step()")
         failures: list[str] = []
+        env._decisions = None
         action_id = env._resolve(action, failures)
         frame = self.game.step(action_id)
         text = ACTIONS[action_id]
@@ -343,6 +347,7 @@ class RealGameEnv:
             result=frame.result,
             metrics=self.metrics.result(),
         )
+        info.update(info["metrics"])  # also at the top level, as the embedded backend
         self._remember(obs, text, failures + [f"Result: {frame.result}"])
         self.close()
         return obs, reward, not truncated, truncated, info
@@ -353,14 +358,14 @@ class RealGameEnv:
 
     def render(self) -> str:
         """The same ansi text as the embedded backend: the summary, the last action and its failures."""
-        return self._rendered or "TextSC2-v0 (not reset)\n"
+        return self._rendered or "TextSC2-v1 (not reset)\n"
 
     def _observe(self, frame: Frame, record: bool = True) -> tuple[dict, dict]:
         env = self.env
         self._last = frame
         if record:
             self.metrics.record(frame.info, frame.seconds)
-        text = summarize(frame.info)
+        text = summarize(frame.info, text_format=env.text_format)
         mask = np.array(frame.mask, dtype=np.int8)
         values: dict[str, Any] = {
             **frame.info,

@@ -1,36 +1,49 @@
-"""The original's observation dict, its single-frame text summary, and "Decisions:" parsing.
+"""The original's observation dict and its single-frame (L1) text, in two vocabularies.
 
 :func:`information` builds the ``information`` dict of the original ``Protoss_Bot.get_information`` (resource,
-building, unit, planning, research, enemy; keys normalised to lower case, the ``statgate_count`` typo fixed).
-:func:`summarize` is the rule-based single-frame (L1) summary: the original's header, one section per group,
-``- Key: value`` lines with zero values left out.  :func:`parse_decisions` reads an LLM reply: everything after
-``Decisions:``, one ``N: <ACTION>`` per line; each decision is matched exactly, else by a deterministic fuzzy
-match over the 72 action strings (difflib ratio plus token overlap, ties broken by action id), else reported
-as failed.
+building, unit, planning, research, enemy) from the engine, with tactica's keys: lower case, the
+``statgate_count`` typo fixed, readable research names, enemy types by name (``zergling``).
+
+:func:`summarize` renders it as the original's ``generate_summarize_L1`` does: the header ``At MM:SS game time,
+our current StarCraft II situation is as follows:``, one section per group (``Resources``, ``Buildings``,
+``Units``, ``Planning``, ``Research``, ``Enemy``), ``- Key: value`` for every non-zero value (the key with
+``_`` as spaces, capitalised), and a sub-dict as a blank line, its capitalised name and its lines.
+
+* ``text_format="tactica"`` (the default) renders tactica's dict: completed structures in ``Buildings``, the
+  visible enemy structures, readable labels (``Stargate count``, ``Gravitic drive research status``,
+  ``Zergling``).
+* ``text_format="original"`` renders :func:`original_information`, the dict the original bot would hold in
+  the same state: a structure in construction counted in ``Buildings`` as well as in ``Planning`` (burnysc2's
+  ``structures`` include it), ``statgate_count``, the original's research keys and order
+  (``GRAVITICDRIVE_research_status``, armour before weapons, ``protoss_shield_level_N``), enemy units keyed
+  ``enemy_UnitTypeId.ZERGLING`` and no enemy structures (the original's ``get_enemy_structure`` returns None
+  whenever a structure is visible, so they never reach the dict).  The text then equals the original
+  function's output on that dict.
+
+Decision parsing lives in :mod:`tactica.envs.textsc2.decisions`.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass
 
-from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
-from tactica.envs.textsc2.engine import Game, Player
+from tactica.envs.textsc2.engine import WORKER, Game, Player
 
 __all__ = [
     "BUILDING_KEYS",
     "UNIT_KEYS",
     "RESEARCH_KEYS",
     "RESOURCE_KEYS",
+    "TEXT_FORMATS",
     "information",
+    "original_information",
+    "render_l1",
     "summarize",
-    "parse_decisions",
-    "match_action",
-    "ParsedDecisions",
 ]
+
+TEXT_FORMATS = ("tactica", "original")
 
 RESOURCE_KEYS = (
     "game_time", "worker_supply", "mineral", "gas", "supply_left", "supply_cap", "supply_used", "army_supply",
@@ -75,22 +88,23 @@ UNIT_KEYS: dict[str, str] = {
     "tempest_count": "Tempest",
     "mothership_count": "Mothership",
 }
+# In the original's order (armour before weapons); keys the original's where readable.
 RESEARCH_KEYS: dict[str, dict[str, str]] = {
     "cybernetics_core": {
         "warpgate_research_status": "WarpGateResearch",
-        **{f"protoss_air_weapon_level_{i}_research_status": f"ProtossAirWeaponsLevel{i}" for i in (1, 2, 3)},
         **{f"protoss_air_armor_level_{i}_research_status": f"ProtossAirArmorsLevel{i}" for i in (1, 2, 3)},
+        **{f"protoss_air_weapon_level_{i}_research_status": f"ProtossAirWeaponsLevel{i}" for i in (1, 2, 3)},
     },
     "forge": {
-        **{
-            f"protoss_ground_weapon_level_{i}_research_status": f"ProtossGroundWeaponsLevel{i}"
-            for i in (1, 2, 3)
-        },
         **{
             f"protoss_ground_armor_level_{i}_research_status": f"ProtossGroundArmorsLevel{i}"
             for i in (1, 2, 3)
         },
-        **{f"protoss_shields_level_{i}_research_status": f"ProtossShieldsLevel{i}" for i in (1, 2, 3)},
+        **{
+            f"protoss_ground_weapon_level_{i}_research_status": f"ProtossGroundWeaponsLevel{i}"
+            for i in (1, 2, 3)
+        },
+        **{f"protoss_shield_level_{i}_research_status": f"ProtossShieldsLevel{i}" for i in (1, 2, 3)},
     },
     "twilight_council": {
         "blink_research_status": "BlinkTech",
@@ -167,10 +181,11 @@ def information(
     used = int(round(player.supply_used))
     resource = {
         "game_time": game.game_time(),
-        "worker_supply": int(player.workers),
+        # Every Probe, the scouting one included (the original's ``self.workers.amount``).
+        "worker_supply": int(units.get(WORKER[player.race], 0)),
         "mineral": int(player.minerals),
         "gas": int(player.gas),
-        "supply_left": max(0, cap - used),
+        "supply_left": cap - used,  # negative when Pylons are lost, as in the game
         "supply_cap": cap,
         "supply_used": used,
         "army_supply": int(round(player.army_supply(units))),
@@ -186,7 +201,7 @@ def information(
     if cache.get("research_key") != research_key:
         cache["research_key"] = research_key
         cache["research"] = {
-            group: {key: 1.0 if up in upgrades else progress.get(up, 0.0) for key, up in keys}
+            group: {key: 1 if up in upgrades else progress.get(up, 0.0) for key, up in keys}
             for group, keys in _RESEARCH_ITEMS
         }
     seen_units, seen_structures = game.visible_enemy(player)
@@ -210,76 +225,64 @@ def _same(a: dict | None, b: dict) -> bool:
     return a is not None and dict.__eq__(a, b) is True
 
 
-@functools.lru_cache(maxsize=4096)  # bounded: summarize() also takes users' own keys
-def _label(key: str) -> str:
-    text = key.replace("_", " ")
-    return text[:1].upper() + text[1:]
+# -- the original's vocabulary ---------------------------------------------------------------------------
+_ORIGINAL_BUILDING = {key: ("statgate_count" if key == "stargate_count" else key) for key in BUILDING_KEYS}
+_CAPITALISED = {
+    "zealot_count": "Zealot_count",
+    "oracle_count": "Oracle_count",
+    "carrier_count": "Carrier_count",
+}
+_ORIGINAL_UNIT = {key: _CAPITALISED.get(key, key) for key in UNIT_KEYS}
+_ORIGINAL_RESEARCH_NAMES = {
+    "gravitic_drive_research_status": "GRAVITICDRIVE_research_status",
+    "gravitic_booster_research_status": "OBSERVERGRAVITICBOOSTER_research_status",
+    "phoenix_range_research_status": "PHOENIXRANGEUPGRADE_research_status",
+    "void_ray_speed_research_status": "VOIDRAYSPEEDUPGRADE_research_status",
+    "psionic_storm_research_status": "PSISTORMTECH_research_status",
+    "shadow_stride_research_status": "SHADOWSTRIKE_research_status",
+}
 
 
-@functools.lru_cache(maxsize=4096)  # bounded: summarize() also takes users' own keys
-def _prefix(indent: str, key: str) -> str:
-    return f"{indent}- {_label(key)}: "
+@functools.lru_cache(maxsize=256)
+def _original_enemy_key(key: str) -> str:
+    """``zergling`` -> ``enemy_UnitTypeId.ZERGLING`` (``'enemy_' + str(unit.type_id)`` in the original)."""
+    return "enemy_UnitTypeId." + key.replace("_", "").upper()
 
 
-_OMITTED = (0, 0.0, "", None)
+def original_information(info: dict) -> dict:
+    """The dict the original bot holds in the state ``info`` (from :func:`information`) describes.
 
-
-def _lines(
-    section: dict, indent: str = "", out: list[str] | None = None, cache: dict | None = None, path: tuple = ()
-) -> list[str]:
-    """Append the lines of ``section`` to ``out``: ``- Key: value`` for non-zero values, sub-dicts as headers.
-
-    With ``cache`` (see :func:`summarize`), a sub-dict equal to the one at the same ``path`` last time reuses
-    its lines.
+    Buildings count structures in construction too (burnysc2's ``structures(T).amount``), keys are the
+    original's (``statgate_count``, ``Zealot_count``, ``planning_Zealot_count``, ``GRAVITICDRIVE_research_status``),
+    research is 1 when done, and the enemy section holds units keyed ``enemy_UnitTypeId.<TYPE>`` and no structures.
     """
-    if out is None:
-        out = []
-    # Most values are zero: drop them in one comprehension before the per-line work.
-    for key, value in [(k, v) for k, v in section.items() if v not in _OMITTED]:
-        if isinstance(value, dict):
-            inner = _cached_lines(value, indent + "  ", cache, (*path, key))
-            if inner:  # an empty sub-section gets no header
-                out.append(f"{indent}{_label(key)}:")
-                out.extend(inner)
-        else:
-            out.append(f"{_prefix(indent, key)}{value}")
-    return out
+    planning = info["planning"]
+    planned = planning["planning_structure"]
+    return {
+        "resource": dict(info["resource"]),
+        "building": {
+            _ORIGINAL_BUILDING[k]: v + planned.get(f"planning_{k}", 0) for k, v in info["building"].items()
+        },
+        "unit": {_ORIGINAL_UNIT[k]: v for k, v in info["unit"].items()},
+        "planning": {
+            "planning_structure": dict(planned),
+            "planning_unit": {
+                f"planning_{_ORIGINAL_UNIT[k.removeprefix('planning_')]}": v
+                for k, v in planning["planning_unit"].items()
+            },
+        },
+        "research": {
+            group: {_ORIGINAL_RESEARCH_NAMES.get(k, k): (1 if v == 1 else v) for k, v in keys.items()}
+            for group, keys in info["research"].items()
+        },
+        "enemy": {
+            "unit": {_original_enemy_key(k): v for k, v in info["enemy"]["unit"].items()},
+            "structure": {},
+        },
+    }
 
 
-def _cached_lines(section: dict, indent: str, cache: dict | None, path: tuple) -> list[str]:
-    if cache is None:
-        return _lines(section, indent)
-    last = cache.get(path)
-    if last is not None and (last[0] is section or last[0] == section):
-        return last[1]
-    lines = _lines(section, indent, None, cache, path)
-    cache[path] = (section, lines)
-    return lines
-
-
-def summarize(info: dict, cache: dict | None = None) -> str:
-    """The single-frame (L1) text: the original's header, then non-zero values by section.
-
-    ``cache``: a dict the caller keeps between calls on successive :func:`information` dicts of one game (which
-    it must not change afterwards); a section or sub-section equal to the one of the previous call reuses its
-    lines, since most change rarely from one step to the next.  (Equality is the dicts' own, ``1 == 1.0``,
-    which is safe because :func:`information` always gives a leaf the same type.)
-    """
-    game_time = info["resource"]["game_time"]
-    parts = [f"At {game_time} game time, our current StarCraft II situation is as follows:", ""]
-    for title, key in _TITLES:
-        section = info[key]
-        if key == "resource":
-            lines = _lines({k: v for k, v in section.items() if k != "game_time"})
-        else:
-            lines = _cached_lines(section, "", cache, (key,))
-        if lines:
-            parts.append(f"{title}:")
-            parts.extend(lines)
-            parts.append("")
-    return "\n".join(parts).rstrip() + "\n"
-
-
+# -- the single-frame text -------------------------------------------------------------------------------
 _TITLES = (
     ("Resources", "resource"),
     ("Buildings", "building"),
@@ -290,83 +293,52 @@ _TITLES = (
 )
 
 
-# -- decisions -------------------------------------------------------------------------------------------
-_NORMAL = {a: re.sub(r"[^A-Z0-9]", "", a) for a in ACTIONS}
-_TOKENS = {a: set(re.findall(r"[A-Z0-9]+", a)) for a in ACTIONS}
-_LINE = re.compile(r"^\s*\d+\s*[:.)]\s*<?\s*([^<>\n]+?)\s*>?\s*$", re.MULTILINE)
-FUZZY_CUTOFF = 0.6
+@functools.lru_cache(maxsize=4096)  # bounded: render_l1() also takes users' own keys
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
 
 
-def _token_overlap(query: set[str], target: set[str]) -> float:
-    """Share of tokens that match, a token matching when one contains the other ("WARPGATE" in "WARPGATERESEARCH")."""
-    if not query:
-        return 0.0
-    matched = sum(1 for q in query if any(q == t or (len(q) >= 3 and (q in t or t in q)) for t in target))
-    return matched / max(len(query), len(target))
+def _section(data: dict) -> str:
+    """The original's ``create_summary``: non-zero leaves as ``- Key: value``, sub-dicts after a blank line."""
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            inner = _section(value)
+            if inner:
+                out.append(f"\n{_label(key)}:\n{inner}")
+        elif value != 0:
+            out.append(f"- {_label(key)}: {value}\n")
+    return "".join(out)
 
 
-def match_action(text: str) -> int | None:
-    """The action id for ``text``: exact (case- and space-insensitive), else the best fuzzy match, else None.
+def render_l1(info: dict, cache: dict | None = None) -> str:
+    """The original's ``generate_summarize_L1`` text of an information dict (tactica's or the original's keys).
 
-    The fuzzy score is ``0.5 * difflib ratio of the letters + 0.5 * token overlap``; a score below
-    :data:`FUZZY_CUTOFF` is no match.  Ties go to the lowest action id, so the result never depends on order
-    of evaluation or on a model.
+    ``cache``: a dict the caller keeps between calls on successive dicts of one game (which it must not change
+    afterwards); a section equal to the one of the previous call reuses its text.
     """
-    upper = text.strip().strip("<>").upper()
-    if not upper:
-        return None
-    if upper in ACTIONS:
-        return ACTIONS.index(upper)
-    squashed = re.sub(r"[^A-Z0-9]", "", upper)
-    for i, a in enumerate(ACTIONS):
-        if _NORMAL[a] == squashed:
-            return i
-    tokens = set(re.findall(r"[A-Z0-9]+", upper))
-    best, best_score = None, FUZZY_CUTOFF
-    for i, a in enumerate(ACTIONS):
-        ratio = difflib.SequenceMatcher(None, squashed, _NORMAL[a], autojunk=False).ratio()
-        score = 0.5 * ratio + 0.5 * _token_overlap(tokens, _TOKENS[a])
-        if score > best_score + 1e-12:
-            best, best_score = i, score
-    return best
-
-
-@dataclass
-class ParsedDecisions:
-    """The actions read from a reply, and the decision lines that matched no action."""
-
-    actions: list[int]
-    failed: list[str]
-
-
-def parse_decisions(reply: str) -> ParsedDecisions:
-    """Read the ``Decisions:`` block of an LLM reply.
-
-    Returns the matched action ids in order and the decision texts that matched nothing.  A reply without a
-    ``Decisions:`` block is read whole; a reply with no decision line gives ``[EMPTY ACTION]``.
-    """
-    if not isinstance(reply, str):
-        raise TypeError(f"reply must be a str, got {type(reply).__name__}")
-    index = reply.rfind("Decisions:")
-    block = reply[index + len("Decisions:") :] if index >= 0 else reply
-    actions: list[int] = []
-    failed: list[str] = []
-    for m in _LINE.finditer(block):
-        decision = m.group(1).strip()
-        action = match_action(decision)
-        if action is None:
-            failed.append(decision)
+    game_time = info["resource"].get("game_time", "unknown time")
+    parts = [f"At {game_time} game time, our current StarCraft II situation is as follows:\n\n"]
+    for title, key in _TITLES:
+        data = info.get(key, {})
+        if cache is None:
+            text = _section(data)
         else:
-            actions.append(action)
-    if not actions and not failed:
-        # One bare action string ("BUILD PYLON") is a decision too.
-        stripped = block.strip()
-        if stripped and "\n" not in stripped:
-            action = match_action(stripped)
-            if action is None:
-                failed.append(stripped)
+            last = cache.get(key)
+            if last is not None and (last[0] is data or last[0] == data):
+                text = last[1]
             else:
-                actions.append(action)
-    if not actions:
-        actions = [EMPTY_ACTION]
-    return ParsedDecisions(actions, failed)
+                text = _section(data)
+                cache[key] = (data, text)
+        if text:
+            parts.append(f"{title}:\n{text}\n")
+    return "".join(parts)
+
+
+def summarize(info: dict, cache: dict | None = None, text_format: str = "tactica") -> str:
+    """The single-frame (L1) text of :func:`information`'s dict in ``text_format`` (see the module doc)."""
+    if text_format == "original":
+        return render_l1(original_information(info), cache)
+    if text_format != "tactica":
+        raise ValueError(f"text_format must be one of {', '.join(TEXT_FORMATS)}, got {text_format!r}")
+    return render_l1(info, cache)
