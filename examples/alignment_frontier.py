@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tactica.leaderboard.report import Stat
 from tactica.llm.alignment import PreferenceConfig, PreferenceTrainer, load_causal_lm
 from tactica.llm.alignment.data import EncodedPair
 from tactica.llm.alignment.generation import generate
@@ -134,14 +135,10 @@ def envelope_at(points: list[tuple[float, float]], grid: np.ndarray) -> np.ndarr
     return out
 
 
-def t_interval(values: list[float]) -> tuple[float, float]:
-    """Mean and the half-width of a 95% t-interval."""
-    from scipy import stats
-
-    arr = np.asarray([v for v in values if not np.isnan(v)], dtype=float)
-    if len(arr) < 2:
-        return float(arr.mean()) if len(arr) else float("nan"), float("nan")
-    return float(arr.mean()), float(stats.t.ppf(0.975, len(arr) - 1) * arr.std(ddof=1) / math.sqrt(len(arr)))
+def t_interval(values) -> tuple[float, float]:
+    """Mean and half-width of the 95% Student-t interval (NaN values, e.g. a KL a run never reached, dropped)."""
+    stat = Stat.of([v for v in values if not math.isnan(v)])
+    return stat.mean, stat.half_width
 
 
 def plot(results: dict, path: Path) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tactica.leaderboard.report import Stat
 from tactica.llm.alignment import PreferenceConfig, load_causal_lm
 from tactica.llm.alignment.aries import AriesConfig, run_aries
 from tactica.llm.alignment.tasks import arithmetic
@@ -60,12 +61,9 @@ def pretrain(out: Path, args) -> Path:
 
 
 def t_interval(values) -> tuple[float, float]:
-    from scipy import stats
-
-    arr = np.asarray(values, dtype=float)
-    if len(arr) < 2:
-        return float(arr.mean()), float("nan")
-    return float(arr.mean()), float(stats.t.ppf(0.975, len(arr) - 1) * arr.std(ddof=1) / math.sqrt(len(arr)))
+    """Mean and half-width of the 95% Student-t interval (NaN values, e.g. a KL a run never reached, dropped)."""
+    stat = Stat.of([v for v in values if not math.isnan(v)])
+    return stat.mean, stat.half_width
 
 
 def run_method(base: Path, name: str, seed: int, train_problems, eval_problems, args) -> list[dict]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from tactica.cli.common import CLIError, print_json
 from tactica.llm.alignment.cli import add_training_arguments, config_from_args
@@ -13,19 +12,10 @@ __all__ = ["add_parser", "run"]
 
 def _read_prompts(path: str) -> list[list[dict]]:
     """A JSONL file of ``{"prompt": text or messages}`` lines, as chat prompts."""
-    from pathlib import Path
+    from tactica.llm.alignment.data import read_jsonl
 
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"prompts file {path} does not exist")
     prompts = []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    for number, record in read_jsonl(path, "prompts file"):
         prompt = record.get("prompt") if isinstance(record, dict) else None
         if isinstance(prompt, str) and prompt:
             prompts.append([{"role": "user", "content": prompt}])

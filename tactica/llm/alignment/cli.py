@@ -5,19 +5,11 @@ from __future__ import annotations
 import argparse
 
 from tactica.cli.common import CLIError, print_json
+from tactica.llm.plm.cli import (
+    _phase as step_count_or_fraction,  # an int is a step count, a decimal a fraction
+)
 
 __all__ = ["add_parser", "run", "add_training_arguments", "config_from_args"]
-
-
-def _warmup(text: str) -> int | float:
-    """A step count (integer) or a fraction of the run (decimal)."""
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is neither a step count nor a fraction") from None
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +30,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--weight-decay", type=float, default=0.0)
     group.add_argument("--schedule", choices=("constant", "linear", "cosine", "wsdc"), default="constant",
                        help="after warmup: constant, linear or cosine decay, or PLM's WSDC (default: constant)")  # fmt: skip
-    group.add_argument("--warmup", type=_warmup, default=150,
+    group.add_argument("--warmup", type=step_count_or_fraction, default=150,
                        help="warmup steps (integer) or fraction of the run (decimal) (default: 150)")  # fmt: skip
     group.add_argument("--epochs", type=int, default=1)
     group.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")

@@ -29,6 +29,7 @@ __all__ = [
     "EncodedPair",
     "PreferenceBatch",
     "load_pairs",
+    "read_jsonl",
     "pairs_from_records",
     "write_pairs",
     "encode_pairs",
@@ -113,24 +114,30 @@ def pairs_from_records(records: Iterable[dict], source: str = "pair") -> list[Pr
     return [_pair(record, f"{source} {number}") for number, record in enumerate(records, 1)]
 
 
-def load_pairs(path: str | Path) -> list[PreferencePair]:
-    """Read a JSONL file of preference pairs (see the module docstring); blank lines are skipped."""
+def read_jsonl(path: str | Path, what: str) -> list[tuple[int, object]]:
+    """``(line number, decoded JSON)`` for every non-blank line of a UTF-8 JSON-lines file; ``what`` names the
+    file's kind in errors ("pairs file", "prompts file")."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"pairs file {path} does not exist")
+        raise FileNotFoundError(f"{what} {path} does not exist")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text; a pairs file holds one JSON object per line") from None
-    pairs = []
+        raise ValueError(f"{path} is not UTF-8 text; a {what} holds one JSON object per line") from None
+    records = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            records.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        pairs.append(_pair(record, f"{path}:{number}"))
+    return records
+
+
+def load_pairs(path: str | Path) -> list[PreferencePair]:
+    """Read a JSONL file of preference pairs (see the module docstring); blank lines are skipped."""
+    pairs = [_pair(record, f"{path}:{number}") for number, record in read_jsonl(path, "pairs file")]
     if not pairs:
         raise ValueError(
             f"{path} holds no preference pairs; each line must be a JSON object with 'prompt', 'chosen' and "
