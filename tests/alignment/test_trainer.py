@@ -145,3 +145,11 @@ def test_max_length_beyond_the_context_is_refused(plm_dir):
     policy = load_causal_lm(plm_dir)
     with pytest.raises(ValueError, match="max_length 1000 exceeds the model's context of 256"):
         PreferenceTrainer(policy, PreferenceConfig(max_length=1000, device="cpu"))
+
+
+def test_resume_with_other_settings_is_refused(tmp_path, plm_dir):
+    out = tmp_path / "run"
+    train_preferences(plm_dir, TEXT_PAIRS, PreferenceConfig(loss="dpo", max_steps=1, **FAST), out)
+    with pytest.raises(ValueError, match=r"different settings \(loss, beta\)"):
+        train_preferences(plm_dir, TEXT_PAIRS, PreferenceConfig(loss="tdpo2", beta=0.2, max_steps=2, **FAST), out,
+                          resume=True)  # fmt: skip

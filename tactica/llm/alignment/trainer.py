@@ -66,6 +66,10 @@ METRICS = (
     "logps/rejected",
 )
 _SCHEDULES = ("constant", "linear", "cosine", "wsdc")
+# settings a resumed run may change (how long it runs and how it reports); the rest must match the saved run
+_RESUMABLE = frozenset(
+    {"epochs", "max_steps", "eval_every", "save_every", "log_every", "device", "precision"}
+)
 _OPTIMIZERS = ("adamw", "rmsprop")
 
 
@@ -478,6 +482,16 @@ def train_preferences(
     model_source = str(model) if isinstance(model, (str, Path)) else getattr(model, "source", None)
     if resuming:
         saved = json.loads((out / "run_config.json").read_text(encoding="utf-8"))
+        changed = [
+            name
+            for name, value in config.to_dict().items()
+            if name not in _RESUMABLE and json.loads(json.dumps(value)) != saved["config"].get(name)
+        ]
+        if changed:
+            raise ValueError(
+                f"resuming {out} with different settings ({', '.join(changed)}); only "
+                f"{', '.join(sorted(_RESUMABLE))} may change when a run is resumed"
+            )
         policy = load_causal_lm(out / "checkpoint")
         reference = saved.get("reference")
     else:
