@@ -18,7 +18,8 @@ naive full-vocabulary KL.
 Every measurement runs in its own subprocess.  Time is CPU time (``time.process_time``, this machine is shared)
 or CUDA-synchronised wall time on a GPU.  Peak memory is the growth of the process's resident set during the
 timed steps over the resident set just before them (Linux: the ``VmHWM`` high-water mark, reset through
-``/proc/self/clear_refs``), or ``torch.cuda.max_memory_allocated`` on a GPU.
+``/proc/self/clear_refs``; workers run with ``MALLOC_MMAP_THRESHOLD_=131072`` so freed tensors leave the resident
+set), or ``torch.cuda.max_memory_allocated`` on a GPU.
 
     OMP_NUM_THREADS=1 python benchmarks/alignment.py
     python benchmarks/alignment.py --steps 4 --kl-tokens 128 --json     # a quick check
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -232,7 +234,10 @@ def _run_worker(name: str, args) -> dict:
             command += [f"--{key.replace('_', '-')}", str(value)]
     if args.kl_chunk:
         command += ["--kl-chunk", str(args.kl_chunk)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    # every allocation of 128 KiB or more gets its own mapping, returned to the system when freed, so the
+    # resident set follows the live tensors (glibc's adaptive threshold would otherwise keep freed chunks)
+    env = os.environ | {"MALLOC_MMAP_THRESHOLD_": "131072"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"worker {name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -254,6 +259,7 @@ def main() -> None:
     parser.add_argument("--kl-chunk", type=int, help="positions per chunk (default: automatic)")
     parser.add_argument("--kl-repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default: 1)")
+    parser.add_argument("--parts", nargs="+", choices=("step", "kl"), default=["step", "kl"])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--tmp", default="/tmp/tactica-alignment-bench", help=argparse.SUPPRESS)
@@ -273,7 +279,7 @@ def main() -> None:
     except ImportError:
         have_trl = False
     runs: dict[str, list] = {"ours": [], "trl": []}
-    for _ in range(args.repeats):
+    for _ in range(args.repeats if "step" in args.parts else 0):
         for name in ("ours", "trl") if have_trl else ("ours",):
             out = _run_worker(name, args)
             runs[name].append(out)
@@ -292,11 +298,12 @@ def main() -> None:
         step["trl_over_ours_memory"] = step["trl"]["peak_mib"] / max(step["ours"]["peak_mib"], 1e-9)
     results["dpo_step"] = step
     kl = {}
-    for name in ("kl-chunked", "kl-naive"):
+    for name in ("kl-chunked", "kl-naive") if "kl" in args.parts else ():
         out = _run_worker(name, args)
         kl[name] = {"median_seconds": statistics.median(out["seconds"]), "peak_mib": out["peak_mib"]}
-    kl["naive_over_chunked_memory"] = kl["kl-naive"]["peak_mib"] / kl["kl-chunked"]["peak_mib"]
-    kl["naive_over_chunked_time"] = kl["kl-naive"]["median_seconds"] / kl["kl-chunked"]["median_seconds"]
+    if kl:
+        kl["naive_over_chunked_memory"] = kl["kl-naive"]["peak_mib"] / kl["kl-chunked"]["peak_mib"]
+        kl["naive_over_chunked_time"] = kl["kl-naive"]["median_seconds"] / kl["kl-chunked"]["median_seconds"]
     results["tdpo_kl"] = kl
     if args.json:
         print(json.dumps(results, indent=2))
@@ -304,6 +311,13 @@ def main() -> None:
     clock = "wall (CUDA-synchronised)" if args.device.startswith("cuda") else "CPU"
     print(f"device {args.device}, {args.threads} thread(s), torch {torch.__version__}"
           + (f", TRL {results['trl']}, transformers {results['transformers']}" if have_trl else ", TRL not installed"))  # fmt: skip
+    if step:
+        _print_step(step, args, clock)
+    if kl:
+        _print_kl(kl, args)
+
+
+def _print_step(step: dict, args, clock: str) -> None:
     print(f"\nDPO step: GPT-2 shape (vocab {VOCAB}, hidden 128, 2 layers), {args.pairs} pairs of "
           f"{args.prompt_tokens}+{args.response_tokens} tokens, {clock} seconds, median of "
           f"{args.repeats}x{args.steps - args.warmup} steps")  # fmt: skip
@@ -316,6 +330,9 @@ def main() -> None:
         print(
             f"  TRL / ours: time x{step['trl_over_ours_time']:.2f}, peak memory x{step['trl_over_ours_memory']:.2f}"
         )
+
+
+def _print_kl(kl: dict, args) -> None:
     print(f"\nTDPO2 loss, forward + backward of logps and full-vocabulary KL: 2 x {args.kl_tokens} positions, "
           f"vocab {args.kl_vocab}, hidden 256, median of {args.kl_repeats}")  # fmt: skip
     print(f"  {'':11s} {'seconds':>9s} {'peak MiB':>9s}")

@@ -78,6 +78,6 @@ def test_only_the_used_output_gets_a_gradient():
 
 
 def test_auto_chunk_size_bounds_the_chunk_by_the_vocabulary():
-    assert auto_chunk_size(32000) == 262
-    assert auto_chunk_size(151936) == 55
+    assert auto_chunk_size(32000) == 131
+    assert auto_chunk_size(151936) == 27
     assert auto_chunk_size(10**9) == 16

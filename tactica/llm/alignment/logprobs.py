@@ -22,12 +22,12 @@ import torch
 
 __all__ = ["ChunkedTokenStats", "token_stats", "naive_token_stats", "auto_chunk_size"]
 
-# elements of one [chunk, vocab] float32 tensor the automatic chunk size aims at (8M floats = 32 MiB)
-_CHUNK_ELEMENTS = 1 << 23
+# elements of one [chunk, vocab] float32 tensor the automatic chunk size aims at (4M floats = 16 MiB)
+_CHUNK_ELEMENTS = 1 << 22
 
 
 def auto_chunk_size(vocab_size: int) -> int:
-    """Positions per chunk so that one ``[chunk, vocab]`` float32 tensor is about 32 MiB (at least 16)."""
+    """Positions per chunk so that one ``[chunk, vocab]`` float32 tensor is about 16 MiB (at least 16)."""
     return max(16, _CHUNK_ELEMENTS // max(1, vocab_size))
 
 
@@ -36,6 +36,11 @@ def _logits(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     if bias is not None:
         z = z + bias
     return z if z.dtype in (torch.float32, torch.float64) else z.float()
+
+
+def _row_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``(a * b).sum(-1)`` for [rows, vocab] tensors without a [rows, vocab] temporary."""
+    return torch.bmm(a.unsqueeze(1), b.unsqueeze(2)).view(-1)
 
 
 def _stats_dtype(hidden: torch.Tensor) -> torch.dtype:
@@ -73,7 +78,7 @@ class ChunkedTokenStats(torch.autograd.Function):
             ref_logp[rows] = zr.gather(1, y).squeeze(1)
             pr = zr.exp()
             # KL = sum p_ref (log p_ref - z + lse) = sum p_ref log p_ref - sum p_ref z + lse
-            kl[rows] = (pr * zr).sum(-1) - (pr * z).sum(-1) + lse[rows]
+            kl[rows] = _row_dot(pr, zr) - _row_dot(pr, z) + lse[rows]
             del z, zr, pr
         ctx.save_for_backward(hidden, weight, bias, ref_hidden, ref_weight, ref_bias, labels, lse, ref_lse)
         ctx.chunk = chunk
@@ -111,7 +116,7 @@ class ChunkedTokenStats(torch.autograd.Function):
             h = hidden[rows]
             if grad_hidden is not None:
                 grad_hidden[rows] = (dz.to(weight.dtype) @ weight).to(hidden.dtype)
-            grad_weight += dz.t() @ h.to(dtype)
+            grad_weight.addmm_(dz.t(), h.to(dtype))  # in place: no [vocab, hidden] temporary
             grad_bias += dz.sum(0)
             del dz, p
         grad_weight = grad_weight.to(weight.dtype) if ctx.needs_input_grad[1] else None
