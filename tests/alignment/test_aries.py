@@ -18,7 +18,7 @@ QUESTIONS = [
 
 
 @pytest.mark.parametrize("model", ["plm", "llama"])
-def test_left_padded_batches_generate_what_single_prompts_do(request, model):
+def test_left_padded_batches_generate_what_single_prompts_do_with_and_without_cache(request, model):
     lm = load_causal_lm(request.getfixturevalue(f"{model}_dir"))
     prompts = [
         lm.tokenizer.encode_text(t) for t in ("What is 2 plus 3?", "Count", "Alice plays rock and Bob")
@@ -27,6 +27,9 @@ def test_left_padded_batches_generate_what_single_prompts_do(request, model):
     for prompt, sample in zip(prompts, batched):
         (alone,) = generate(lm, [prompt], max_new_tokens=6, temperature=0.0)
         assert sample.ids == alone.ids
+    # the cached path (PLM: our batched cache; transformers: its own) gives what re-running the sequence gives
+    uncached = generate(lm, prompts, max_new_tokens=6, temperature=0.0, use_cache=False)
+    assert [s.ids for s in uncached] == [s.ids for s in batched]
     sampled = generate(lm, prompts, max_new_tokens=6, temperature=1.0, seed=4)
     again = generate(lm, prompts, max_new_tokens=6, temperature=1.0, seed=4)
     assert [s.ids for s in sampled] == [s.ids for s in again]
