@@ -127,7 +127,16 @@ def test_aries_prompts_file_needs_rule_selection(tmp_path, plm_dir, capsys):
 
 
 def test_progress_is_plain_lines_when_stdout_is_not_a_terminal(tmp_path, plm_dir, capsys):
-    args = ["train", "align", "--model", str(plm_dir), "--data", str(_pairs(tmp_path)), "--out", str(tmp_path / "r")]
+    args = [
+        "train",
+        "align",
+        "--model",
+        str(plm_dir),
+        "--data",
+        str(_pairs(tmp_path)),
+        "--out",
+        str(tmp_path / "r"),
+    ]
     assert main([*args, *[a for a in FAST if a != "--no-progress"], "--max-steps", "2"]) == 0
     err = capsys.readouterr().err
     assert "align dpo: step 2/2" in err and "\x1b[" not in err

@@ -138,3 +138,28 @@ def test_bad_loss_options_are_named():
         PreferenceConfig(beta=0)
     with pytest.raises(ValueError, match="label_smoothing applies to loss 'dpo' only"):
         PreferenceConfig(loss="tdpo2", label_smoothing=0.1)
+
+
+def test_sft_weight_adds_the_chosen_per_token_nll(plm_tokenizer):
+    policy = tiny_plm(plm_tokenizer.vocab_size)
+    perturb(policy)
+    reference = tiny_plm(plm_tokenizer.vocab_size)
+    pairs = pairs_from_records(TEXT_PAIRS)
+    out = {}
+    for weight in (0.0, 0.7):
+        trainer = PreferenceTrainer(
+            wrap_model(policy, plm_tokenizer),
+            PreferenceConfig(loss="tdpo2", sft_weight=weight, device="cpu"),
+            reference=wrap_model(reference, plm_tokenizer),
+        )
+        batch = trainer.collate(trainer.encode(pairs))
+        loss, metrics = trainer.compute_loss(batch)
+        stats = trainer.sequence_stats(batch)
+        n = batch.num_pairs
+        out[weight] = (
+            float(loss.detach()),
+            float(-(stats["logps"][:n] / stats["tokens"][:n]).mean()),
+            metrics,
+        )
+    assert out[0.7][1] > 0 and out[0.7][2]["nll/chosen"] == pytest.approx(out[0.7][1])
+    assert out[0.7][0] == pytest.approx(out[0.0][0] + 0.7 * out[0.7][1], abs=1e-6)

@@ -25,6 +25,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--label-smoothing", type=float, default=0.0,
                        help="conservative-DPO label smoothing, loss dpo only (default: 0)")  # fmt: skip
+    group.add_argument("--sft-weight", type=float, default=0.0,
+                       help="add this weight times the chosen responses' per-token NLL, as RPO does (default: 0)")  # fmt: skip
     group.add_argument("--lr", type=float, default=5e-6, help="peak learning rate (default: 5e-6)")
     group.add_argument("--optimizer", choices=("rmsprop", "adamw"), default="rmsprop")
     group.add_argument("--weight-decay", type=float, default=0.0)
@@ -56,6 +58,7 @@ def config_from_args(args: argparse.Namespace, **extra):
         beta=args.beta,
         alpha=args.alpha,
         label_smoothing=args.label_smoothing,
+        sft_weight=args.sft_weight,
         lr=args.lr,
         optimizer=args.optimizer,
         weight_decay=args.weight_decay,

@@ -64,6 +64,7 @@ METRICS = (
     "kl/rejected",
     "logps/chosen",
     "logps/rejected",
+    "nll/chosen",
 )
 _SCHEDULES = ("constant", "linear", "cosine", "wsdc")
 # settings a resumed run may change (how long it runs and how it reports); the rest must match the saved run
@@ -85,6 +86,7 @@ class PreferenceConfig:
     beta: float = 0.1
     alpha: float = 0.5  # TDPO2's weight on the KL term
     label_smoothing: float = 0.0  # conservative DPO (loss 'dpo' only)
+    sft_weight: float = 0.0  # adds sft_weight * (per-token NLL of the chosen response), as RPO does
     lr: float = 5e-6
     optimizer: str = "rmsprop"
     weight_decay: float = 0.0
@@ -108,6 +110,12 @@ class PreferenceConfig:
 
     def __post_init__(self) -> None:
         check_loss_options(self.loss, self.beta, self.alpha, self.label_smoothing)
+        if (
+            isinstance(self.sft_weight, bool)
+            or not isinstance(self.sft_weight, (int, float))
+            or self.sft_weight < 0
+        ):
+            raise ValueError(f"sft_weight must be a non-negative number, got {self.sft_weight!r}")
         if not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         if self.optimizer not in _OPTIMIZERS:
@@ -272,7 +280,9 @@ class PreferenceTrainer:
             chosen_tokens=chosen["tokens"],
             rejected_tokens=rejected["tokens"],
         )
-        loss = per_pair.mean()
+        # per-token negative log-likelihood of the chosen responses (RPO's extra term when sft_weight > 0)
+        nll = -(chosen["logps"] / chosen["tokens"].clamp(min=1)).mean()
+        loss = per_pair.mean() + c.sft_weight * nll if c.sft_weight else per_pair.mean()
         with torch.no_grad():
             reward_chosen = c.beta * (chosen["logps"] - chosen["ref_logps"])
             reward_rejected = c.beta * (rejected["logps"] - rejected["ref_logps"])
@@ -286,6 +296,7 @@ class PreferenceTrainer:
                 "kl/rejected": float(rejected["kl"].mean()),
                 "logps/chosen": float(chosen["logps"].mean()),
                 "logps/rejected": float(rejected["logps"].mean()),
+                "nll/chosen": float(nll),
             }
         return loss, metrics
 
