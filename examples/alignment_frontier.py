@@ -148,28 +148,54 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     colors = {"dpo": "tab:blue", "tdpo1": "tab:orange", "tdpo2": "tab:green"}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    runs = results["runs"]
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     for ax, key, label in ((axes[0], "seq_kl", "sequential KL  sum_t KL(pi_ref || pi)  (TDPO)"),
-                           (axes[1], "sample_kl", "sequence KL  E[log pi(y) - log pi_ref(y)]  (DPO)")):  # fmt: skip
+                           (axes[2], "sample_kl", "sequence KL  E[log pi(y) - log pi_ref(y)]  (DPO)")):  # fmt: skip
         for loss in LOSSES:
-            pts = [(p[key], p["reward"]) for run in results["runs"] if run["loss"] == loss for p in run["points"]
-                   if p["step"] > 0]  # fmt: skip
+            pts = [
+                (p[key], p["reward"])
+                for run in runs
+                if run["loss"] == loss
+                for p in run["points"]
+                if p["step"] > 0
+            ]
             if not pts:
                 continue
             xs, ys = zip(*pts)
             ax.scatter(xs, ys, s=9, alpha=0.35, color=colors[loss])
-            grid = np.linspace(0, max(xs), 60)
-            env = envelope_at(pts, grid)
-            ax.plot(grid, env, color=colors[loss], label=loss.upper())
-        base = [run["points"][0] for run in results["runs"]]
-        ax.scatter([np.mean([b[key] for b in base])], [np.mean([b["reward"] for b in base])], marker="*", s=120,
-                   color="black", label="start (pre-trained)")  # fmt: skip
+            grid = np.linspace(0, max(xs), 80)
+            ax.plot(
+                grid,
+                envelope_at(pts, grid),
+                color=colors[loss],
+                label=f"{loss.upper()} (envelope of all runs)",
+            )
         ax.set_xlabel(label)
         ax.set_ylabel("mean sentiment reward")
-        ax.legend(loc="lower right")
-    fig.suptitle(
-        "Controlled sentiment: reward vs KL (points: every beta, seed and checkpoint; lines: upper envelope)"
-    )
+        ax.legend(loc="lower right", fontsize=8)
+    # the comparison the summary makes: per-seed envelopes, mean and 95% interval, within the common KL range
+    ax = axes[1]
+    top = results["summary"]["common_kl_range"]
+    grid = np.linspace(0.05, top, 40)
+    seeds = sorted({r["seed"] for r in runs})
+    for loss in LOSSES:
+        curves = []
+        for seed in seeds:
+            pts = [(p["seq_kl"], p["reward"]) for r in runs if r["loss"] == loss and r["seed"] == seed
+                   for p in r["points"] if p["step"] > 0]  # fmt: skip
+            curves.append(envelope_at(pts, grid))
+        stats = [t_interval(list(column)) for column in np.array(curves).T]
+        mean = np.array([m for m, _ in stats])
+        half = np.nan_to_num(np.array([h for _, h in stats]))
+        ax.plot(grid, mean, color=colors[loss], label=loss.upper())
+        ax.fill_between(grid, mean - half, mean + half, color=colors[loss], alpha=0.15)
+    ax.set_xlabel("sequential KL (common range of all losses and seeds)")
+    ax.set_ylabel("reward on the per-seed envelope")
+    ax.set_title(f"mean over {len(seeds)} seeds, 95% t-interval", fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle("Controlled sentiment: reward vs KL of DPO, TDPO1, TDPO2 (betas "
+                 + ", ".join(str(b) for b in results["betas"]) + "; points: every beta, seed and checkpoint)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -247,6 +273,8 @@ def main() -> None:
     results.update({"betas": args.betas, "args": vars(args)})
     done = {(r["loss"], r["beta"], r["seed"]) for r in results["runs"]}
     for seed in args.seeds:
+        if all((loss, beta, seed) in done for loss in LOSSES for beta in args.betas):
+            continue
         train_prompts = review_prompts(args.train_prompts, seed=100 + seed)
         pairs, info = make_pairs(base_lm, train_prompts, args.samples, seed, args.max_new_tokens)
         results["pairs"][str(seed)] = info
