@@ -7,7 +7,7 @@ so an episode's numbers depend only on (environment id, options, agent, seed).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 from tactica import agents as agent_registry
 from tactica.envs.registration import make_parallel, spec
 
-__all__ = ["EpisodeResult", "episode_seeds", "run_episode", "run_episodes"]
+__all__ = ["EpisodeResult", "episode_seeds", "mean_return", "run_episode", "run_episodes"]
 
 
 @dataclass
@@ -30,10 +30,12 @@ class EpisodeResult:
     length: int
     metrics: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    seats: tuple[str, ...] | None = None  # the seats ``agent`` played (None: all); partners played the rest
 
     @property
     def mean_return(self) -> float:
-        return float(np.mean(list(self.returns.values())))
+        """The agent's mean return over the seats it played (its partners' returns are not its score)."""
+        return mean_return(self.returns, self.seats)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,7 +46,14 @@ class EpisodeResult:
             "length": self.length,
             "metrics": self.metrics,
             "seconds": self.seconds,
+            "seats": None if self.seats is None else list(self.seats),
         }
+
+
+def mean_return(returns: dict[str, float], seats: Sequence[str] | None = None) -> float:
+    """Mean of ``returns`` over ``seats`` (all seats when ``None``)."""
+    values = [returns[s] for s in seats] if seats is not None else list(returns.values())
+    return float(np.mean(values)) if values else 0.0
 
 
 def episode_seeds(seed: int, episodes: int) -> list[int]:
@@ -87,12 +96,13 @@ def run_episode(
     if render_mode is not None:
         env_kwargs["render_mode"] = render_mode
     start = time.perf_counter()
+    seats = None
     if env_spec.kind == "single":
         returns, length, info = _single(
             env_spec.id, agent, seed, env_kwargs, agent_kwargs, on_render, max_steps
         )
     else:
-        returns, length, info = _multi(
+        returns, length, info, seats = _multi(
             env_spec.id, agent, seed, env_kwargs, agent_kwargs, on_render, max_steps
         )
     return EpisodeResult(
@@ -103,6 +113,7 @@ def run_episode(
         length=length,
         metrics=_scalar_metrics(info),
         seconds=time.perf_counter() - start,
+        seats=seats,
     )
 
 
@@ -146,15 +157,25 @@ def _single(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_s
 def _multi(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_steps):
     env = make_parallel(env_id, **env_kwargs)
     try:
-        players = {}
+        players, seats = {}, []
+        partners = spec(env_id).partners
         for index, name in enumerate(env.possible_agents):
-            players[name] = agent_registry.make(
-                agent_name,
-                action_space=env.action_space(name),
-                observation_space=env.observation_space(name),
-                **agent_kwargs,
-            )
+            spaces = {
+                "action_space": env.action_space(name),
+                "observation_space": env.observation_space(name),
+            }
+            try:
+                players[name] = agent_registry.make(agent_name, **spaces, **agent_kwargs)
+                seats.append(name)
+            except (ValueError, TypeError):
+                # An agent made for one seat (a government policy) declines the others; the environment's
+                # declared partner plays those, so the agent is evaluated in the role it was made for.
+                if name not in partners:
+                    raise
+                players[name] = agent_registry.make(partners[name], **spaces)
             players[name].reset(seed=seed + index)
+        if not seats:
+            raise ValueError(f"agent {agent_name!r} can play no seat of {env_id}")
         observations, infos = env.reset(seed=seed)
         _render(env, on_render)
         returns = {name: 0.0 for name in env.possible_agents}
@@ -171,6 +192,7 @@ def _multi(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_st
             if infos:
                 final_info = next(iter(infos.values())) or {}
             _render(env, on_render)
-        return returns, length, final_info
+        played = None if len(seats) == len(env.possible_agents) else tuple(seats)
+        return returns, length, final_info, played
     finally:
         env.close()

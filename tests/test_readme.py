@@ -26,3 +26,12 @@ def test_ci_runs_the_readme_commands():
     for marker in ("<!-- ci:main -->", "<!-- ci:test -->"):
         assert marker in readme
     assert "readme_command main" in ci and "readme_command test" in ci
+
+
+def test_setup_installs_a_cpu_torch_first():
+    readme = (ROOT / "README.md").read_text()
+    torch_at, main_at = readme.index("<!-- ci:torch -->"), readme.index("<!-- ci:main -->")
+    assert torch_at < main_at, "the CPU torch must be installed before tactica"
+    block = readme[torch_at:main_at]
+    assert "--index-url https://download.pytorch.org/whl/cpu" in block
+    assert "python .ci/cpu_only.py" in (ROOT / ".ci" / "run").read_text()  # CI checks the resolution

@@ -28,7 +28,19 @@ def test_single_and_multi_makers_refuse_the_other_kind():
             tactica.make_aec("Dummy-v0")
     finally:
         del _REGISTRY["Dummy-v0"]
-    assert "MarkovGame-v0" not in gym.registry  # multi-agent ids live in tactica's registry only
+
+
+def test_gym_make_of_a_multi_agent_id_names_make_parallel():
+    multi = [s.id for s in tactica.registry().values() if s.kind == "multi"]
+    for env_id in multi:
+        with pytest.raises(ValueError, match=rf"make_parallel\('{env_id}'\)"):
+            gym.make(env_id)
+
+
+def test_reward_thresholds_reach_gymnasium():
+    for env_spec in tactica.registry().values():
+        if env_spec.kind == "single":
+            assert gym.spec(env_spec.id).reward_threshold == env_spec.reward_threshold
 
 
 def test_single_agent_ids_are_in_gymnasium_registry():

@@ -26,6 +26,9 @@ class AgentSpec:
     summary: str = ""
     env_ids: tuple[str, ...] = ()
     needs_llm: bool = False
+    # keyword arguments the agent cannot play without (a trained checkpoint); the leaderboard leaves it out
+    # unless they are given
+    needs: tuple[str, ...] = ()
 
 
 _AGENTS: dict[str, AgentSpec] = {}
@@ -156,6 +159,18 @@ register(
     env_ids=("ONUW-v0",),
 )
 register(
+    "onuw-react",
+    "tactica.agents.discussion.paper_agents:make_react_agent",
+    summary="ONUW LLM-only agent (the paper's ReAct baseline): the LLM decides and speaks, no belief step or tactic",
+    env_ids=("ONUW-v0",),
+)
+register(
+    "onuw-llm-tactic",
+    "tactica.agents.discussion.paper_agents:make_llm_tactic_agent",
+    summary="ONUW LLM-instructed agent: the LLM picks one of the six tactics, then speaks (GPT-4 frequencies w/o LLM)",
+    env_ids=("ONUW-v0",),
+)
+register(
     "llm-smac",
     "tactica.agents.code_policy.agent:LLMSMACAgent",
     summary="LLM-SMAC planner/coder/critic writing decision-tree programs for SMACProgram-v0",
@@ -167,10 +182,12 @@ register(
     "tactica.agents.smfrl.agent:SMFRLGovernment",
     summary="Stackelberg mean-field RL leader for MacroSMFG-v0 (checkpoint= a run of tactica.agents.smfrl.train)",
     env_ids=("MacroSMFG-v0", "MacroLeader-v0"),
+    needs=("checkpoint",),
 )
 register(
     "smfrl-households",
     "tactica.agents.smfrl.agent:SMFRLHouseholds",
     summary="Stackelberg mean-field RL shared follower policy for all N households (checkpoint= a training run)",
     env_ids=("MacroSMFG-v0",),
+    needs=("checkpoint",),
 )

@@ -15,10 +15,17 @@ def add_parser(subparsers) -> None:
         "envs",
         help="list the registered environments",
         description="List every registered environment id with its kind (single-agent Gymnasium or multi-agent "
-        "PettingZoo), its observation and action spaces (made with its default options), and its backends.",
+        "PettingZoo), its backends and status. --spaces (and --json) also make each environment with its "
+        "default options to show its observation and action spaces.",
+        epilog="examples: tactica envs; tactica envs --spaces; tactica envs --json --no-spaces",
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON list for scripts")
-    parser.add_argument("--no-spaces", action="store_true", help="skip making each env to read its spaces")
+    parser.add_argument("--json", action="store_true", help="print a JSON list for scripts (with spaces)")
+    parser.add_argument(
+        "--spaces", action="store_true", help="add the observation and action spaces to the table"
+    )
+    parser.add_argument(
+        "--no-spaces", action="store_true", help="--json without making each env for its spaces"
+    )
     parser.set_defaults(func=run)
 
 
@@ -58,7 +65,8 @@ def describe_env(env_id: str, with_spaces: bool = True) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from tactica.envs.registration import registry
 
-    records = [describe_env(env_id, with_spaces=not args.no_spaces) for env_id in registry()]
+    with_spaces = args.spaces or (args.json and not args.no_spaces)
+    records = [describe_env(env_id, with_spaces=with_spaces) for env_id in registry()]
     if args.json:
         print_json(records)
         return 0
@@ -66,11 +74,29 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title="tactica environments")
-    for column in ("id", "kind", "backends", "status", "summary"):
+    columns = ["id", "kind", "backends", "status", "summary"] + (["spaces"] if with_spaces else [])
+    for column in columns:
         table.add_column(column)
     for record in records:
-        table.add_row(
-            record["id"], record["kind"], ", ".join(record["backends"]), record["status"], record["summary"]
-        )
+        row = [
+            record["id"],
+            record["kind"],
+            ", ".join(record["backends"]),
+            record["status"],
+            record["summary"],
+        ]
+        if with_spaces:
+            row.append(_spaces_text(record))
+        table.add_row(*row)
     Console().print(table)
     return 0
+
+
+def _spaces_text(record: dict[str, Any]) -> str:
+    if "error" in record:
+        return f"(cannot be made: {record['error']})"
+    observation, action = record["observation_space"], record["action_space"]
+    if isinstance(observation, dict):  # one entry per agent; show the first seat and how many there are
+        first = record["agents"][0]
+        return f"{len(record['agents'])} agents; {first}: obs {observation[first]}, action {action[first]}"
+    return f"obs {observation}, action {action}"

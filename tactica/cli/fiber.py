@@ -10,8 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import pickle
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import (
+    CLIError,
+    add_commands,
+    describe_error,
+    existing_file,
+    non_negative_int,
+    positive_float,
+    print_json,
+)
 
 __all__ = ["add_parser"]
 
@@ -22,7 +31,7 @@ def add_parser(subparsers) -> None:
         help="distributed acoustic sensing along a pipeline: stream monitor",
         description="Tools for the simulated fibre-optic (DAS / phi-OTDR) pipeline stream.",
     )
-    sub = parser.add_subparsers(dest="fiber_command", metavar="SUBCOMMAND")
+    sub = add_commands(parser, "fiber_command", "SUBCOMMAND")
     mon = sub.add_parser(
         "monitor",
         help="process a long simulated stream window by window and print alarms as they happen",
@@ -32,15 +41,25 @@ def add_parser(subparsers) -> None:
         "real-time factor (stream seconds per second of work; > 1 is faster than real time).",
     )
     mon.add_argument("--km", type=float, default=2.0, help="fibre length in km (default 2)")
-    mon.add_argument("--duration", type=float, default=60.0, help="stream seconds to process (default 60)")
+    mon.add_argument(
+        "--duration", type=positive_float, default=60.0, help="stream seconds to process (default 60)"
+    )
     mon.add_argument("--pulse-rate", type=float, default=1000.0, help="pulse rate = sample rate in Hz")
-    mon.add_argument("--domain", default="loam", help="soil/noise domain: loam or wet_clay (default loam)")
+    mon.add_argument(
+        "--domain",
+        default="loam",
+        help="soil/noise domain: loam, wet_clay, dry_sand, gravel or frozen (default loam); the network is the "
+        "domain's fine-tuned one where shipped (wet_clay), the loam-trained one otherwise",
+    )
     mon.add_argument(
         "--event-rate", type=float, default=60.0, help="event arrivals per km per hour (default 60)"
     )
-    mon.add_argument("--seed", type=int, default=0, help="seed of the stream")
+    mon.add_argument("--seed", type=non_negative_int, default=0, help="seed of the stream")
     mon.add_argument(
-        "--weights", default=None, help="fusion checkpoint (default: the shipped one for --domain)"
+        "--weights",
+        type=existing_file,
+        default=None,
+        help="fusion checkpoint (default: the shipped one for --domain)",
     )
     mon.add_argument(
         "--no-network", action="store_true", help="report detector alarms only (no classification)"
@@ -52,12 +71,6 @@ def add_parser(subparsers) -> None:
         "--json", action="store_true", help="print one JSON document at the end instead of lines"
     )
     mon.set_defaults(func=run_monitor)
-    parser.set_defaults(func=lambda args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -88,7 +101,7 @@ def run_monitor(args: argparse.Namespace) -> int:
 
     from tactica.agents.fiber.classical import CusumDetector
     from tactica.agents.fiber.monitor import Monitor
-    from tactica.agents.fiber.recognizer import WEIGHTS_DIR, Recognizer, shipped_weights
+    from tactica.agents.fiber.recognizer import WEIGHTS_DIR, Recognizer, weights_for_domain
     from tactica.envs.fiber.physics import Interrogator
     from tactica.envs.fiber.stream import EventStream
 
@@ -107,7 +120,16 @@ def run_monitor(args: argparse.Namespace) -> int:
     detector.fs = args.pulse_rate
     recognizer = None
     if not args.no_network:
-        recognizer = Recognizer.load(args.weights or shipped_weights(args.domain))
+        weights = args.weights or weights_for_domain(args.domain)
+        try:
+            recognizer = Recognizer.load(weights)
+        except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, AttributeError) as exc:
+            reason = (
+                "not a PyTorch weights file"
+                if isinstance(exc, pickle.UnpicklingError)
+                else describe_error(exc)
+            )
+            raise CLIError(f"--weights {weights}: not a tactica fusion checkpoint ({reason})") from None
     monitor = Monitor(stream, recognizer, detector)
     windows = max(int(math.ceil(args.duration / monitor.window_s)), 1)
     alarms = []

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import CLIError, add_commands, non_negative_int, output_file, positive_int, print_json
 
 __all__ = ["add_parser"]
 
@@ -24,8 +24,7 @@ def add_parser(subparsers) -> None:
         epilog="example: tactica leaderboard run --suite quick --workers 2 && tactica leaderboard report "
         "--html runs/leaderboard.html",
     )
-    commands = parser.add_subparsers(dest="leaderboard_command", metavar="ACTION")
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    commands = add_commands(parser, "leaderboard_command", "ACTION")
 
     run = commands.add_parser(
         "run",
@@ -42,12 +41,17 @@ def add_parser(subparsers) -> None:
         help="'quick' (small options, 3 episodes), 'default' (registered options and sweeps, 20 episodes) or a "
         "comma-separated list of environment ids (default: quick)",
     )
-    run.add_argument("--episodes", type=int, metavar="N", help="episodes per pairing (default: the suite's)")
     run.add_argument(
-        "--seed", type=int, metavar="S", help="base seed of the episode seeds (default: the suite's, 0)"
+        "--episodes", type=positive_int, metavar="N", help="episodes per pairing (default: the suite's)"
     )
     run.add_argument(
-        "--workers", type=int, default=1, metavar="K", help="parallel worker processes (default: 1)"
+        "--seed",
+        type=non_negative_int,
+        metavar="S",
+        help="base seed of the episode seeds (default: the suite's, 0)",
+    )
+    run.add_argument(
+        "--workers", type=positive_int, default=1, metavar="K", help="parallel worker processes (default: 1)"
     )
     run.add_argument(
         "--executor", choices=["local", "ray"], default="local", help="local process pool or a Ray cluster"
@@ -61,6 +65,12 @@ def add_parser(subparsers) -> None:
         "--llm",
         metavar="SPEC",
         help="language model for the agents that need one (default: the TACTICA_LLM environment variable)",
+    )
+    run.add_argument(
+        "--sb3-dir",
+        metavar="DIR",
+        help="also play the models of `tactica train sb3` runs under DIR/<ID>/ (default: the TACTICA_SB3_DIR "
+        "environment variable; none otherwise - a model.zip is pickled code, so only a folder you name is read)",
     )
     run.add_argument(
         "--import",
@@ -93,7 +103,9 @@ def add_parser(subparsers) -> None:
         help="write a self-contained HTML report",
         description="Write one self-contained HTML page (tables and inline plots) from the stored results.",
     )
-    report.add_argument("--html", required=True, metavar="FILE", help="where to write the page")
+    report.add_argument(
+        "--html", required=True, metavar="FILE", help="where to write the page (its folder must exist)"
+    )
     _add_db(report, DEFAULT_DB)
     report.add_argument(
         "--all-versions", action="store_true", help="results of every tactica version (default: this one)"
@@ -105,7 +117,10 @@ def add_parser(subparsers) -> None:
 
 def _add_db(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument(
-        "--db", default=default, metavar="PATH", help=f"results database (default: {default})"
+        "--db",
+        default=default,
+        metavar="PATH",
+        help=f"results database (default: {default}; another path's folder must exist)",
     )
 
 
@@ -116,6 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     from tactica.errors import MissingDependency
     from tactica.leaderboard import ResultStore, build_plan
     from tactica.leaderboard.runner import import_plugins
+    from tactica.leaderboard.store import DEFAULT_DB
 
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1; got {args.workers}")
@@ -125,11 +141,12 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be >= 0; got {args.seed}")
     if args.address and args.executor != "ray":
         raise ValueError("--address needs --executor ray")
+    output_file(args.db, "--db", create_parent=args.db == DEFAULT_DB)  # before any work or note
     try:
         import_plugins(args.imports)
     except ImportError as exc:
         raise CLIError(f"--import: {exc}") from None
-    plan = build_plan(args.suite, llm=args.llm)
+    plan = build_plan(args.suite, llm=args.llm, sb3_dir=args.sb3_dir)
     jobs = plan.jobs(args.episodes, args.seed)
     err = Console(stderr=True)
     if not args.json:
@@ -195,75 +212,96 @@ def _open_existing(path: str):
     return ResultStore(path)
 
 
-def _stored_records(args: argparse.Namespace, env_ids=None):
+def _stored(args: argparse.Namespace, env_ids=None):
+    """The stored episodes (of this tactica version unless --all-versions) and the failed ones."""
     import tactica
 
     with _open_existing(args.db) as store:
         version = None if args.all_versions else tactica.__version__
         records = store.records(env_ids=env_ids, version=version)
+        failures = store.failures(env_ids)
         if not records and version is not None and store.versions():
             print(
                 f"note: no results of tactica {version} in {args.db}; stored versions: "
                 f"{', '.join(store.versions())} (use --all-versions)",
                 file=sys.stderr,
             )
-    return records
+    return records, failures
 
 
 def _show(args: argparse.Namespace) -> int:
     from tactica.envs.registration import spec
 
     env_ids = [spec(env_id).id for env_id in args.env] or None
-    return _print_results(_stored_records(args, env_ids), args)
+    records, failures = _stored(args, env_ids)
+    return _print_results(records, args, failures=failures)
 
 
 def _report(args: argparse.Namespace) -> int:
     from tactica.leaderboard import html_report
 
-    records = _stored_records(args)
-    page = html_report(records, title=args.title)
-    target = Path(args.html)
-    if target.is_dir():
-        raise ValueError(f"--html must be a file path, but {str(target)!r} is a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    records, failures = _stored(args)
+    page = html_report(records, title=args.title, failures=failures)
+    target = output_file(args.html, "--html")
     target.write_text(page, encoding="utf-8")
     if args.json:
         print_json({"html": os.path.abspath(target), "episodes": len(records), "bytes": len(page.encode())})
     else:
-        print(f"wrote {target} ({len(records)} episodes)")
+        print(f"wrote {target} ({len(records)} episodes, {len(failures)} failed)")
     return 0
 
 
-def _print_results(records, args, *, summary=None, notes=(), suite=None) -> int:
+def _print_results(records, args, *, summary=None, notes=(), suite=None, failures=None) -> int:
+    """Tables of ``records`` and the failed episodes (this run's, or the store's for ``show``)."""
     from rich.console import Console
 
     from tactica.leaderboard import env_throughput, summarize
     from tactica.leaderboard.report import rich_tables
+    from tactica.leaderboard.store import DEFAULT_DB
 
     rows = summarize(records)
     throughput = env_throughput(records)
+    if failures is None:
+        failures = summary.errors if summary is not None else []
+    failed = [{k: f[k] for k in ("env_id", "agent", "seed", "error")} for f in failures]
+    for entry in failed:
+        entry["error"] = entry["error"].splitlines()[0] if entry["error"] else ""
     if args.json:
         payload = {"db": args.db, "rows": [row.to_dict() for row in rows], "throughput": throughput}
+        payload["failures"] = failed
         if summary is not None:
             payload = {"suite": suite, "notes": list(notes), "run": summary.to_dict(), **payload}
         print_json(payload)
-    else:
-        console = Console()
-        for table in rich_tables(rows, throughput, width=console.width):
-            console.print(table)
-        if summary is not None:
+        return 0 if summary is None or summary.ok else 1
+    console = Console()
+    for table in rich_tables(rows, throughput, width=console.width):
+        console.print(table)
+    if failed:
+        console.print(
+            f"[red]{len(failed)} failed episode(s)[/red] (retried by the next run):", highlight=False
+        )
+        for entry in failed[:20]:
             console.print(
-                f"{summary.completed} episodes run, {summary.already_stored} already stored, "
-                f"{summary.failed} failed; database {args.db}",
+                f"  {entry['env_id']} / {entry['agent']} seed {entry['seed']}: {entry['error']}",
                 highlight=False,
                 soft_wrap=True,
             )
-            for error in summary.errors[:10]:
-                console.print(
-                    f"[red]failed[/red] {error['env_id']} / {error['agent']} seed {error['seed']}: {error['error']}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-        elif not rows:
-            console.print(f"no stored results in {args.db}")
+        if len(failed) > 20:
+            console.print(f"  ... and {len(failed) - 20} more (--json lists them all)", highlight=False)
+    if summary is not None:
+        others = f", {summary.by_other_runs} played by another run" if summary.by_other_runs else ""
+        console.print(
+            f"{summary.completed} episodes run, {summary.already_stored} already stored{others}, "
+            f"{summary.failed} failed; database {args.db}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        db = "" if args.db == DEFAULT_DB else f" --db {args.db}"
+        console.print(
+            f"next: tactica leaderboard report --html leaderboard.html{db}  (tables and plots in one page)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif not rows:
+        console.print(f"no stored results in {args.db}")
     return 0 if summary is None or summary.ok else 1

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from tactica.cli.common import CLIError, fail
+from tactica.cli.common import ArgumentParser, CLIError, add_commands, describe_error, fail
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -20,10 +21,11 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 COMMANDS: list[str] = ["envs", "play", "leaderboard", "eq", "fiber", "serve", "train", "cai"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``only`` builds just that command's subparser (some import heavy libraries to build theirs)."""
     import tactica
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="tactica",
         description=(
             "tactica: game and simulation environments, agents, language-model backends and equilibrium "
@@ -32,27 +34,35 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'tactica COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"tactica {tactica.__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    subparsers = add_commands(parser, "command")
+    for name in COMMANDS if only is None else [only]:
         importlib.import_module(f"tactica.cli.{name}").add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a one-line usage error (already printed)
+        return done.code if isinstance(done.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except CLIError as exc:
         return fail(str(exc), exc.code)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        return fail(str(message), 2)
+    except (ValueError, TypeError, KeyError, OSError, MemoryError, OverflowError) as exc:
+        # Bad input that a command's own checks let through: still one line, never a traceback.
+        return fail(describe_error(exc), 2)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours; the traceback is one variable away
+        if os.environ.get("TACTICA_DEBUG"):
+            raise
+        return fail(
+            f"unexpected {type(exc).__name__}: {describe_error(exc)} (set TACTICA_DEBUG=1 for the traceback)",
+            1,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tactica.cli.common import add_opt_argument, print_json
+from tactica.cli.common import CLIError, add_opt_argument, non_negative_int, positive_int, print_json
 
 __all__ = ["add_parser"]
 
@@ -16,8 +16,9 @@ def add_parser(subparsers) -> None:
         description="Play N seeded episodes of environment ID with agent NAME (every seat of a multi-agent "
         "environment gets its own instance) and print per-episode returns. The same seed gives the same "
         "episodes.",
-        epilog="example: tactica play MarkovGame-v0 --opt game=matching_pennies --agent random --episodes 3 "
-        "--seed 0 --json",
+        epilog="examples: tactica play MarkovGame-v0 --opt game=matching_pennies --agent random --episodes 3 "
+        "--seed 0 --json; tactica play SMACProgram-v0 --agent llm-smac --llm replay:calls.jsonl; "
+        "tactica play MyEnv-v0 --import my_plugin --agent my-agent",
     )
     parser.add_argument(
         "env_id", metavar="ID", nargs="?", help="a registered environment id (see 'tactica envs')"
@@ -30,9 +31,11 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--agent", default="random", metavar="NAME", help="agent name (default: random)")
     parser.add_argument(
-        "--episodes", type=int, default=1, metavar="N", help="number of episodes (default: 1)"
+        "--episodes", type=positive_int, default=1, metavar="N", help="number of episodes (default: 1)"
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default: 0)")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, metavar="S", help="base seed (default: 0)"
+    )
     parser.add_argument("--render", choices=["ansi"], help="print the ansi rendering of every step")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
@@ -42,6 +45,20 @@ def add_parser(subparsers) -> None:
         metavar="KEY=VALUE",
         help="agent keyword argument (repeatable)",
     )
+    parser.add_argument(
+        "--llm",
+        metavar="SPEC",
+        help="language model of the agents that need one (cos, llm-smac, ...): openai:MODEL@URL, "
+        "replay:FILE.jsonl, plm:DIR, scripted:[...] (default: the TACTICA_LLM environment variable)",
+    )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first: a plugin of yours that registers environments or agents (repeatable)",
+    )
     add_opt_argument(parser)
     parser.set_defaults(func=run)
 
@@ -50,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from tactica import agents
     from tactica.envs.registration import parse_options, spec
     from tactica.errors import UnknownIdError
+    from tactica.leaderboard.runner import import_plugins
     from tactica.rollout import episode_seeds, run_episode
 
     if args.episodes < 1:
@@ -60,11 +78,17 @@ def run(args: argparse.Namespace) -> int:
         return _play_all(args)
     if not args.env_id:
         raise ValueError("name an environment ID (see 'tactica envs') or use --all")
+    try:
+        import_plugins(args.imports)
+    except ImportError as exc:
+        raise CLIError(f"--import: {exc}") from None
     env_spec = spec(args.env_id)
     if args.agent not in agents.registry():
         raise UnknownIdError("agent", args.agent, list(agents.registry()))
     env_kwargs = parse_options(args.opt)
     agent_kwargs = parse_options(args.agent_opt)
+    if agents.registry()[args.agent].needs_llm:
+        agent_kwargs["llm"] = _llm_spec(args, agent_kwargs)
     on_render = print if args.render and not args.json else None
     results = []
     for index, seed in enumerate(episode_seeds(args.seed, args.episodes)):
@@ -101,6 +125,26 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     return 0
+
+
+def _llm_spec(args: argparse.Namespace, agent_kwargs: dict) -> object:
+    """The language model of an agent that needs one: --agent-opt llm=..., else --llm, else $TACTICA_LLM."""
+    import os
+
+    from tactica.llm import LLM_ENV_VAR, validate_spec
+
+    if "llm" in agent_kwargs:
+        spec, option = agent_kwargs["llm"], "--agent-opt llm"
+    else:
+        spec, option = args.llm or os.environ.get(LLM_ENV_VAR), "--llm"
+    if not spec:
+        raise CLIError(
+            f"agent {args.agent!r} needs a language model: pass --llm SPEC (for example openai:MODEL@URL, "
+            f"replay:calls.jsonl or plm:DIR) or set {LLM_ENV_VAR}"
+        )
+    if isinstance(spec, str):
+        validate_spec(spec, option)
+    return spec
 
 
 def _play_all(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import CLIError, positive_int, print_json
 
 __all__ = ["add_parser", "run"]
 
@@ -31,14 +31,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--quantize", choices=("none", "int8", "int4", "int8-dynamic"), default="none", help="weight format"
     )
     parser.add_argument("--skip-zeros", action="store_true", help="skip zero squared-ReLU activations")
-    parser.add_argument("--max-tokens-limit", type=int, help="largest max_tokens accepted (default: context)")
     parser.add_argument(
-        "--default-max-tokens", type=int, default=256, help="max_tokens when a request has none"
+        "--max-tokens-limit", type=positive_int, help="largest max_tokens accepted (default: context)"
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, default=1 << 20, help="request size limit (default 1 MiB)"
+        "--default-max-tokens", type=positive_int, default=256, help="max_tokens when a request has none"
     )
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (1 is fastest for small models)")
+    parser.add_argument(
+        "--max-body-bytes", type=positive_int, default=1 << 20, help="request size limit (default 1 MiB)"
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, help="torch intra-op threads (1 is fastest for small models)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument("--json", action="store_true", help="print the server's address and memory as JSON")
     parser.set_defaults(func=run)

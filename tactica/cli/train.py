@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from tactica.cli.common import add_commands
+
 __all__ = ["add_parser", "TRAINERS"]
 
 TRAINERS: dict[str, str] = {
@@ -26,8 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Train a model and write a run directory (config, metrics, checkpoint, plots). "
         "Run 'tactica train TRAINER --help' for a trainer's options.",
     )
-    sub = parser.add_subparsers(dest="trainer", metavar="TRAINER")
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    sub = add_commands(parser, "trainer", "TRAINER")
     for module in TRAINERS.values():
         importlib.import_module(module).add_parser(sub)
     return parser

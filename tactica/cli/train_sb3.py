@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from tactica.cli.common import add_opt_argument, print_json
+from tactica.cli.common import (
+    add_opt_argument,
+    non_negative_int,
+    output_dir,
+    positive_float,
+    positive_int,
+    print_json,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -16,7 +23,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="train a Stable-Baselines3 agent (PPO, A2C, DQN) on a single-agent environment",
         description="Train PPO, A2C or DQN from Stable-Baselines3 on a registered single-agent environment and "
         "write a run directory (config.json, metrics.jsonl, model.zip, summary.json). 'tactica leaderboard "
-        "run' plays every model found under runs/sb3/<ID>/ (or $TACTICA_SB3_DIR/<ID>/) as agent 'sb3'. "
+        "run --sb3-dir runs/sb3' plays every model under runs/sb3/<ID>/ as agent 'sb3'. "
         'Needs the rl extra: pip install "tactica[rl]".',
         epilog="example: tactica train sb3 FiberStream-v0 --algo ppo --timesteps 20000 --seed 0",
     )
@@ -25,14 +32,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--algo", choices=["ppo", "a2c", "dqn"], default="ppo", help="algorithm (default: ppo)"
     )
     parser.add_argument(
-        "--timesteps", type=int, default=50_000, metavar="N", help="training steps (default: 50000)"
+        "--timesteps", type=positive_int, default=50_000, metavar="N", help="training steps (default: 50000)"
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default: 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="seed (default: 0)")
     parser.add_argument(
-        "--n-envs", type=int, default=1, metavar="K", help="vectorized environments (default: 1)"
+        "--n-envs", type=positive_int, default=1, metavar="K", help="vectorized environments (default: 1)"
     )
     parser.add_argument(
-        "--learning-rate", type=float, metavar="LR", help="learning rate (default: the algorithm's)"
+        "--learning-rate", type=positive_float, metavar="LR", help="learning rate (default: the algorithm's)"
     )
     parser.add_argument(
         "--algo-opt",
@@ -42,7 +49,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="algorithm keyword argument (repeatable), e.g. --algo-opt n_steps=256 --algo-opt gamma=0.95",
     )
     parser.add_argument(
-        "--eval-episodes", type=int, default=10, metavar="N", help="seeded evaluation episodes after training"
+        "--eval-episodes",
+        type=non_negative_int,
+        default=10,
+        metavar="N",
+        help="seeded evaluation episodes after training",
     )
     parser.add_argument(
         "--run-dir", metavar="DIR", help="output folder (default: runs/sb3/<ID>/<algo>-seed<S>)"
@@ -58,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     from tactica.baselines.sb3 import SB3Config, train
     from tactica.envs.registration import parse_options
 
+    if args.run_dir is not None:
+        output_dir(args.run_dir, "--run-dir")
     config = SB3Config(
         env_id=args.env_id,
         algo=args.algo,

@@ -17,6 +17,23 @@ from tactica.envs.registration import (
     spec,
 )
 
+# Episode metrics the leaderboard reports, with their ranges (see EnvSpec.metrics).
+_FIBRE_METRICS = {
+    "accuracy": (0, 1),
+    "macro_f1": (0, 1),
+    "fnr": (0, 1),
+    "nar": (0, 1),
+    "false_alarms_per_km_hour": (0, None),
+}
+_MACRO_METRICS = {
+    "gdp_per_capita": (0, None),
+    "consumption_per_capita": (0, None),
+    "income_gini": (0, 1),
+    "wealth_gini": (0, 1),
+    "debt_to_gdp": (None, None),
+    "interest_rate": (None, None),
+}
+
 __all__ = ["EnvSpec", "make", "make_aec", "make_parallel", "parse_options", "register", "registry", "spec"]
 
 register(
@@ -40,6 +57,7 @@ register(
             "min_actions": 1,
         },
     ),
+    metrics={},  # the returns say it all
 )
 
 register(
@@ -52,16 +70,17 @@ register(
     status="beta",
     kwargs={},
     conformance_kwargs=(
-        {"preset": "3p", "on_illegal": "substitute"},
-        {"preset": "5p-easy", "on_illegal": "substitute", "discussion_rounds": 1},
+        {},
+        {"preset": "3p"},
+        {"preset": "5p-easy", "discussion_rounds": 1},
         {
             "num_players": 8,
             "deck": "werewolf minion mason mason seer robber troublemaker drunk insomniac tanner hunter".split(),
             "discussion_rounds": 1,
             "speaking_order": "random",
-            "on_illegal": "substitute",
         },
     ),
+    metrics={"died": (0, 1), "draw": (0, 1), "votes_received": (0, None)},
 )
 
 register(
@@ -77,6 +96,8 @@ register(
         {"n_channels": 4, "window_s": 0.5, "pulse_rate": 400.0, "domain": "wet_clay", "episode_windows": 8},
     ),
     baseline_agent="fiber-cusum",
+    metrics=_FIBRE_METRICS,
+    sb3_view="tactica.agents.fiber.features:sb3_view",  # 24,000 raw numbers -> the window's features
 )
 
 register(
@@ -113,6 +134,7 @@ register(
         ),
     ),
     baseline_agent="fiber-cusum",
+    metrics=_FIBRE_METRICS,
 )
 
 register(
@@ -130,6 +152,7 @@ register(
             "SMAC: a dead agent's last observation is all zeros, as in oxwhirl/smac",
         ),
     ),
+    metrics={"battle_won": (0, 1), "dead_allies": (0, None), "dead_enemies": (0, None)},
 )
 
 register(
@@ -150,6 +173,9 @@ register(
         ("different observation space sizes", "leader and batched followers observe different things"),
     ),
     baseline_agent="random",
+    metrics=_MACRO_METRICS,
+    # baselines made for one seat play it beside these (see EnvSpec.partners)
+    partners={"government": "macro-free-market", "households": "macro-rule-households"},
 )
 register(
     id="MacroLeader-v0",
@@ -161,6 +187,7 @@ register(
     kwargs={"num_households": 100},
     conformance_kwargs=({"num_households": 16, "horizon": 20},),
     baseline_agent="random",
+    metrics=_MACRO_METRICS,
 )
 
 register(
@@ -173,6 +200,8 @@ register(
     kwargs={},
     conformance_kwargs=({}, {"opponent_race": "Terran", "difficulty": "VeryEasy", "build": "rush"}),
     baseline_agent="textsc2-expert",
+    metrics={"win": (0, 1), "PBR": (0, 1), "RUR": (0, None), "APU": (0, 1), "TR": (0, 1)},
+    reward_threshold=45.0,  # +50 per victory: a 90% win rate against the configured built-in AI
 )
 
 register(
@@ -184,4 +213,5 @@ register(
     status="beta",
     kwargs={"map_name": "3m"},
     conformance_kwargs=({"map_name": "3m", "episodes_per_step": 1, "max_attempts": 5},),
+    metrics={"win_rate": (0, 1), "attempt": (1, None)},
 )

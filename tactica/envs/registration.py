@@ -8,6 +8,7 @@ or :func:`make_aec`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,16 @@ class EnvSpec:
         conformance_warnings: allow-listed Gymnasium ``check_env`` warnings, each ``(substring, reason)``.
         baseline_agent: the agent name the main job rolls out on this id.
         nondeterministic: ``True`` when the same seed may not give the same trajectory (live LLM calls).
+        metrics: the episode metrics (``info`` at the episode's end) worth reporting, in display order, each with
+            its range ``(low, high)`` (``None`` for an open end): leaderboard tables show these and keep their
+            intervals inside the range.  ``None``: report every numeric metric; ``{}``: none.
+        reward_threshold: the mean episode return at which the task counts as solved (Gymnasium's field), where
+            the environment has such a level; ``None`` otherwise.
+        partners: for multi-agent ids, the agent that plays a seat the evaluated agent cannot play (a government
+            policy beside household rules), by seat name.
+        sb3_view: ``"module:function"`` giving the numeric view ``tactica train sb3`` trains on (and the ``sb3``
+            agent plays through): ``function(env) -> (observation_space, observation -> view)``; ``None``: the
+            observation itself.
     """
 
     id: str
@@ -64,6 +75,10 @@ class EnvSpec:
     conformance_warnings: tuple[tuple[str, str], ...] = ()
     baseline_agent: str = "random"
     nondeterministic: bool = False
+    metrics: dict[str, tuple[float | None, float | None]] | None = None
+    reward_threshold: float | None = None
+    partners: dict[str, str] = field(default_factory=dict)
+    sb3_view: str | None = None
 
     def load(self) -> Callable[..., Any]:
         """Import and return the entry point."""
@@ -94,18 +109,29 @@ def register(
         raise ValueError(f"environment id {id!r} is already registered")
     env_spec = EnvSpec(id=id, entry_point=entry_point, kind=kind, **fields)
     _REGISTRY[id] = env_spec
-    if kind == "single":
-        import gymnasium
+    import gymnasium
 
-        if id not in gymnasium.registry:
+    if id not in gymnasium.registry:
+        if kind == "single":
             gymnasium.register(
                 id=id,
                 entry_point=entry_point,
                 kwargs=dict(env_spec.kwargs),
                 max_episode_steps=env_spec.max_episode_steps,
                 nondeterministic=env_spec.nondeterministic,
+                reward_threshold=env_spec.reward_threshold,
             )
+        else:
+            # gym.make(ID) of a PettingZoo id names the right door instead of Gymnasium's bare NameNotFound.
+            gymnasium.register(id=id, entry_point=functools.partial(_not_a_gymnasium_env, id))
     return env_spec
+
+
+def _not_a_gymnasium_env(env_id: str, **kwargs: Any):
+    raise ValueError(
+        f"{env_id} is a multi-agent PettingZoo environment, not a Gymnasium one: make it with "
+        f"tactica.make_parallel({env_id!r}) (or tactica.make_aec({env_id!r}) for turn-by-turn play)"
+    )
 
 
 def registry() -> dict[str, EnvSpec]:

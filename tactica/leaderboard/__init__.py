@@ -12,30 +12,29 @@ Example::
 The command line is ``tactica leaderboard run|show|report`` (see ``docs/leaderboard.md``).
 """
 
-from tactica.leaderboard.jobs import Job
-from tactica.leaderboard.report import Row, Stat, env_throughput, html_report, summarize
-from tactica.leaderboard.runner import RunSummary, run_jobs
-from tactica.leaderboard.store import DEFAULT_DB, Record, ResultStore
-from tactica.leaderboard.suites import SUITES, SWEEPS, Pairing, Plan, Suite, Sweep, build_plan, resolve_suite
+from tactica._lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_DB",
-    "SUITES",
-    "SWEEPS",
-    "Job",
-    "Pairing",
-    "Plan",
-    "Record",
-    "ResultStore",
-    "Row",
-    "RunSummary",
-    "Stat",
-    "Suite",
-    "Sweep",
-    "build_plan",
-    "env_throughput",
-    "html_report",
-    "resolve_suite",
-    "run_jobs",
-    "summarize",
-]
+# Loaded on first use, so that the `tactica` command starts without the report's plotting stack.
+_EXPORTS = {
+    "Job": "tactica.leaderboard.jobs",
+    "Row": "tactica.leaderboard.report",
+    "Stat": "tactica.leaderboard.report",
+    "env_throughput": "tactica.leaderboard.report",
+    "html_report": "tactica.leaderboard.report",
+    "summarize": "tactica.leaderboard.report",
+    "RunSummary": "tactica.leaderboard.runner",
+    "run_jobs": "tactica.leaderboard.runner",
+    "DEFAULT_DB": "tactica.leaderboard.store",
+    "Record": "tactica.leaderboard.store",
+    "ResultStore": "tactica.leaderboard.store",
+    "SUITES": "tactica.leaderboard.suites",
+    "SWEEPS": "tactica.leaderboard.suites",
+    "Pairing": "tactica.leaderboard.suites",
+    "Plan": "tactica.leaderboard.suites",
+    "Suite": "tactica.leaderboard.suites",
+    "Sweep": "tactica.leaderboard.suites",
+    "build_plan": "tactica.leaderboard.suites",
+    "resolve_suite": "tactica.leaderboard.suites",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

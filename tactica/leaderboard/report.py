@@ -44,45 +44,77 @@ _DIFFICULTY_WORDS = ("difficulty", "level")
 
 @dataclass(frozen=True)
 class Stat:
-    """A sample mean with the half-width of its 95% Student-t interval (``nan`` below two samples)."""
+    """A sample mean with its 95% interval ``[low, high]``, which never leaves the metric's range.
+
+    Outcomes that are all 0 or 1 (a win, a death) get the Wilson score interval of a proportion, which stays in
+    [0, 1] and is honest at 3 episodes.  Other numbers get the Student-t interval of the mean, clipped to
+    ``bounds`` when the metric has a range (a rate in [0, 1], a count >= 0).  Below two samples there is no
+    interval (``nan``).
+    """
 
     mean: float
-    half_width: float
+    low: float
+    high: float
     n: int
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> Stat:
+    def of(cls, values: Sequence[float], bounds: tuple[float | None, float | None] | None = None) -> Stat:
         data = np.asarray(values, dtype=float)
         if data.size == 0:
-            return cls(math.nan, math.nan, 0)
+            return cls(math.nan, math.nan, math.nan, 0)
+        mean = float(data.mean())
         if data.size == 1:
-            return cls(float(data[0]), math.nan, 1)
+            return cls(mean, math.nan, math.nan, 1)
+        if np.isin(data, (0.0, 1.0)).all():
+            low, high = _wilson(int(data.sum()), int(data.size))
+            return cls(mean, low, high, int(data.size))
         from scipy.special import stdtrit  # Student-t quantile; lighter than scipy.stats
 
         spread = float(data.std(ddof=1))
         half = float(stdtrit(data.size - 1, 0.975) * spread / math.sqrt(data.size)) if spread > 0 else 0.0
-        return cls(float(data.mean()), half, int(data.size))
+        low, high = mean - half, mean + half
+        if bounds is not None:
+            low = low if bounds[0] is None else max(low, bounds[0])
+            high = high if bounds[1] is None else min(high, bounds[1])
+        return cls(mean, low, high, int(data.size))
 
     @property
-    def low(self) -> float:
-        return self.mean - self.half_width
+    def half_width(self) -> float:
+        """Half the interval's width (for symmetric Student-t intervals: the ``±`` figure)."""
+        return (self.high - self.low) / 2
 
     @property
-    def high(self) -> float:
-        return self.mean + self.half_width
+    def symmetric(self) -> bool:
+        return math.isclose(self.mean - self.low, self.high - self.mean, rel_tol=1e-9, abs_tol=1e-12)
 
     def text(self) -> str:
         if self.n == 0:
             return "-"
-        if math.isnan(self.half_width):
+        if math.isnan(self.low):
             return _num(self.mean)
-        return f"{_num(self.mean)} ± {_num(self.half_width)}"
+        if self.symmetric:
+            return f"{_num(self.mean)} ± {_num(self.half_width)}"
+        return f"{_num(self.mean)} [{_num(self.low)}, {_num(self.high)}]"
 
     def to_dict(self) -> dict[str, Any]:
         def clean(x: float) -> float | None:
             return None if math.isnan(x) else x
 
-        return {"mean": clean(self.mean), "ci95": clean(self.half_width), "n": self.n}
+        return {
+            "mean": clean(self.mean),
+            "low": clean(self.low),
+            "high": clean(self.high),
+            "ci95": clean(self.half_width),
+            "n": self.n,
+        }
+
+
+def _wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95% by default)."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - spread), min(1.0, centre + spread)
 
 
 def _num(x: float) -> str:
@@ -160,10 +192,14 @@ def summarize(records: Iterable[Record]) -> list[Row]:
         group = groups[key]
         first = group[0]
         episode_metrics = [_derived(r.metrics) for r in group]
-        names = sorted({name for m in episode_metrics for name, value in m.items() if _is_number(value)})
+        present = {name for m in episode_metrics for name, value in m.items() if _is_number(value)}
+        declared = _declared_metrics(first.env_id)
+        if declared is None:  # the environment does not say which metrics mean something: report them all
+            declared = dict.fromkeys(sorted(present))
         metrics = {
-            name: Stat.of([float(m[name]) for m in episode_metrics if _is_number(m.get(name))])
-            for name in names
+            name: Stat.of([float(m[name]) for m in episode_metrics if _is_number(m.get(name))], bounds)
+            for name, bounds in declared.items()
+            if name in present
         }
         seconds = sum(r.seconds for r in group)
         rows.append(
@@ -182,6 +218,14 @@ def summarize(records: Iterable[Record]) -> list[Row]:
             )
         )
     return rows
+
+
+def _declared_metrics(env_id: str) -> dict[str, tuple[float | None, float | None] | None] | None:
+    """The metrics ``env_id``'s registration declares meaningful, with their ranges (``None``: not declared)."""
+    from tactica.envs.registration import registry
+
+    env_spec = registry().get(env_id)
+    return None if env_spec is None or env_spec.metrics is None else dict(env_spec.metrics)
 
 
 def env_throughput(records: Iterable[Record]) -> dict[str, dict[str, float]]:
@@ -300,7 +344,8 @@ def rich_tables(
         table = Table(
             title=f"{env_id}  ({_num(speed)} steps/s, tactica {', '.join(versions)})",
             title_justify="left",
-            caption=f"options: {options_label(shared)}; mean ± half-width of the 95% interval",
+            caption=f"options: {options_label(shared)}; mean ± 95% interval half-width, or mean [95% interval] "
+            "where the range clips it",
             caption_justify="left",
         )
         for name in body:
@@ -331,30 +376,36 @@ def _png(figure) -> str:
 
 
 def bar_chart(env_id: str, rows: Sequence[Row]) -> str:
-    """Mean return per row with 95% interval whiskers, as a base64 PNG."""
+    """Mean return per row with its 95% interval, as a base64 PNG.
+
+    Horizontal bars, one line of label per row and the figure as tall as the rows need, so that 3 rows and 60
+    rows are equally readable.
+    """
     from matplotlib.figure import Figure
 
     varying = _varying_options(rows)  # name only the options that differ between the bars
     labels = [
-        "\n".join([row.label, *(f"{n}={row.env_options.get(n, '-')}" for n in varying)])[:80] for row in rows
+        _shorten(", ".join([row.label, *(f"{n}={row.env_options.get(n, '-')}" for n in varying)]), 60)
+        for row in rows
     ]
-    means = [row.mean_return.mean for row in rows]
-    errors = [0.0 if math.isnan(row.mean_return.half_width) else row.mean_return.half_width for row in rows]
-    figure = Figure(figsize=(max(4.0, 1.3 * len(rows) + 2.0), 3.2))
+    means = np.array([row.mean_return.mean for row in rows])
+    lows = np.array([row.mean_return.low for row in rows])
+    highs = np.array([row.mean_return.high for row in rows])
+    errors = np.nan_to_num(np.vstack([means - lows, highs - means]), nan=0.0)
+    figure = Figure(figsize=(7.5, 0.32 * len(rows) + 1.3))
     axes = figure.add_subplot()
-    positions = np.arange(len(rows))
-    axes.bar(positions, means, yerr=errors, capsize=4, color="#4c72b0")
-    axes.set_xticks(
-        positions,
-        labels,
-        rotation=30 if len(rows) > 5 else 0,
-        ha="right" if len(rows) > 5 else "center",
-        fontsize=8,
-    )
-    axes.axhline(0.0, color="black", linewidth=0.6)
-    axes.set_ylabel("mean return per agent")
-    axes.set_title(f"{env_id}: mean return (95% interval)")
+    positions = np.arange(len(rows))[::-1]  # first row on top, as in the table
+    axes.barh(positions, means, xerr=errors, capsize=3, color="#4c72b0", height=0.7)
+    axes.set_yticks(positions, labels, fontsize=8)
+    axes.set_ylim(-0.6, len(rows) - 0.4)
+    axes.axvline(0.0, color="black", linewidth=0.6)
+    axes.set_xlabel("mean return per agent (95% interval)")
+    axes.set_title(f"{env_id}: mean return", fontsize=10)
     return _png(figure)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def win_rate_chart(
@@ -388,10 +439,10 @@ def win_rate_chart(
         if not points:
             continue
         xs = [x for x, _ in points]
-        ys = [stat.mean for _, stat in points]
-        halves = [0.0 if math.isnan(stat.half_width) else stat.half_width for _, stat in points]
-        # a rate lives in [0, 1]: clip the whiskers there rather than draw impossible win rates
-        errs = [[min(h, y) for h, y in zip(halves, ys)], [min(h, 1.0 - y) for h, y in zip(halves, ys)]]
+        ys = np.array([stat.mean for _, stat in points])
+        lows = np.array([stat.low for _, stat in points])
+        highs = np.array([stat.high for _, stat in points])
+        errs = np.nan_to_num(np.vstack([ys - lows, highs - ys]), nan=0.0)  # Wilson: already inside [0, 1]
         axes.errorbar(xs, ys, yerr=errs, marker="o", capsize=3, label=label)
     axes.set_xticks(range(len(values)), [v.strip('"') for v in values])
     axes.set_ylim(-0.05, 1.05)
@@ -410,13 +461,17 @@ def _sort_key(encoded: str) -> tuple:
 
 
 _CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-th { background: #f0f0f0; } td.text, th.text { text-align: left; }
-td { white-space: nowrap; } .scroll { overflow-x: auto; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: min(1400px, 96vw); color: #222; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.85em; }
+caption { caption-side: bottom; text-align: left; color: #666; font-size: 0.9em; padding-top: 0.3em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; vertical-align: top; }
+th { background: #f0f0f0; font-weight: 600; } td.text, th.text { text-align: left; }
+td { white-space: nowrap; } td.text { white-space: normal; min-width: 8em; max-width: 22em; }
+.ci { color: #666; font-size: 0.85em; }
+.scroll { overflow-x: auto; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
 .note { color: #666; font-size: 0.9em; }
+.failed td { color: #a00; }
 """
 
 
@@ -426,6 +481,7 @@ def html_report(
     title: str = "tactica leaderboard",
     sweeps: dict[str, Sweep] | None = None,
     notes: Sequence[str] = (),
+    failures: Sequence[dict[str, Any]] = (),
 ) -> str:
     """One self-contained HTML page: an overview, then per environment its table and plots (inline PNGs).
 
@@ -436,6 +492,7 @@ def html_report(
             suites' :data:`~tactica.leaderboard.suites.SWEEPS`; for other environments an option whose name
             says difficulty or level and whose value varies across the rows).
         notes: lines shown under the title (e.g. what the run skipped).
+        failures: failed episodes (``ResultStore.failures()``), listed in their own section.
     """
     rows = summarize(records)
     throughput = env_throughput(records)
@@ -447,7 +504,8 @@ def html_report(
         f"<h1>{esc(title)}</h1>",
         f'<p class="note">Generated {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} from {len(records)} '
         f"episodes; tactica {esc(', '.join(sorted({r.tactica_version for r in records})) or '-')}. "
-        "Numbers are means over seeded episodes ± the half-width of the 95% Student-t interval.</p>",
+        "Numbers are means over seeded episodes with their 95% interval below (Wilson for win/loss outcomes, "
+        "Student-t otherwise, never outside the metric's range).</p>",
     ]
     parts += [f'<p class="note">{esc(note)}</p>' for note in notes]
     parts.append(
@@ -462,6 +520,8 @@ def html_report(
             f"<td>{speed['episodes']}</td><td>{speed['steps']}</td><td>{_num(speed['steps_per_second'])}</td></tr>"
         )
     parts.append("</tbody></table>")
+    if failures:
+        parts.append(_html_failures(failures))
     for env_id, env_rows in grouped.items():
         parts.append(f'<h2 id="{esc(env_id)}">{esc(env_id)}</h2>')
         parts.append(_html_table(env_rows))
@@ -483,32 +543,81 @@ def html_report(
     return "\n".join(parts)
 
 
+# Metric columns per HTML table: the first table also carries the episode count, return, length and speed; the
+# metrics that do not fit follow in continuation tables with the agent repeated, so no column leaves the page.
+_FIRST_TABLE_METRICS = 4
+_MORE_TABLE_METRICS = 7
+
+
 def _html_table(rows: Sequence[Row]) -> str:
+    """The rows as HTML tables that fit the page: only the options that differ between rows (the shared ones go
+    in the caption), wrapping text columns, each number over its interval, metrics split over several tables."""
     esc = html.escape
     columns = _metric_columns(rows)
-    head = [
-        '<th class="text">options</th>',
-        '<th class="text">agent</th>',
-        "<th>episodes</th>",
-        "<th>return</th>",
-        "<th>length</th>",
-        *[f"<th>{esc(name)}</th>" for name in columns],
-        "<th>steps/s</th>",
-    ]
-    lines = [f'<div class="scroll"><table class="results"><thead><tr>{"".join(head)}</tr></thead><tbody>']
-    for row in rows:
-        cells = [
-            f'<td class="text">{esc(options_label(row.env_options))}</td>',
-            f'<td class="text">{esc(row.label)}</td>',
-            f"<td>{row.episodes}</td>",
-            f"<td>{esc(row.mean_return.text())}</td>",
-            f"<td>{esc(row.length.text())}</td>",
-            *[
-                f"<td>{esc(row.metrics[name].text()) if name in row.metrics else '-'}</td>"
-                for name in columns
-            ],
-            f"<td>{_num(row.steps_per_second)}</td>",
+    varying = _varying_options(rows)
+    shared = {k: v for k, v in rows[0].env_options.items() if k not in varying}
+    chunks = [columns[:_FIRST_TABLE_METRICS]]
+    rest = columns[_FIRST_TABLE_METRICS:]
+    chunks += [rest[k : k + _MORE_TABLE_METRICS] for k in range(0, len(rest), _MORE_TABLE_METRICS)]
+    tables = []
+    for index, chunk in enumerate(chunks):
+        first = index == 0
+        head = [
+            *(['<th class="text">options</th>'] if varying else []),
+            '<th class="text">agent</th>',
+            *(["<th>episodes</th>", "<th>return</th>", "<th>length</th>"] if first else []),
+            *[f"<th>{_breakable(name)}</th>" for name in chunk],
+            *(["<th>steps/s</th>"] if first else []),
         ]
-        lines.append(f"<tr>{''.join(cells)}</tr>")
+        caption = f"options: {options_label(shared)}" if first else "more metrics of the rows above"
+        lines = [
+            '<div class="scroll"><table class="results">',
+            f"<caption>{esc(caption)}</caption>",
+            f"<thead><tr>{''.join(head)}</tr></thead><tbody>",
+        ]
+        for row in rows:
+            options = options_label({k: row.env_options.get(k, "-") for k in varying})
+            cells = [
+                *([f'<td class="text">{esc(options)}</td>'] if varying else []),
+                f'<td class="text">{esc(row.label)}</td>',
+                *(
+                    [f"<td>{row.episodes}</td>", _stat_cell(row.mean_return), _stat_cell(row.length)]
+                    if first
+                    else []
+                ),
+                *[_stat_cell(row.metrics[name]) if name in row.metrics else "<td>-</td>" for name in chunk],
+                *([f"<td>{_num(row.steps_per_second)}</td>"] if first else []),
+            ]
+            lines.append(f"<tr>{''.join(cells)}</tr>")
+        lines.append("</tbody></table></div>")
+        tables.append("\n".join(lines))
+    return "\n".join(tables)
+
+
+def _html_failures(failures: Sequence[dict[str, Any]]) -> str:
+    esc = html.escape
+    lines = [
+        f'<h2 id="failures">Failed episodes ({len(failures)})</h2>',
+        '<p class="note">Not in the tables above; the next <code>tactica leaderboard run</code> retries them.</p>',
+        '<div class="scroll"><table class="failed"><thead><tr><th class="text">environment</th>'
+        '<th class="text">agent</th><th>seed</th><th class="text">error</th></tr></thead><tbody>',
+    ]
+    for entry in failures:
+        error = str(entry.get("error", "")).strip().splitlines()
+        lines.append(
+            f'<tr><td class="text">{esc(entry["env_id"])}</td><td class="text">{esc(entry["agent"])}</td>'
+            f'<td>{entry["seed"]}</td><td class="text">{esc(error[0] if error else "")}</td></tr>'
+        )
     lines.append("</tbody></table></div>")
     return "\n".join(lines)
+
+
+def _stat_cell(stat: Stat) -> str:
+    if stat.n == 0 or math.isnan(stat.low):
+        return f"<td>{_num(stat.mean) if stat.n else '-'}</td>"
+    return f'<td>{_num(stat.mean)}<br><span class="ci">[{_num(stat.low)}, {_num(stat.high)}]</span></td>'
+
+
+def _breakable(name: str) -> str:
+    """A metric name that may wrap after its underscores (long names must not widen the table)."""
+    return "_<wbr>".join(html.escape(part) for part in name.split("_"))

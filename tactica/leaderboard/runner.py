@@ -34,6 +34,7 @@ class RunSummary:
     already_stored: int = 0
     completed: int = 0
     failed: int = 0
+    by_other_runs: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -46,6 +47,7 @@ class RunSummary:
             "already_stored": self.already_stored,
             "completed": self.completed,
             "failed": self.failed,
+            "by_other_runs": self.by_other_runs,
             "errors": self.errors,
         }
 
@@ -110,6 +112,7 @@ def run_jobs(
     address: str | None = None,
     imports: Sequence[str] = (),
     on_outcome: Callable[[Job, dict[str, Any] | None, str | None], None] | None = None,
+    poll_s: float = 1.0,
 ) -> RunSummary:
     """Run every job whose episode is not stored yet, writing each result to ``store`` when it arrives.
 
@@ -120,10 +123,15 @@ def run_jobs(
         executor: ``"local"`` (a process pool; 1 worker runs in this process) or ``"ray"``.
         address: Ray cluster address (``"auto"``, ``"ray://host:10001"``); ``None`` starts a local instance.
         imports: modules to import in every worker first (plugins that register environments or agents).
-        on_outcome: called after each job is stored (result) or recorded as failed (error text).
+        on_outcome: called after each job is stored (result) or recorded as failed (error text); a job that
+            another run on the same database finished is reported with neither.
+        poll_s: how often to look for episodes that another run on the same database is playing.
 
-    A failing episode is recorded in the store's ``failures`` table and retried by the next run; an
-    interrupted run (Ctrl-C, a killed process) keeps every episode stored before the interruption.
+    Episodes are claimed in the store one at a time as workers free up, so several runs on one database share
+    the work instead of each playing everything; this run then waits for the episodes others are playing (and
+    takes over those whose run died).  A failing episode is recorded in the store's ``failures`` table and
+    retried by the next run; an interrupted run (Ctrl-C, a killed process) keeps every episode stored before
+    the interruption.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
@@ -139,87 +147,196 @@ def run_jobs(
     if not todo:
         return summary
     if executor == "ray":
-        outcomes = _ray_outcomes(todo, workers, address, imports)
+        backend: _Backend = _RayBackend(workers, address, imports)
     elif workers == 1:
-        outcomes = ((job, *_execute_safely(job, imports)) for job in todo)
+        backend = _InlineBackend(imports)
     else:
-        outcomes = _pool_outcomes(todo, workers, imports)
+        backend = _PoolBackend(min(workers, len(todo)), imports)
+    heartbeat = store.keep_claims_alive()
     try:
-        for job, result, error in outcomes:
-            if error is None:
+        for job, result, error in _dispatch(todo, store, backend, poll_s):
+            if result is None and error is None:
+                summary.by_other_runs += 1
+            elif error is None:
                 store.add(job, result)
                 summary.completed += 1
             else:
                 store.add_failure(job, error)
                 summary.failed += 1
                 summary.errors.append({**job.to_dict(), "error": error.splitlines()[0]})
+            store.release(job.key)
             if on_outcome is not None:
                 on_outcome(job, result, error)
     finally:
-        close = getattr(outcomes, "close", None)
-        if close is not None:
-            close()  # shut the pool or the Ray instance down, also on Ctrl-C
+        heartbeat.set()
+        backend.close()  # shut the pool or the Ray instance down, also on Ctrl-C
+        store.release()
     return summary
 
 
-def _pool_outcomes(jobs: list[Job], workers: int, imports: tuple[str, ...]) -> Iterator[Outcome]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+def _dispatch(todo: list[Job], store: ResultStore, backend: _Backend, poll_s: float) -> Iterator[Outcome]:
+    """Claim and submit jobs while the backend has room; yield outcomes, ours and (as ``None, None``) others'."""
+    import time
 
-    # "spawn": workers start clean (no copy of the parent's threads, locks or open SQLite handle).
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)),
-        mp_context=context,
-        initializer=import_plugins,
-        initargs=(imports,),
-    )
-    try:
-        futures = {pool.submit(_execute_safely, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result, error = future.result()
-            except BrokenProcessPool as exc:
-                raise RuntimeError(
-                    f"a leaderboard worker process died while running {job.env_id} / {job.agent} seed {job.seed} "
-                    "(out of memory or a crash in native code); the episodes stored so far are kept"
-                ) from exc
-            yield job, result, error
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    waiting = list(todo)  # not started by this run: unclaimed, or claimed by another run
+    in_flight = 0
+    while waiting or in_flight:
+        for job in list(waiting):
+            if in_flight >= backend.capacity:
+                break
+            if store.claim(job.key):
+                waiting.remove(job)
+                backend.submit(job)
+                in_flight += 1
+        if in_flight:
+            yield backend.next_outcome()
+            in_flight -= 1
+        if not waiting:
+            continue
+        finished = store.done_keys(job.key for job in waiting)
+        for job in [job for job in waiting if job.key in finished]:
+            waiting.remove(job)
+            yield job, None, None
+        if waiting and not in_flight and store.claimed_elsewhere(job.key for job in waiting):
+            time.sleep(poll_s)  # everything left is being played by another run: wait for it (or its death)
 
 
-def _ray_outcomes(
-    jobs: list[Job], workers: int, address: str | None, imports: tuple[str, ...]
-) -> Iterator[Outcome]:
-    try:
-        import ray
-    except ImportError:
-        from tactica.errors import MissingDependency
+class _Backend:
+    """Runs submitted jobs; ``next_outcome`` blocks until one of them finishes."""
 
-        raise MissingDependency("ray", "ray", "the Ray executor") from None
-    started_here = False
-    if not ray.is_initialized():
-        if address is None:
-            _export_package_path()
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
-        started_here = True
-    try:
-        task = ray.remote(num_cpus=1, max_retries=0)(_execute_safely)
-        refs = {task.remote(job, imports): job for job in jobs}
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            for ref in ready:
-                job = refs.pop(ref)
-                result, error = ray.get(ref)
-                yield job, result, error
-    finally:
-        if started_here:
-            ray.shutdown()
+    capacity = 1
+
+    def submit(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def next_outcome(self) -> Outcome:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _InlineBackend(_Backend):
+    """One worker: the episode runs in this process when its outcome is asked for."""
+
+    def __init__(self, imports: tuple[str, ...]):
+        self.imports, self.queue = imports, []
+
+    def submit(self, job: Job) -> None:
+        self.queue.append(job)
+
+    def next_outcome(self) -> Outcome:
+        job = self.queue.pop(0)
+        return (job, *_execute_safely(job, self.imports))
+
+
+class _PoolBackend(_Backend):
+    def __init__(self, workers: int, imports: tuple[str, ...]):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # "spawn": workers start clean (no copy of the parent's threads, locks or open SQLite handle).
+        self.capacity = workers
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(imports, os.getpid()),
+        )
+        self.futures: dict[Any, Job] = {}
+
+    def submit(self, job: Job) -> None:
+        self.futures[self.pool.submit(_execute_safely, job)] = job
+
+    def next_outcome(self) -> Outcome:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        done, _ = wait(self.futures, return_when=FIRST_COMPLETED)
+        future = next(iter(done))
+        job = self.futures.pop(future)
+        try:
+            result, error = future.result()
+        except BrokenProcessPool as exc:
+            raise RuntimeError(
+                f"a leaderboard worker process died while running {job.env_id} / {job.agent} seed {job.seed} "
+                "(out of memory or a crash in native code); the episodes stored so far are kept"
+            ) from exc
+        return job, result, error
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _RayBackend(_Backend):
+    def __init__(self, workers: int, address: str | None, imports: tuple[str, ...]):
+        try:
+            import ray
+        except ImportError:
+            from tactica.errors import MissingDependency
+
+            raise MissingDependency("ray", "ray", "the Ray executor") from None
+        self.ray, self.started_here = ray, False
+        if not ray.is_initialized():
+            if address is None:
+                _export_package_path()
+                ray.init(
+                    num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False
+                )
+            else:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+            self.started_here = True
+        # Enough tasks in flight to keep every CPU of the cluster busy, claimed no sooner than needed.
+        self.capacity = max(workers, int(ray.cluster_resources().get("CPU", workers)))
+        self.task = ray.remote(num_cpus=1, max_retries=0)(_execute_safely)
+        self.imports, self.refs = imports, {}
+
+    def submit(self, job: Job) -> None:
+        self.refs[self.task.remote(job, self.imports)] = job
+
+    def next_outcome(self) -> Outcome:
+        ready, _ = self.ray.wait(list(self.refs), num_returns=1)
+        job = self.refs.pop(ready[0])
+        return (job, *self.ray.get(ready[0]))
+
+    def close(self) -> None:
+        if self.started_here:
+            self.ray.shutdown()
+
+
+def _start_worker(imports: Sequence[str], parent_pid: int) -> None:
+    """Pool worker start-up: die with the run that started it, then import the plugins."""
+    _die_with_parent(parent_pid)
+    import_plugins(imports)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    # A killed run (SIGKILL, OOM killer) cannot shut its pool down, and orphaned workers would go on playing
+    # episodes nobody stores.  Linux: the kernel sends SIGKILL when the parent dies.  Everywhere: a watchdog
+    # thread notices the parent is gone (the worker is re-parented) within a second.
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _export_package_path() -> None:

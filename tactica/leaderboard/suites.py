@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tactica.leaderboard.jobs import Job, canonical_json
+from tactica.llm.base import LLM_ENV_VAR, validate_spec
 
 __all__ = [
     "LLM_ENV_VAR",
@@ -41,11 +42,9 @@ __all__ = [
     "resolve_suite",
 ]
 
-LLM_ENV_VAR = "TACTICA_LLM"
-"""Environment variable holding the language-model spec (``tactica.llm.from_spec``) for LLM agents."""
-
 SB3_DIR_ENV_VAR = "TACTICA_SB3_DIR"
-"""Environment variable naming where ``tactica train sb3`` run directories live (default ``runs/sb3``)."""
+"""Environment variable naming the folder of ``tactica train sb3`` run directories to play (no default: a
+``model.zip`` is pickled code, so the leaderboard loads only models from a folder the user names)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,11 @@ QUICK_OPTIONS: dict[str, dict[str, Any]] = {
     "TextSC2-v0": {"difficulty": "VeryEasy", "step_loops": 16, "time_limit_s": 600.0},
     # ONUW: the paper's five-player game (the RL discussion agent's tactic policy is trained for it), ~1 s.
     "ONUW-v0": {"preset": "5p", "on_illegal": "substitute"},
+    # Fibre: the default pulse rate and window (the detector's thresholds and the shipped networks are
+    # calibrated for them; the conformance options' 500 Hz, 0.25 s windows make the CUSUM agent score below
+    # random), only a short episode.
+    "FiberStream-v0": {"episode_windows": 20},
+    "FiberSegments-v0": {"episode_windows": 20, "neighbours": False},
 }
 
 
@@ -190,7 +194,9 @@ def build_plan(
     Args:
         suite: see :func:`resolve_suite`.
         llm: language-model spec for agents with ``needs_llm`` (default: the ``TACTICA_LLM`` variable).
-        sb3_dir: where ``tactica train sb3`` run directories live (default: ``TACTICA_SB3_DIR`` or ``runs/sb3``).
+        sb3_dir: the folder of ``tactica train sb3`` run directories whose models to play (default: the
+            ``TACTICA_SB3_DIR`` variable; without either, no SB3 model is loaded - the working directory is
+            never searched, since a ``model.zip`` runs pickled code when it is loaded).
         check: make each environment once per option set and each agent for every seat, and leave out (with a
             note giving the agent's own reason) the pairings an agent declines: a household rule offered the
             government seat, a detector without weights for the configured terrain, a missing checkpoint.
@@ -200,13 +206,17 @@ def build_plan(
 
     suite = resolve_suite(suite)
     llm = llm if llm is not None else os.environ.get(LLM_ENV_VAR) or None
-    sb3_root = Path(sb3_dir or os.environ.get(SB3_DIR_ENV_VAR) or "runs/sb3")
+    if llm:
+        validate_spec(llm)
+    named = sb3_dir or os.environ.get(SB3_DIR_ENV_VAR)
+    sb3_root = Path(named) if named else None
     env_specs = tactica.registry()
     env_ids = list(suite.env_ids) if suite.env_ids is not None else sorted(env_specs)
     agents = agent_registry.registry()
     pairings: list[Pairing] = []
     notes: list[str] = []
     skipped_llm: dict[str, None] = {}
+    skipped_needs: dict[str, tuple[str, ...]] = {}
     no_model: list[str] = []
     for env_id in env_ids:
         env_spec = env_specs[env_id]
@@ -232,9 +242,12 @@ def build_plan(
                     skipped_llm[name] = None
                     continue
                 kwargs["llm"] = llm
+            if any(needed not in kwargs for needed in agents[name].needs):
+                skipped_needs[name] = agents[name].needs
+                continue
             extra = {k: v for k, v in AGENT_OPTIONS.get(name, {}).items() if _accepts(env_spec, k)}
             candidates += [Pairing(env_id, {**options, **extra}, name, kwargs) for options in variants]
-        if env_spec.kind == "single" and "sb3" in agents:
+        if env_spec.kind == "single" and "sb3" in agents and sb3_root is not None:
             models = sorted((sb3_root / env_id).glob("*/model.zip"))
             if not models:
                 no_model.append(env_id)
@@ -251,6 +264,16 @@ def build_plan(
         notes.append(
             f"LLM agents skipped ({', '.join(skipped_llm)}): set {LLM_ENV_VAR} (or --llm) to a model spec, "
             "e.g. openai:<model>@<base_url> or replay:<transcript.jsonl>"
+        )
+    if skipped_needs:
+        needs = ", ".join(f"{name} ({'=, '.join(needed)}=)" for name, needed in skipped_needs.items())
+        notes.append(
+            f"agents that need a trained artifact the suite does not have are not evaluated: {needs}"
+        )
+    if sb3_root is None and "sb3" in agents:
+        notes.append(
+            f"sb3 models not loaded: name the folder of `tactica train sb3` runs with --sb3-dir DIR "
+            f"(or {SB3_DIR_ENV_VAR}); models are never searched for in the working directory"
         )
     if no_model:
         notes.append(
@@ -280,23 +303,32 @@ def _playable(env_spec, candidates: list[Pairing]) -> tuple[list[Pairing], list[
                 )
             else:
                 if env_spec.kind == "single":
-                    seats_of[options_key] = [(env.action_space, env.observation_space)]
+                    seats_of[options_key] = [("agent", env.action_space, env.observation_space)]
                 else:
                     seats_of[options_key] = [
-                        (env.action_space(a), env.observation_space(a)) for a in env.possible_agents
+                        (a, env.action_space(a), env.observation_space(a)) for a in env.possible_agents
                     ]
                 env.close()
         seats = seats_of[options_key]
         if isinstance(seats, str):
             continue
         try:
-            for action_space, observation_space in seats:
-                agents.make(
-                    pairing.agent,
-                    action_space=action_space,
-                    observation_space=observation_space,
-                    **pairing.agent_kwargs,
-                )
+            played, refusal = 0, None
+            for seat, action_space, observation_space in seats:
+                try:
+                    agents.make(
+                        pairing.agent,
+                        action_space=action_space,
+                        observation_space=observation_space,
+                        **pairing.agent_kwargs,
+                    )
+                    played += 1
+                except (ValueError, TypeError) as exc:
+                    if seat not in env_spec.partners:  # a seat nobody else can take: the agent declines
+                        raise
+                    refusal = exc
+            if not played:
+                raise refusal or ValueError("it plays none of the seats")
         except Exception as exc:  # noqa: BLE001 - the agent's own reason goes into the note
             reason = str(exc).splitlines()[0] if str(exc) else ""
             notes.append(

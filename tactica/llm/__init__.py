@@ -7,6 +7,7 @@
 """
 
 from tactica.llm.base import (
+    LLM_ENV_VAR,
     ChatModel,
     ChatModelError,
     Message,
@@ -14,9 +15,11 @@ from tactica.llm.base import (
     from_spec,
     register_backend,
     validate_messages,
+    validate_spec,
 )
 
 __all__ = [
+    "LLM_ENV_VAR",
     "ChatModel",
     "ChatModelError",
     "Message",
@@ -24,4 +27,5 @@ __all__ = [
     "from_spec",
     "register_backend",
     "validate_messages",
+    "validate_spec",
 ]

@@ -12,7 +12,9 @@ __all__ = [
     "ChatModel",
     "Message",
     "ChatModelError",
+    "LLM_ENV_VAR",
     "from_spec",
+    "validate_spec",
     "register_backend",
     "backends",
     "validate_messages",
@@ -135,3 +137,24 @@ def from_spec(spec: str | ChatModel, *, cache: str | None = None, record: str | 
 
         model = RecordingChatModel(model, record)
     return model
+
+
+LLM_ENV_VAR = "TACTICA_LLM"
+"""Environment variable holding the default language-model spec of the CLI's LLM agents."""
+
+
+def validate_spec(spec: str, option: str = "--llm") -> None:
+    """Build the model once and raise ``ValueError`` naming ``option`` if the spec cannot give a model.
+
+    Commands check a spec before they start (exit 2 on a bad one) instead of letting every agent built from it
+    fail on its own.  A missing optional dependency still raises :class:`tactica.errors.MissingDependency`.
+    """
+    from tactica.errors import MissingDependency
+
+    try:
+        from_spec(spec)
+    except MissingDependency:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the backend objects to, the spec is at fault
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{option} {spec!r} is not a usable language-model spec: {reason}") from None

@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import tactica
 from tactica.cli.main import main
 
@@ -21,9 +19,7 @@ def _run(capsys, argv):
 
 
 def test_version(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--version"])
-    assert exit_info.value.code == 0
+    assert main(["--version"]) == 0
     assert tactica.__version__ in capsys.readouterr().out
 
 
@@ -77,9 +73,7 @@ def test_bad_arguments_exit_2(capsys):
     assert _run(capsys, ["play", "MarkovGame-v0", "--opt", "oops"])[0] == 2
     assert _run(capsys, ["play"])[0] == 2  # neither an ID nor --all
     assert _run(capsys, ["play", "MarkovGame-v0", "--all"])[0] == 2
-    with pytest.raises(SystemExit) as exit_info:  # argparse's own usage errors
-        main(["play", "--episodes", "many"])
-    assert exit_info.value.code == 2
+    assert _run(capsys, ["play", "--episodes", "many"])[0] == 2  # argparse's own usage errors
 
 
 def test_console_script_entry_point():
@@ -91,3 +85,23 @@ def test_console_script_entry_point():
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["episodes"]) == 3
+
+
+def test_play_imports_a_users_plugin(tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_agents.py").write_text(
+        "from tactica import agents\n"
+        "from tactica.agents.random_agent import RandomAgent\n"
+        "class AlwaysFirst(RandomAgent):\n"
+        "    def act(self, observation, info=None):\n"
+        "        return 0\n"
+        "if 'always-first' not in agents.registry():\n"
+        "    agents.register('always-first', 'my_agents:AlwaysFirst')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from tactica import agents
+
+    monkeypatch.setattr(agents, "_AGENTS", dict(agents._AGENTS))  # the plugin's agent leaves with the test
+    code, out, err = _run(capsys, [*PLAY, "--agent", "always-first", "--import", "my_agents", "--json"])
+    assert code == 0, err
+    episodes = json.loads(out)["episodes"]
+    assert len(episodes) == 3 and json.loads(out)["agent"] == "always-first"

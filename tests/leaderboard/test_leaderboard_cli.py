@@ -43,6 +43,7 @@ def test_run_show_report_json(tmp_path, capsys):
         "already_stored": 0,
         "completed": planned,
         "failed": 0,
+        "by_other_runs": 0,
         "errors": [],
     }
     assert payload["throughput"][TOY]["steps"] == 4 * planned  # the toy's episodes last 4 steps
@@ -59,6 +60,9 @@ def test_run_show_report_json(tmp_path, capsys):
     assert code == 0 and TOY in out and "lb-first" in out
 
     html = tmp_path / "out" / "report.html"
+    code, _, err = _run(capsys, "leaderboard", "report", "--html", str(html), "--db", db)
+    assert code == 2 and "does not exist" in err and not html.parent.exists()  # no folders made on a typo
+    html.parent.mkdir()
     code, out, _ = _run(capsys, "leaderboard", "report", "--html", str(html), "--db", db, "--json")
     assert code == 0 and json.loads(out)["episodes"] == planned
     assert "data:image/png;base64," in html.read_text()
@@ -75,13 +79,26 @@ def test_run_prints_a_table_and_exits_1_when_an_episode_fails(tmp_path, capsys, 
     assert "random" in out and "2 episodes run, 0 already stored, 2 failed" in out
     assert "RuntimeError: this agent always fails" in out
     assert "note: LLM agents skipped" in err
+    assert "next: tactica leaderboard report --html" in out  # the run points to the report
+    # the failed episodes stay visible after the run: in show (text and JSON) and in the report
+    db = str(tmp_path / "x.sqlite")
+    code, out, _ = _run(capsys, "leaderboard", "show", "--db", db)
+    assert code == 0 and "2 failed episode(s)" in out and "lb-first seed" in out
+    code, out, _ = _run(capsys, "leaderboard", "show", "--db", db, "--json")
+    failures = json.loads(out)["failures"]
+    assert [f["agent"] for f in failures] == ["lb-first", "lb-first"]
+    assert all(f["error"] == "RuntimeError: this agent always fails" for f in failures)
+    html = tmp_path / "report.html"
+    assert _run(capsys, "leaderboard", "report", "--db", db, "--html", str(html))[0] == 0
+    page = html.read_text()
+    assert "Failed episodes (2)" in page and "this agent always fails" in page
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["leaderboard", "run", "--workers", "0"], "--workers must be >= 1"),
-        (["leaderboard", "run", "--episodes", "0"], "--episodes must be >= 1"),
+        (["leaderboard", "run", "--workers", "0"], "--workers: must be >= 1"),
+        (["leaderboard", "run", "--episodes", "0"], "--episodes: must be >= 1"),
         (["leaderboard", "run", "--suite", "NoSuchEnv-v0"], "unknown environment id 'NoSuchEnv-v0'"),
         (["leaderboard", "run", "--address", "auto"], "--address needs --executor ray"),
         (["leaderboard", "run", "--import", "no_such_plugin_xyz"], "--import"),

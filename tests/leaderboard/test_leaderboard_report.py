@@ -38,13 +38,40 @@ def test_stat_is_mean_and_student_t_half_width():
     assert stat.mean == 2.0 and stat.n == 3
     assert stat.half_width == pytest.approx(2.4841377118, abs=1e-9)
     assert (stat.low, stat.high) == pytest.approx((2 - 2.4841377118, 2 + 2.4841377118))
-    # [0, 1, 1, 0]: mean 0.5, sd 0.57735, t_{0.975, 3} = 3.182446305284263
-    assert Stat.of([0, 1, 1, 0]).half_width == pytest.approx(3.182446305284263 * 0.5773502691896258 / 2)
     assert Stat.of([5.0, 5.0]).half_width == 0.0
     one = Stat.of([7.0])
     assert one.mean == 7.0 and math.isnan(one.half_width) and one.text() == "7"
     assert Stat.of([]).text() == "-"
-    assert Stat.of([1, 2, 3]).to_dict() == {"mean": 2.0, "ci95": pytest.approx(2.4841377118), "n": 3}
+    assert Stat.of([1, 2, 3]).to_dict() == {
+        "mean": 2.0,
+        "low": pytest.approx(2 - 2.4841377118),
+        "high": pytest.approx(2 + 2.4841377118),
+        "ci95": pytest.approx(2.4841377118),
+        "n": 3,
+    }
+
+
+def test_win_loss_outcomes_get_the_wilson_interval_inside_0_1():
+    # Wilson 95% intervals from the closed form (z = 1.959964): 2 of 4 -> [0.1500, 0.8500],
+    # 2 of 3 -> [0.2077, 0.9385], 3 of 3 -> [0.4385, 1], 0 of 3 -> [0, 0.5615]
+    assert (Stat.of([0, 1, 1, 0]).low, Stat.of([0, 1, 1, 0]).high) == pytest.approx(
+        (0.15004, 0.84996), abs=1e-4
+    )
+    two_of_three = Stat.of([1, 1, 0])  # was 0.667 ± 1.434 with a t interval
+    assert (two_of_three.low, two_of_three.high) == pytest.approx((0.20765, 0.93849), abs=1e-4)
+    assert two_of_three.text() == "0.667 [0.208, 0.939]"
+    assert (Stat.of([1, 1, 1]).low, Stat.of([1, 1, 1]).high) == pytest.approx((0.43850, 1.0), abs=1e-4)
+    assert (Stat.of([0, 0, 0]).low, Stat.of([0, 0, 0]).high) == pytest.approx((0.0, 0.56150), abs=1e-4)
+
+
+def test_intervals_are_clipped_to_the_metrics_range():
+    rate = Stat.of([0.1, 0.9, 0.6], bounds=(0, 1))  # t interval [-0.53, 1.60] clipped
+    assert rate.low == 0.0 and rate.high == 1.0 and rate.mean == pytest.approx(1.6 / 3)
+    count = Stat.of([0.0, 0.0, 3.0], bounds=(0, None))
+    assert count.low == 0.0 and count.high == pytest.approx(
+        1 + 4.302652729911275 * math.sqrt(3) / math.sqrt(3)
+    )
+    assert "[" in rate.text() and "±" not in rate.text()
 
 
 def test_summarize_groups_by_env_options_agent():
@@ -118,7 +145,7 @@ def test_html_report_is_self_contained_with_tables_and_plots():
         assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
     # the rows of the table: 3 difficulties x 2 agents, win rate 0.75 for difficulty 0
     assert page.count('<tr><td class="text">difficulty=') == 6
-    assert "0.75 ± " in page
+    assert '0.75<br><span class="ci">[0.301, 0.954]' in page
 
 
 def test_rich_tables_one_per_environment():
@@ -129,4 +156,4 @@ def test_rich_tables_one_per_environment():
     console = Console(record=True, width=160)
     console.print(tables[1])
     text = console.export_text()
-    assert "difficulty=4" in text and "win" in text and "0.75 ±" in text
+    assert "difficulty=4" in text and "win" in text and "0.75 [0.301, 0.954]" in text

@@ -116,7 +116,7 @@ def test_ray_missing_names_the_extra(store, monkeypatch):
 def test_execute_returns_the_episode_dict():
     (job,) = [j for j in _jobs(1) if j.agent == "lb-first"]
     result = execute(job)
-    assert set(result) == {"env_id", "agent", "seed", "returns", "length", "metrics", "seconds"}
+    assert set(result) == {"env_id", "agent", "seed", "returns", "length", "metrics", "seconds", "seats"}
     assert result["seed"] == job.seed
 
 

@@ -5,16 +5,14 @@ import os
 import pytest
 
 from tactica.sandbox import Limits, ProgramRejected, run_program, validate_source
+from tactica.sandbox.tasks import call_function
+from tests.sandbox import sandbox_test_tasks
 
 FAST = Limits(cpu_seconds=1, wall_seconds=4, memory_mb=200)
 
 
-def call_policy(namespace, argument):
-    return namespace["policy"](argument)
-
-
 def run(source, argument=1, limits=FAST):
-    return run_program(source, call_policy, (argument,), limits=limits, required=("policy",))
+    return run_program(source, call_function, ("policy", argument), limits=limits, required=("policy",))
 
 
 def test_a_good_program_runs_and_returns():
@@ -105,11 +103,16 @@ def test_runtime_import_guard_and_missing_builtins():
 
 
 def test_caller_survives_a_crash_in_the_task():
-    def boom(namespace):
-        os._exit(3)
-
-    report = run_program("def policy(x):\n    return 1", boom, limits=FAST)
+    report = run_program("def policy(x):\n    return 1", sandbox_test_tasks.crash, limits=FAST)
     assert report.error_kind == "crash" and "exit code 3" in report.message
+
+
+def test_the_task_must_be_importable_by_name():
+    def local(namespace):
+        return 1
+
+    with pytest.raises(TypeError, match="module-level function"):
+        run_program("def policy(x):\n    return 1", local, limits=FAST)
 
 
 def test_validate_source_raises_a_value_error():

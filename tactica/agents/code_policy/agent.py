@@ -130,7 +130,23 @@ class LLMSMACAgent:
         if program is None:
             reply = self._chat("coder", prompts.SIGNATURE_REMINDER + "\n\n" + reply)
             program = extract_program(reply)
-        return program if program is not None else reply
+        program = program if program is not None else reply
+        limit = self._max_program_length()
+        if len(program) > limit:  # SMACProgram refuses it: ask once for a shorter one
+            reminder = prompts.LENGTH_REMINDER.format(length=len(program), limit=limit)
+            reply = self._chat("coder", reminder + "\n\n" + reply)
+            program = extract_program(reply) or reply
+            if len(program) > limit:
+                raise ValueError(
+                    f"the coder wrote a {len(program)}-character program after being told the limit is {limit}; "
+                    "SMACProgram does not accept it"
+                )
+        return program
+
+    def _max_program_length(self) -> int:
+        from tactica.envs.smac.program_env import MAX_PROGRAM_CHARS
+
+        return int(getattr(self.action_space, "max_length", None) or MAX_PROGRAM_CHARS)
 
     def _review(self, task: str, feedback: str, win_rate: float | None) -> None:
         reply = self._chat(

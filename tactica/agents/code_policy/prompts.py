@@ -23,6 +23,11 @@ check lists for emptiness, do not use await, do not build units."""
 
 SIGNATURE_REMINDER = "Please define the function as `def policy(view):` inside one ```python code block."
 
+LENGTH_REMINDER = (
+    "Your program is {length} characters long; programs may have at most {limit}. Please write a shorter "
+    "program that defines `def policy(view):` inside one ```python code block."
+)
+
 CRITIC = """{task}
 
 This program was tested:

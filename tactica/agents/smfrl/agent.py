@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ def load_learner(checkpoint: str | Path | SMFRL) -> SMFRL:
         raise FileNotFoundError(
             f"no SMFRL checkpoint at {path}; train one with python -m tactica.agents.smfrl.train"
         )
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        # weights_only: a checkpoint is data; unpickling arbitrary objects would run the file's code
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(
+            f"{path} holds objects other than tensors and numbers (a checkpoint of an older tactica?); it is not "
+            f"loaded because unpickling them could run code. Retrain it. ({str(exc).splitlines()[0]})"
+        ) from None
     return SMFRL.from_state_dict(state["learner"] if "learner" in state else state)
 
 

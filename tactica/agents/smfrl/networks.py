@@ -50,8 +50,14 @@ class RunningNorm:
         out = (x - torch.as_tensor(mean, dtype=torch.float32)) / torch.as_tensor(std, dtype=torch.float32)
         return out.clamp(-self.clip, self.clip)
 
-    def state_dict(self) -> dict[str, np.ndarray | float | int]:
-        return {"mean": self.mean, "var": self.var, "count": self.count, "passthrough": self.passthrough}
+    def state_dict(self) -> dict[str, torch.Tensor | float | int]:
+        # tensors and numbers only, so that checkpoints load with torch.load(weights_only=True)
+        return {
+            "mean": torch.tensor(self.mean),
+            "var": torch.tensor(self.var),
+            "count": float(self.count),
+            "passthrough": int(self.passthrough),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.mean = np.asarray(state["mean"], dtype=np.float64)

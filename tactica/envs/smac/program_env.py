@@ -9,9 +9,9 @@ import gymnasium as gym
 from gymnasium import spaces
 
 from tactica.envs.smac.maps import get_map
-from tactica.envs.smac.programs import evaluate_in_sandbox
+from tactica.envs.smac.program_sandbox import play_program
 from tactica.envs.smac.task_text import feedback_text, task_text
-from tactica.sandbox import Limits, run_program
+from tactica.sandbox import Limits
 
 __all__ = ["SMACProgramEnv", "CHARSET"]
 
@@ -27,12 +27,17 @@ class SMACProgramEnv(gym.Env):
     The LLM-SMAC setting (Deng et al., 2024): instead of choosing per-unit actions, the agent writes a program
     defining ``policy(view)`` that commands the whole team through a python-sc2-like API (``unit.attack(e)``,
     ``unit.move_towards(x, y)``...).  Each step runs the program in :mod:`tactica.sandbox` (AST allow-list,
-    separate process, CPU/wall/memory limits) on ``episodes_per_step`` seeded battles of the embedded SMAC
-    simulator and returns its win rate with LLM-SMAC-style feedback.
+    an isolated process with CPU/wall/memory limits, see ``docs/security.md``) on ``episodes_per_step``
+    seeded battles of the embedded SMAC simulator and returns its win rate with LLM-SMAC-style feedback.  The
+    battles are simulated by the env itself: the program's process receives each step's view and sends back
+    only its units' orders, which the env checks before playing them.
 
     ## Action Space
-    ``Text(max_length=20000, charset=string.printable)``: the program source.  Text that does not parse,
-    breaks the sandbox rules or lacks ``policy`` is rejected without starting a process (reward 0).
+    ``Text(max_length=20000, charset=string.printable)``: the program source.  A program longer than
+    ``max_length`` is not in the action space: ``step`` raises ``ValueError``.  Characters outside the
+    charset (an LLM's accented comment) are tolerated and only ever echoed back as ``?``.  Text that does not
+    parse, breaks the sandbox rules or lacks ``policy`` is rejected without starting a process (reward 0, the
+    reason in the feedback).
 
     ## Observation Space
     ``Text(max_length=16000, charset=string.printable)``: the task (map, armies with unit statistics,
@@ -52,7 +57,10 @@ class SMACProgramEnv(gym.Env):
     ## Arguments
     ``map_name`` ("3m"), ``episodes_per_step`` (10), ``max_attempts`` (10), ``target_win_rate`` (1.0),
     ``limits`` (:class:`tactica.sandbox.Limits`, default 20 s CPU / 60 s wall / 1024 MB per step),
-    ``render_mode`` (``"ansi"``), plus ``env_kwargs`` passed to :class:`tactica.envs.smac.SMACEnv`.
+    ``render_mode`` (``"ansi"``), ``allow_unisolated`` (run programs even where OS isolation is unavailable;
+    default: the ``TACTICA_SANDBOX_UNISOLATED`` environment variable, otherwise ``step`` raises
+    :class:`tactica.sandbox.SandboxUnavailable`), plus ``env_kwargs`` passed to
+    :class:`tactica.envs.smac.SMACEnv`.
 
     >>> import gymnasium as gym, tactica
     >>> env = gym.make("SMACProgram-v0", map_name="3m", episodes_per_step=2)
@@ -61,6 +69,9 @@ class SMACProgramEnv(gym.Env):
     True
 
     ## Version History
+    * v1: the battles are simulated by the env and the program only sends orders (a program can no longer
+      report its own result); a program longer than 20000 characters raises ``ValueError`` instead of
+      being run; ``allow_unisolated`` argument.
     * v0: initial release.
     """
 
@@ -75,6 +86,7 @@ class SMACProgramEnv(gym.Env):
         limits: Limits | dict | None = None,
         env_kwargs: dict | None = None,
         render_mode: str | None = None,
+        allow_unisolated: bool | None = None,
     ):
         get_map(map_name)
         if not isinstance(episodes_per_step, int) or episodes_per_step < 1:
@@ -94,6 +106,7 @@ class SMACProgramEnv(gym.Env):
         self.limits = limits or Limits(cpu_seconds=20, wall_seconds=60, memory_mb=1024)
         self.env_kwargs = dict(env_kwargs or {})
         self.render_mode = render_mode
+        self.allow_unisolated = allow_unisolated
         self.task = task_text(map_name, episodes_per_step)
         self.action_space = spaces.Text(max_length=MAX_PROGRAM_CHARS, min_length=0, charset=CHARSET)
         self.observation_space = spaces.Text(max_length=MAX_OBS_CHARS, min_length=1, charset=CHARSET)
@@ -113,16 +126,11 @@ class SMACProgramEnv(gym.Env):
         return self._observation(), {"map_name": self.map_name, "attempt": 0}
 
     def step(self, action: str):
-        if not isinstance(action, str):
-            raise TypeError(f"the action must be program text (str), got {type(action).__name__}")
+        _check_program_text(action)
         seeds = [int(s) for s in self.np_random.integers(0, 2**31 - 1, size=self.episodes_per_step)]
         self._attempts += 1
-        report = run_program(
-            action,
-            evaluate_in_sandbox,
-            (self.map_name, seeds, self.env_kwargs),
-            limits=self.limits,
-            required=("policy",),
+        report = play_program(
+            action, self.map_name, seeds, self.env_kwargs, self.limits, allow_unisolated=self.allow_unisolated
         )
         stats: list[dict] = report.value if report.ok else []
         error = None if report.ok else report.describe()
@@ -155,3 +163,14 @@ class SMACProgramEnv(gym.Env):
 
     def close(self) -> None:
         pass
+
+
+def _check_program_text(action) -> None:
+    """A program longer than the action space's ``max_length`` is a bad action, not a bad program."""
+    if not isinstance(action, str):
+        raise TypeError(f"the action must be program text (str), got {type(action).__name__}")
+    if len(action) > MAX_PROGRAM_CHARS:
+        raise ValueError(
+            f"the program is {len(action)} characters long; SMACProgram accepts at most {MAX_PROGRAM_CHARS} "
+            "(action_space.max_length)"
+        )

@@ -8,15 +8,16 @@ action ids: an attack on a target within SMAC's shoot range (centre distance 6) 
 the unit moves towards the target; a move picks the legal direction (N/S/E/W, 2 units) that gets closest to the
 point.  Coordinates: x grows to the east, y to the north, on a 32 x 32 map; distances in SC2 units.
 
-:func:`run_policy_episodes` plays seeded episodes with a policy and returns per-episode statistics; the
-sandboxed program environment calls it through :func:`evaluate_in_sandbox`.
+:func:`run_policy_episodes` plays seeded episodes with a trusted, in-process policy and returns per-episode
+statistics; :func:`play_episodes` is its loop, which ``SMACProgram-v0`` drives with orders that a sandboxed
+program sends back (:mod:`tactica.envs.smac.program_sandbox`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,8 @@ __all__ = [
     "View",
     "EpisodeStats",
     "compile_orders",
+    "play_episodes",
     "run_policy_episodes",
-    "evaluate_in_sandbox",
 ]
 
 
@@ -173,7 +174,10 @@ class UnitView:
             x, y = x.x, x.y
         elif y is None:
             x, y = x
-        self._order(("move", float(x), float(y)))
+        x, y = float(x), float(y)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"move_towards() needs finite coordinates, got ({x}, {y})")
+        self._order(("move", x, y))
 
     move = move_towards
 
@@ -205,9 +209,8 @@ class View:
     def is_pathable(self, x: float, y: float) -> bool:
         """Whether ground units can stand at (x, y)."""
         xi, yi = int(math.floor(x)), int(math.floor(y))
-        return (
-            0 <= xi < self.pathing.shape[0] and 0 <= yi < self.pathing.shape[1] and bool(self.pathing[xi, yi])
-        )
+        # len() and [xi][yi] serve the simulator's array and the nested tuples a sandboxed program gets
+        return 0 <= xi < len(self.pathing) and 0 <= yi < len(self.pathing[0]) and bool(self.pathing[xi][yi])
 
 
 @dataclass
@@ -296,38 +299,23 @@ def _direction(pos: np.ndarray, goal: np.ndarray, avail: np.ndarray) -> int:
     return best
 
 
-def run_policy_episodes(
-    policy: Callable[[View], Any],
+def play_episodes(
+    give_orders: Callable[[SMACEnv, dict[int, tuple], int], None],
     map_name: str,
     seeds: list[int],
-    *,
-    on_error: Callable[[BaseException], None] | None = None,
     **env_kwargs: Any,
 ) -> list[EpisodeStats]:
-    """Play one episode per seed with ``policy(view)``; exceptions from the policy propagate."""
+    """Play one episode per seed; each step ``give_orders(env, orders, iteration)`` updates the standing
+    orders (agent tag -> order) before they are compiled to SMAC actions."""
     env = SMACEnv(map_name, **env_kwargs)
     results = []
     A = env.n_agents
-    spec = env.core.spec
     for seed in seeds:
         env.reset(seed=int(seed))
         orders: dict[int, tuple] = {}
-        memory: dict = {}
         total, steps, terminated, info = 0.0, 0, False, {}
         while not terminated:
-            allies, enemies = _snapshot(env, orders)
-            view = View(
-                allies,
-                enemies,
-                steps,
-                map_name,
-                32.0,
-                32.0,
-                spec.enemy_attack_point,
-                memory,
-                spec.pathing_grid(),
-            )
-            policy(view)
+            give_orders(env, orders, steps)
             reward, terminated, info = env.step(compile_orders(env, orders))
             total += reward
             steps += 1
@@ -349,11 +337,33 @@ def run_policy_episodes(
     return results
 
 
-def evaluate_in_sandbox(namespace: dict, map_name: str, seeds: list[int], env_kwargs: dict) -> list[dict]:
-    """Sandbox task: play the program's ``policy`` on every seed; returns per-episode dicts."""
-    policy = namespace.get("policy")
-    if not callable(policy):
-        from tactica.sandbox import ProgramError
+def run_policy_episodes(
+    policy: Callable[[View], Any],
+    map_name: str,
+    seeds: list[int],
+    *,
+    on_error: Callable[[BaseException], None] | None = None,
+    **env_kwargs: Any,
+) -> list[EpisodeStats]:
+    """Play one episode per seed with a trusted, in-process ``policy(view)``; its exceptions propagate."""
+    episode: dict[str, dict] = {}
 
-        raise ProgramError("the program must define a function 'policy(view)'")
-    return [asdict(s) for s in run_policy_episodes(policy, map_name, seeds, **env_kwargs)]
+    def give_orders(env: SMACEnv, orders: dict[int, tuple], iteration: int) -> None:
+        if iteration == 0:
+            episode["memory"] = {}  # view.memory lasts one battle
+        spec = env.core.spec
+        allies, enemies = _snapshot(env, orders)
+        view = View(
+            allies,
+            enemies,
+            iteration,
+            map_name,
+            32.0,
+            32.0,
+            spec.enemy_attack_point,
+            episode["memory"],
+            spec.pathing_grid(),
+        )
+        policy(view)
+
+    return play_episodes(give_orders, map_name, seeds, **env_kwargs)

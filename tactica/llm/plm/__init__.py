@@ -9,9 +9,16 @@ WSDC training.
 True
 """
 
-from tactica.llm.plm.checkpoint import load_model, save_model
-from tactica.llm.plm.config import PLMConfig
-from tactica.llm.plm.model import PLMForCausalLM
-from tactica.llm.plm.tokenizer import PLMTokenizer, train_bpe
+from tactica._lazy import lazy_exports
 
-__all__ = ["PLMConfig", "PLMForCausalLM", "PLMTokenizer", "load_model", "save_model", "train_bpe"]
+# Loaded on first use: the `tactica` command builds its parser from this package without torch.
+_EXPORTS = {
+    "PLMConfig": "tactica.llm.plm.config",
+    "PLMForCausalLM": "tactica.llm.plm.model",
+    "PLMTokenizer": "tactica.llm.plm.tokenizer",
+    "load_model": "tactica.llm.plm.checkpoint",
+    "save_model": "tactica.llm.plm.checkpoint",
+    "train_bpe": "tactica.llm.plm.tokenizer",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import CLIError, non_negative_int, output_dir, positive_int, print_json
 
 __all__ = ["add_parser", "run"]
 
@@ -32,7 +32,7 @@ def _model_opt(text: str) -> tuple[str, object]:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from tactica.llm.plm.train import PRESETS
+    from tactica.llm.plm.config import PRESETS
 
     parser = subparsers.add_parser(
         "plm",
@@ -47,7 +47,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory")
     parser.add_argument("--data", default="generated", help="training data (default: generated)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument(
         "--preset", choices=sorted(PRESETS), default="small", help="model size (default: small)"
     )
@@ -58,13 +58,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--tokenizer", metavar="DIR", help="use this tokenizer.json instead of training one")
     parser.add_argument(
-        "--vocab-size", type=int, default=2048, help="BPE vocabulary when training a tokenizer"
+        "--vocab-size", type=positive_int, default=2048, help="BPE vocabulary when training a tokenizer"
     )
-    parser.add_argument("--num-documents", type=int, default=4000, help="size of the generated corpus")
-    parser.add_argument("--steps", type=int, default=300, help="optimiser steps (default: 300)")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--grad-accum", type=int, default=1, help="micro-batches per optimiser step")
-    parser.add_argument("--seq-len", type=int, default=128)
+    parser.add_argument(
+        "--num-documents", type=positive_int, default=4000, help="size of the generated corpus"
+    )
+    parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps (default: 300)")
+    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--grad-accum", type=positive_int, default=1, help="micro-batches per optimiser step")
+    parser.add_argument("--seq-len", type=positive_int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
     parser.add_argument("--weight-decay", type=float, default=0.1)
     for name, default in (("warmup", 0.05), ("stable", 0.55), ("decay", 0.3), ("constant", 0.1)):
@@ -72,9 +74,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                             help=f"WSDC {name} phase: fraction of the run or step count (default: {default})")  # fmt: skip
     parser.add_argument("--min-lr-ratio", type=float, default=0.1, help="learning rate after decay / peak")
     parser.add_argument("--decay-shape", choices=("cosine", "linear", "sqrt"), default="cosine")
-    parser.add_argument("--eval-every", type=int, default=50)
-    parser.add_argument("--save-every", type=int, default=100)
-    parser.add_argument("--threads", type=int, help="torch intra-op threads")
+    parser.add_argument("--eval-every", type=positive_int, default=50)
+    parser.add_argument("--save-every", type=positive_int, default=100)
+    parser.add_argument("--threads", type=positive_int, help="torch intra-op threads")
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
     )
@@ -90,6 +92,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tactica.llm.plm.train import TrainConfig, train
 
+    output_dir(args.out, "--out")
     config = TrainConfig(
         out_dir=args.out,
         data=args.data,

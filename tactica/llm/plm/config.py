@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PLMConfig", "CONFIG_NAME"]
+__all__ = ["PRESETS", "PLMConfig", "CONFIG_NAME"]
 
 CONFIG_NAME = "config.json"
 
@@ -181,3 +181,14 @@ class PLMConfig:
         target = path / CONFIG_NAME
         target.write_text(self.to_json_string(), encoding="utf-8")
         return target
+
+
+# Model sizes for training from scratch (MLA dimensions scaled down from PLM-1.8B's proportions).
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                 kv_lora_rank=32, qk_rope_head_dim=8, qk_nope_head_dim=16, v_head_dim=16),
+    "small": dict(hidden_size=192, intermediate_size=768, num_hidden_layers=4, num_attention_heads=4,
+                  kv_lora_rank=64, qk_rope_head_dim=16, qk_nope_head_dim=32, v_head_dim=32),
+    "base": dict(hidden_size=384, intermediate_size=1536, num_hidden_layers=6, num_attention_heads=6,
+                 kv_lora_rank=128, qk_rope_head_dim=32, qk_nope_head_dim=64, v_head_dim=64),
+}  # fmt: skip

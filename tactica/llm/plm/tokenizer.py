@@ -119,16 +119,17 @@ class PLMTokenizer:
         """Render chat messages as the model's prompt text.
 
         The ChatML template (PLM's and ours) is rendered natively; any other ``chat_template`` in
-        ``tokenizer_config.json`` is rendered with Jinja2, as transformers does.
+        ``tokenizer_config.json`` is rendered with Jinja2's sandboxed environment, as transformers does (the
+        template comes with the checkpoint: it must not reach Python attributes or callables).
         """
         template = self.config.get("chat_template")
         if template is None or template == CHATML_TEMPLATE:
             return _render_chatml(messages, add_generation_prompt)
         try:
-            import jinja2
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
         except ImportError as exc:
             raise MissingDependency("jinja2", purpose="this checkpoint's custom chat template") from exc
-        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
         return env.from_string(template).render(
             messages=list(messages),
             add_generation_prompt=add_generation_prompt,

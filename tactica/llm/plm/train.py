@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from tactica.llm.plm.checkpoint import load_model, save_model
-from tactica.llm.plm.config import PLMConfig
+from tactica.llm.plm.config import PRESETS, PLMConfig
 from tactica.llm.plm.data import (
     ChatBatches,
     TokenStream,
@@ -39,16 +39,6 @@ from tactica.llm.plm.schedule import WSDCSchedule
 from tactica.llm.plm.tokenizer import PLMTokenizer, train_bpe
 
 __all__ = ["TrainConfig", "train", "PRESETS"]
-
-# Model sizes for training from scratch (MLA dimensions scaled down from PLM-1.8B's proportions).
-PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
-                 kv_lora_rank=32, qk_rope_head_dim=8, qk_nope_head_dim=16, v_head_dim=16),
-    "small": dict(hidden_size=192, intermediate_size=768, num_hidden_layers=4, num_attention_heads=4,
-                  kv_lora_rank=64, qk_rope_head_dim=16, qk_nope_head_dim=32, v_head_dim=32),
-    "base": dict(hidden_size=384, intermediate_size=1536, num_hidden_layers=6, num_attention_heads=6,
-                 kv_lora_rank=128, qk_rope_head_dim=32, qk_nope_head_dim=64, v_head_dim=64),
-}  # fmt: skip
 
 
 @dataclass
@@ -257,7 +247,7 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
     records: list[dict] = []
     seconds_before = 0.0  # training-loop time of earlier slices of a resumed run
     if resuming:
-        state = torch.load(state_path, weights_only=False)
+        state = torch.load(state_path, weights_only=True)  # optimizer and RNG tensors, numbers, lists
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         step = state["step"]

@@ -1,0 +1,49 @@
+"""The command starts fast: `tactica --version` and `tactica envs` load no torch, SciPy or plotting stack."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from tactica.agents.cai.mean_field import MEAN_FIELD_GAMES, MEAN_FIELD_METHODS
+from tactica.cli import cai
+
+HEAVY = ("torch", "scipy", "matplotlib", "sklearn", "transformers", "pandas")
+
+
+def _cpu_seconds(argv: list[str]) -> float:
+    """CPU time (user + system) of one `tactica ...` process, the best of three starts."""
+    best = float("inf")
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(
+            [sys.executable, "-m", "tactica.cli.main", *argv], capture_output=True, text=True
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert done.returncode == 0, done.stderr
+        best = min(best, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return best
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["envs"]])
+def test_starts_in_under_half_a_cpu_second(argv):
+    assert _cpu_seconds(argv) < 0.5
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["envs"], ["play", "--help"], ["train", "plm", "--help"]])
+def test_builds_its_parser_without_heavy_imports(argv):
+    probe = (
+        "import sys; from tactica.cli.main import main; code = main(sys.argv[1:]); "
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_parser_names_match_the_solvers_tables():
+    assert sorted(cai.MEAN_FIELD_GAMES) == sorted(MEAN_FIELD_GAMES)
+    assert tuple(cai.MEAN_FIELD_METHODS) == tuple(MEAN_FIELD_METHODS)
