@@ -74,7 +74,8 @@ def run_method(base: Path, name: str, seed: int, train_problems, eval_problems, 
         rounds=args.rounds, refine_steps=args.refine_steps, selection=selection, method=method,
         prompts_per_round=args.prompts_per_round, temperature=args.temperature, max_new_tokens=48, seed=seed,
         train=PreferenceConfig(loss=args.loss, beta=args.beta, lr=args.lr, optimizer="adamw", warmup=5,
-                               batch_size=32, epochs=args.epochs, seed=seed, device="cpu"),
+                               batch_size=32, epochs=args.epochs, seed=seed, device="cpu",
+                               sft_weight=args.sft_weight),
     )  # fmt: skip
 
     def reward(index: int, text: str) -> float:
@@ -149,12 +150,18 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--refine-steps", type=int, default=2)
-    parser.add_argument("--prompts-per-round", type=int, default=256)
+    parser.add_argument("--prompts-per-round", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--loss", default="dpo")
     parser.add_argument("--beta", type=float, default=0.1)
-    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--sft-weight",
+        type=float,
+        default=1.0,
+        help="weight of the chosen answers' per-token NLL added to the loss (RPO); 0 = plain loss",
+    )
     parser.add_argument("--eval-problems", type=int, default=300)
     parser.add_argument("--sft-chats", type=int, default=6000)
     parser.add_argument("--pretrain-steps", type=int, default=800)
