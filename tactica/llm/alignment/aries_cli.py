@@ -45,7 +45,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "and evaluation per round), round_K/pairs.jsonl and checkpoint/.",
         epilog="examples:\n"
         "  tactica train aries --model runs/arith/checkpoint --task arithmetic --selection reward --rounds 3 "
-        "--lr 3e-4 --optimizer adamw --out runs/aries\n"
+        "--lr 2e-5 --sft-weight 1 --optimizer adamw --out runs/aries\n"
         "  tactica train aries --model runs/plm/checkpoint --prompts questions.jsonl --selection rule "
         "--out runs/aries-rule",
         formatter_class=argparse.RawDescriptionHelpFormatter,
