@@ -89,6 +89,14 @@ def hf_tokenizer(plm_tokenizer):
     return tok
 
 
+def _build_and_save(model_class, config, tok, path):
+    """A model of ``model_class`` with seeded random weights, saved with its tokenizer at ``path``."""
+    torch.manual_seed(0)
+    model_class(config).eval().save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def gpt2_dir(tmp_path_factory, plm_tokenizer):
     """A GPT-2-shaped transformers model and its tokenizer, saved from a config."""
@@ -98,12 +106,9 @@ def gpt2_dir(tmp_path_factory, plm_tokenizer):
         vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2, n_positions=128,
         bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
     )  # fmt: skip
-    torch.manual_seed(0)
-    model = transformers.GPT2LMHeadModel(config).eval()
-    path = tmp_path_factory.mktemp("gpt2") / "model"
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return _build_and_save(
+        transformers.GPT2LMHeadModel, config, tok, tmp_path_factory.mktemp("gpt2") / "model"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +121,6 @@ def llama_dir(tmp_path_factory, plm_tokenizer):
         num_key_value_heads=2, max_position_embeddings=128, tie_word_embeddings=False,
         bos_token_id=None, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
     )  # fmt: skip
-    torch.manual_seed(0)
-    model = transformers.LlamaForCausalLM(config).eval()
-    path = tmp_path_factory.mktemp("llama") / "model"
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return _build_and_save(
+        transformers.LlamaForCausalLM, config, tok, tmp_path_factory.mktemp("llama") / "model"
+    )

@@ -19,27 +19,20 @@ def _pairs(tmp_path, records=TEXT_PAIRS, name="pairs.jsonl"):
     return path
 
 
+def _align(model, data, out, *extra) -> int:
+    return main(["train", "align", "--model", str(model), "--data", str(data), "--out", str(out), *extra])
+
+
 def test_align_runs_resumes_and_prints_json(tmp_path, plm_dir, capsys):
     data = _pairs(tmp_path)
     out = tmp_path / "run"
-    args = [
-        "train",
-        "align",
-        "--model",
-        str(plm_dir),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--loss",
-        "tdpo2",
-    ]
-    assert main([*args, *FAST, "--max-steps", "2", "--json"]) == 0
+    assert _align(plm_dir, data, out, "--loss", "tdpo2", *FAST, "--max-steps", "2", "--json") == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 2 and summary["loss_type"] == "tdpo2"
-    assert main([*args, *FAST, "--max-steps", "2"]) == 2  # the run exists: resume or pick another directory
+    # the run exists: resume or pick another directory
+    assert _align(plm_dir, data, out, "--loss", "tdpo2", *FAST, "--max-steps", "2") == 2
     assert "already holds a run" in capsys.readouterr().err
-    assert main([*args, *FAST, "--max-steps", "3", "--resume"]) == 0
+    assert _align(plm_dir, data, out, "--loss", "tdpo2", *FAST, "--max-steps", "3", "--resume") == 0
     assert "steps: 3" in capsys.readouterr().out
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
 
@@ -62,10 +55,7 @@ def _error_line(capsys) -> str:
 )
 def test_align_bad_pairs_exit_2_with_one_line(tmp_path, plm_dir, capsys, records, message):
     data = _pairs(tmp_path, records)
-    code = main(
-        ["train", "align", "--model", str(plm_dir), "--data", str(data), "--out", str(tmp_path / "r"), *FAST]
-    )
-    assert code == 2
+    assert _align(plm_dir, data, tmp_path / "r", *FAST) == 2
     assert message in _error_line(capsys)
 
 
@@ -73,33 +63,9 @@ def test_align_model_that_is_not_a_causal_lm_exits_2(tmp_path, capsys):
     model = tmp_path / "bert"
     model.mkdir()
     (model / "config.json").write_text(json.dumps({"model_type": "bert", "architectures": ["BertModel"]}))
-    code = main(
-        [
-            "train",
-            "align",
-            "--model",
-            str(model),
-            "--data",
-            str(_pairs(tmp_path)),
-            "--out",
-            str(tmp_path / "r"),
-        ]
-    )
-    assert code == 2
+    assert _align(model, _pairs(tmp_path), tmp_path / "r") == 2
     assert "not a causal LM" in _error_line(capsys)
-    code = main(
-        [
-            "train",
-            "align",
-            "--model",
-            str(tmp_path),
-            "--data",
-            str(_pairs(tmp_path)),
-            "--out",
-            str(tmp_path / "r"),
-        ]
-    )
-    assert code == 2
+    assert _align(tmp_path, _pairs(tmp_path), tmp_path / "r") == 2
     assert "has no config.json" in _error_line(capsys)
 
 
@@ -127,16 +93,7 @@ def test_aries_prompts_file_needs_rule_selection(tmp_path, plm_dir, capsys):
 
 
 def test_progress_is_plain_lines_when_stdout_is_not_a_terminal(tmp_path, plm_dir, capsys):
-    args = [
-        "train",
-        "align",
-        "--model",
-        str(plm_dir),
-        "--data",
-        str(_pairs(tmp_path)),
-        "--out",
-        str(tmp_path / "r"),
-    ]
-    assert main([*args, *[a for a in FAST if a != "--no-progress"], "--max-steps", "2"]) == 0
+    with_progress = [a for a in FAST if a != "--no-progress"]
+    assert _align(plm_dir, _pairs(tmp_path), tmp_path / "r", *with_progress, "--max-steps", "2") == 0
     err = capsys.readouterr().err
     assert "align dpo: step 2/2" in err and "\x1b[" not in err

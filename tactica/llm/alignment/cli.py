@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tactica.cli.common import CLIError, print_json
+from tactica.cli.common import CLIError, print_run_summary
 from tactica.llm.plm.cli import (
     _phase as step_count_or_fraction,  # an int is a step count, a decimal a fraction
 )
@@ -135,11 +135,5 @@ def run(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         raise CLIError(str(exc), 2) from None
     summary = result.summary
-    if args.json:
-        print_json(summary)
-    else:
-        print(f"run directory: {summary['run_dir']}")
-        for key, value in summary.items():
-            if key != "run_dir":
-                print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+    print_run_summary(summary, args.json)
     return 0
