@@ -97,3 +97,17 @@ def test_progress_is_plain_lines_when_stdout_is_not_a_terminal(tmp_path, plm_dir
     assert _align(plm_dir, _pairs(tmp_path), tmp_path / "r", *with_progress, "--max-steps", "2") == 0
     err = capsys.readouterr().err
     assert "align dpo: step 2/2" in err and "\x1b[" not in err
+
+
+def test_aries_help_states_the_config_defaults(capsys):
+    from tactica.llm.alignment.aries import AriesConfig
+    from tactica.llm.alignment.aries_cli import ARIES_OPTIONS
+
+    try:
+        main(["train", "aries", "--help"])
+    except SystemExit:
+        pass
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = AriesConfig()
+    for name in ARIES_OPTIONS:
+        assert f"(default: {getattr(defaults, name)})" in text, name

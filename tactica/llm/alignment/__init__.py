@@ -12,31 +12,25 @@ Models are tactica's PLM checkpoints or any local ``transformers`` causal-LM dir
 See ``docs/alignment.md``.
 """
 
-from tactica.llm.alignment.data import PreferencePair, load_pairs, pairs_from_records, write_pairs
-from tactica.llm.alignment.logprobs import naive_token_stats, token_stats
-from tactica.llm.alignment.losses import LOSSES, preference_loss
-from tactica.llm.alignment.models import CausalLM, load_causal_lm, wrap_model
-from tactica.llm.alignment.trainer import (
-    AlignmentResult,
-    PreferenceConfig,
-    PreferenceTrainer,
-    train_preferences,
-)
+from tactica._lazy import lazy_exports
 
-__all__ = [
-    "LOSSES",
-    "AlignmentResult",
-    "CausalLM",
-    "PreferenceConfig",
-    "PreferencePair",
-    "PreferenceTrainer",
-    "load_causal_lm",
-    "load_pairs",
-    "naive_token_stats",
-    "pairs_from_records",
-    "preference_loss",
-    "token_stats",
-    "train_preferences",
-    "wrap_model",
-    "write_pairs",
-]
+# Loaded on first use: the `tactica` command builds its parser from this package without torch.
+_EXPORTS = {
+    "LOSSES": "tactica.llm.alignment.options",
+    "AlignmentResult": "tactica.llm.alignment.trainer",
+    "CausalLM": "tactica.llm.alignment.models",
+    "PreferenceConfig": "tactica.llm.alignment.trainer",
+    "PreferencePair": "tactica.llm.alignment.data",
+    "PreferenceTrainer": "tactica.llm.alignment.trainer",
+    "load_causal_lm": "tactica.llm.alignment.models",
+    "load_pairs": "tactica.llm.alignment.data",
+    "naive_token_stats": "tactica.llm.alignment.logprobs",
+    "pairs_from_records": "tactica.llm.alignment.data",
+    "preference_loss": "tactica.llm.alignment.losses",
+    "token_stats": "tactica.llm.alignment.logprobs",
+    "train_preferences": "tactica.llm.alignment.trainer",
+    "wrap_model": "tactica.llm.alignment.models",
+    "write_pairs": "tactica.llm.alignment.data",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,6 +10,11 @@ from tactica.llm.alignment.cli import add_training_arguments, config_from_args
 __all__ = ["add_parser", "run"]
 
 
+# AriesConfig fields the command sets from options of the same name
+ARIES_OPTIONS = ("rounds", "refine_steps", "selection", "method", "prompts_per_round", "temperature",
+                 "max_new_tokens")  # fmt: skip
+
+
 def _read_prompts(path: str) -> list[list[dict]]:
     """A JSONL file of ``{"prompt": text or messages}`` lines, as chat prompts."""
     from tactica.llm.alignment.data import read_jsonl
@@ -29,9 +34,7 @@ def _read_prompts(path: str) -> list[list[dict]]:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from tactica.llm.alignment.aries import AriesConfig
-
-    defaults = AriesConfig()
+    # defaults (None) are AriesConfig's, filled in by run(): building the parser must not import torch
     parser = subparsers.add_parser(
         "aries",
         help="ARIES: rounds of preference training and self-refinement (or the iterative-DPO baseline)",
@@ -58,16 +61,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     source.add_argument("--prompts", metavar="FILE",
                         help='JSONL of {"prompt": text or messages} (rule-based selection only)')  # fmt: skip
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory")
-    parser.add_argument("--rounds", type=int, default=defaults.rounds)
-    parser.add_argument("--refine-steps", type=int, default=defaults.refine_steps,
-                        help="refinements after the initial answer (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--selection", choices=("rule", "reward"), default=defaults.selection)
-    parser.add_argument("--method", choices=("aries", "iterative_dpo"), default=defaults.method)
-    parser.add_argument("--prompts-per-round", type=int, default=defaults.prompts_per_round)
-    parser.add_argument(
-        "--temperature", type=float, default=defaults.temperature, help="sampling temperature"
-    )
-    parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
+    parser.add_argument("--rounds", type=int, help="rounds of collection and training (default: 3)")
+    parser.add_argument("--refine-steps", type=int,
+                        help="refinements after the initial answer (default: 2)")  # fmt: skip
+    parser.add_argument("--selection", choices=("rule", "reward"), help="pair selection (default: rule)")
+    parser.add_argument("--method", choices=("aries", "iterative_dpo"), help="(default: aries)")
+    parser.add_argument("--prompts-per-round", type=int, help="(default: 256)")
+    parser.add_argument("--temperature", type=float, help="sampling temperature (default: 1.0)")
+    parser.add_argument("--max-new-tokens", type=int, help="(default: 64)")
     parser.add_argument("--eval-problems", type=int, default=200,
                         help="held-out problems evaluated each round (--task only; 0 to skip)")  # fmt: skip
     add_training_arguments(parser)
@@ -81,22 +82,13 @@ def run(args: argparse.Namespace) -> int:
     from tactica.llm.alignment.aries import AriesConfig, run_aries
     from tactica.llm.alignment.models import load_causal_lm
 
-    config = AriesConfig(
-        rounds=args.rounds,
-        refine_steps=args.refine_steps,
-        selection=args.selection,
-        method=args.method,
-        prompts_per_round=args.prompts_per_round,
-        temperature=args.temperature,
-        max_new_tokens=args.max_new_tokens,
-        seed=args.seed,
-        train=config_from_args(args),
-    )
+    given = {name: getattr(args, name) for name in ARIES_OPTIONS if getattr(args, name) is not None}
+    config = AriesConfig(**given, seed=args.seed, train=config_from_args(args))
     reward = rule = evaluate = None
     if args.task == "arithmetic":
         from tactica.llm.alignment.tasks import arithmetic
 
-        problems = arithmetic.make_problems(args.rounds * args.prompts_per_round, seed=100 + args.seed)
+        problems = arithmetic.make_problems(config.rounds * config.prompts_per_round, seed=100 + args.seed)
         prompts = [p.messages for p in problems]
         held_out = arithmetic.make_problems(args.eval_problems, seed=999) if args.eval_problems > 0 else []
 
@@ -108,12 +100,12 @@ def run(args: argparse.Namespace) -> int:
 
             def evaluate(model, k: int) -> dict:
                 return arithmetic.evaluate(
-                    model, held_out, args.refine_steps, max_new_tokens=args.max_new_tokens
+                    model, held_out, config.refine_steps, max_new_tokens=config.max_new_tokens
                 )
 
     else:
         prompts = _read_prompts(args.prompts)
-        if args.selection == "reward":
+        if config.selection == "reward":
             raise CLIError(
                 "--selection reward needs a verifier; use --task arithmetic or --selection rule", 2
             )

@@ -14,7 +14,7 @@ __all__ = ["add_parser", "run", "add_training_arguments", "config_from_args"]
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """The preference-training options shared by ``align`` and ``aries``."""
-    from tactica.llm.alignment.losses import LOSSES
+    from tactica.llm.alignment.options import LOSSES
 
     group = parser.add_argument_group("preference training")
     group.add_argument("--loss", choices=LOSSES, default="dpo",

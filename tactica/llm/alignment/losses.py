@@ -21,10 +21,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LOSSES", "KL_LOSSES", "preference_loss", "check_loss_options"]
+from tactica.llm.alignment.options import KL_LOSSES, LOSSES
 
-LOSSES = ("dpo", "ipo", "hinge", "tdpo1", "tdpo2")
-KL_LOSSES = ("tdpo1", "tdpo2")  # losses whose gradient needs the full-vocabulary KL
+__all__ = ["LOSSES", "KL_LOSSES", "preference_loss", "check_loss_options"]
 
 
 def check_loss_options(loss: str, beta: float, alpha: float, label_smoothing: float) -> None:
