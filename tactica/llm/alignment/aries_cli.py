@@ -48,9 +48,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "and evaluation per round), round_K/pairs.jsonl and checkpoint/.",
         epilog="examples:\n"
         "  tactica train aries --model runs/arith/checkpoint --task arithmetic --selection reward --rounds 3 "
-        "--lr 2e-5 --sft-weight 1 --optimizer adamw --out runs/aries\n"
+        "--lr 2e-5 --sft-weight 1 --optimizer adamw --out runs/aries   (a few minutes for a small PLM on a CPU)\n"
         "  tactica train aries --model runs/plm/checkpoint --prompts questions.jsonl --selection rule "
-        "--out runs/aries-rule",
+        "--out runs/aries-rule   (minutes)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, metavar="DIR",

@@ -91,10 +91,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "rewards.png, kl.png and summary.json.",
         epilog="examples:\n"
         "  tactica train align --model runs/plm/checkpoint --data pairs.jsonl --loss tdpo2 --beta 0.1 "
-        "--lr 1e-4 --out runs/align\n"
-        "  tactica train align --model runs/plm/checkpoint --data pairs.jsonl --out runs/align --resume\n"
+        "--lr 1e-4 --out runs/align   (minutes for a small PLM on a CPU)\n"
+        "  tactica train align --model runs/plm/checkpoint --data pairs.jsonl --out runs/align --resume   (minutes)\n"
         "  tactica train align --model my-gpt2-dir --data chats.jsonl --loss dpo --label-smoothing 0.1 "
-        "--optimizer adamw --lr 1e-6 --out runs/gpt2-dpo --json",
+        "--optimizer adamw --lr 1e-6 --out runs/gpt2-dpo --json   (minutes to hours, with the model's size)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, metavar="DIR",
