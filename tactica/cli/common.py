@@ -210,6 +210,17 @@ def print_json(value: Any) -> None:
     print(json.dumps(to_jsonable(value), indent=2, sort_keys=False))
 
 
+def print_run_summary(summary: dict, as_json: bool) -> None:
+    """A training run's summary: JSON, or its run directory then one ``key: value`` line per entry."""
+    if as_json:
+        print_json(summary)
+        return
+    print(f"run directory: {summary['run_dir']}")
+    for key, value in summary.items():
+        if key != "run_dir":
+            print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+
+
 def add_opt_argument(parser) -> None:
     parser.add_argument(
         "--opt",

@@ -15,6 +15,8 @@ __all__ = ["add_parser", "TRAINERS"]
 
 TRAINERS: dict[str, str] = {
     "plm": "tactica.llm.plm.cli",
+    "align": "tactica.llm.alignment.cli",
+    "aries": "tactica.llm.alignment.aries_cli",
     "sb3": "tactica.cli.train_sb3",
 }
 
@@ -22,7 +24,7 @@ TRAINERS: dict[str, str] = {
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "train",
-        help="train models (PLM language models, Stable-Baselines3 agents...)",
+        help="train models (PLM language models, preference alignment, Stable-Baselines3 agents...)",
         description="Train a model and write a run directory (config, metrics, checkpoint, plots). "
         "Run 'tactica train TRAINER --help' for a trainer's options.",
         epilog="examples:\n"

@@ -1,7 +1,10 @@
 """The ``plm:<checkpoint dir>`` backend: a PLM run in-process on tactica's edge runtime.
 
-Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4|int8-dynamic`` and ``skip_zeros=1``,
-e.g. ``plm:runs/plm/checkpoint?quantize=int8``.  Keyword options to :func:`tactica.llm.from_spec` do the same.
+Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4|int8-dynamic``, ``skip_zeros=1``
+and ``refine_steps=N``, e.g. ``plm:runs/plm/checkpoint?quantize=int8``.  Keyword options to
+:func:`tactica.llm.from_spec` do the same.  With ``refine_steps=N`` every reply is the model's answer refined N
+times: the model is shown the question, its previous answer and the refinement request of
+:mod:`tactica.llm.alignment.refine` (the template ARIES trains it on), and the last answer is returned.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class PLMChatModel:
         quantize: ``None``, ``"int8"``, ``"int4"`` or ``"int8-dynamic"`` (see :mod:`tactica.llm.runtime.quant`).
         skip_zeros: skip the zero activations of the squared ReLU when decoding.
         max_tokens: the reply length when ``chat`` is called without ``max_tokens``.
+        refine_steps: self-refinement rounds after the first answer (0: answer directly).
     """
 
     def __init__(
@@ -33,15 +37,21 @@ class PLMChatModel:
         quantize: str | None = None,
         skip_zeros: bool = False,
         max_tokens: int = 256,
+        refine_steps: int = 0,
     ):
         from tactica.llm.runtime import PLMRuntime
 
+        if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
+            raise ValueError(f"plm: refine_steps must be a non-negative int, got {refine_steps!r}")
+        self.refine_steps = refine_steps
         directory = Path(directory)
         if not (directory / "config.json").is_file():
             raise FileNotFoundError(f"plm: {directory} is not a PLM checkpoint directory (no config.json)")
         self.runtime = PLMRuntime.from_pretrained(directory, quantize=quantize, skip_zeros=skip_zeros)
         self.default_max_tokens = max_tokens
-        self.name = f"plm:{directory.resolve()}" + (f"?quantize={quantize}" if quantize else "")
+        options = [f"quantize={quantize}"] if quantize else []
+        options += [f"refine_steps={refine_steps}"] if refine_steps else []
+        self.name = f"plm:{directory.resolve()}" + ("?" + "&".join(options) if options else "")
 
     @classmethod
     def from_spec(cls, argument: str, **options) -> PLMChatModel:
@@ -49,12 +59,14 @@ class PLMChatModel:
         path, _, query = argument.partition("?")
         for item in filter(None, query.split("&")):
             key, sep, value = item.partition("=")
-            if not sep or key not in ("quantize", "skip_zeros", "max_tokens"):
+            if not sep or key not in ("quantize", "skip_zeros", "max_tokens", "refine_steps"):
                 raise ValueError(f"plm spec option {item!r} is not understood; accepted: quantize=, skip_zeros=, "
-                                 "max_tokens=")  # fmt: skip
+                                 "max_tokens=, refine_steps=")  # fmt: skip
             if key == "skip_zeros":
                 options[key] = value.lower() in _TRUE
-            elif key == "max_tokens":
+            elif key in ("max_tokens", "refine_steps"):
+                if not value.isdigit():
+                    raise ValueError(f"plm spec option {key} takes a non-negative integer, got {value!r}")
                 options[key] = int(value)
             else:
                 options[key] = value
@@ -79,7 +91,13 @@ class PLMChatModel:
             stop=tuple(stop or ()),
         )
         try:
-            return self.runtime.chat(checked, params).text
+            answer = self.runtime.chat(checked, params).text
+            if self.refine_steps:
+                from tactica.llm.alignment.refine import refinement_messages
+
+                for _ in range(self.refine_steps):
+                    answer = self.runtime.chat(refinement_messages(checked, answer), params).text
+            return answer
         except ValueError as exc:
             if "context" in str(exc):
                 raise ChatModelError(f"{self.name}: {exc}") from None

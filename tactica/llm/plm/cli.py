@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tactica.cli.common import CLIError, non_negative_int, output_dir, positive_int, print_json
+from tactica.cli.common import CLIError, non_negative_int, output_dir, positive_int, print_run_summary
 
 __all__ = ["add_parser", "run"]
 
@@ -127,11 +127,5 @@ def run(args: argparse.Namespace) -> int:
         summary = train(config, progress=not args.no_progress and not args.json)
     except FileExistsError as exc:
         raise CLIError(str(exc), 2) from None
-    if args.json:
-        print_json(summary)
-    else:
-        print(f"run directory: {summary['run_dir']}")
-        for key, value in summary.items():
-            if key != "run_dir":
-                print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+    print_run_summary(summary, args.json)
     return 0
