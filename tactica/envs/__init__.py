@@ -214,3 +214,16 @@ register(
     conformance_kwargs=({"map_name": "3m", "episodes_per_step": 1, "max_attempts": 5},),
     metrics={"win_rate": (0, 1), "attempt": (1, None)},
 )
+
+register(
+    id="FrozenLakeText-v0",
+    entry_point="tactica.envs.frozenlake.env:FrozenLakeTextEnv",
+    kind="single",
+    summary="Gymnasium's FrozenLake (4x4, not slippery, horizon 20) with a text observation and named actions",
+    backends=("embedded",),
+    status="beta",
+    kwargs={},
+    conformance_kwargs=({}, {"map_name": "8x8", "is_slippery": True, "max_steps": 50}),
+    metrics={"success": (0, 1)},
+    reward_threshold=1.0,  # deterministic 4x4: the goal reached every episode
+)

@@ -1,0 +1,377 @@
+"""Sample efficiency of LLM-prior RL: CQL-Prior vs CQL offline, DQN-Prior vs DQN online, 5 seeds each.
+
+    python benchmarks/llm_prior.py run --setting frozenlake          # offline and online runs, resumable
+    python benchmarks/llm_prior.py run --setting textsc2-1 --part offline
+    python benchmarks/llm_prior.py report --img docs/img              # tables (Markdown) and plots
+
+Every run writes one JSON result under ``--out`` (default ``runs/llm_prior``) and is skipped when its result
+exists, so an interrupted sweep resumes.  Offline datasets are collected once per (setting, seed) by the uniform
+behaviour policy, saved under ``--out/datasets``, and each dataset size is the first N transitions of that file.
+Priors are the scripted expert prior ``expert:TASK?p=P`` at several qualities P (the expert's action with
+probability P, otherwise a legal action uniformly); a language-model prior is one more entry of ``PRIORS``
+(``--prior SPEC``).  Start it with ``nice -n 10`` and ``OMP_NUM_THREADS=1``: the runs are single-threaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SEEDS = (0, 1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment configuration of the sweep and the budgets both agents get."""
+
+    name: str
+    env_id: str
+    env_kwargs: dict[str, Any]
+    task: str  # the expert prior's task
+    priors: tuple[float, ...]  # expert-prior qualities p
+    sizes: tuple[int, ...]  # offline dataset sizes
+    target: float  # the stated return (success / win rate) to reach
+    target_metric: str  # "eval_success"
+    offline: dict[str, Any] = field(default_factory=dict)  # cql_prior.Args overrides
+    online: dict[str, Any] = field(default_factory=dict)  # dqn_prior.Args overrides
+    ppo: dict[str, Any] = field(default_factory=dict)  # ppo_prior.Args overrides
+
+
+_SC2 = {"step_loops": 64, "reward": "shaped"}
+SETTINGS = {
+    "frozenlake": Setting(
+        "frozenlake",
+        "FrozenLakeText-v0",
+        {},
+        "frozenlake",
+        (0.0, 0.25, 0.5),
+        (100, 300, 1000, 3000, 10000),
+        1.0,
+        "eval_success",
+        offline={
+            "gradient_steps": 4000,
+            "eval_every": 4000,
+            "eval_episodes": 1,
+            "cql_coef": 1.0,
+            "tau": 0.005,
+        },
+        online={"samples": 3000, "eval_every": 250, "eval_episodes": 1},
+        ppo={"samples": 3000, "eval_every": 250, "eval_episodes": 1},
+    ),  # fmt: skip
+    **{
+        f"textsc2-{level}": Setting(
+            f"textsc2-{level}",
+            "TextSC2-v0",
+            {"difficulty": level, **_SC2},
+            "textsc2",
+            (0.0, 0.5),
+            (300, 1000, 3000, 10000),
+            0.5,
+            "eval_success",
+            offline={
+                "gradient_steps": 3000,
+                "eval_every": 3000,
+                "eval_episodes": 10,
+                "cql_coef": 1.0,
+                "reward_scale": 0.01,
+                "batch_size": 64,
+            },
+            online={
+                "samples": 6000,
+                "eval_every": 1500,
+                "eval_episodes": 5,
+                "reward_scale": 0.01,
+                "train_frequency": 4,
+                "learning_starts": 300,
+            },
+            ppo={"samples": 6000, "eval_every": 1500, "eval_episodes": 5, "reward_scale": 0.01},
+        )  # fmt: skip
+        for level in (1, 2)
+    },
+}
+
+
+def prior_spec(setting: Setting, p: float) -> str:
+    return f"expert:{setting.task}?p={p:g}"
+
+
+def dataset_path(out: Path, setting: Setting, seed: int) -> Path:
+    return out / "datasets" / f"{setting.name}-uniform-seed{seed}-{max(setting.sizes)}.npz"
+
+
+def ensure_dataset(out: Path, setting: Setting, seed: int) -> Path:
+    from tactica.agents.llm_prior.common import make_env
+    from tactica.agents.llm_prior.data import collect
+    from tactica.agents.llm_prior.views import view_for_env
+
+    path = dataset_path(out, setting, seed)
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        env = make_env(setting.env_id, setting.env_kwargs)
+        view = view_for_env(env)
+        env.close()
+        started = time.process_time()
+        dataset = collect(setting.env_id, setting.env_kwargs, view, max(setting.sizes), seed=seed)
+        dataset.save(path)
+        print(
+            f"dataset {path.name}: {dataset.meta['episodes']} episodes, {time.process_time() - started:.0f} CPU-s"
+        )
+    return path
+
+
+def _save(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+
+
+def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
+    from tactica.agents.llm_prior import cql_prior
+
+    for seed in SEEDS:
+        data = ensure_dataset(out, setting, seed)
+        for size in setting.sizes:
+            for spec in priors:
+                label = "cql" if spec is None else f"cql-prior[{spec}]"
+                target = out / "results" / setting.name / "offline" / f"{label}-n{size}-seed{seed}.json"
+                if target.is_file():
+                    continue
+                args = cql_prior.Args(
+                    env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=spec, samples=size,
+                    dataset=str(data), seed=seed, **setting.offline,
+                )  # fmt: skip
+                result = cql_prior.train(args)
+                result["label"] = label
+                _save(target, result)
+                print(f"{setting.name} offline {label} n={size} seed={seed}: success {result['eval_success']} "
+                      f"llm calls {result['llm_calls']} ({result['cpu_seconds']:.0f} CPU-s)", flush=True)  # fmt: skip
+
+
+def run_online(out: Path, setting: Setting, priors: list[str | None], with_extras: bool) -> None:
+    from tactica.agents.llm_prior import dqn_prior, ppo_prior
+
+    for seed in SEEDS:
+        jobs: list[tuple[str, Any, Any]] = []
+        for spec in priors:
+            label = "dqn" if spec is None else f"dqn-prior[{spec}]"
+            jobs.append((label, dqn_prior, dqn_prior.Args(
+                env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=spec, seed=seed, **setting.online)))  # fmt: skip
+        if with_extras:
+            best = prior_spec(setting, 0.5)
+            jobs.append((f"dqn-prior-exact[{best}]", dqn_prior, dqn_prior.Args(
+                env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=best, mode="exact", seed=seed,
+                **setting.online)))  # fmt: skip
+            jobs.append((f"ppo-prior[{best}]", ppo_prior, ppo_prior.Args(
+                env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=best, seed=seed, **setting.ppo)))  # fmt: skip
+        for label, module, args in jobs:
+            target = out / "results" / setting.name / "online" / f"{label}-seed{seed}.json"
+            if target.is_file():
+                continue
+            result = module.train(args)
+            result["label"] = label
+            _save(target, result)
+            print(f"{setting.name} online {label} seed={seed}: final {result['eval_return']:.3f} "
+                  f"llm calls {result['llm_calls']} ({result['cpu_seconds']:.0f} CPU-s)", flush=True)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------- report
+def _load(out: Path, setting: str, part: str) -> list[dict[str, Any]]:
+    folder = out / "results" / setting / part
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+
+def _mean_ci(values: list[float]) -> tuple[float, float]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return float("nan"), float("nan")
+    mean = float(np.mean(values))
+    if len(values) < 2:
+        return mean, float("nan")
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values)))
+    return mean, half
+
+
+def offline_table(out: Path, setting: Setting) -> tuple[str, dict[str, Any]]:
+    rows = _load(out, setting.name, "offline")
+    labels = sorted({r["label"] for r in rows}, key=lambda s: (s != "cql", s))
+    lines = [
+        "| agent | " + " | ".join(f"N={n}" for n in setting.sizes) + " | samples to reach (median over seeds; seeds reached) | LLM calls at that N (mean) |",
+        "|---|" + "---|" * len(setting.sizes) + "---|---|",
+    ]  # fmt: skip
+    needed: dict[str, Any] = {}
+    for label in labels:
+        cells = []
+        per_seed_needed = []
+        calls_at: dict[int, list[int]] = {}
+        for n in setting.sizes:
+            results = [r for r in rows if r["label"] == label and r["samples"] == n]
+            values = [r[setting.target_metric] for r in results]
+            mean, half = _mean_ci(values)
+            calls_at[n] = [r["llm_calls"] for r in results]
+            cells.append(f"{mean:.2f}" + ("" if math.isnan(half) else f" ± {half:.2f}") + f" ({len(values)})")
+        for seed in SEEDS:
+            reached = [
+                r["samples"] for r in rows
+                if r["label"] == label and r["seed"] == seed and (r[setting.target_metric] or 0) >= setting.target
+            ]  # fmt: skip
+            per_seed_needed.append(min(reached) if reached else None)
+        hits = [n for n in per_seed_needed if n is not None]
+        if len(hits) * 2 > len(SEEDS):
+            # median over all seeds, a seed that never reached counting as beyond the largest size
+            ordered = sorted(n if n is not None else math.inf for n in per_seed_needed)
+            median = ordered[len(ordered) // 2]
+        else:
+            median = None
+        needed[label] = {"per_seed": per_seed_needed, "median": median}
+        calls = np.mean(calls_at.get(median, [0])) if median else float("nan")
+        median_text = "not reached" if median is None else f"{median}"
+        lines.append(
+            f"| {label} | "
+            + " | ".join(cells)
+            + f" | {median_text} ({len(hits)}/{len(SEEDS)}) | "
+            + ("-" if math.isnan(calls) else f"{calls:.0f}")
+            + " |"
+        )
+    return "\n".join(lines), needed
+
+
+def online_table(out: Path, setting: Setting) -> tuple[str, dict[str, list]]:
+    rows = _load(out, setting.name, "online")
+    labels = sorted({r["label"] for r in rows}, key=lambda s: (s != "dqn", s))
+    curves: dict[str, list] = {}
+    steps = None
+    lines = []
+    for label in labels:
+        results = [r for r in rows if r["label"] == label]
+        steps = [s for s, _ in results[0]["curve"]]
+        matrix = np.array([[v for _, v in r["curve"]] for r in results if len(r["curve"]) == len(steps)])
+        curves[label] = [steps, matrix]
+        auc = matrix.mean(axis=1)
+        mean_auc, half = _mean_ci(list(auc))
+        final, final_half = _mean_ci(list(matrix[:, -1]))
+        first = [next((s for s, v in zip(steps, row) if v >= setting.target), None) for row in matrix]
+        reached = [f for f in first if f is not None]
+        calls = np.mean([r["llm_calls_training"] for r in results])
+        lines.append(
+            f"| {label} | {len(results)} | {final:.2f} ± {final_half:.2f} | {mean_auc:.2f} ± {half:.2f} | "
+            f"{'-' if not reached else int(np.median(reached))} ({len(reached)}/{len(results)}) | {calls:.0f} |"
+        )
+    header = [
+        f"| agent | seeds | final return | mean return over the curve | env steps to first reach {setting.target:g} (median; seeds) | LLM calls in training (mean) |",
+        "|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    return "\n".join(header + lines), curves
+
+
+def plot_curves(curves: dict[str, list], title: str, path: Path, ylabel: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for label, (steps, matrix) in curves.items():
+        mean = matrix.mean(axis=0)
+        sem = matrix.std(axis=0, ddof=1) / math.sqrt(len(matrix)) if len(matrix) > 1 else np.zeros_like(mean)
+        ax.plot(steps, mean, marker="o", markersize=3, label=f"{label} ({len(matrix)} seeds)")
+        ax.fill_between(steps, mean - sem, mean + sem, alpha=0.15)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_offline(out: Path, setting: Setting, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = _load(out, setting.name, "offline")
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for label in sorted({r["label"] for r in rows}, key=lambda s: (s != "cql", s)):
+        means, halves = [], []
+        for n in setting.sizes:
+            mean, half = _mean_ci(
+                [r[setting.target_metric] for r in rows if r["label"] == label and r["samples"] == n]
+            )
+            means.append(mean)
+            halves.append(0.0 if math.isnan(half) else half)
+        ax.errorbar(setting.sizes, means, yerr=halves, marker="o", markersize=3, capsize=2, label=label)
+    ax.axhline(setting.target, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("offline dataset size (transitions)")
+    ax.set_ylabel("success rate" if setting.task == "frozenlake" else "win rate")
+    ax.set_title(
+        f"{setting.env_id} {setting.env_kwargs or ''}: CQL-Prior vs CQL, 5 seeds (95% CI)", fontsize=8
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def report(out: Path, img: Path | None) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for name, setting in SETTINGS.items():
+        offline, needed = offline_table(out, setting)
+        online, curves = online_table(out, setting)
+        print(f"\n### {name}: offline ({setting.target_metric} >= {setting.target:g})\n\n{offline}")
+        print(f"\n### {name}: online\n\n{online}")
+        summary[name] = {"needed": needed}
+        if img is not None and curves:
+            img.mkdir(parents=True, exist_ok=True)
+            plot_curves(curves, f"{setting.env_id} {setting.env_kwargs or ''}: online, mean ± s.e.", img / f"llm_prior_online_{name}.png",
+                        "evaluation return")  # fmt: skip
+        if img is not None and _load(out, name, "offline"):
+            plot_offline(out, setting, img / f"llm_prior_offline_{name}.png")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--setting", choices=sorted(SETTINGS), required=True)
+    run.add_argument("--part", choices=["offline", "online", "both"], default="both")
+    run.add_argument("--prior", action="append", default=[], help="extra prior spec (e.g. a language model)")
+    run.add_argument(
+        "--no-extras", action="store_true", help="online: skip the exact-posterior and PPO-Prior runs"
+    )
+    run.add_argument("--out", default="runs/llm_prior")
+    rep = sub.add_parser("report")
+    rep.add_argument("--out", default="runs/llm_prior")
+    rep.add_argument("--img", default=None)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    if args.command == "report":
+        report(out, Path(args.img) if args.img else None)
+        return 0
+    setting = SETTINGS[args.setting]
+    priors: list[str | None] = [None] + [prior_spec(setting, p) for p in setting.priors] + list(args.prior)
+    if args.part in ("offline", "both"):
+        run_offline(out, setting, priors)
+    if args.part in ("online", "both"):
+        run_online(out, setting, priors, with_extras=not args.no_extras)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
