@@ -53,18 +53,12 @@ SETTINGS = {
         {},
         "frozenlake",
         (0.0, 0.25, 0.5),
-        (100, 300, 1000, 3000, 10000),
+        (30, 100, 300, 1000, 3000, 10000),
         1.0,
         "eval_success",
-        offline={
-            "gradient_steps": 4000,
-            "eval_every": 4000,
-            "eval_episodes": 1,
-            "cql_coef": 1.0,
-            "tau": 0.005,
-        },
-        online={"samples": 3000, "eval_every": 250, "eval_episodes": 1},
-        ppo={"samples": 3000, "eval_every": 250, "eval_episodes": 1},
+        offline={"gradient_steps": 2000, "eval_every": 2000, "eval_episodes": 1, "gamma": 0.9, "alpha": 0.01},
+        online={"samples": 3000, "eval_every": 250, "eval_episodes": 1, "gamma": 0.9, "alpha": 0.01},
+        ppo={"samples": 3000, "eval_every": 250, "eval_episodes": 1, "gamma": 0.9},
     ),  # fmt: skip
     **{
         f"textsc2-{level}": Setting(
@@ -77,17 +71,19 @@ SETTINGS = {
             0.5,
             "eval_success",
             offline={
-                "gradient_steps": 3000,
-                "eval_every": 3000,
+                "gradient_steps": 2000,
+                "eval_every": 2000,
                 "eval_episodes": 10,
-                "cql_coef": 1.0,
+                "gamma": 0.99,
+                "alpha": 0.01,
                 "reward_scale": 0.01,
-                "batch_size": 64,
             },
             online={
                 "samples": 6000,
                 "eval_every": 1500,
                 "eval_episodes": 5,
+                "gamma": 0.99,
+                "alpha": 0.01,
                 "reward_scale": 0.01,
                 "train_frequency": 4,
                 "learning_starts": 300,
@@ -137,6 +133,9 @@ def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
 
     for seed in SEEDS:
         data = ensure_dataset(out, setting, seed)
+        for spec in priors:
+            if spec is not None:
+                prior_alone(out, setting, spec, seed)
         for size in setting.sizes:
             for spec in priors:
                 label = "cql" if spec is None else f"cql-prior[{spec}]"
@@ -152,6 +151,33 @@ def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
                 _save(target, result)
                 print(f"{setting.name} offline {label} n={size} seed={seed}: success {result['eval_success']} "
                       f"llm calls {result['llm_calls']} ({result['cpu_seconds']:.0f} CPU-s)", flush=True)  # fmt: skip
+
+
+def prior_alone(out: Path, setting: Setting, spec: str, seed: int) -> None:
+    """The prior by itself (Q = 0: its most proposed action), zero samples: the reference row of the table."""
+    from tactica.agents.llm_prior.common import PosteriorPolicy, evaluate, make_env
+    from tactica.agents.llm_prior.prior import ActionPrior, PriorSampling
+    from tactica.agents.llm_prior.views import view_for_env
+
+    target = out / "results" / setting.name / "offline" / f"prior-alone[{spec}]-n0-seed{seed}.json"
+    if target.is_file():
+        return
+    env = make_env(setting.env_id, setting.env_kwargs)
+    view = view_for_env(env)
+    env.close()
+    prior = ActionPrior(spec, view.instruction, view.action_names, PriorSampling(seed=1000 * seed))
+    policy = PosteriorPolicy(view, None, prior)
+    rng = np.random.default_rng(0)
+    episodes = setting.offline.get("eval_episodes", 5)
+    started = time.process_time()
+    result = evaluate(
+        setting.env_id, setting.env_kwargs, lambda o, i: policy.act(o, i, rng, greedy=True), episodes, 10_000
+    )
+    _save(target, {
+        "label": f"prior-alone[{spec}]", "agent": "prior-alone", "prior": spec, "seed": seed, "samples": 0,
+        "eval_return": result["mean_return"], "eval_success": result.get("success_rate"),
+        "llm_calls": prior.calls, "cpu_seconds": time.process_time() - started,
+    })  # fmt: skip
 
 
 def run_online(out: Path, setting: Setting, priors: list[str | None], with_extras: bool) -> None:

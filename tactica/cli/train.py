@@ -16,6 +16,7 @@ __all__ = ["add_parser", "TRAINERS"]
 TRAINERS: dict[str, str] = {
     "plm": "tactica.llm.plm.cli",
     "sb3": "tactica.cli.train_sb3",
+    "prior": "tactica.cli.train_prior",
 }
 
 

@@ -172,17 +172,16 @@ class PosteriorPolicy:
         greedy: bool = False,
         epsilon: float = 0.0,
     ) -> int:
-        """An action: epsilon-greedy over the legal actions when ``epsilon`` > 0 and the draw says so,
-        else the posterior's mode (``greedy``) or a draw from it."""
+        """An action: epsilon-greedy over the legal actions when ``epsilon`` > 0 and the draw says so, else a
+        draw from the posterior or, with ``greedy``, its mode (argmax of Q/alpha + log p; over the proposals
+        the counts weigh in, so where Q does not tell the actions apart the most proposed one is played)."""
         log_prior = self.log_prior(observation, info)
         if epsilon > 0 and rng.random() < epsilon:
             return int(rng.choice(np.flatnonzero(self.view.legal(observation, info))))
         q = self.q_values(self.view.features(observation, info))
-        return (
-            greedy_action(q, log_prior, self.alpha)
-            if greedy
-            else sample_action(q, log_prior, self.alpha, rng)
-        )
+        if greedy:
+            return greedy_action(q, log_prior, self.alpha)
+        return sample_action(q, log_prior, self.alpha, rng)
 
 
 def evaluate(
@@ -273,6 +272,7 @@ class RunFolder:
         self.path = Path(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "metrics.jsonl").write_text("")
+        (self.path / "prior_transcript.jsonl").unlink(missing_ok=True)  # a transcript belongs to one run
 
     def write_config(self, config: Any) -> None:
         data = asdict(config) if hasattr(config, "__dataclass_fields__") else dict(config)

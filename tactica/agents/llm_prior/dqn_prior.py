@@ -124,7 +124,7 @@ def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
     view = view_for_env(env, feature_dim=args.feature_dim)
     record = None if run is None or args.prior is None else run.path / "prior_transcript.jsonl"
     prior = make_prior(
-        args.prior, view, PriorSampling(args.k, args.temperature, seed=args.seed), record=record
+        args.prior, view, PriorSampling(args.k, args.temperature, seed=1000 * args.seed), record=record
     )
     mode = "legal" if prior is None else args.mode
     if mode == "exact" and not prior.can_score:

@@ -98,21 +98,27 @@ def cql_prior_loss(
     targets: torch.Tensor,
     log_prior: torch.Tensor,
     cql_coef: float,
+    mse_reduction: str = "mean",
 ) -> dict[str, torch.Tensor]:
-    """The CQL-Prior loss of the reference code, averaged over the batch.
+    """The CQL-Prior loss of the reference code (``CQL_overcook_salad.py``).
 
-    ``0.5 * (Q(s, a) - y)^2 + cql_coef * (logsumexp_{a' in support(s)} Q(s, a') - Q(s, a))`` where the
-    logsumexp runs over the k proposals (duplicates included: ``Q + log counts``); with ``log_prior`` 0 on every
-    legal action it is discrete CQL over the full action space (the baseline).
+    ``0.5 * MSE(Q(s, a), y) + cql_coef * mean(logsumexp_{a' in support(s)} Q(s, a') - Q(s, a))`` where the
+    logsumexp runs over the k proposals (duplicates included: ``Q + log counts``) and the MSE is the batch mean
+    (the script's default ``--mse_type mean``) or sum (``--mse_type sum``, its README's CQL-Prior run); with
+    ``log_prior`` 0 on every legal action it is discrete CQL over the full action space (the baseline).
 
     Args:
         q: ``(B, A)`` Q-values of the batch's states.
         actions: ``(B,)`` the dataset's actions.
         targets: ``(B,)`` TD targets (no gradient).
         log_prior: ``(B, A)`` log-weights of each state's support.
-        cql_coef: weight of the conservative term (the reference run uses 5.0).
+        cql_coef: weight of the conservative term (the script's default 0.1; its README run 5.0 with a sum).
+        mse_reduction: ``"mean"`` or ``"sum"`` over the batch.
     """
+    if mse_reduction not in ("mean", "sum"):
+        raise ValueError(f"mse_reduction must be 'mean' or 'sum', got {mse_reduction!r}")
     q_data = q.gather(1, actions.long().unsqueeze(1)).squeeze(1)
-    td = 0.5 * (q_data - targets.detach()).pow(2).mean()
+    squared = (q_data - targets.detach()).pow(2)
+    td = 0.5 * (squared.mean() if mse_reduction == "mean" else squared.sum())
     conservative = (torch.logsumexp(q + log_prior, dim=1) - q_data).mean()
     return {"loss": td + cql_coef * conservative, "td": td, "conservative": conservative}

@@ -129,7 +129,7 @@ def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
         raise ValueError("ppo-prior needs a prior (a ChatModel spec)")
     record = None if run is None else run.path / "prior_transcript.jsonl"
     prior = make_prior(
-        args.prior, view, PriorSampling(args.k, args.temperature, seed=args.seed), record=record
+        args.prior, view, PriorSampling(args.k, args.temperature, seed=1000 * args.seed), record=record
     )
     network = ActorCritic(view.feature_dim, view.num_actions, args.hidden)
     optimizer = torch.optim.Adam(network.parameters(), lr=args.learning_rate, eps=1e-5)
