@@ -129,6 +129,7 @@ def _save(path: Path, result: dict[str, Any]) -> None:
 
 
 def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
+    """Every (dataset size, agent) of one seed in one batched training (``cql_prior.train_many``)."""
     from tactica.agents.llm_prior import cql_prior
 
     for seed in SEEDS:
@@ -136,21 +137,31 @@ def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
         for spec in priors:
             if spec is not None:
                 prior_alone(out, setting, spec, seed)
+        todo: list[tuple[Path, str, Any]] = []
         for size in setting.sizes:
             for spec in priors:
                 label = "cql" if spec is None else f"cql-prior[{spec}]"
                 target = out / "results" / setting.name / "offline" / f"{label}-n{size}-seed{seed}.json"
-                if target.is_file():
-                    continue
-                args = cql_prior.Args(
-                    env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=spec, samples=size,
-                    dataset=str(data), seed=seed, **setting.offline,
-                )  # fmt: skip
-                result = cql_prior.train(args)
-                result["label"] = label
-                _save(target, result)
-                print(f"{setting.name} offline {label} n={size} seed={seed}: success {result['eval_success']} "
-                      f"llm calls {result['llm_calls']} ({result['cpu_seconds']:.0f} CPU-s)", flush=True)  # fmt: skip
+                if not target.is_file():
+                    args = cql_prior.Args(
+                        env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=spec, samples=size,
+                        dataset=str(data), seed=seed, **setting.offline,
+                    )  # fmt: skip
+                    todo.append((target, label, args))
+        if not todo:
+            continue
+        started = time.process_time()
+        results = cql_prior.train_many([args for _, _, args in todo])
+        for (target, label, _), result in zip(todo, results):
+            result["label"] = label
+            result["batched_runs"] = len(todo)
+            _save(target, result)
+            print(f"{setting.name} offline {label} n={result['samples']} seed={seed}: success "
+                  f"{result['eval_success']} llm calls {result['llm_calls']}", flush=True)  # fmt: skip
+        print(
+            f"{setting.name} offline seed {seed}: {len(todo)} runs in {time.process_time() - started:.0f} CPU-s",
+            flush=True,
+        )
 
 
 def prior_alone(out: Path, setting: Setting, spec: str, seed: int) -> None:

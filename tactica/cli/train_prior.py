@@ -83,6 +83,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--reward-scale", type=positive_float, default=1.0, metavar="X", help="multiply rewards (default: 1)"
     )
+    parser.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other field of the algorithm's Args dataclass (repeatable; VALUE read as JSON when it "
+        "parses), e.g. --arg gamma=0.9 --arg cql_coef=0.1 --arg hidden=[128,128]",
+    )
     add_opt_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -146,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
 
         config = trainer.Args(**common, prior=args.prior, mode=args.mode or "exact", samples=args.samples)
         config.eval_every = args.eval_every or max(1, args.samples // 10)
+    config = _override(config, parse_options(args.arg))
     summary = trainer.train(config, progress=not (args.json or args.no_progress))
     if args.json:
         print_json(summary)
@@ -157,6 +166,27 @@ def run(args: argparse.Namespace) -> int:
             f"after {summary['samples']} samples; {summary['llm_calls']} LLM calls"
         )
     return 0
+
+
+def _override(config, overrides: dict):
+    """``config`` with ``--arg`` fields replaced; an unknown field or a value of the wrong kind exits 2."""
+    import dataclasses
+
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    fixed = {"env_id", "env_kwargs", "prior", "samples", "run_dir", "dataset", "seed"}
+    for key, value in overrides.items():
+        if key not in fields or key in fixed:
+            accepted = ", ".join(sorted(set(fields) - fixed))
+            raise CLIError(f"--arg {key}: not a field of this algorithm; accepted: {accepted}")
+        current = getattr(config, key)
+        if isinstance(current, tuple) and isinstance(value, list):
+            value = tuple(value)
+        if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if current is not None and type(value) is not type(current):
+            raise CLIError(f"--arg {key}={value!r}: expected a {type(current).__name__}")
+        setattr(config, key, value)
+    return config
 
 
 def _check_env(env_id: str, options: dict) -> None:

@@ -180,3 +180,34 @@ def test_onuw_prior_plays_the_tactic_the_prior_proposes():
     assert result.length > 0 and model.calls
     assert "honest accusation" in TACTIC_NAMES
     assert "Legal actions:\n- honest evidence" in model.calls[0][-1]["content"]
+
+
+def test_runs_trained_together_match_runs_trained_alone(tmp_path):
+    import torch
+
+    first = cql_prior.train(
+        cql_prior.Args(
+            prior=None,
+            samples=300,
+            gradient_steps=5,
+            eval_every=5,
+            eval_episodes=1,
+            run_dir=str(tmp_path / "data"),
+        )
+    )
+    data = str(tmp_path / "data" / "dataset.npz")
+    shared = dict(dataset=data, gradient_steps=30, eval_every=30, eval_episodes=1)
+    specs = [
+        cql_prior.Args(prior=None, samples=300, seed=3, run_dir=str(tmp_path / "alone"), **shared),
+        cql_prior.Args(prior=PRIOR, samples=120, seed=4, **shared),
+    ]
+    cql_prior.train(specs[0])
+    specs[0].run_dir = str(tmp_path / "together")
+    together = cql_prior.train_many(specs)
+    alone = torch.load(tmp_path / "alone" / "q.pt", weights_only=True)
+    batched = torch.load(tmp_path / "together" / "q.pt", weights_only=True)
+    assert first["samples"] == 300 and together[1]["samples"] == 120
+    for name, tensor in alone.items():
+        assert torch.allclose(tensor, batched[name], atol=1e-5), name
+    with pytest.raises(ValueError, match="must share gamma"):
+        cql_prior.train_many([cql_prior.Args(gamma=0.9), cql_prior.Args(gamma=0.99)])

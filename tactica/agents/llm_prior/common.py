@@ -37,6 +37,7 @@ __all__ = [
     "PosteriorPolicy",
     "QNetwork",
     "RunFolder",
+    "StackedQ",
     "evaluate",
     "load_checkpoint",
     "make_env",
@@ -70,6 +71,62 @@ class QNetwork(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.net(features)
+
+
+class StackedQ(nn.Module):
+    """``M`` independent :class:`QNetwork` s of one shape, evaluated by batched matrix products.
+
+    A sweep trains many small networks (seeds, priors, dataset sizes) whose cost is the per-call overhead of
+    torch, not arithmetic; stacking them makes one call serve all.  Model ``m`` only ever sees its own slice of
+    the weights, so the runs stay independent (the losses are summed, Adam works element by element and
+    :meth:`clip_grad_norm` clips each model's gradient on its own).
+    """
+
+    def __init__(self, networks: Sequence[QNetwork]):
+        super().__init__()
+        first = networks[0]
+        if any(n.hidden != first.hidden or n.feature_dim != first.feature_dim for n in networks):
+            raise ValueError("stacked Q networks must have one shape")
+        self.feature_dim, self.num_actions, self.hidden = first.feature_dim, first.num_actions, first.hidden
+        linears = [[m for m in n.net if isinstance(m, nn.Linear)] for n in networks]
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([layers[i].weight.detach().T for layers in linears]).contiguous())
+            for i in range(len(linears[0]))
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.stack([layers[i].bias.detach()[None] for layers in linears]).contiguous())
+            for i in range(len(linears[0]))
+        )
+
+    def __len__(self) -> int:
+        return int(self.weights[0].shape[0])
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """``(M, B, feature_dim)`` -> ``(M, B, num_actions)``."""
+        x = features
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(bias, x, weight)
+            if i < len(self.weights) - 1:
+                x = torch.relu(x)
+        return x
+
+    def clip_grad_norm(self, max_norm: float) -> None:
+        """Scale each model's gradient to norm at most ``max_norm`` (``clip_grad_norm_`` per model)."""
+        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        squared = sum(g.pow(2).reshape(len(self), -1).sum(dim=1) for g in grads)
+        scale = (max_norm / (squared.sqrt() + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))
+
+    def network(self, m: int) -> QNetwork:
+        """Model ``m`` as a plain :class:`QNetwork` (a copy)."""
+        single = QNetwork(self.feature_dim, self.num_actions, self.hidden)
+        layers = [layer for layer in single.net if isinstance(layer, nn.Linear)]
+        with torch.no_grad():
+            for layer, weight, bias in zip(layers, self.weights, self.biases):
+                layer.weight.copy_(weight[m].T)
+                layer.bias.copy_(bias[m, 0])
+        return single
 
 
 class ActorCritic(nn.Module):

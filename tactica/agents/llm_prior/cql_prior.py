@@ -31,6 +31,7 @@ from tactica.agents.llm_prior.common import (
     PosteriorPolicy,
     QNetwork,
     RunFolder,
+    StackedQ,
     checkpoint_meta,
     evaluate,
     make_env,
@@ -41,10 +42,10 @@ from tactica.agents.llm_prior.common import (
 )
 from tactica.agents.llm_prior.data import OfflineDataset, collect, file_digest
 from tactica.agents.llm_prior.posterior import cql_prior_loss, max_backup
-from tactica.agents.llm_prior.prior import PriorSampling
-from tactica.agents.llm_prior.views import view_for_env
+from tactica.agents.llm_prior.prior import ActionPrior, PriorSampling
+from tactica.agents.llm_prior.views import TextView, view_for_env
 
-__all__ = ["Args", "train"]
+__all__ = ["Args", "SHARED", "supports", "train", "train_many"]
 
 
 @dataclass
@@ -100,18 +101,40 @@ def supports(dataset: OfflineDataset, policy: PosteriorPolicy) -> tuple[np.ndarr
     return now.astype(np.float32), after.astype(np.float32)
 
 
-def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
-    torch.set_num_threads(1)
-    rng = seed_everything(args.seed)
-    run = RunFolder(Path(args.run_dir)) if args.run_dir else None
-    env = make_env(args.env_id, args.env_kwargs)
-    view = view_for_env(env, feature_dim=args.feature_dim)
-    env.close()
-    start = time.process_time()
+@dataclass
+class _Run:
+    """One run of a (possibly batched) training: its data, prior and bookkeeping."""
 
-    # --- the dataset: a file, or collected now and saved in the run folder
+    args: Args
+    folder: RunFolder | None
+    dataset: OfflineDataset
+    prior: ActionPrior | None
+    policy: PosteriorPolicy
+    source: str  # runs with one source share its transitions (prefixes of one dataset file)
+    log_w: np.ndarray  # (N, A) the support of each state
+    next_log_w: np.ndarray  # (N, A) and of each next state
+    rng: np.random.Generator
+    dataset_llm_calls: int
+    started: float
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Arguments every run of one batched training must share (they shape the networks and the update).
+SHARED = (
+    "env_id", "env_kwargs", "hidden", "feature_dim", "gradient_steps", "batch_size", "learning_rate", "gamma",
+    "tau", "max_grad_norm", "cql_coef", "mse_reduction", "eval_every",
+)  # fmt: skip
+
+
+def _prepare(args: Args, view: TextView, progress: bool, loaded: dict[str, OfflineDataset]) -> _Run:
+    started = time.process_time()
+    folder = RunFolder(Path(args.run_dir)) if args.run_dir else None
+    # --- the dataset: a file (loaded once per batch of runs), or collected now and saved in the run folder
     if args.dataset is not None:
-        full = OfflineDataset.load(args.dataset)
+        source = str(Path(args.dataset).resolve())
+        if source not in loaded:
+            loaded[source] = OfflineDataset.load(args.dataset)
+        full = loaded[source]
         if full.meta.get("env_id") != args.env_id or list(full.meta.get("action_names", [])) != list(
             view.action_names
         ):
@@ -125,10 +148,11 @@ def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
                 args.env_id, args.env_kwargs, view, args.samples, behaviour=args.behaviour, seed=args.seed,
                 advance=advance,
             )  # fmt: skip
-        if run is not None:
-            dataset.save(run.path / "dataset.npz")
-
-    record = None if run is None or args.prior is None else run.path / "prior_transcript.jsonl"
+        if folder is not None:
+            dataset.save(folder.path / "dataset.npz")
+        source = f"collected:{id(dataset)}"
+        loaded[source] = dataset
+    record = None if folder is None or args.prior is None else folder.path / "prior_transcript.jsonl"
     prior = make_prior(
         args.prior, view, PriorSampling(args.k, args.temperature, seed=1000 * args.seed), record=record
     )
@@ -136,96 +160,144 @@ def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
         view, None, prior, alpha=args.alpha, mode="legal" if prior is None else "proposals"
     )
     log_w, next_log_w = supports(dataset, policy)
-    dataset_llm_calls = prior.calls if prior is not None else 0
+    if folder is not None:
+        folder.write_config(args)
+    return _Run(
+        args, folder, dataset, prior, policy, source, log_w, next_log_w, np.random.default_rng(args.seed),
+        prior.calls if prior is not None else 0, started,
+    )  # fmt: skip
 
-    q_network = QNetwork(view.feature_dim, view.num_actions, args.hidden)
-    target_network = copy.deepcopy(q_network)
-    optimizer = torch.optim.AdamW(q_network.parameters(), lr=args.learning_rate)
-    policy.q_network = q_network
-    tensors = {
-        "features": torch.as_tensor(dataset.features),
-        "next_features": torch.as_tensor(dataset.next_features),
-        "actions": torch.as_tensor(dataset.actions),
-        "rewards": torch.as_tensor(dataset.rewards * args.reward_scale),
-        "not_done": torch.as_tensor(~dataset.terminated, dtype=torch.float32),
-        "log_w": torch.as_tensor(log_w),
-        "next_log_w": torch.as_tensor(next_log_w),
+
+def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
+    """Train one run and return its summary."""
+    return train_many([args], progress=progress)[0]
+
+
+def train_many(runs_args: list[Args], *, progress: bool = False) -> list[dict[str, Any]]:
+    """Train independent runs that share the :data:`SHARED` arguments in lockstep, one stacked network.
+
+    Each run keeps its own dataset, prior, initial weights (``torch.manual_seed(seed)``, as a single run),
+    batch draws and gradient clipping, so its result does not depend on which other runs it was batched with
+    (up to floating-point summation order).
+    """
+    if not runs_args:
+        return []
+    first = runs_args[0]
+    for other in runs_args[1:]:
+        differing = [name for name in SHARED if getattr(other, name) != getattr(first, name)]
+        if differing:
+            raise ValueError(f"runs trained together must share {', '.join(differing)}")
+    torch.set_num_threads(1)
+    env = make_env(first.env_id, first.env_kwargs)
+    view = view_for_env(env, feature_dim=first.feature_dim)
+    env.close()
+    loaded: dict[str, OfflineDataset] = {}
+    runs = [_prepare(args, view, progress and len(runs_args) == 1, loaded) for args in runs_args]
+    # One table of transitions per source (its longest prefix in use) and one of supports per run; a batch
+    # is one gather from each with the runs' own draws.
+    sizes = {}
+    for run in runs:
+        sizes[run.source] = max(sizes.get(run.source, 0), len(run.dataset))
+    data_offset = dict(zip(sizes, np.cumsum([0, *sizes.values()])[:-1].tolist()))
+    parts = [loaded[source].head(size) for source, size in sizes.items()]
+    table = {
+        "features": torch.as_tensor(np.concatenate([d.features for d in parts])),
+        "next_features": torch.as_tensor(np.concatenate([d.next_features for d in parts])),
+        "actions": torch.as_tensor(np.concatenate([d.actions for d in parts])),
+        "rewards": torch.as_tensor(np.concatenate([d.rewards for d in parts]).astype(np.float32)),
+        "not_done": torch.as_tensor(np.concatenate([~d.terminated for d in parts]).astype(np.float32)),
     }
-    if run is not None:
-        run.write_config(args)
-    eval_rng = np.random.default_rng(args.eval_seed)
+    scale = torch.as_tensor([run.args.reward_scale for run in runs], dtype=torch.float32)[:, None]
+    log_table = torch.as_tensor(np.concatenate([run.log_w for run in runs]))
+    next_log_table = torch.as_tensor(np.concatenate([run.next_log_w for run in runs]))
+    log_offset = np.cumsum([0, *(len(run.dataset) for run in runs)])[:-1][:, None]
+    run_offset = np.asarray([data_offset[run.source] for run in runs])[:, None]
+    inits = []
+    for args in runs_args:
+        seed_everything(args.seed)
+        inits.append(QNetwork(view.feature_dim, view.num_actions, first.hidden))
+    q_network = StackedQ(inits)
+    target_network = copy.deepcopy(q_network)
+    optimizer = torch.optim.AdamW(q_network.parameters(), lr=first.learning_rate)
+    batch_size = first.batch_size
 
-    def evaluation(step: int, loss: dict[str, float]) -> dict[str, Any]:
-        q_network.eval()
+    def evaluation(run: _Run, m: int, step: int, losses: dict[str, float]) -> None:
+        run.policy.q_network = q_network.network(m)
+        eval_rng = np.random.default_rng(run.args.eval_seed)
         result = evaluate(
-            args.env_id, args.env_kwargs, lambda o, i: policy.act(o, i, eval_rng, greedy=True),
-            args.eval_episodes, args.eval_seed,
+            run.args.env_id, run.args.env_kwargs, lambda o, i: run.policy.act(o, i, eval_rng, greedy=True),
+            run.args.eval_episodes, run.args.eval_seed,
         )  # fmt: skip
-        q_network.train()
         row = {
             "gradient_steps": step,
-            "samples": len(dataset),
+            "samples": len(run.dataset),
             "eval_return": result["mean_return"],
             "eval_success": result.get("success_rate"),
-            "llm_calls": prior.calls if prior is not None else 0,
-            **loss,
+            "llm_calls": run.prior.calls if run.prior is not None else 0,
+            **{k: v[m] for k, v in losses.items()},
         }
-        if run is not None:
-            run.log(row)
-        return row
+        run.rows.append(row)
+        if run.folder is not None:
+            run.folder.log(row)
 
-    rows = []
-    loss_values: dict[str, float] = {}
-    with progress_bar(
-        args.gradient_steps, f"{'cql-prior' if prior else 'cql'} on {args.env_id}", progress
-    ) as advance:
-        for step in range(1, args.gradient_steps + 1):
-            batch = torch.as_tensor(rng.integers(len(dataset), size=args.batch_size))
+    label = "cql-prior" if first.prior else "cql"
+    with progress_bar(first.gradient_steps, f"{label} on {first.env_id}", progress) as advance:
+        for step in range(1, first.gradient_steps + 1):
+            draws = np.stack([run.rng.integers(len(run.dataset), size=batch_size) for run in runs])
+            rows = torch.as_tensor(draws + run_offset)
+            batch = {name: values[rows] for name, values in table.items()}
+            batch["rewards"] = batch["rewards"] * scale
+            batch["log_w"] = log_table[torch.as_tensor(draws + log_offset)]
+            batch["next_log_w"] = next_log_table[torch.as_tensor(draws + log_offset)]
             with torch.no_grad():
-                next_q = target_network(tensors["next_features"][batch])
-                targets = tensors["rewards"][batch] + args.gamma * tensors["not_done"][batch] * max_backup(
-                    next_q, tensors["next_log_w"][batch]
-                )
+                next_q = target_network(batch["next_features"])
+                bootstrap = max_backup(next_q.flatten(0, 1), batch["next_log_w"].flatten(0, 1))
+                targets = batch["rewards"] + first.gamma * batch["not_done"] * bootstrap.view(len(runs), -1)
             losses = cql_prior_loss(
-                q_network(tensors["features"][batch]), tensors["actions"][batch], targets,
-                tensors["log_w"][batch], args.cql_coef, args.mse_reduction,
+                q_network(batch["features"]), batch["actions"], targets, batch["log_w"], first.cql_coef,
+                first.mse_reduction,
             )  # fmt: skip
             optimizer.zero_grad()
-            losses["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(q_network.parameters(), args.max_grad_norm)
+            losses["loss"].sum().backward()
+            q_network.clip_grad_norm(first.max_grad_norm)
             optimizer.step()
             with torch.no_grad():
                 for target, online in zip(target_network.parameters(), q_network.parameters()):
-                    target.mul_(1.0 - args.tau).add_(args.tau * online)
-            loss_values = {k: float(v.detach()) for k, v in losses.items()}
-            if step % args.eval_every == 0 or step == args.gradient_steps:
-                rows.append(evaluation(step, loss_values))
+                    target.mul_(1.0 - first.tau).add_(first.tau * online)
+            if step % first.eval_every == 0 or step == first.gradient_steps:
+                values = {k: v.detach().tolist() for k, v in losses.items()}
+                for m, run in enumerate(runs):
+                    evaluation(run, m, step, values)
             advance(1)
+    return [_finish(run, q_network.network(m), view) for m, run in enumerate(runs)]
 
-    final = rows[-1]
+
+def _finish(run: _Run, network: QNetwork, view: TextView) -> dict[str, Any]:
+    args, final = run.args, run.rows[-1]
+    prior = run.prior
     summary = {
         "agent": "cql-prior" if prior is not None else "cql",
         "env_id": args.env_id,
         "env_kwargs": args.env_kwargs,
         "prior": args.prior,
         "seed": args.seed,
-        "samples": len(dataset),
-        "behaviour": dataset.meta.get("behaviour"),
-        "dataset_seed": dataset.meta.get("seed"),
+        "samples": len(run.dataset),
+        "behaviour": run.dataset.meta.get("behaviour"),
+        "dataset_seed": run.dataset.meta.get("seed"),
         "gradient_steps": args.gradient_steps,
         "eval_return": final["eval_return"],
         "eval_success": final["eval_success"],
-        "llm_calls_dataset": dataset_llm_calls,
+        "llm_calls_dataset": run.dataset_llm_calls,
         "llm_calls": prior.calls if prior is not None else 0,
         "prior_stats": prior.stats() if prior is not None else None,
-        "cpu_seconds": time.process_time() - start,
+        "cpu_seconds": time.process_time() - run.started,
     }
-    if run is not None:
+    if run.folder is not None:
         meta = checkpoint_meta("q", view, args.hidden, agent=summary["agent"], alpha=args.alpha, k=args.k)
-        save_checkpoint(run.path / "q.pt", q_network, meta)
+        save_checkpoint(run.folder.path / "q.pt", network, meta)
         if args.dataset is None:
-            summary["dataset_sha256"] = file_digest(run.path / "dataset.npz")
-        run.write_summary(summary)
-        run.plot("gradient_steps", f"{summary['agent']} on {args.env_id}, {len(dataset)} samples")
-        summary["run_dir"] = str(run.path)
+            summary["dataset_sha256"] = file_digest(run.folder.path / "dataset.npz")
+        run.folder.write_summary(summary)
+        run.folder.plot("gradient_steps", f"{summary['agent']} on {args.env_id}, {len(run.dataset)} samples")
+        summary["run_dir"] = str(run.folder.path)
     return summary

@@ -107,18 +107,18 @@ def cql_prior_loss(
     (the script's default ``--mse_type mean``) or sum (``--mse_type sum``, its README's CQL-Prior run); with
     ``log_prior`` 0 on every legal action it is discrete CQL over the full action space (the baseline).
 
-    Args:
-        q: ``(B, A)`` Q-values of the batch's states.
-        actions: ``(B,)`` the dataset's actions.
-        targets: ``(B,)`` TD targets (no gradient).
-        log_prior: ``(B, A)`` log-weights of each state's support.
+    Args (a leading model dimension ``M`` gives one loss per model, for stacked networks):
+        q: ``([M,] B, A)`` Q-values of the batch's states.
+        actions: ``([M,] B)`` the dataset's actions.
+        targets: ``([M,] B)`` TD targets (no gradient).
+        log_prior: ``([M,] B, A)`` log-weights of each state's support.
         cql_coef: weight of the conservative term (the script's default 0.1; its README run 5.0 with a sum).
         mse_reduction: ``"mean"`` or ``"sum"`` over the batch.
     """
     if mse_reduction not in ("mean", "sum"):
         raise ValueError(f"mse_reduction must be 'mean' or 'sum', got {mse_reduction!r}")
-    q_data = q.gather(1, actions.long().unsqueeze(1)).squeeze(1)
+    q_data = q.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
     squared = (q_data - targets.detach()).pow(2)
-    td = 0.5 * (squared.mean() if mse_reduction == "mean" else squared.sum())
-    conservative = (torch.logsumexp(q + log_prior, dim=1) - q_data).mean()
+    td = 0.5 * (squared.mean(dim=-1) if mse_reduction == "mean" else squared.sum(dim=-1))
+    conservative = (torch.logsumexp(q + log_prior, dim=-1) - q_data).mean(dim=-1)
     return {"loss": td + cql_coef * conservative, "td": td, "conservative": conservative}
