@@ -237,48 +237,80 @@ def _mean_ci(values: list[float]) -> tuple[float, float]:
     return mean, half
 
 
+def _needed(rows: list[dict[str, Any]], sizes: tuple[int, ...], metric: str, target: float) -> int | None:
+    """The smallest size from which every larger size of the grid reaches the target (None: never)."""
+    reached = {r["samples"]: (r[metric] or 0) >= target for r in rows}
+    needed = None
+    for n in sorted(sizes, reverse=True):
+        if not reached.get(n, False):
+            break
+        needed = n
+    return needed
+
+
 def offline_table(out: Path, setting: Setting) -> tuple[str, dict[str, Any]]:
-    rows = _load(out, setting.name, "offline")
+    """Success per dataset size (mean ± 95% CI over seeds), the samples needed, and the LLM calls."""
+    rows = [r for r in _load(out, setting.name, "offline") if r["samples"] > 0]
     labels = sorted({r["label"] for r in rows}, key=lambda s: (s != "cql", s))
     lines = [
-        "| agent | " + " | ".join(f"N={n}" for n in setting.sizes) + " | samples to reach (median over seeds; seeds reached) | LLM calls at that N (mean) |",
+        "| agent | " + " | ".join(f"N={n}" for n in setting.sizes)
+        + " | samples needed (median; seeds that reached) | LLM calls to label that dataset (mean) |",
         "|---|" + "---|" * len(setting.sizes) + "---|---|",
     ]  # fmt: skip
+    costs = [
+        "| agent | " + " | ".join(f"N={n}" for n in setting.sizes) + " |",
+        "|---|" + "---|" * len(setting.sizes),
+    ]
     needed: dict[str, Any] = {}
     for label in labels:
-        cells = []
-        per_seed_needed = []
-        calls_at: dict[int, list[int]] = {}
+        cells, cost_cells = [], []
         for n in setting.sizes:
             results = [r for r in rows if r["label"] == label and r["samples"] == n]
-            values = [r[setting.target_metric] for r in results]
-            mean, half = _mean_ci(values)
-            calls_at[n] = [r["llm_calls"] for r in results]
-            cells.append(f"{mean:.2f}" + ("" if math.isnan(half) else f" ± {half:.2f}") + f" ({len(values)})")
-        for seed in SEEDS:
-            reached = [
-                r["samples"] for r in rows
-                if r["label"] == label and r["seed"] == seed and (r[setting.target_metric] or 0) >= setting.target
-            ]  # fmt: skip
-            per_seed_needed.append(min(reached) if reached else None)
-        hits = [n for n in per_seed_needed if n is not None]
-        if len(hits) * 2 > len(SEEDS):
-            # median over all seeds, a seed that never reached counting as beyond the largest size
-            ordered = sorted(n if n is not None else math.inf for n in per_seed_needed)
-            median = ordered[len(ordered) // 2]
-        else:
-            median = None
-        needed[label] = {"per_seed": per_seed_needed, "median": median}
-        calls = np.mean(calls_at.get(median, [0])) if median else float("nan")
-        median_text = "not reached" if median is None else f"{median}"
+            mean, half = _mean_ci([r[setting.target_metric] for r in results])
+            cells.append(
+                f"{mean:.2f}" + ("" if math.isnan(half) else f" ± {half:.2f}") + f" ({len(results)})"
+            )
+            if results:
+                dataset_calls = np.mean([r.get("llm_calls_dataset", 0) for r in results])
+                eval_calls = np.mean([r["llm_calls"] - r.get("llm_calls_dataset", 0) for r in results])
+                cost_cells.append(f"{dataset_calls:.0f} + {eval_calls:.0f}")
+            else:
+                cost_cells.append("-")
+        per_seed = [
+            _needed([r for r in rows if r["label"] == label and r["seed"] == seed], setting.sizes,
+                    setting.target_metric, setting.target)
+            for seed in SEEDS
+        ]  # fmt: skip
+        hits = [n for n in per_seed if n is not None]
+        # the median over the seeds, a seed that never reached counting as beyond the largest size
+        ordered = sorted(n if n is not None else math.inf for n in per_seed)
+        median = ordered[len(ordered) // 2]
+        needed[label] = {"per_seed": per_seed, "median": None if math.isinf(median) else median}
+        at = [r.get("llm_calls_dataset", 0) for r in rows if r["label"] == label and r["samples"] == median]
+        median_text = f"> {max(setting.sizes)}" if math.isinf(median) else f"{median}"
         lines.append(
-            f"| {label} | "
-            + " | ".join(cells)
-            + f" | {median_text} ({len(hits)}/{len(SEEDS)}) | "
-            + ("-" if math.isnan(calls) else f"{calls:.0f}")
-            + " |"
+            f"| {label} | " + " | ".join(cells) + f" | {median_text} ({len(hits)}/{len(SEEDS)}) | "
+            + (f"{np.mean(at):.0f}" if at else "-") + " |"
+        )  # fmt: skip
+        costs.append(f"| {label} | " + " | ".join(cost_cells) + " |")
+    alone = [r for r in _load(out, setting.name, "offline") if r["samples"] == 0]
+    prior_lines = [
+        "| prior alone (no samples, Q = 0) | success / win rate | LLM calls (evaluation) |",
+        "|---|---|---|",
+    ]
+    for label in sorted({r["label"] for r in alone}):
+        results = [r for r in alone if r["label"] == label]
+        mean, half = _mean_ci([r[setting.target_metric] for r in results])
+        prior_lines.append(
+            f"| {label} | {mean:.2f} ± {half:.2f} ({len(results)} seeds) | {np.mean([r['llm_calls'] for r in results]):.0f} |"
         )
-    return "\n".join(lines), needed
+    text = (
+        "\n".join(lines)
+        + "\n\nLLM calls (labelling the dataset + evaluation), mean over seeds:\n\n"
+        + "\n".join(costs)
+    )
+    text += "\n\n" + "\n".join(prior_lines)
+    return text, needed
 
 
 def online_table(out: Path, setting: Setting) -> tuple[str, dict[str, list]]:
@@ -337,7 +369,7 @@ def plot_offline(out: Path, setting: Setting, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = _load(out, setting.name, "offline")
+    rows = [r for r in _load(out, setting.name, "offline") if r["samples"] > 0]
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for label in sorted({r["label"] for r in rows}, key=lambda s: (s != "cql", s)):
         means, halves = [], []

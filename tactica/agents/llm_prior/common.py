@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tactica.agents.discussion.nets import mlp
 from tactica.agents.llm_prior.posterior import (
     greedy_action,
     log_weights,
@@ -32,6 +33,7 @@ from tactica.agents.llm_prior.views import TextView, make_view
 
 __all__ = [
     "ActorCritic",
+    "BaseArgs",
     "checkpoint_meta",
     "PRIOR_MODES",
     "PosteriorPolicy",
@@ -42,7 +44,6 @@ __all__ = [
     "load_checkpoint",
     "make_env",
     "make_prior",
-    "mlp",
     "progress_bar",
     "save_checkpoint",
     "seed_everything",
@@ -51,14 +52,36 @@ __all__ = [
 PRIOR_MODES = ("proposals", "exact", "legal")
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    last = in_dim
-    for width in hidden:
-        layers += [nn.Linear(last, width), nn.ReLU()]
-        last = width
-    layers.append(nn.Linear(last, out_dim))
-    return nn.Sequential(*layers)
+@dataclass
+class BaseArgs:
+    """The arguments every trainer takes; each trainer's ``Args`` adds its own (and may change defaults)."""
+
+    env_id: str = "FrozenLakeText-v0"
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    prior: str | None = "expert:frozenlake?p=0.5"
+    """the prior's ChatModel spec; None trains the baseline without a prior"""
+    samples: int = 3000
+    seed: int = 0
+    k: int = 5
+    """proposals per state"""
+    temperature: float = 1.0
+    alpha: float = 0.1
+    """posterior temperature: q ∝ p exp(Q/alpha)"""
+    gamma: float = 0.99
+    learning_rate: float = 5e-4
+    max_grad_norm: float = 1.0
+    reward_scale: float = 1.0
+    hidden: tuple[int, ...] = (64, 64)
+    feature_dim: int = 512
+    """hashed text features (text environments)"""
+    eval_every: int = 250
+    eval_episodes: int = 5
+    eval_seed: int = 10_000
+    run_dir: str | None = None
+
+    def sampling(self) -> PriorSampling:
+        """Proposals of run ``seed`` use model seeds ``1000 * seed + i`` (runs' proposals do not overlap)."""
+        return PriorSampling(self.k, self.temperature, seed=1000 * self.seed)
 
 
 class QNetwork(nn.Module):
@@ -67,7 +90,7 @@ class QNetwork(nn.Module):
     def __init__(self, feature_dim: int, num_actions: int, hidden: Sequence[int] = (64, 64)):
         super().__init__()
         self.feature_dim, self.num_actions, self.hidden = int(feature_dim), int(num_actions), tuple(hidden)
-        self.net = mlp(self.feature_dim, self.hidden, self.num_actions)
+        self.net = mlp(self.feature_dim, self.num_actions, self.hidden)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.net(features)
@@ -135,8 +158,8 @@ class ActorCritic(nn.Module):
     def __init__(self, feature_dim: int, num_actions: int, hidden: Sequence[int] = (64, 64)):
         super().__init__()
         self.feature_dim, self.num_actions, self.hidden = int(feature_dim), int(num_actions), tuple(hidden)
-        self.actor = mlp(self.feature_dim, self.hidden, self.num_actions)
-        self.critic = mlp(self.feature_dim, self.hidden, 1)
+        self.actor = mlp(self.feature_dim, self.num_actions, self.hidden)
+        self.critic = mlp(self.feature_dim, 1, self.hidden)
         nn.init.zeros_(self.actor[-1].weight)
         nn.init.zeros_(self.actor[-1].bias)
 

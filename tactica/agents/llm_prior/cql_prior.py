@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from tactica.agents.llm_prior.common import (
+    BaseArgs,
     PosteriorPolicy,
     QNetwork,
     RunFolder,
@@ -42,43 +43,26 @@ from tactica.agents.llm_prior.common import (
 )
 from tactica.agents.llm_prior.data import OfflineDataset, collect, file_digest
 from tactica.agents.llm_prior.posterior import cql_prior_loss, max_backup
-from tactica.agents.llm_prior.prior import ActionPrior, PriorSampling
+from tactica.agents.llm_prior.prior import ActionPrior
 from tactica.agents.llm_prior.views import TextView, view_for_env
 
 __all__ = ["Args", "SHARED", "supports", "train", "train_many"]
 
 
 @dataclass
-class Args:
-    env_id: str = "FrozenLakeText-v0"
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    prior: str | None = "expert:frozenlake?p=0.5"
-    """the prior's ChatModel spec; None trains the baseline (CQL over every legal action)"""
+class Args(BaseArgs):
     samples: int = 1000
     """dataset size (transitions)"""
     dataset: str | None = None
     """an existing dataset file (its first ``samples`` transitions); None collects one"""
     behaviour: str = "uniform"
-    seed: int = 0
-    """seeds the dataset (when collected), the network and the evaluation"""
-    k: int = 5
-    temperature: float = 1.0
-    alpha: float = 0.1
+    gamma: float = 0.9
     cql_coef: float = 0.1
     mse_reduction: str = "mean"
-    gamma: float = 0.9
-    learning_rate: float = 5e-4
     batch_size: int = 64
     gradient_steps: int = 2000
     tau: float = 0.02
-    max_grad_norm: float = 1.0
-    reward_scale: float = 1.0
-    hidden: tuple[int, ...] = (64, 64)
-    feature_dim: int = 512
     eval_every: int = 500
-    eval_episodes: int = 5
-    eval_seed: int = 10_000
-    run_dir: str | None = None
 
 
 def supports(dataset: OfflineDataset, policy: PosteriorPolicy) -> tuple[np.ndarray, np.ndarray]:
@@ -153,9 +137,7 @@ def _prepare(args: Args, view: TextView, progress: bool, loaded: dict[str, Offli
         source = f"collected:{id(dataset)}"
         loaded[source] = dataset
     record = None if folder is None or args.prior is None else folder.path / "prior_transcript.jsonl"
-    prior = make_prior(
-        args.prior, view, PriorSampling(args.k, args.temperature, seed=1000 * args.seed), record=record
-    )
+    prior = make_prior(args.prior, view, args.sampling(), record=record)
     policy = PosteriorPolicy(
         view, None, prior, alpha=args.alpha, mode="legal" if prior is None else "proposals"
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from tactica.agents.llm_prior.common import (
+    BaseArgs,
     PosteriorPolicy,
     QNetwork,
     RunFolder,
@@ -40,45 +41,26 @@ from tactica.agents.llm_prior.common import (
     seed_everything,
 )
 from tactica.agents.llm_prior.posterior import max_backup, soft_backup
-from tactica.agents.llm_prior.prior import PriorSampling
 from tactica.agents.llm_prior.views import view_for_env
 
 __all__ = ["Args", "train"]
 
 
 @dataclass
-class Args:
-    env_id: str = "FrozenLakeText-v0"
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    prior: str | None = "expert:frozenlake?p=0.5"
-    """the prior's ChatModel spec; None trains the baseline (epsilon-greedy DQN over every legal action)"""
+class Args(BaseArgs):
     mode: str = "proposals"
-    """"proposals" (direct posterior sampling over the k proposals) or "exact" (needs a prior that scores)"""
+    """proposals: direct posterior sampling over the k proposals; exact: needs a prior that scores"""
     samples: int = 3000
     """environment steps"""
-    seed: int = 0
-    k: int = 5
-    temperature: float = 1.0
-    alpha: float = 0.1
     prior_floor: float = 0.01
-    gamma: float = 0.99
-    learning_rate: float = 5e-4
     batch_size: int = 64
     buffer_size: int = 4000
     learning_starts: int = 100
     train_frequency: int = 1
     tau: float = 0.005
-    max_grad_norm: float = 1.0
     start_e: float = 1.0
     end_e: float = 0.05
     exploration_fraction: float = 0.5
-    reward_scale: float = 1.0
-    hidden: tuple[int, ...] = (64, 64)
-    feature_dim: int = 512
-    eval_every: int = 250
-    eval_episodes: int = 5
-    eval_seed: int = 10_000
-    run_dir: str | None = None
 
 
 def linear_schedule(start_e: float, end_e: float, duration: int, t: int) -> float:
@@ -123,9 +105,7 @@ def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
     env = make_env(args.env_id, args.env_kwargs)
     view = view_for_env(env, feature_dim=args.feature_dim)
     record = None if run is None or args.prior is None else run.path / "prior_transcript.jsonl"
-    prior = make_prior(
-        args.prior, view, PriorSampling(args.k, args.temperature, seed=1000 * args.seed), record=record
-    )
+    prior = make_prior(args.prior, view, args.sampling(), record=record)
     mode = "legal" if prior is None else args.mode
     if mode == "exact" and not prior.can_score:
         raise ValueError(f"mode 'exact' needs a prior that scores every action; {args.prior!r} does not")

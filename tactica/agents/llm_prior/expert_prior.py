@@ -73,21 +73,10 @@ def parse_textsc2_summary(text: str, legal_names: Sequence[str]) -> dict:
     """The TextSC2 observation dict rebuilt from its text summary (zeros where the summary leaves a value out)
     and the legal actions (the action mask)."""
     from tactica.envs.textsc2.actions import ACTIONS
-    from tactica.envs.textsc2.text import BUILDING_KEYS, RESEARCH_KEYS, UNIT_KEYS
+    from tactica.envs.textsc2.text import BUILDING_KEYS, RESEARCH_KEYS, RESOURCE_KEYS, UNIT_KEYS
 
     obs: dict = {
-        "resource": {
-            k: 0.0
-            for k in (
-                "worker_supply",
-                "mineral",
-                "gas",
-                "supply_left",
-                "supply_cap",
-                "supply_used",
-                "army_supply",
-            )
-        },
+        "resource": {k: 0.0 for k in RESOURCE_KEYS if k != "game_time"},
         "building": {k: 0 for k in BUILDING_KEYS},
         "unit": {k: 0 for k in UNIT_KEYS},
         "planning": {"planning_structure": {}, "planning_unit": {}},

@@ -15,7 +15,7 @@ legal action keeps some mass and the KL stays finite.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import torch
 
 from tactica.agents.llm_prior.common import (
     ActorCritic,
+    BaseArgs,
     RunFolder,
     checkpoint_meta,
     evaluate,
@@ -34,29 +35,24 @@ from tactica.agents.llm_prior.common import (
     seed_everything,
 )
 from tactica.agents.llm_prior.posterior import smoothed_log_prior
-from tactica.agents.llm_prior.prior import ActionPrior, PriorSampling
+from tactica.agents.llm_prior.prior import ActionPrior
 from tactica.agents.llm_prior.views import TextView, view_for_env
 
 __all__ = ["Args", "PolicyActor", "kl_to_prior", "train"]
 
 
 @dataclass
-class Args:
-    env_id: str = "FrozenLakeText-v0"
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
+class Args(BaseArgs):
     prior: str = "expert:frozenlake?p=0.5"
     mode: str = "exact"
-    """"exact" (the prior's score of every action; proposal frequencies where it cannot score) or "proposals\""""
+    """exact: the prior's score of every action (its proposal frequencies where it cannot score); proposals:
+    always the proposal frequencies"""
     samples: int = 3000
     """environment steps"""
-    seed: int = 0
-    k: int = 5
-    temperature: float = 1.0
     beta: float = 0.05
     """weight of KL(pi || prior)"""
     prior_floor: float = 0.05
     num_steps: int = 128
-    gamma: float = 0.99
     gae_lambda: float = 0.95
     update_epochs: int = 4
     num_minibatches: int = 4
@@ -64,13 +60,6 @@ class Args:
     vf_coef: float = 0.5
     learning_rate: float = 2.5e-4
     max_grad_norm: float = 0.5
-    reward_scale: float = 1.0
-    hidden: tuple[int, ...] = (64, 64)
-    feature_dim: int = 512
-    eval_every: int = 250
-    eval_episodes: int = 5
-    eval_seed: int = 10_000
-    run_dir: str | None = None
 
 
 def kl_to_prior(logits: torch.Tensor, log_prior: torch.Tensor) -> torch.Tensor:
@@ -128,9 +117,7 @@ def train(args: Args, *, progress: bool = False) -> dict[str, Any]:
     if not args.prior:
         raise ValueError("ppo-prior needs a prior (a ChatModel spec)")
     record = None if run is None else run.path / "prior_transcript.jsonl"
-    prior = make_prior(
-        args.prior, view, PriorSampling(args.k, args.temperature, seed=1000 * args.seed), record=record
-    )
+    prior = make_prior(args.prior, view, args.sampling(), record=record)
     network = ActorCritic(view.feature_dim, view.num_actions, args.hidden)
     optimizer = torch.optim.Adam(network.parameters(), lr=args.learning_rate, eps=1e-5)
     actor = PolicyActor(view, network, prior, mode=args.mode, prior_floor=args.prior_floor)

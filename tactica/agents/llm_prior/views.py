@@ -77,11 +77,9 @@ class TextSC2Features:
 
     def __init__(self):
         from tactica.envs.textsc2.actions import NUM_ACTIONS
-        from tactica.envs.textsc2.text import BUILDING_KEYS, RESEARCH_KEYS, UNIT_KEYS
+        from tactica.envs.textsc2.text import BUILDING_KEYS, RESEARCH_KEYS, RESOURCE_KEYS, UNIT_KEYS
 
-        self._resource = (
-            "worker_supply", "mineral", "gas", "supply_left", "supply_cap", "supply_used", "army_supply",
-        )  # fmt: skip
+        self._resource = tuple(k for k in RESOURCE_KEYS if k != "game_time")
         self._building = tuple(BUILDING_KEYS)
         self._unit = tuple(UNIT_KEYS)
         self._research = tuple((group, key) for group, keys in RESEARCH_KEYS.items() for key in keys)
