@@ -43,6 +43,7 @@ class Setting:
     offline: dict[str, Any] = field(default_factory=dict)  # cql_prior.Args overrides
     online: dict[str, Any] = field(default_factory=dict)  # dqn_prior.Args overrides
     ppo: dict[str, Any] = field(default_factory=dict)  # ppo_prior.Args overrides
+    alphas: tuple[float, ...] = (0.1,)  # posterior temperatures of the prior agents (0.1: the reference's 10)
 
 
 _SC2 = {"step_loops": 64, "reward": "shaped"}
@@ -56,9 +57,10 @@ SETTINGS = {
         (30, 100, 300, 1000, 3000, 10000),
         1.0,
         "eval_success",
-        offline={"gradient_steps": 2000, "eval_every": 2000, "eval_episodes": 1, "gamma": 0.9, "alpha": 0.01},
-        online={"samples": 3000, "eval_every": 250, "eval_episodes": 1, "gamma": 0.9, "alpha": 0.01},
+        offline={"gradient_steps": 2000, "eval_every": 2000, "eval_episodes": 1, "gamma": 0.9},
+        online={"samples": 3000, "eval_every": 250, "eval_episodes": 1, "gamma": 0.9},
         ppo={"samples": 3000, "eval_every": 250, "eval_episodes": 1, "gamma": 0.9},
+        alphas=(0.1, 0.01),
     ),  # fmt: skip
     **{
         f"textsc2-{level}": Setting(
@@ -75,7 +77,6 @@ SETTINGS = {
                 "eval_every": 2000,
                 "eval_episodes": 10,
                 "gamma": 0.99,
-                "alpha": 0.01,
                 "reward_scale": 0.01,
             },
             online={
@@ -83,7 +84,6 @@ SETTINGS = {
                 "eval_every": 1500,
                 "eval_episodes": 5,
                 "gamma": 0.99,
-                "alpha": 0.01,
                 "reward_scale": 0.01,
                 "train_frequency": 4,
                 "learning_starts": 300,
@@ -128,6 +128,19 @@ def _save(path: Path, result: dict[str, Any]) -> None:
     path.write_text(json.dumps(result, indent=1) + "\n")
 
 
+def agents(setting: Setting, priors: list[str | None], base: str) -> list[tuple[str | None, float, str]]:
+    """``(prior, alpha, label)`` of the baseline and of each prior agent at each alpha of the setting."""
+    out: list[tuple[str | None, float, str]] = []
+    for spec in priors:
+        if spec is None:
+            out.append((None, setting.alphas[0], base))
+            continue
+        for alpha in setting.alphas:
+            extra = f", alpha={alpha:g}" if len(setting.alphas) > 1 else ""
+            out.append((spec, alpha, f"{base}-prior[{spec}{extra}]"))
+    return out
+
+
 def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
     """Every (dataset size, agent) of one seed in one batched training (``cql_prior.train_many``)."""
     from tactica.agents.llm_prior import cql_prior
@@ -139,13 +152,12 @@ def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
                 prior_alone(out, setting, spec, seed)
         todo: list[tuple[Path, str, Any]] = []
         for size in setting.sizes:
-            for spec in priors:
-                label = "cql" if spec is None else f"cql-prior[{spec}]"
+            for spec, alpha, label in agents(setting, priors, "cql"):
                 target = out / "results" / setting.name / "offline" / f"{label}-n{size}-seed{seed}.json"
                 if not target.is_file():
                     args = cql_prior.Args(
                         env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=spec, samples=size,
-                        dataset=str(data), seed=seed, **setting.offline,
+                        dataset=str(data), seed=seed, alpha=alpha, **setting.offline,
                     )  # fmt: skip
                     todo.append((target, label, args))
         if not todo:
@@ -196,15 +208,15 @@ def run_online(out: Path, setting: Setting, priors: list[str | None], with_extra
 
     for seed in SEEDS:
         jobs: list[tuple[str, Any, Any]] = []
-        for spec in priors:
-            label = "dqn" if spec is None else f"dqn-prior[{spec}]"
+        for spec, alpha, label in agents(setting, priors, "dqn"):
             jobs.append((label, dqn_prior, dqn_prior.Args(
-                env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=spec, seed=seed, **setting.online)))  # fmt: skip
+                env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=spec, seed=seed, alpha=alpha,
+                **setting.online)))  # fmt: skip
         if with_extras:
             best = prior_spec(setting, 0.5)
             jobs.append((f"dqn-prior-exact[{best}]", dqn_prior, dqn_prior.Args(
                 env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=best, mode="exact", seed=seed,
-                **setting.online)))  # fmt: skip
+                alpha=setting.alphas[0], **setting.online)))  # fmt: skip
             jobs.append((f"ppo-prior[{best}]", ppo_prior, ppo_prior.Args(
                 env_id=setting.env_id, env_kwargs=setting.env_kwargs, prior=best, seed=seed, **setting.ppo)))  # fmt: skip
         for label, module, args in jobs:
