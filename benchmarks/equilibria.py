@@ -1,6 +1,18 @@
 """All-equilibria enumeration, Lemke-Howson and the CE LP against pygambit, nashpy and QuantEcon.
 
 ``python benchmarks/equilibria.py [--sizes 4 6 8 10 12] [--seeds 3] [--rounds 15] [--json]``
+``python benchmarks/equilibria.py --only nplayer --gambit-dir PATH [--nplayer-timeout 300]``
+``python benchmarks/equilibria.py --only exploitability [--rounds 15]``
+
+``nplayer``: every game with three or more players among the ``.nfg`` files under ``--gambit-dir`` (a checkout
+of gambitproject/gambit: ``catalog/``, ``contrib/games/``, ``doc/``, ``tests/test_games/``), solved by our
+``polynomial_equilibria`` and by pygambit's ``enumpoly_solve`` (default settings), each in a child process
+stopped after ``--nplayer-timeout`` seconds; CPU seconds are measured inside the child, after the game is read
+(pygambit, SymPy and our modules are imported by the parent before it forks).  Every equilibrium
+enumpoly lists must be among ours (to 1e-5); each one we list and enumpoly does not is printed with its
+certificate and with the regret pygambit itself computes at our profile.
+
+``exploitability``: NashConv of a 100 x 100 profile against the two bare matrix-vector products, interleaved.
 
 For each seeded random ``n x n`` game (integer payoffs uniform on ``0..10^6``, the setting of the reference
 note's measurements) every tool runs on the same game, in the same process, on one core.  Times are CPU
@@ -323,6 +335,156 @@ def bench_ce(players: int, actions: int, seeds: int, rounds: int) -> dict:
     }
 
 
+def _solve_in_child(solver: str, path: str, queue) -> None:
+    """Child process: solve one game and send back flat equilibria, components and CPU seconds.
+
+    The clock starts after the game is read; the libraries are imported by the parent before it forks.
+    """
+    if solver == "enumpoly":
+        import pygambit as gbt
+
+        game = gbt.read_nfg(path)
+        start = time.process_time()
+        result = gbt.nash.enumpoly_solve(game)
+        flat = [[float(eq[s]) for p in game.players for s in p.strategies] for eq in result.equilibria]
+        queue.put({"seconds": time.process_time() - start, "equilibria": flat})
+        return
+    from tactica.equilibria.formats import read_nfg
+    from tactica.equilibria.polynomial import polynomial_equilibria
+
+    game = read_nfg(path)
+    start = time.process_time()
+    result = polynomial_equilibria(game)
+    queue.put(
+        {
+            "seconds": time.process_time() - start,
+            "equilibria": [np.concatenate(eq.profile).tolist() for eq in result.equilibria],
+            "certificates": [eq.info.get("certificate", "exact (pure)") for eq in result.equilibria],
+            "components": [(c.support, c.dimension) for c in result.components],
+            "unresolved": len(result.unresolved),
+        }
+    )
+
+
+def _run_child(solver: str, path: str, timeout: float) -> dict | None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_solve_in_child, args=(solver, path, queue))
+    child.start()
+    child.join(timeout)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return None
+    return queue.get() if not queue.empty() else {"error": f"exit code {child.exitcode}"}
+
+
+def _gambit_regret(path: str, flat: list[float]) -> float:
+    """pygambit's own max regret of a float profile (an independent check of our equilibria)."""
+    import pygambit as gbt
+
+    game = gbt.read_nfg(path)
+    profile = game.mixed_strategy_profile(rational=False)
+    values = iter(flat)
+    for player in game.players:
+        for strategy in player.strategies:
+            profile[strategy] = next(values)
+    return float(profile.max_regret())
+
+
+def bench_nplayer(gambit_dir: str, timeout: float) -> list[dict]:
+    """Our polynomial_equilibria against pygambit's enumpoly on every n-player .nfg file of a Gambit checkout."""
+    from pathlib import Path
+
+    import pygambit  # noqa: F401  (imported once here, so no child pays for it)
+    import sympy  # noqa: F401  (our exact analysis of singular supports imports it lazily)
+
+    import tactica.equilibria.polynomial  # noqa: F401
+    from tactica.equilibria.formats import read_nfg
+
+    rows = []
+    for path in sorted(Path(gambit_dir).rglob("*.nfg")):
+        game = read_nfg(path)
+        if game.num_players < 3:
+            continue
+        name = str(path.relative_to(gambit_dir))
+        ours = _run_child("tactica", str(path), timeout)
+        theirs = _run_child("enumpoly", str(path), timeout)
+        row = {"file": name, "shape": "x".join(map(str, game.num_actions)), "ours": ours, "enumpoly": theirs}
+        if ours and theirs and "error" not in ours and "error" not in theirs:
+            mine = [np.array(e) for e in ours["equilibria"]]
+            other = [np.array(e) for e in theirs["equilibria"]]
+            row["missed"] = sum(not any(np.abs(t - o).max() < 1e-5 for o in mine) for t in other)
+            row["extra"] = [
+                {
+                    "profile": np.round(o, 6).tolist(),
+                    "certificate": certificate,
+                    "gambit_regret": _gambit_regret(str(path), o.tolist()),
+                }
+                for o, certificate in zip(mine, ours["certificates"])
+                if not any(np.abs(t - o).max() < 1e-5 for t in other)
+            ]
+        rows.append(row)
+    return rows
+
+
+def _print_nplayer(rows: list[dict], timeout: float) -> None:
+    print(f"\n## n-player games: tactica polynomial_equilibria vs pygambit enumpoly (timeout {timeout:g} s)")
+    print(
+        "| file | shape | enumpoly: eqa / CPU s | tactica: isolated eqa / CPU s | non-isolated | enumpoly's missed by us | ours not in enumpoly |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        ours, theirs = row["ours"], row["enumpoly"]
+        gambit = "timeout" if theirs is None else f"{len(theirs['equilibria'])} / {theirs['seconds']:.3g}"
+        mine = "timeout" if ours is None else f"{len(ours['equilibria'])} / {ours['seconds']:.3g}"
+        components = (
+            "-"
+            if ours is None
+            else (", ".join(f"dim {d} on {[list(x) for x in s]}" for s, d in ours["components"]) or "none")
+        )
+        extra = row.get("extra")
+        extra_text = "-" if extra is None else (str(len(extra)) if extra else "0")
+        print(
+            f"| {row['file']} | {row['shape']} | {gambit} | {mine} | {components} | {row.get('missed', '-')} | "
+            f"{extra_text} |"
+        )
+    print("\nEquilibria we list that enumpoly does not (pygambit's own max regret at our profile):")
+    for row in rows:
+        for eq in row.get("extra") or []:
+            print(
+                f"- {row['file']}: {eq['profile']} ({eq['certificate']}; gambit max_regret {eq['gambit_regret']:.2g})"
+            )
+
+
+def bench_exploitability(rounds: int, size: int = 100) -> dict:
+    """NashConv of a profile of a size x size game against the bare matrix-vector products (CPU time)."""
+    from tactica.equilibria import nash_conv
+
+    rng = np.random.default_rng(0)
+    game = NormalFormGame.from_bimatrix(rng.random((size, size)), rng.random((size, size)))
+    x, y = rng.random(size), rng.random(size)
+    x, y = x / x.sum(), y / y.sum()
+    a, b = game.payoffs
+    bt = np.ascontiguousarray(b.T)  # the fastest bare form of x @ B
+    repeat = 2000
+    tools = {
+        "bare A.dot(y), B.T.dot(x)": lambda: [(a.dot(y), bt.dot(x)) for _ in range(repeat)],
+        "nash_conv(game, [x, y])": lambda: [nash_conv(game, [x, y]) for _ in range(repeat)],
+        "nash_conv(game, lists)": lambda: [nash_conv(game, [x.tolist(), y.tolist()]) for _ in range(repeat)],
+    }
+    first = {name: timed(tool)[1] for name, tool in tools.items()}
+    medians = interleaved(tools, {k: 0.0 for k in first}, rounds)  # every tool is repeated
+    medians = {k: v / repeat * 1e6 for k, v in medians.items()}
+    return {
+        "size": size,
+        "microseconds": medians,
+        "ratio": medians["nash_conv(game, [x, y])"] / medians["bare A.dot(y), B.T.dot(x)"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 6, 8, 10, 12])
@@ -341,9 +503,39 @@ def main() -> None:
         "--rounds", type=int, default=15, help="interleaved repeats of every call under 50 ms (median kept)"
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--only", choices=("bimatrix", "nplayer", "exploitability"), default=None, help="run one section"
+    )
+    parser.add_argument(
+        "--gambit-dir", default=None, help="a gambitproject/gambit checkout (nplayer section)"
+    )
+    parser.add_argument(
+        "--nplayer-timeout", type=float, default=300.0, help="seconds per n-player solver call"
+    )
     args = parser.parse_args()
     global CALL_TIMEOUT
     CALL_TIMEOUT = args.call_timeout
+    if args.only == "nplayer":
+        if args.gambit_dir is None:
+            parser.error("--only nplayer needs --gambit-dir (a gambitproject/gambit checkout)")
+        rows = bench_nplayer(args.gambit_dir, args.nplayer_timeout)
+        print(json.dumps(rows, indent=1, default=str)) if args.json else _print_nplayer(
+            rows, args.nplayer_timeout
+        )
+        return
+    if args.only == "exploitability":
+        rows = [bench_exploitability(args.rounds, size) for size in (50, 100, 200, 400)]
+        if args.json:
+            print(json.dumps(rows, indent=1))
+            return
+        print("\n## NashConv of an n x n profile: median microseconds per call over interleaved rounds")
+        names = list(rows[0]["microseconds"])
+        print("| n | " + " | ".join(names) + " | nash_conv / bare |")
+        print("|---|" + "---|" * (len(names) + 1))
+        for row in rows:
+            cells = " | ".join(f"{row['microseconds'][k]:.2f}" for k in names)
+            print(f"| {row['size']} | {cells} | {row['ratio']:.2f} |")
+        return
 
     # warm-ups: imports, numba compilation, scipy's Qhull, pygambit's first call
     warm = random_game(3, 0)

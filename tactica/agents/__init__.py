@@ -159,6 +159,18 @@ register(
     env_ids=("ONUW-v0",),
 )
 register(
+    "onuw-react",
+    "tactica.agents.discussion.paper_agents:make_react_agent",
+    summary="ONUW LLM-only agent (the paper's ReAct baseline): the LLM decides and speaks, no belief step or tactic",
+    env_ids=("ONUW-v0",),
+)
+register(
+    "onuw-llm-tactic",
+    "tactica.agents.discussion.paper_agents:make_llm_tactic_agent",
+    summary="ONUW LLM-instructed agent: the LLM picks one of the six tactics, then speaks (GPT-4 frequencies w/o LLM)",
+    env_ids=("ONUW-v0",),
+)
+register(
     "llm-smac",
     "tactica.agents.code_policy.agent:LLMSMACAgent",
     summary="LLM-SMAC planner/coder/critic writing decision-tree programs for SMACProgram-v0",

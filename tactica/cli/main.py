@@ -21,7 +21,8 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 COMMANDS: list[str] = ["envs", "play", "leaderboard", "eq", "fiber", "serve", "train", "cai"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``only`` builds just that command's subparser (some import heavy libraries to build theirs)."""
     import tactica
 
     parser = ArgumentParser(
@@ -34,13 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tactica {tactica.__version__}")
     subparsers = add_commands(parser, "command")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else [only]:
         importlib.import_module(f"tactica.cli.{name}").add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version, or a one-line usage error (already printed)

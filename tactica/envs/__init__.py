@@ -70,14 +70,14 @@ register(
     status="beta",
     kwargs={},
     conformance_kwargs=(
-        {"preset": "3p", "on_illegal": "substitute"},
-        {"preset": "5p-easy", "on_illegal": "substitute", "discussion_rounds": 1},
+        {},
+        {"preset": "3p"},
+        {"preset": "5p-easy", "discussion_rounds": 1},
         {
             "num_players": 8,
             "deck": "werewolf minion mason mason seer robber troublemaker drunk insomniac tanner hunter".split(),
             "discussion_rounds": 1,
             "speaking_order": "random",
-            "on_illegal": "substitute",
         },
     ),
     metrics={"died": (0, 1), "draw": (0, 1), "votes_received": (0, None)},
@@ -97,6 +97,7 @@ register(
     ),
     baseline_agent="fiber-cusum",
     metrics=_FIBRE_METRICS,
+    sb3_view="tactica.agents.fiber.features:sb3_view",  # 24,000 raw numbers -> the window's features
 )
 
 register(

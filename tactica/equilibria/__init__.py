@@ -3,7 +3,8 @@
 Normal-form games (:class:`NormalFormGame`, payoff tensor ``U[i, a_1..a_n]``, exact Fractions kept when the
 payoffs are rational):
 
-- :func:`pure_equilibria` (n players), :func:`support_enumeration` and :func:`vertex_enumeration` (all
+- :func:`pure_equilibria` (n players), :func:`polynomial_equilibria` (all equilibria of n-player games,
+  certified, with non-isolated components), :func:`support_enumeration` and :func:`vertex_enumeration` (all
   equilibria of 2-player games), :func:`lemke_howson` / :func:`lemke_howson_enumeration`,
   :func:`solve_zero_sum` (LP), :func:`correlated_equilibrium` / :func:`coarse_correlated_equilibrium` (LP),
   :func:`logit_qre_branch` / :func:`logit_qre` / :func:`logit_qre_limit`, :func:`fictitious_play`,
@@ -35,6 +36,7 @@ from tactica.equilibria.exploitability import (
 from tactica.equilibria.fictitious_play import fictitious_play, replicator_dynamics
 from tactica.equilibria.games import MeanFieldGame, NormalFormGame, as_profile
 from tactica.equilibria.lemke_howson import LemkeHowsonError, lemke_howson, lemke_howson_enumeration
+from tactica.equilibria.polynomial import Component, PolynomialResult, SizeGuardError, polynomial_equilibria
 from tactica.equilibria.pure import pure_equilibria
 from tactica.equilibria.qre import logit_qre, logit_qre_branch, logit_qre_limit
 from tactica.equilibria.solution import DegenerateGameError, Equilibrium
@@ -43,6 +45,7 @@ from tactica.equilibria.vertex_enumeration import vertex_enumeration
 from tactica.equilibria.zero_sum_lp import solve_zero_sum
 
 __all__ = [
+    "Component",
     "CorrelatedEquilibrium",
     "DegenerateGameError",
     "Equilibrium",
@@ -52,6 +55,8 @@ __all__ = [
     "MeanFieldGame",
     "NormalFormGame",
     "PlayerRegret",
+    "PolynomialResult",
+    "SizeGuardError",
     "as_profile",
     "cce_gap",
     "ce_gap",
@@ -67,6 +72,7 @@ __all__ = [
     "logit_qre_branch",
     "logit_qre_limit",
     "nash_conv",
+    "polynomial_equilibria",
     "pure_equilibria",
     "regrets",
     "replicator_dynamics",

@@ -8,7 +8,7 @@ from math import gcd
 
 import numpy as np
 
-__all__ = ["solve_fractions", "contract_others", "independent_rows"]
+__all__ = ["solve_fractions", "contract_others", "independent_rows", "lp_max"]
 
 
 def solve_fractions(matrix: Sequence[Sequence[Fraction]], rhs: Sequence[Fraction]) -> list[Fraction] | None:
@@ -82,3 +82,85 @@ def contract_others(tensor: np.ndarray, profile: Sequence[Sequence[Fraction]], p
             total = total + np.take(result, k, axis=j) * weights[k]
         result = total
     return [Fraction(v) for v in np.ravel(result)]
+
+
+def lp_max(
+    objective: Sequence[Fraction], rows: Sequence[Sequence[Fraction]], bounds: Sequence[Fraction]
+) -> tuple[str, Fraction | None, list[Fraction] | None]:
+    """Maximise ``objective . x`` subject to ``rows @ x <= bounds`` and ``x >= 0``, exactly.
+
+    A dense two-phase simplex method in Fractions with Bland's rule (smallest index enters and leaves), which
+    cannot cycle on degenerate problems.  Meant for the small programs of one support (tens of rows).
+
+    Returns:
+        ``("optimal", value, x)``, ``("infeasible", None, None)`` or ``("unbounded", None, None)``.
+    """
+    m, n = len(rows), len(objective)
+    # tableau columns: x (n), slacks (m), artificials (one per row with a negative bound), then the right side
+    negative = [i for i in range(m) if bounds[i] < 0]
+    artificial = {i: n + m + k for k, i in enumerate(negative)}
+    width = n + m + len(negative)
+    table: list[list[Fraction]] = []
+    basis: list[int] = []
+    for i in range(m):
+        sign = -1 if i in artificial else 1
+        row = (
+            [Fraction(sign * v) for v in rows[i]] + [Fraction(0)] * (width - n) + [Fraction(sign * bounds[i])]
+        )
+        row[n + i] = Fraction(sign)
+        if i in artificial:
+            row[artificial[i]] = Fraction(1)
+            basis.append(artificial[i])
+        else:
+            basis.append(n + i)
+        table.append(row)
+
+    def pivot(r: int, c: int) -> None:
+        head = table[r]
+        p = head[c]
+        table[r] = head = [v / p for v in head]
+        for i, row in enumerate(table):
+            if i != r and row[c] != 0:
+                f = row[c]
+                table[i] = [a - f * b for a, b in zip(row, head)]
+        basis[r] = c
+
+    def run(costs: list[Fraction], allowed: int) -> str:
+        while True:
+            # reduced costs of maximising costs . x: c_j - c_B B^-1 a_j
+            reduced = [
+                costs[j] - sum(costs[basis[i]] * table[i][j] for i in range(m)) for j in range(allowed)
+            ]
+            entering = next((j for j in range(allowed) if reduced[j] > 0 and j not in basis), None)
+            if entering is None:
+                return "optimal"
+            ratios = [
+                (table[i][-1] / table[i][entering], basis[i], i) for i in range(m) if table[i][entering] > 0
+            ]
+            if not ratios:
+                return "unbounded"
+            best = min(r[0] for r in ratios)
+            leaving = min((b, i) for value, b, i in ratios if value == best)[1]
+            pivot(leaving, entering)
+
+    if negative:
+        phase_one = [Fraction(0)] * width
+        for column in artificial.values():
+            phase_one[column] = Fraction(-1)
+        run(phase_one, width)
+        if any(table[i][-1] != 0 for i in range(m) if basis[i] >= n + m):
+            return "infeasible", None, None
+        for i in range(m):  # drive zero-valued artificials out of the basis where possible
+            if basis[i] >= n + m:
+                column = next((j for j in range(n + m) if table[i][j] != 0), None)
+                if column is not None:
+                    pivot(i, column)
+    costs = [Fraction(v) for v in objective] + [Fraction(0)] * (width - n)
+    status = run(costs, n + m)
+    if status != "optimal":
+        return status, None, None
+    x = [Fraction(0)] * n
+    for i, column in enumerate(basis):
+        if column < n:
+            x[column] = table[i][-1]
+    return "optimal", sum((c * v for c, v in zip(objective, x)), Fraction(0)), x

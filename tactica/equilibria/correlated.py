@@ -17,12 +17,14 @@ best swap function ``a -> phi(a)``; :func:`cce_gap` the gain of the best uncondi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 from tactica.equilibria.games import NormalFormGame
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = [
     "CorrelatedEquilibrium",
@@ -74,6 +76,8 @@ def _flat_index(game: NormalFormGame, player: int) -> np.ndarray:
 
 
 def _constraints(game: NormalFormGame, kind: str) -> sparse.csr_matrix:
+    from scipy import sparse  # lazily: SciPy takes ~0.5 s to import, and `tactica eq` often needs none of it
+
     rows, cols, vals = [], [], []
     row = 0
     for i in range(game.num_players):
@@ -101,6 +105,9 @@ def _constraints(game: NormalFormGame, kind: str) -> sparse.csr_matrix:
 
 
 def _solve(game: NormalFormGame, kind: str, objective: str) -> CorrelatedEquilibrium:
+    from scipy import sparse
+    from scipy.optimize import linprog
+
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}")
     size = game.num_profiles

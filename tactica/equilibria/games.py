@@ -19,7 +19,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NormalFormGame", "MeanFieldGame", "Profile", "as_profile", "to_fraction"]
+from tactica.equilibria._numbers import check_float_range, parse_rational
+
+__all__ = [
+    "NormalFormGame",
+    "MeanFieldGame",
+    "Profile",
+    "as_profile",
+    "check_simplex",
+    "profile_rows",
+    "to_fraction",
+]
 
 #: A mixed-strategy profile: one probability vector per player.
 Profile = list[np.ndarray]
@@ -32,22 +42,19 @@ def to_fraction(value: Any) -> Fraction:
     the number meant; use ``Fraction(x)`` directly for the binary expansion.
     """
     if isinstance(value, Fraction):
-        return value
+        return check_float_range(value)
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"payoff {value!r} is a boolean; expected a number")
-    if isinstance(value, (int, np.integer, Rational)):
-        return Fraction(int(value)) if isinstance(value, (int, np.integer)) else Fraction(value)
+    if isinstance(value, (int, np.integer)):
+        return check_float_range(Fraction(int(value)))
+    if isinstance(value, Rational):
+        return check_float_range(Fraction(value))
     if isinstance(value, (float, np.floating)):
         if not np.isfinite(value):
             raise ValueError(f"payoff {value!r} is not finite")
         return Fraction(repr(float(value)))
     if isinstance(value, str):
-        try:
-            return Fraction(value.strip())
-        except (ValueError, ZeroDivisionError) as exc:
-            raise ValueError(
-                f"cannot read {value!r} as a rational number (expected e.g. 3, -1.5 or 2/3)"
-            ) from exc
+        return parse_rational(value)
     raise TypeError(f"cannot read {type(value).__name__} {value!r} as a number")
 
 
@@ -162,11 +169,34 @@ class NormalFormGame:
     # ----------------------------------------------------------------------------------------------- queries
     @property
     def num_players(self) -> int:
-        return int(self.payoffs.shape[0])
+        return len(self.payoffs)
 
     @property
     def num_actions(self) -> tuple[int, ...]:
-        return tuple(int(m) for m in self.payoffs.shape[1:])
+        sizes = self.__dict__.get("_num_actions")
+        if sizes is None:
+            sizes = self.__dict__["_num_actions"] = tuple(int(m) for m in self.payoffs.shape[1:])
+        return sizes
+
+    def _bordered(self) -> tuple[np.ndarray, np.ndarray]:
+        """2 players: ``[A; 1]`` and ``[B^T; 1]`` (C-contiguous), so that ``[A; 1] @ y`` is ``A y`` followed by
+        ``sum(y)`` and ``[B^T; 1] @ x`` is ``x B`` followed by ``sum(x)``."""
+        bordered = self.__dict__.get("_bordered_payoffs")
+        if bordered is None:
+            a, b = self.payoffs[0], self.payoffs[1]
+            bordered = (np.vstack([a, np.ones(a.shape[1])]), np.vstack([b.T, np.ones(b.shape[0])]))
+            self.__dict__["_bordered_payoffs"] = bordered
+        return bordered
+
+    def _row_indicator(self) -> np.ndarray:
+        """``(sum A_i, n)`` 0/1 matrix: a flat profile times it gives every player's probability sum."""
+        indicator = self.__dict__.get("_indicator")
+        if indicator is None:
+            sizes = self.num_actions
+            indicator = np.zeros((sum(sizes), len(sizes)))
+            indicator[np.arange(sum(sizes)), np.repeat(np.arange(len(sizes)), sizes)] = 1.0
+            self.__dict__["_indicator"] = indicator
+        return indicator
 
     @property
     def num_profiles(self) -> int:
@@ -178,8 +208,11 @@ class NormalFormGame:
 
     def payoff_range(self) -> float:
         """``max - min`` over all payoffs (Gambit scales its regret tolerance by it); 1.0 for a constant game."""
-        spread = float(self.payoffs.max() - self.payoffs.min())
-        return spread if spread > 0 else 1.0
+        spread = self.__dict__.get("_payoff_range")
+        if spread is None:  # payoffs are read-only: compute once
+            spread = float(self.payoffs.max() - self.payoffs.min())
+            spread = self.__dict__["_payoff_range"] = spread if spread > 0 else 1.0
+        return spread
 
     def is_zero_sum(self, tol: float = 1e-12) -> bool:
         return bool(np.abs(self.payoffs.sum(axis=0)).max() <= tol * self.payoff_range())
@@ -205,6 +238,8 @@ class NormalFormGame:
         """
         if validate:
             profile = as_profile(self, profile)
+        if len(profile) == 2:  # the bare matrix-vector products
+            return [self.payoffs[0] @ profile[1], profile[0] @ self.payoffs[1]]
         values = []
         for i in range(self.num_players):
             tensor = self.payoffs[i]
@@ -218,7 +253,7 @@ class NormalFormGame:
     def expected_payoffs(self, profile: Sequence[np.ndarray]) -> np.ndarray:
         """Each player's expected payoff ``u_i(profile)``."""
         profile = as_profile(self, profile)
-        values = self.action_values(profile)
+        values = self.action_values(profile, validate=False)
         return np.array([float(v @ p) for v, p in zip(values, profile)])
 
     def payoffs_of(self, joint_action: Sequence[int]) -> np.ndarray:
@@ -254,32 +289,74 @@ def _has_text(value: Any) -> bool:
 
 
 def as_profile(game: NormalFormGame, profile: Any, tol: float = 1e-6) -> Profile:
-    """Validate and convert ``profile`` (one probability vector per player) to float arrays.
+    """Validate and convert ``profile`` (one probability vector per player) to float arrays, as given.
+
+    Nothing is normalised or clipped: a row must lie on the simplex to within ``tol`` (every entry at least
+    ``-tol``, the sum within ``tol`` of 1) and is returned unchanged, so regrets computed from the result are the
+    regrets of exactly the profile the caller gave.  Rows that already are float64 arrays are not copied; lists
+    are converted in one NumPy call (``"a/b"`` strings entry by entry).
 
     Raises:
-        ValueError: wrong number of players or strategies, negative entries or rows not summing to 1.
+        ValueError: wrong number of players or strategies, a non-number, a non-finite or negative entry, or a
+            row whose sum is not within ``tol`` of 1.
     """
+    rows = profile_rows(game, profile)
+    flat = np.concatenate(rows) if len(rows) > 1 else rows[0]
+    check_simplex(rows, (flat @ game._row_indicator()).tolist(), tol)
+    return rows
+
+
+def profile_rows(game: NormalFormGame, profile: Any) -> Profile:
+    """``profile`` as one float64 vector per player, shapes checked, values not yet validated."""
     if isinstance(profile, dict) and "profile" in profile:
         profile = profile["profile"]
     if not isinstance(profile, (list, tuple)) or len(profile) != game.num_players:
         got = len(profile) if isinstance(profile, (list, tuple)) else type(profile).__name__
         raise ValueError(f"a profile needs one probability vector per player ({game.num_players}); got {got}")
-    result = []
-    for i, (row, m) in enumerate(zip(profile, game.num_actions)):
-        try:
-            p = np.array([float(Fraction(v)) if isinstance(v, str) else float(v) for v in np.ravel(row)])
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"profile of player {i + 1} must be numbers; {exc}") from exc
-        if np.ndim(row) != 1 or p.shape != (m,):
+    # float64 vectors pass untouched (the fast path of every regret query); anything else is converted
+    rows = [
+        row if type(row) is np.ndarray and row.dtype is _F64 else _probability_vector(row, i)
+        for i, row in enumerate(profile)
+    ]
+    for i, (p, m) in enumerate(zip(rows, game.num_actions)):
+        if p.shape != (m,):
             raise ValueError(
-                f"profile of player {i + 1} must have {m} probabilities; got shape {np.shape(row)}"
+                f"profile of player {i + 1} must have {m} probabilities; got shape {np.shape(profile[i])}"
             )
-        if not np.isfinite(p).all() or (p < -tol).any():
-            raise ValueError(f"profile of player {i + 1} has a negative or non-finite entry: {p.tolist()}")
-        if abs(p.sum() - 1.0) > tol:
-            raise ValueError(f"profile of player {i + 1} sums to {p.sum():.9g}, not 1: {p.tolist()}")
-        result.append(np.clip(p, 0.0, None))
-    return result
+    return rows
+
+
+def check_simplex(rows: Sequence[np.ndarray], totals: Sequence[float], tol: float) -> None:
+    """Raise ``ValueError`` unless every row has entries ``>= -tol`` and its sum (``totals``) within ``tol`` of 1.
+
+    NaN fails both comparisons, and an infinite entry makes its row's sum infinite or NaN.
+    """
+    for i, (p, total) in enumerate(zip(rows, totals)):
+        # argmin and item: C methods without NumPy's Python-level wrappers (this runs once per regret query)
+        if not (p.item(p.argmin()) >= -tol and -tol <= total - 1.0 <= tol):
+            _simplex_error(i, p, total, tol)
+
+
+def _simplex_error(i: int, p: np.ndarray, total: float, tol: float) -> None:
+    if not p.min() >= -tol:
+        raise ValueError(f"profile of player {i + 1} has a negative or non-finite entry: {p.tolist()}")
+    raise ValueError(
+        f"profile of player {i + 1} sums to {total:.12g}, not 1 (tolerance {tol:.3g}): {p.tolist()}"
+    )
+
+
+_F64 = np.dtype(np.float64)
+
+
+def _probability_vector(row: Any, player: int) -> np.ndarray:
+    try:
+        return np.asarray(row, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    try:
+        return np.array([float(to_fraction(v)) for v in np.ravel(np.asarray(row, dtype=object))])
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"profile of player {player + 1} must be numbers; {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ import numpy as np
 
 __all__ = ["Equilibrium", "DegenerateGameError", "fraction_text", "sort_equilibria"]
 
+#: Probabilities this close to 0 in a float solver's answer are rounding noise.
+_NOISE = 1e-13
+
 
 class DegenerateGameError(ValueError):
     """The game is degenerate and the method requires a nondegenerate game."""
@@ -40,6 +43,16 @@ class Equilibrium:
     epsilon: float = 0.0
     method: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # float solvers leave rounding noise such as -4.4e-18 or 3e-16 where the probability is 0: shown as
+        # such it reads as a (negative) probability; snap it to 0 (the support is what the solver certified)
+        cleaned = []
+        for p in self.profile:
+            p = np.asarray(p, dtype=np.float64)
+            noise = np.abs(p) <= _NOISE
+            cleaned.append(np.where(noise, 0.0, p) if noise.any() else p)
+        object.__setattr__(self, "profile", tuple(cleaned))
 
     @property
     def is_exact(self) -> bool:

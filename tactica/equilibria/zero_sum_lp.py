@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from tactica.equilibria._bimatrix import refine_candidate
 from tactica.equilibria.games import NormalFormGame
@@ -42,6 +41,8 @@ def minimax_strategy(matrix: np.ndarray) -> ZeroSumSolution:
     b_ub = np.zeros(n)
     a_eq = np.append(np.ones(m), 0.0)[None, :]
     bounds = [(0, None)] * m + [(None, None)]
+    from scipy.optimize import linprog  # lazily: SciPy is slow to import
+
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=bounds, method="highs")
     if res.status != 0:
         raise RuntimeError(f"the zero-sum LP failed: {res.message}")

@@ -7,24 +7,61 @@ import warnings
 
 import numpy as np
 import pytest
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, render_test, seed_test
 
 import tactica  # noqa: F401  (registers the ids)
 from tactica.envs import make_aec, make_parallel, spec
 from tactica.envs.onuw.env import ONUWEnv, ONUWParallelEnv
+from tactica.envs.onuw.presets import PRESETS
 from tactica.envs.onuw.rules import Phase, Role, Tactic
 
 CONFIGS = spec("ONUW-v0").conformance_kwargs
+PRESET_CONFIGS = [{}] + [{"preset": name} for name in PRESETS]
+# PettingZoo's advice on Dict observations (as for its own classic games): not API violations.
+DICT_ADVICE = (
+    "is not a numpy array",
+    "Observation is not a NumPy array",
+    "probably should be gymnasium.spaces.box",
+)
+
+
+def _checked(caught) -> None:
+    unexpected = [str(w.message) for w in caught if not any(t in str(w.message) for t in DICT_ADVICE)]
+    assert not unexpected, unexpected
+
+
+@pytest.mark.parametrize("kwargs", PRESET_CONFIGS, ids=lambda k: k.get("preset", "default"))
+def test_pettingzoo_checkers_with_default_arguments_and_every_preset(kwargs, capsys):
+    """The four checkers of PettingZoo, unwrapped: masks from the observation dict, no on_illegal override."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        api_test(ONUWEnv(**kwargs), num_cycles=100)
+        parallel_api_test(ONUWParallelEnv(**kwargs), num_cycles=100)
+        seed_test(lambda: ONUWEnv(**kwargs), num_cycles=100)
+        parallel_seed_test(lambda: ONUWParallelEnv(**kwargs), num_cycles=100)
+        render_test(lambda render_mode=None: ONUWEnv(render_mode=render_mode, **kwargs))
+    _checked(caught)
 
 
 @pytest.mark.parametrize("kwargs", CONFIGS)
-def test_pettingzoo_conformance(kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+def test_registered_conformance_configurations(kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         api_test(make_aec("ONUW-v0", **kwargs), num_cycles=100)
         parallel_api_test(make_parallel("ONUW-v0", **kwargs), num_cycles=100)
-        seed_test(lambda: make_aec("ONUW-v0", **kwargs), num_cycles=100)
-        parallel_seed_test(lambda: make_parallel("ONUW-v0", **kwargs), num_cycles=100)
+    _checked(caught)
+
+
+def test_illegal_actions_end_the_game_by_default():
+    """PettingZoo's classic-game convention: the offender gets -1, everyone else 0, the game ends."""
+    env = ONUWParallelEnv(preset="5p-easy")
+    obs, _ = env.reset(seed=0)
+    actions = {a: int(np.flatnonzero(obs[a]["action_mask"])[0]) for a in env.agents}
+    actions["player_3"] = 0  # the Robber's scripted rob is its only legal move: passing is illegal
+    obs, rewards, terms, truncs, infos = env.step(actions)
+    assert all(terms.values()) and env.agents == []
+    assert rewards == {"player_0": 0.0, "player_1": 0.0, "player_2": 0.0, "player_3": -1.0, "player_4": 0.0}
+    assert infos["player_0"]["illegal_action"] == {"agent": "player_3", "action": 0, "phase": "night"}
 
 
 def _play_aec(env, seed: int) -> list:
@@ -33,11 +70,12 @@ def _play_aec(env, seed: int) -> list:
     trace = []
     for agent in env.agent_iter():
         obs, reward, term, trunc, info = env.last()
-        trace.append((agent, float(obs.sum()), reward))
+        trace.append((agent, float(obs["observation"].sum()), reward))
         if term or trunc:
             env.step(None)
             continue
-        env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
+        assert (obs["action_mask"] == info["action_mask"]).all()
+        env.step(int(rng.choice(np.flatnonzero(obs["action_mask"]))))
     return trace
 
 
@@ -47,7 +85,9 @@ def test_same_seed_same_game_and_pickle_round_trip():
     env.reset(seed=3)
     clone = pickle.loads(pickle.dumps(env))
     assert clone.game.initial == env.game.initial
-    np.testing.assert_array_equal(clone.observe("player_0"), env.observe("player_0"))
+    np.testing.assert_array_equal(
+        clone.observe("player_0")["observation"], env.observe("player_0")["observation"]
+    )
 
 
 def test_render_ansi_and_player_text():
@@ -74,7 +114,7 @@ def test_forced_night_of_the_easy_deal_and_its_observations():
 
 
 def test_speech_with_free_text_and_illegal_actions():
-    env = ONUWEnv(preset="3p")
+    env = ONUWEnv(preset="3p", on_illegal="raise")
     env.reset(seed=0)
     with pytest.raises(ValueError, match="illegal action"):
         env.step(env.codec.vote_start)  # a vote at night

@@ -321,3 +321,82 @@ def test_random_deal_is_seeded():
     a = Game(deck, 5, rng=np.random.default_rng(7))
     b = Game(deck, 5, rng=np.random.default_rng(7))
     assert a.initial == b.initial and sorted(a.initial + a.initial_center) == sorted(deck)
+
+
+# ------------------------------------------------------------------ the authors' vote scoring (rules="paper")
+
+
+def _voting_step_winner(votes, final_roles) -> str:
+    """The winner as ``voting_step`` of KylJin/Werewolf states it (restated from its messages, not its code):
+    no Werewolf among the players -> draw; a unique top vote-getter decides by its card; several on top with one
+    vote each -> draw; any other tie (everyone on zero included) -> Village iff a tied player is a Werewolf."""
+    if Role.WEREWOLF not in final_roles:
+        return "draw"
+    tally = [sum(v == p for v in votes) for p in range(len(final_roles))]
+    top = [p for p, t in enumerate(tally) if t == max(tally)]
+    if len(top) == 1:
+        return "village" if final_roles[top[0]] == Role.WEREWOLF else "werewolf"
+    if max(tally) == 1:
+        return "draw"
+    return "village" if any(final_roles[p] == Role.WEREWOLF for p in top) else "werewolf"
+
+
+def _winner(outcome) -> str:
+    if outcome.draw:
+        return "draw"
+    return "village" if Team.VILLAGE in outcome.winning_teams else "werewolf"
+
+
+@pytest.mark.parametrize(
+    ("votes", "winner", "dead"),
+    [
+        ((None, None, 0), "village", {0}),  # one vote alone on top kills (P1 is a Werewolf)
+        ((None, None, 2), "werewolf", {2}),  # ... and the Robber dies: the Werewolves win
+        ((None, None, None), "village", {0, 1, 2}),  # everybody abstains: all tied on top
+        ((1, 2, 0), "draw", set()),  # 1-1-1
+        ((2, 2, 0), "werewolf", {2}),
+    ],
+)
+def test_paper_vote_rule_cases(votes, winner, dead):
+    g = Game(PRESETS["3p"].deck, 3, RuleOptions.paper(), deal=PRESETS["3p"].deal)
+    g.play_night()
+    g.options = RuleOptions.paper(discussion_rounds=0)
+    g.phase = Phase.VOTE
+    out = g.vote(list(votes))
+    assert _winner(out) == winner and out.dead == dead
+    official = resolve_votes(votes, g.final_roles, "official")[1]
+    assert official == (dead if max(out.tally) > 1 else set())
+
+
+def test_paper_vote_rule_matches_voting_step_on_random_games():
+    """1,000 random 3-player and 5-player games (random nights, votes with abstentions and self-votes)."""
+    rng = np.random.default_rng(0)
+    differs_from_official = 0
+    for i in range(1000):
+        preset = PRESETS["3p-no-discussion"] if i % 2 else PRESETS["5p"]
+        g = Game(
+            preset.deck, preset.num_players, RuleOptions.paper(discussion_rounds=0), rng=rng, deal=preset.deal
+        )
+        g.play_night({p: o[rng.integers(len(o))] for p in range(g.num_players) for o in [g.night_options(p)]})
+        votes = [
+            None if rng.random() < 0.3 else int(rng.integers(g.num_players)) for _ in range(g.num_players)
+        ]
+        final = g.final_roles
+        out = g.vote(votes)
+        assert _winner(out) == _voting_step_winner(votes, final), (votes, final)
+        official = RuleOptions.paper(vote_rule="official")
+        differs_from_official += _winner(out) != (
+            "draw"
+            if (d := decide_winners(final, resolve_votes(votes, final)[1], official))[0]
+            else ("village" if Team.VILLAGE in d[1] else "werewolf")
+        )
+    assert differs_from_official > 100  # the two scorings really differ on such games
+
+
+def test_vote_rule_is_validated():
+    with pytest.raises(ValueError, match="vote_rule"):
+        RuleOptions(vote_rule="majority")
+    with pytest.raises(ValueError, match="no centre"):
+        Game([W, R, V, S], 3, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="Drunk"):
+        Game([W, R, D], 3, rng=np.random.default_rng(0))

@@ -44,13 +44,35 @@ __all__ = [
     "make_belief_agent",
 ]
 
-#: The tactic policy shipped with the package (trained by ``python -m tactica.agents.discussion.train``).
+#: The tactic policies shipped with the package, per setting (``python -m tactica.agents.discussion.train``).
 DEFAULT_CHECKPOINT = "onuw_rl_5p.pt"
+SHIPPED_POLICIES = {"3p": "onuw_rl_3p.pt", "5p": "onuw_rl_5p.pt"}
 
 
-def default_checkpoint_path() -> Path:
-    """Where the shipped tactic policy lives (``--install`` of the training script writes it)."""
-    return Path(str(resources.files("tactica.agents.discussion") / "data" / DEFAULT_CHECKPOINT))
+def default_checkpoint_path(setting: str = "5p") -> Path:
+    """Where the shipped tactic policy of ``setting`` (``"3p"`` or ``"5p"``) lives (``--install`` writes it)."""
+    if setting not in SHIPPED_POLICIES:
+        raise ValueError(f"no shipped tactic policy for {setting!r}; shipped: {', '.join(SHIPPED_POLICIES)}")
+    return Path(str(resources.files("tactica.agents.discussion") / "data" / SHIPPED_POLICIES[setting]))
+
+
+def setting_of(view: PlayerView) -> str:
+    """``"3p"`` (the paper's three cards) or ``"5p"`` (the paper's eight-card deck); ``ValueError`` otherwise."""
+    from tactica.envs.onuw.presets import DECK_3P, PAPER_DECK_5P
+
+    if view.num_players == 3 and sorted(view.deck) == sorted(DECK_3P):
+        return "3p"
+    if view.num_players == 5 and sorted(view.deck) == sorted(PAPER_DECK_5P):
+        return "5p"
+    raise ValueError(
+        "no shipped tactic policy for this game (shipped: the 3-player and 5-player paper decks); train one with "
+        "`python -m tactica.agents.discussion.train all --setting ...` and pass checkpoint="
+    )
+
+
+def default_checkpoint_for(view: PlayerView) -> Path:
+    """The shipped tactic policy for the game of ``view``."""
+    return default_checkpoint_path(setting_of(view))
 
 
 def agent_state(view: PlayerView, belief: np.ndarray) -> np.ndarray:
@@ -113,9 +135,11 @@ class RLTactic:
             for critic in q_network.critics
         ]
         self.state_dim = int(q_network.state_dim)
+        self.n_quantiles = int(getattr(q_network, "n_quantiles", 1))
 
     def q_values(self, state: np.ndarray) -> np.ndarray:
-        """The ensemble-mean Q-values of one state (numpy forward pass of the torch network)."""
+        """The ensemble-mean Q-values of one state (numpy forward pass of the torch network; quantile critics
+        give the mean of their quantiles)."""
         total = 0.0
         for layers in self._layers:
             x = state
@@ -124,7 +148,8 @@ class RLTactic:
                 if i < len(layers) - 1:
                     x = np.maximum(x, 0.0)
             total = total + x
-        return total / len(self._layers)
+        q = total / len(self._layers)
+        return q.reshape(-1, self.n_quantiles).mean(axis=1) if self.n_quantiles > 1 else q
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RLTactic:
@@ -148,8 +173,12 @@ class DiscussionAgent:
 
     Args:
         tactic_policy: a :class:`TacticPolicy`.
-        belief: a callable ``view -> (N, K)``; default: exact where the setting is small, heuristic otherwise.
+        belief: a callable ``view -> (N, K)``; default (:func:`~.belief.auto_belief`): exact night knowledge where
+            the setting is small, heuristic otherwise, moved by every speech -- its words when it has some, read by
+            the shipped offline listener.
         llm: optional :class:`tactica.llm.ChatModel` or spec string; it writes the words of each speech.
+        words: without ``llm``, whether speeches carry words (``True``: a paraphrase of the structured content
+            from the "speak" bank of :mod:`~.phrasing`, read by the listeners; ``False``: structured fields only).
         seed: seeds the agent's own generator (night actions, tie-breaks, random tactics).
     """
 
@@ -159,6 +188,7 @@ class DiscussionAgent:
         *,
         belief: Belief | None = None,
         llm: Any = None,
+        words: bool = True,
         seed: int | None = None,
         action_space: Any = None,
         observation_space: Any = None,
@@ -167,6 +197,7 @@ class DiscussionAgent:
         self._belief = belief
         self.writer = LLMWriter(llm) if llm is not None else TemplateWriter()
         self.uses_llm = llm is not None
+        self.words = words or self.uses_llm
         self.action_space = action_space
         self.observation_space = observation_space
         self._codecs: dict[Any, ActionCodec] = {}
@@ -192,15 +223,18 @@ class DiscussionAgent:
 
     def speak(self, view: PlayerView) -> Speech:
         belief = self.belief(view)
-        tactic = self.tactic_policy.choose(view, belief, self.rng)
+        return self.speech_with(view, belief, self.tactic_policy.choose(view, belief, self.rng))
+
+    def speech_with(self, view: PlayerView, belief: np.ndarray, tactic: Tactic | None) -> Speech:
+        """The speech realising ``tactic`` (``None``: no tactic, name the suspect), in words if ``words``."""
         if tactic is None:
             claim, target, tactic = belief_only_speech(view, belief, self.rng)
         else:
             claim, target = realize(view, belief, tactic, self.rng)
         self.tactics_used.append(tactic)
         speech = Speech(view.seat, tactic, claim=claim, target=target)
-        if self.uses_llm:
-            speech = speech._replace(text=self.writer(view, speech))
+        if self.words:
+            speech = speech._replace(text=self.writer(view, speech, self.rng))
         return speech
 
     def vote(self, view: PlayerView, legal: list[int | None]) -> int | None:
@@ -241,9 +275,9 @@ class DiscussionAgent:
         return codec.encode_vote(self.vote(view, targets))
 
     def _codec(self, view: PlayerView) -> ActionCodec:
-        key = (view.num_players, view.roles_in_deck)
+        key = (view.num_players, view.roles_in_deck, view.num_center)
         if key not in self._codecs:
-            self._codecs[key] = ActionCodec(view.num_players, view.roles_in_deck)
+            self._codecs[key] = ActionCodec(*key)
         return self._codecs[key]
 
 
@@ -261,12 +295,9 @@ def _actors(view: PlayerView) -> tuple[int, ...]:
 _POLICIES: dict[tuple[str, int], RLTactic] = {}
 
 
-def make_rl_agent(checkpoint: str | Path | None = None, **kwargs: Any) -> DiscussionAgent:
-    """``"onuw-rl"``: the CQL tactic policy (``checkpoint``: a file from the training script; default: shipped).
-
-    Loaded policies are cached by path and modification time (agents are made once per seat and game).
-    """
-    path = default_checkpoint_path() if checkpoint is None else Path(checkpoint)
+def load_policy(path: str | Path) -> RLTactic:
+    """A tactic policy file, cached by path and modification time (agents are made once per seat and game)."""
+    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"no ONUW tactic policy at {path}; train one with `python -m tactica.agents.discussion.train all`"
@@ -274,7 +305,28 @@ def make_rl_agent(checkpoint: str | Path | None = None, **kwargs: Any) -> Discus
     key = (str(path.resolve()), path.stat().st_mtime_ns)
     if key not in _POLICIES:
         _POLICIES[key] = RLTactic.load(path)
-    return DiscussionAgent(_POLICIES[key], **kwargs)
+    return _POLICIES[key]
+
+
+class SettingRLTactic:
+    """The RL tactic policy for the game being played: ``checkpoint``, or the shipped one for the setting."""
+
+    name = "rl"
+
+    def __init__(self, checkpoint: str | Path | None = None):
+        self.checkpoint = checkpoint
+        if checkpoint is not None:
+            load_policy(checkpoint)  # fail early on a missing file
+
+    def choose(self, view: PlayerView, belief: np.ndarray, rng: np.random.Generator) -> Tactic:
+        policy = load_policy(self.checkpoint or default_checkpoint_for(view))
+        return policy.choose(view, belief, rng)
+
+
+def make_rl_agent(checkpoint: str | Path | None = None, **kwargs: Any) -> DiscussionAgent:
+    """``"onuw-rl"``: the CQL tactic policy (``checkpoint``: a file from the training script; default: the shipped
+    policy of the game's setting, 3 or 5 players)."""
+    return DiscussionAgent(SettingRLTactic(checkpoint), **kwargs)
 
 
 def make_random_tactic_agent(**kwargs: Any) -> DiscussionAgent:

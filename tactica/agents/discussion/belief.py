@@ -4,7 +4,8 @@
   player's night action (uniform prior over legal actions) consistent with what the player saw.  Exact, and
   feasible for small settings (the 3-player game: a few dozen worlds); it refuses settings above ``max_worlds``.
 - :class:`HeuristicBelief`: a fast closed-form approximation for larger games: sure knowledge, discounted by
-  the chance that a card moved at night, mixed with the deck composition and the public claims.
+  the chance that a card moved at night, mixed with the deck composition, then moved by what is said (the
+  listeners of :mod:`tactica.agents.discussion.listeners` read the words of a speech when it has some).
 - :class:`LearnedBelief`: a small torch network trained on self-play logs to predict final roles from the
   player's features (``python -m tactica.agents.discussion.train belief``).
 
@@ -23,9 +24,17 @@ from typing import Any, Protocol
 import numpy as np
 
 from tactica.envs.onuw.features import encode_observation
-from tactica.envs.onuw.rules import NUM_CENTER, TEAM_OF, Game, PlayerView, Role, Team
+from tactica.envs.onuw.rules import TEAM_OF, Game, PlayerView, Role, Team
 
-__all__ = ["Belief", "ExactBelief", "HeuristicBelief", "LearnedBelief", "auto_belief", "wolf_probability"]
+__all__ = [
+    "Belief",
+    "ExactBelief",
+    "HeuristicBelief",
+    "LearnedBelief",
+    "NightKnowledge",
+    "auto_belief",
+    "wolf_probability",
+]
 
 
 class Belief(Protocol):
@@ -46,25 +55,32 @@ def village_probability(view: PlayerView, belief: np.ndarray) -> np.ndarray:
 
 
 class HeuristicBelief:
-    """A fast approximate posterior (see the module docstring).
+    """A fast approximate posterior (see the module docstring): the night knowledge in closed form, then every
+    speech read by a :class:`~tactica.agents.discussion.listeners.ListeningBelief`.
 
     Args:
         keep: probability that a card seen at night is still there at the end (cards move at night).
         claim_weight: how much a public role claim about a player moves that player's row.
         accusation_weight: how much each Werewolf accusation against a player moves its Werewolf mass.
+        reader: reads speeches that have words (default: the shipped offline text reader).
     """
 
-    def __init__(self, keep: float = 0.75, claim_weight: float = 0.25, accusation_weight: float = 0.08):
-        for name, value in (
-            ("keep", keep),
-            ("claim_weight", claim_weight),
-            ("accusation_weight", accusation_weight),
-        ):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-        self.keep, self.claim_weight, self.accusation_weight = keep, claim_weight, accusation_weight
+    def __init__(
+        self,
+        keep: float = 0.75,
+        claim_weight: float = 0.25,
+        accusation_weight: float = 0.08,
+        reader: Any = None,
+    ):
+        from tactica.agents.discussion.listeners import ListeningBelief
 
-    def __call__(self, view: PlayerView) -> np.ndarray:
+        if not 0.0 <= keep <= 1.0:
+            raise ValueError(f"keep must be in [0, 1], got {keep}")
+        self.keep, self.claim_weight, self.accusation_weight = keep, claim_weight, accusation_weight
+        self._listening = ListeningBelief(self.private, reader, claim_weight, accusation_weight)
+
+    def private(self, view: PlayerView) -> np.ndarray:
+        """The belief from the player's own night knowledge only (deck composition, cards seen)."""
         roles = view.roles_in_deck
         index = {r: i for i, r in enumerate(roles)}
         n = view.num_players
@@ -81,37 +97,26 @@ class HeuristicBelief:
             row = belief[fact.position]
             row[:] = (1.0 - keep) * base
             row[index[fact.role]] += keep
-        w = index.get(Role.WEREWOLF)
-        for speech in view.speeches:
-            kind, target = speech.kind, speech.target
-            if kind == "evidence":
-                if speech.claim is not None and speech.speaker != view.seat:
-                    row = belief[speech.speaker]
-                    row *= 1.0 - self.claim_weight
-                    row[index[speech.claim]] += self.claim_weight
-            elif w is None or target is None or target == view.seat:
-                continue
-            elif kind == "accusation":
-                if speech.claim in (None, Role.WEREWOLF):
-                    row = belief[target]
-                    row *= 1.0 - self.accusation_weight
-                    row[w] += self.accusation_weight
-            else:
-                belief[target, w] *= 1.0 - self.accusation_weight
-        belief /= belief.sum(axis=1, keepdims=True)
         return belief
+
+    def __call__(self, view: PlayerView) -> np.ndarray:
+        return self._listening(view)
 
 
 class ExactBelief:
     """The exact posterior over final cards given the player's private information (night only).
 
-    Worlds are ``(deal, night actions of the others)`` with a uniform deal and uniform legal night actions; a
-    world is kept when replaying it gives the player exactly the facts it has.  Raises ``ValueError`` when the
-    setting has more than ``max_worlds`` worlds (use :class:`HeuristicBelief` or :class:`LearnedBelief`).
+    Worlds are ``(deal, night actions of the others)`` with a uniform deal and, by default, uniform legal night
+    actions; a world is kept when replaying it gives the player exactly the facts it has.  ``night_prior(seat,
+    role, options)`` may give other probabilities for a player's legal night actions (``options`` in the order of
+    :meth:`Game.night_options`), e.g. a strategy profile of :mod:`tactica.envs.onuw.equilibrium`.  Raises
+    ``ValueError`` when the setting has more than ``max_worlds`` worlds (use :class:`HeuristicBelief` or
+    :class:`LearnedBelief`).
     """
 
-    def __init__(self, max_worlds: int = 20_000):
+    def __init__(self, max_worlds: int = 20_000, night_prior: Any = None):
         self.max_worlds = max_worlds
+        self.night_prior = night_prior
         self._cache: dict[Any, np.ndarray] = {}
 
     def __call__(self, view: PlayerView) -> np.ndarray:
@@ -146,8 +151,14 @@ class ExactBelief:
             worlds += combos
             if worlds > self.max_worlds:
                 raise ValueError(f"more than max_worlds={self.max_worlds} worlds; use a learned belief")
-            weight = 1.0 / combos
-            for actions in itertools.product(*choices):
+            probabilities = [
+                self._prior(p, cards[p], c) if p != seat else [1.0] for p, c in enumerate(choices)
+            ]
+            for picks in itertools.product(*(range(len(c)) for c in choices)):
+                weight = math.prod(probabilities[p][i] for p, i in enumerate(picks))
+                if weight <= 0:
+                    continue
+                actions = [choices[p][i] for p, i in enumerate(picks)]
                 replay = Game(view.deck, n, options, rng=np.random.default_rng(0), deal=cards)
                 replay.play_night(dict(enumerate(actions)))
                 if not _consistent(replay, seat, view):
@@ -158,6 +169,16 @@ class ExactBelief:
         if (total <= 0).any():
             raise ValueError("the view is inconsistent with the deck and rules")
         return posterior / total
+
+    def _prior(self, seat: int, role: Role, options: list) -> list[float]:
+        if self.night_prior is None:
+            return [1.0 / len(options)] * len(options)
+        probabilities = [float(x) for x in self.night_prior(seat, role, options)]
+        if len(probabilities) != len(options) or min(probabilities) < 0 or abs(sum(probabilities) - 1) > 1e-9:
+            raise ValueError(
+                f"night_prior must give a distribution over the {len(options)} night options of seat {seat}"
+            )
+        return probabilities
 
 
 def _consistent(replay: Game, seat: int, view: PlayerView) -> bool:
@@ -208,17 +229,34 @@ class LearnedBelief:
         return torch.softmax(logits, dim=-1).numpy().astype(float)
 
 
+class NightKnowledge:
+    """The belief from the player's night knowledge alone (exact in small settings, heuristic otherwise): the
+    discussion is not modelled (the no-LLM counterpart of the paper's ReAct agent, which has no belief step)."""
+
+    def __init__(self):
+        self._exact = ExactBelief()
+        self._heuristic = HeuristicBelief()
+
+    def __call__(self, view: PlayerView) -> np.ndarray:
+        if len(view.deck) <= 6:
+            return self._exact(view)
+        return self._heuristic.private(view)
+
+
 _SHARED: dict[Any, Belief] = {}
 
 
 def auto_belief(view: PlayerView, cache: dict[Any, Belief] | None = None) -> Belief:
-    """Exact where the setting is small (at most 6 cards), heuristic otherwise.
+    """Exact night knowledge where the setting is small (at most 6 cards), heuristic otherwise; either way every
+    speech is then read by the shipped offline listener (words) or from its structured fields.
 
     One instance per setting, shared by default (``cache``): the exact posteriors it memoises depend only on
     the view, so every agent can reuse them.
     """
+    from tactica.agents.discussion.listeners import ListeningBelief
+
     cache = _SHARED if cache is None else cache
     key = (view.num_players, view.deck)
     if key not in cache:
-        cache[key] = ExactBelief() if view.num_players + NUM_CENTER <= 6 else HeuristicBelief()
+        cache[key] = ListeningBelief(ExactBelief()) if len(view.deck) <= 6 else HeuristicBelief()
     return cache[key]

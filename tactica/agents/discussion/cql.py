@@ -1,10 +1,13 @@
 """Discrete Conservative Q-Learning (Kumar et al., 2020) for the tactic policy, in plain torch.
 
 The paper trains its discussion policy with d3rlpy's ``DiscreteCQL`` (learning rate 5e-5, batch 32, alpha 4.0,
-2 critics, target update every 1,000 steps, gamma 0.99, 500k steps); :meth:`CQLConfig.paper` holds those
-numbers.  This implementation keeps the method -- TD loss to a periodically copied target network plus
-``alpha * (logsumexp_a Q(s, a) - Q(s, a_data))`` -- with an ensemble of critics whose minimum forms the target;
-the default config is a shorter schedule that trains in seconds on a CPU.
+2 critics, quantile-regression Q-functions with 32 quantiles, target update every 1,000 steps, gamma 0.99, 500k
+steps); :meth:`CQLConfig.paper` holds those numbers.  This implementation keeps the method -- TD loss to a
+periodically copied target network (double-Q action selection, the pessimistic critic of the ensemble) plus
+``alpha * (logsumexp_a Q(s, a) - Q(s, a_data))`` -- with either expected-value critics (``q_function="mean"``,
+smooth-L1 TD loss) or quantile critics (``q_function="qr"``: the quantile Huber loss of QR-DQN, Dabney et al.
+2018, on ``n_quantiles`` quantiles at midpoints ``(2i + 1) / 2N``, Q = their mean); the default config is a
+shorter schedule that trains in seconds on a CPU.
 """
 
 from __future__ import annotations
@@ -34,6 +37,14 @@ class CQLConfig:
     hidden: tuple[int, ...] = (256, 256)
     seed: int = 0
     num_threads: int = 1  # small networks: more torch threads only add contention
+    q_function: str = "mean"  # "mean" or "qr" (quantile regression, the paper's QRQFunctionFactory)
+    n_quantiles: int = 32  # used by q_function="qr"
+
+    def __post_init__(self) -> None:
+        if self.q_function not in ("mean", "qr"):
+            raise ValueError(f"q_function must be 'mean' or 'qr', got {self.q_function!r}")
+        if self.n_quantiles < 2 and self.q_function == "qr":
+            raise ValueError(f"n_quantiles must be >= 2 for quantile critics, got {self.n_quantiles}")
 
     @classmethod
     def paper(cls, **overrides: Any) -> CQLConfig:
@@ -47,6 +58,8 @@ class CQLConfig:
             n_steps=500_000,
             gamma=0.99,
             seed=42,
+            q_function="qr",
+            n_quantiles=32,
         )
         return replace(base, **overrides)
 
@@ -74,6 +87,15 @@ class OfflineDataset:
 
     def __len__(self) -> int:
         return len(self.states)
+
+
+def quantile_huber_loss(predicted: torch.Tensor, target: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+    """QR-DQN's loss: ``predicted`` ``(critics, batch, N)`` quantiles at ``taus`` against ``target`` ``(batch, N)``
+    samples; Huber threshold 1, summed over predicted quantiles, averaged over target samples and the batch."""
+    u = target[None, :, None, :] - predicted[..., :, None]  # (critics, batch, N_pred, N_target)
+    huber = torch.where(u.abs() <= 1.0, 0.5 * u**2, u.abs() - 0.5)
+    weight = (taus[None, None, :, None] - (u.detach() < 0).float()).abs()
+    return (weight * huber).mean(dim=3).sum(dim=2).mean()
 
 
 def train_cql(
@@ -106,19 +128,33 @@ def _train(
     d = torch.as_tensor(data.dones, dtype=torch.float32)
     if int(a.min()) < 0 or int(a.max()) >= num_actions:
         raise ValueError(f"actions must lie in [0, {num_actions})")
-    q = QEnsemble(s.shape[1], num_actions, config.n_critics, config.hidden)
-    target = QEnsemble(s.shape[1], num_actions, config.n_critics, config.hidden)
+    quantiles = config.n_quantiles if config.q_function == "qr" else 1
+    q = QEnsemble(s.shape[1], num_actions, config.n_critics, config.hidden, quantiles)
+    target = QEnsemble(s.shape[1], num_actions, config.n_critics, config.hidden, quantiles)
+    taus = (2 * torch.arange(quantiles, dtype=torch.float32) + 1) / (2 * quantiles)
     target.load_state_dict(q.state_dict())
     optimizer = torch.optim.Adam(q.parameters(), lr=config.learning_rate)
     for step in range(1, config.n_steps + 1):
         idx = torch.as_tensor(rng.integers(0, len(data), size=config.batch_size))
+        batch = len(idx)
         with torch.no_grad():
-            next_q = target.all_q(s2[idx]).min(dim=0).values  # pessimistic ensemble target
-            greedy = q(s2[idx]).argmax(dim=1, keepdim=True)  # double-Q action selection
-            y = r[idx] + config.gamma * (1.0 - d[idx]) * next_q.gather(1, greedy).squeeze(1)
-        all_q = q.all_q(s[idx])  # (critics, batch, actions)
-        taken = all_q.gather(2, a[idx].view(1, -1, 1).expand(config.n_critics, -1, 1)).squeeze(2)
-        td = F.smooth_l1_loss(taken, y.expand_as(taken))
+            greedy = q(s2[idx]).argmax(dim=1)  # double-Q action selection
+            next_quantiles = target.all_quantiles(s2[idx])[
+                :, torch.arange(batch), greedy
+            ]  # (critics, batch, N)
+            # the pessimistic critic of the ensemble, per sample
+            worst = next_quantiles.mean(dim=2).argmin(dim=0)
+            next_z = next_quantiles[worst, torch.arange(batch)]  # (batch, N)
+            y = r[idx, None] + config.gamma * (1.0 - d[idx, None]) * next_z
+        all_quantiles = q.all_quantiles(s[idx])  # (critics, batch, actions, N)
+        all_q = all_quantiles.mean(dim=3)
+        chosen = a[idx].view(1, -1, 1, 1).expand(config.n_critics, -1, 1, quantiles)
+        taken_z = all_quantiles.gather(2, chosen).squeeze(2)  # (critics, batch, N)
+        taken = taken_z.mean(dim=2)
+        if quantiles == 1:
+            td = F.smooth_l1_loss(taken, y[:, 0].expand_as(taken))
+        else:
+            td = quantile_huber_loss(taken_z, y, taus)
         conservative = (torch.logsumexp(all_q, dim=2) - taken).mean()
         loss = td + config.alpha * conservative
         optimizer.zero_grad()

@@ -22,10 +22,19 @@ def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...] = (256, 256)) -> nn.S
 
 
 class QEnsemble(nn.Module):
-    """``n_critics`` independent Q-networks ``state -> Q(state, .)``; :meth:`forward` returns their mean."""
+    """``n_critics`` independent Q-networks ``state -> Q(state, .)``; :meth:`forward` returns their mean.
+
+    With ``n_quantiles > 1`` each critic outputs that many quantiles of the return per action (quantile
+    regression, as d3rlpy's ``QRQFunctionFactory``) and ``Q`` is their mean.
+    """
 
     def __init__(
-        self, state_dim: int, num_actions: int, n_critics: int = 2, hidden: tuple[int, ...] = (256, 256)
+        self,
+        state_dim: int,
+        num_actions: int,
+        n_critics: int = 2,
+        hidden: tuple[int, ...] = (256, 256),
+        n_quantiles: int = 1,
     ):
         super().__init__()
         self.state_dim, self.num_actions, self.n_critics, self.hidden = (
@@ -34,11 +43,19 @@ class QEnsemble(nn.Module):
             n_critics,
             hidden,
         )
-        self.critics = nn.ModuleList(mlp(state_dim, num_actions, hidden) for _ in range(n_critics))
+        self.n_quantiles = n_quantiles
+        self.critics = nn.ModuleList(
+            mlp(state_dim, num_actions * n_quantiles, hidden) for _ in range(n_critics)
+        )
+
+    def all_quantiles(self, state: torch.Tensor) -> torch.Tensor:
+        """``(n_critics, batch, actions, n_quantiles)``."""
+        out = torch.stack([critic(state) for critic in self.critics])
+        return out.view(*out.shape[:2], self.num_actions, self.n_quantiles)
 
     def all_q(self, state: torch.Tensor) -> torch.Tensor:
         """``(n_critics, batch, actions)``."""
-        return torch.stack([critic(state) for critic in self.critics])
+        return self.all_quantiles(state).mean(dim=3)
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
         return self.all_q(state).mean(dim=0)
@@ -58,7 +75,9 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     meta = blob["meta"]
     hidden = tuple(meta["hidden"])
     if meta["kind"] == "q":
-        model: nn.Module = QEnsemble(meta["state_dim"], meta["num_actions"], meta["n_critics"], hidden)
+        model: nn.Module = QEnsemble(
+            meta["state_dim"], meta["num_actions"], meta["n_critics"], hidden, meta.get("n_quantiles", 1)
+        )
     elif meta["kind"] == "belief":
         model = mlp(meta["state_dim"], meta["out_dim"], hidden)
     else:

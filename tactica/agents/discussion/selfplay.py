@@ -59,6 +59,8 @@ class GameRecord:
     num_players: int
     roles_in_deck: tuple[Role, ...] = ()
     views: list[PlayerView] = field(default_factory=list)
+    night_actions: dict[int, NightAction] = field(default_factory=dict)
+    public_speeches: tuple[Any, ...] = ()  # what the listeners saw (words, or the structured fields)
 
 
 def play_game(
@@ -99,7 +101,10 @@ def play_game(
         seen += voter_views
     votes = [agents[p].vote(voter_views[p], game.legal_vote_targets(p)) for p in range(n)]
     outcome = game.vote(votes)
-    return GameRecord(outcome, game.initial, speeches, n, game.roles_in_deck, seen)
+    public = game.view(0).speeches
+    return GameRecord(
+        outcome, game.initial, speeches, n, game.roles_in_deck, seen, dict(game.night_actions), public
+    )
 
 
 def transitions(record: GameRecord) -> list[tuple[np.ndarray, int, float, np.ndarray, bool]]:

@@ -16,7 +16,26 @@ from tactica.agents.discussion.belief import village_probability, wolf_probabili
 from tactica.envs.onuw.rules import TEAM_OF, PlayerView, Role, Speech, Tactic, Team
 from tactica.envs.onuw.view import player_view_from, speech_sentence
 
-__all__ = ["realize", "belief_only_speech", "TemplateWriter", "LLMWriter", "TACTIC_DESCRIPTIONS"]
+__all__ = [
+    "realize",
+    "belief_only_speech",
+    "TemplateWriter",
+    "LLMWriter",
+    "TACTIC_DESCRIPTIONS",
+    "as_chat_model",
+]
+
+
+def as_chat_model(llm: Any) -> Any:
+    """A :class:`tactica.llm.ChatModel` from a model or a spec string (``"openai:..."``, ``"replay:..."``)."""
+    if isinstance(llm, str):
+        from tactica.llm import from_spec
+
+        llm = from_spec(llm)
+    if not hasattr(llm, "chat"):
+        raise TypeError(f"llm must be a tactica.llm.ChatModel or a spec string, got {type(llm).__name__}")
+    return llm
+
 
 #: The tactic definitions shown to a writing model (paraphrasing the paper's SPEAKING_STRATEGY).
 TACTIC_DESCRIPTIONS: dict[Tactic, str] = {
@@ -49,9 +68,13 @@ def realize(
     if tactic == Tactic.HONEST_EVIDENCE:
         return view.initial_role, _night_target(view)
     if tactic == Tactic.DECEPTIVE_EVIDENCE:
-        lies = [r for r in village_roles if r != view.initial_role] or village_roles
-        claim = lies[int(rng.integers(len(lies)))] if lies else None
-        return claim, others[int(rng.integers(len(others)))]
+        lies = [r for r in village_roles if r != view.initial_role]
+        if lies:
+            return lies[int(rng.integers(len(lies)))], others[int(rng.integers(len(others)))]
+        # No other Village role to claim (the three-card game): lie about the night action instead.
+        truth = _night_target(view)
+        targets = [t for t in (None, *others) if t != truth]
+        return view.initial_role, targets[int(rng.integers(len(targets)))]
     claim_w = Role.WEREWOLF if Role.WEREWOLF in view.roles_in_deck else None
     jitter = rng.random(n) * 1e-6  # break ties at random, reproducibly
     if tactic == Tactic.HONEST_ACCUSATION:
@@ -94,10 +117,18 @@ def belief_only_speech(
 
 
 class TemplateWriter:
-    """Writes the template sentence of the structured speech (no language model)."""
+    """Words for the structured speech without a language model: a paraphrase drawn from the "speak" bank of
+    :mod:`~.phrasing` (``vary=False``: the one fixed template sentence of :func:`speech_sentence`)."""
 
-    def __call__(self, view: PlayerView, speech: Speech) -> str:
-        return speech_sentence(speech)
+    def __init__(self, vary: bool = True):
+        self.vary = vary
+
+    def __call__(self, view: PlayerView, speech: Speech, rng: np.random.Generator | None = None) -> str:
+        if not self.vary or rng is None:
+            return speech_sentence(speech)
+        from tactica.agents.discussion.phrasing import phrase
+
+        return phrase(speech.kind, speech.claim, speech.target, speech.speaker, rng, bank="speak")
 
 
 class LLMWriter:
@@ -109,17 +140,11 @@ class LLMWriter:
     """
 
     def __init__(self, llm: Any, max_words: int = 50, temperature: float = 0.7):
-        if isinstance(llm, str):
-            from tactica.llm import from_spec
-
-            llm = from_spec(llm)
-        if not hasattr(llm, "chat"):
-            raise TypeError(f"llm must be a tactica.llm.ChatModel or a spec string, got {type(llm).__name__}")
-        self.llm = llm
+        self.llm = as_chat_model(llm)
         self.max_words = max_words
         self.temperature = temperature
 
-    def __call__(self, view: PlayerView, speech: Speech) -> str:
+    def __call__(self, view: PlayerView, speech: Speech, rng: np.random.Generator | None = None) -> str:
         system = (
             "You are playing One Night Ultimate Werewolf. Concealing and deceiving are allowed. "
             f"Answer with your speech only, in fewer than {self.max_words} words."

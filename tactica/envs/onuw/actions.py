@@ -5,7 +5,7 @@ Layout (``N`` players, ``K`` distinct roles in the deck), in this order:
 - ``0``: *pass* -- the night "do nothing" of optional actions, and the no-op of players who are not acting;
 - night: look at player ``p`` (``N``), look at centre card ``c`` (3), look at two centre cards (3 pairs), look
   at two random centre cards (1), rob player ``p`` (``N``), swap players ``a < b`` (``N(N-1)/2``), take centre
-  card ``c`` (3);
+  card ``c`` (3) -- the centre actions only exist in games with centre cards;
 - speech: tactic (6) x target (none or a seat: ``N + 1``) x claim (none or a deck role: ``K + 1``);
 - vote: a seat (``N``), then abstain (1).
 
@@ -36,16 +36,18 @@ class Decoded(NamedTuple):
 class ActionCodec:
     """Maps action ids to night actions, speeches and votes for ``num_players`` and the deck's roles."""
 
-    def __init__(self, num_players: int, roles_in_deck: tuple[Role, ...]):
+    def __init__(self, num_players: int, roles_in_deck: tuple[Role, ...], num_center: int = NUM_CENTER):
         n = num_players
         self.num_players = n
+        self.num_center = num_center
         self.roles = tuple(sorted(roles_in_deck))
         table: list[Decoded] = [Decoded("pass", night=PASS)]
-        center = range(n, n + NUM_CENTER)
+        center = range(n, n + num_center)
         night: list[NightAction] = [NightAction("view", (p,)) for p in range(n)]
         night += [NightAction("view", (c,)) for c in center]
         night += [NightAction("view", (a, b)) for a in center for b in center if a < b]
-        night.append(NightAction("view_random_center"))
+        if num_center:
+            night.append(NightAction("view_random_center"))
         night += [NightAction("rob", (p,)) for p in range(n)]
         night += [NightAction("swap", (a, b)) for a in range(n) for b in range(n) if a < b]
         night += [NightAction("take", (c,)) for c in center]
@@ -132,5 +134,6 @@ class ActionCodec:
 
     def __repr__(self) -> str:
         return (
-            f"ActionCodec(num_players={self.num_players}, roles={[r.title for r in self.roles]}, n={self.n})"
+            f"ActionCodec(num_players={self.num_players}, roles={[r.title for r in self.roles]}, "
+            f"num_center={self.num_center}, n={self.n})"
         )

@@ -23,6 +23,7 @@ from tactica.envs.onuw.features import encode_observation, feature_size
 from tactica.envs.onuw.presets import get_preset
 from tactica.envs.onuw.rules import TEAM_OF, Game, NightAction, Phase, Role, RuleOptions, parse_deck
 from tactica.envs.onuw.view import god_view, player_view
+from tactica.envs.validation import check_agents, check_seed, check_started, integral
 
 __all__ = ["ONUWEnv", "ONUWParallelEnv", "default_deck", "env", "parallel_env"]
 
@@ -33,7 +34,7 @@ _DEFAULT_DECK_ORDER = (
 ).split()
 
 _RULE_FIELDS = {f.name for f in fields(RuleOptions)}
-_ILLEGAL = ("raise", "substitute")
+_ILLEGAL = ("terminate", "raise", "substitute")
 _MAX_TEXT = 4000
 
 
@@ -59,7 +60,7 @@ class _ONUWCore:
         forced_night: Mapping[int, NightAction] | None = None,
         vote_penalty: float = 0.0,
         text_observations: bool = True,
-        on_illegal: str = "raise",
+        on_illegal: str = "terminate",
         render_mode: str | None = None,
         **rule_overrides: Any,
     ):
@@ -103,12 +104,19 @@ class _ONUWCore:
             if action not in probe.night_options(seat):
                 raise ValueError(f"forced night action {action!r} is not legal for seat {seat}")
         self.roles = probe.roles_in_deck
-        self.codec = ActionCodec(num_players, self.roles)
+        self.num_center = probe.num_center
+        self.codec = ActionCodec(num_players, self.roles, self.num_center)
         self.possible_agents = [f"player_{i}" for i in range(num_players)]
         self._seat = {a: i for i, a in enumerate(self.possible_agents)}
-        size = feature_size(num_players, len(self.roles))
-        # The mask travels in ``info`` so the observation space stays a plain Box (PettingZoo's recommendation).
-        obs_space = gymnasium.spaces.Box(0.0, 1.0, (size,), np.float32)
+        size = feature_size(num_players, len(self.roles), self.num_center)
+        # PettingZoo's convention (its classic games): the legal-move mask travels in the observation, so its
+        # checkers and any mask-aware sampler draw legal actions.  ``info["action_mask"]`` repeats it.
+        obs_space = gymnasium.spaces.Dict(
+            {
+                "observation": gymnasium.spaces.Box(0.0, 1.0, (size,), np.float32),
+                "action_mask": gymnasium.spaces.Box(0, 1, (self.codec.n,), np.int8),
+            }
+        )
         self.observation_spaces = {a: obs_space for a in self.possible_agents}
         self.action_spaces = {a: gymnasium.spaces.Discrete(self.codec.n) for a in self.possible_agents}
         self.game: Game | None = None
@@ -131,17 +139,28 @@ class _ONUWCore:
         self._night: dict[int, NightAction] = {}
         self._votes: dict[int, int | None] = {}
         self.illegal_actions = dict.fromkeys(self.possible_agents, 0)
+        self.forfeit: dict[str, Any] | None = None  # set when on_illegal="terminate" ends the game
 
     def _mask(self, seat: int) -> np.ndarray:
         return self.codec.mask(self.game, seat, self.forced_night)  # type: ignore[arg-type]
 
-    def _observation(self, seat: int) -> np.ndarray:
-        return encode_observation(self.game.view(seat), self.roles)  # type: ignore[union-attr]
+    def _observation(self, seat: int) -> dict[str, np.ndarray]:
+        return {
+            "observation": encode_observation(self.game.view(seat), self.roles),  # type: ignore[union-attr]
+            "action_mask": self._mask(seat),
+        }
+
+    @property
+    def ended(self) -> bool:
+        """The game is over: the vote was resolved, or an illegal action ended it (``on_illegal="terminate"``)."""
+        return self.forfeit is not None or self.game.phase == Phase.END  # type: ignore[union-attr]
 
     def _info(self, seat: int) -> dict[str, Any]:
         game = self.game
         info: dict[str, Any] = {"action_mask": self._mask(seat), "phase": game.phase.name.lower()}  # type: ignore[union-attr]
         info["view"] = game.view(seat)  # type: ignore[union-attr]
+        if self.forfeit is not None:
+            info["illegal_action"] = self.forfeit
         if self.text_observations:
             info["text"] = player_view(game, seat)  # type: ignore[arg-type]
         if game.outcome is not None:  # type: ignore[union-attr]
@@ -175,10 +194,22 @@ class _ONUWCore:
     def _submit(self, seat: int, action: Any) -> None:
         """Validate ``seat``'s action and apply it (speeches) or hold it until everyone chose (night, vote)."""
         action, text = self._split(action)
+        if not integral(action) or np.ndim(action) != 0:  # not a move at all, whatever on_illegal says
+            raise TypeError(
+                f"the action of {self.possible_agents[seat]} must be an integer id (or (id, speech text)); "
+                f"got {action!r}"
+            )
+        action = int(action)
         mask = self._mask(seat)
-        legal = isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_))
-        legal = legal and 0 <= int(action) < self.codec.n and bool(mask[int(action)])
+        legal = 0 <= action < self.codec.n and bool(mask[action])
         if not legal:
+            if self.on_illegal == "terminate":
+                self.forfeit = {
+                    "agent": self.possible_agents[seat],
+                    "action": action if isinstance(action, (int, np.integer)) else repr(action),
+                    "phase": self.game.phase.name.lower(),  # type: ignore[union-attr]
+                }
+                return
             if self.on_illegal == "raise":
                 names = [self.codec.describe(int(i)) for i in np.flatnonzero(mask)[:8]]
                 raise ValueError(
@@ -206,6 +237,8 @@ class _ONUWCore:
             game.vote([self._votes[p] for p in range(n)])  # type: ignore[union-attr]
 
     def _final_rewards(self) -> dict[str, float]:
+        if self.forfeit is not None:  # PettingZoo's classic-game convention: the offender loses, nobody wins
+            return {a: -1.0 if a == self.forfeit["agent"] else 0.0 for a in self.possible_agents}
         out = self.game.outcome  # type: ignore[union-attr]
         return {
             a: out.rewards[i] - self.vote_penalty * out.tally[i] / self.num_players
@@ -246,43 +279,59 @@ class ONUWEnv(_ONUWCore, AECEnv):
     option (see :class:`tactica.envs.onuw.rules.RuleOptions`).
 
     ## Action Space
-    ``Discrete(A)``, the same for every player, with an int8 ``infos[agent]["action_mask"]`` (see
-    :mod:`tactica.envs.onuw.actions`): id 0 is *pass* (the optional night "do nothing"); then the night actions
-    (look, rob, swap, take), the speeches (tactic x target x claimed role) and the votes (a seat or abstain).
-    Night: everyone takes a turn (players without a choice may only pass), so turns leak no roles.  Day: the
-    speaker picks a speech; ``(id, "words")`` or ``{"action": id, "text": "words"}`` attaches free text for LLM
-    players.  Vote: everyone picks a seat (self and abstain only if the rules allow).
+    ``Discrete(A)``, the same for every player (see :mod:`tactica.envs.onuw.actions`): id 0 is *pass* (the
+    optional night "do nothing"); then the night actions (look, rob, swap, take), the speeches (tactic x target x
+    claimed role) and the votes (a seat or abstain).  The legal moves are ``observation["action_mask"]`` (also
+    ``infos[agent]["action_mask"]``).  Night: everyone takes a turn (players without a choice may only pass), so
+    turns leak no roles.  Day: the speaker picks a speech; ``(id, "words")`` or ``{"action": id, "text": "words"}``
+    attaches free text, which the built-in agents' listeners read instead of the structured fields.  Vote:
+    everyone picks a seat (self and abstain only if the rules allow).
 
     ## Observation Space
-    ``Box(0, 1, (F,), float32)``; the int8 legal-move mask is ``infos[agent]["action_mask"]``.  The vector holds the
-    player's seat and initial card, the phase, discussion progress, the cards it saw at night, a summary of the
-    public speeches (claims, accusations, defenses -- never another player's private tactic) and, at the end,
-    the vote tally (:func:`tactica.envs.onuw.features.encode_observation`).  ``infos[agent]["text"]`` is the
-    player's view as text (``text_observations=True``) and ``infos[agent]["view"]`` the same information as a
-    :class:`tactica.envs.onuw.rules.PlayerView` (for scripted and tactic-choosing agents); at the end the infos reveal the initial and final
-    roles, team, votes received and the reason of the result.
+    ``Dict(observation=Box(0, 1, (F,), float32), action_mask=Box(0, 1, (A,), int8))``, PettingZoo's convention
+    for masked games.  The vector holds the player's seat and initial card, the phase, discussion progress, its
+    own night action (kind and positions, also when it saw nothing), the cards it saw at night, a summary of the
+    public speeches' structured fields (claims, accusations, defenses -- never another player's private tactic)
+    and, at the end, the vote tally (:func:`tactica.envs.onuw.features.encode_observation`).
+    ``infos[agent]["text"]`` is the player's view as text (``text_observations=True``) and
+    ``infos[agent]["view"]`` the same information as a :class:`tactica.envs.onuw.rules.PlayerView` (speech words
+    included, for agents that read them); at the end the infos reveal the initial and final roles, team, votes
+    received and the reason of the result.
 
     ## Rewards
     At the end of the game: +1 if the player's final team won, -1 if it lost, 0 for a draw (paper rules), minus
-    ``vote_penalty * votes_received / N`` (the paper's offline-RL shaping; 0 by default).  Zero before.
+    ``vote_penalty * votes_received / N`` (the paper's offline-RL shaping; 0 by default).  Zero before.  A game
+    ended by an illegal action (``on_illegal="terminate"``) gives the offender -1 and everyone else 0.
 
     ## Starting State
     A deal drawn from ``self.np_random`` (or the fixed ``deal`` of a preset); Werewolves, the Minion and the
     Masons already know whom they saw when the night opens.
 
     ## Episode End
-    Every player is terminated after the vote; there is no truncation (a game has ``2N + R*N`` turns).
+    Every player is terminated after the vote, or at once after an illegal action under
+    ``on_illegal="terminate"`` (``infos[agent]["illegal_action"]`` names the offender, the action and the phase);
+    there is no truncation (a game has ``2N + R*N`` turns).
 
     ## Arguments
     - ``preset``: ``"3p"``, ``"3p-no-discussion"``, ``"5p"``, ``"5p-easy"``, ``"5p-hard"`` (paper settings).
-    - ``num_players`` (default 5), ``deck`` (``N + 3`` role names; default :func:`default_deck`), ``deal``
-      (fixed deal: seats then centre), ``forced_night`` (seat -> scripted :class:`NightAction`).
+    - ``num_players`` (default 5), ``deck`` (``N + 3`` role names, or exactly ``N`` for a game without centre
+      cards; default :func:`default_deck`), ``deal`` (fixed deal: seats then centre), ``forced_night`` (seat ->
+      scripted :class:`NightAction`).
     - ``rules``: ``"official"`` (default), ``"paper"`` or a :class:`RuleOptions`; any rule option
-      (``discussion_rounds=3``, ``speaking_order="fixed"|"random"``, ``no_kill_outcome``, ...) as a keyword.
-    - ``vote_penalty``, ``text_observations``, ``on_illegal`` (``"raise"`` or ``"substitute"`` the first legal
-      action, counted in ``env.illegal_actions``), ``render_mode`` (``"ansi"``, ``"human"``).
+      (``discussion_rounds=3``, ``speaking_order="fixed"|"random"``, ``no_kill_outcome``, ``vote_rule``, ...) as a
+      keyword.
+    - ``vote_penalty``, ``text_observations``, ``on_illegal`` (``"terminate"``: PettingZoo's classic-game
+      convention, the offender loses and the game ends; ``"raise"``: ``ValueError``; ``"substitute"``: the first
+      legal action, counted in ``env.illegal_actions``), ``render_mode`` (``"ansi"``, ``"human"``).
 
     ## Version History
+    - v1 (next version, id not renamed yet): observations are ``Dict(observation, action_mask)``; the vector
+      gains the player's own night action; ``on_illegal`` defaults to ``"terminate"`` (was ``"raise"``), so
+      PettingZoo's ``api_test``, ``parallel_api_test``, ``parallel_seed_test`` and ``render_test`` pass with
+      default arguments; ``rules="paper"`` scores the vote as the authors' ``voting_step`` (``vote_rule``: a
+      unique top vote-getter dies even with one vote, everyone abstaining counts as a tie of all players); the
+      ``3p`` presets deal the paper's three cards (2 Werewolves, Robber) with no centre, so every player knows
+      the deal as in the authors' prompt and the equilibrium module.
     - v0: initial release.
     """
 
@@ -292,6 +341,8 @@ class ONUWEnv(_ONUWCore, AECEnv):
         self.agents: list[str] = []
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
+        check_seed(seed)
+        self._started = True
         self._new_game(seed)
         self.agents = list(self.possible_agents)
         self.rewards = dict.fromkeys(self.agents, 0.0)
@@ -302,10 +353,12 @@ class ONUWEnv(_ONUWCore, AECEnv):
         self.agent_selection = self.possible_agents[self._pending[0]]
         self.infos = {a: self._info(i) for i, a in enumerate(self.possible_agents)}
 
-    def observe(self, agent: str) -> np.ndarray:
+    def observe(self, agent: str) -> dict[str, np.ndarray]:
         return self._observation(self._seat[agent])
 
     def step(self, action: Any) -> None:
+        if not getattr(self, "_started", False):
+            check_started(False, False)
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
@@ -314,11 +367,11 @@ class ONUWEnv(_ONUWCore, AECEnv):
         self._cumulative_rewards[agent] = 0.0
         self._submit(seat, action)
         self._pending.pop(0)
-        if not self._pending:
+        if not self._pending and self.forfeit is None:
             self._resolve_if_complete()
             self._pending = list(self.game.actors())  # type: ignore[union-attr]
         self._clear_rewards()
-        if self.game.phase == Phase.END:  # type: ignore[union-attr]
+        if self.ended:
             self.rewards = self._final_rewards()
             self.terminations = dict.fromkeys(self.agents, True)
             self.agent_selection = self.agents[0]
@@ -343,14 +396,16 @@ class ONUWParallelEnv(_ONUWCore, ParallelEnv):
         self.agents: list[str] = []
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
+        self._started = True
         self._new_game(seed)
         self.agents = list(self.possible_agents)
         observations = {a: self._observation(i) for i, a in enumerate(self.possible_agents)}
         return observations, {a: self._info(i) for i, a in enumerate(self.possible_agents)}
 
     def step(self, actions: Mapping[str, Any]):
-        if not self.agents:
-            raise RuntimeError("step() called after the game ended; call reset()")
+        check_started(getattr(self, "_started", False), not self.agents)
+        check_agents(actions, self.agents, self.possible_agents)
         for seat in self.game.actors():  # type: ignore[union-attr]
             agent = self.possible_agents[seat]
             if agent not in actions:
@@ -359,8 +414,11 @@ class ONUWParallelEnv(_ONUWCore, ParallelEnv):
                 self._submit(seat, -1)
             else:
                 self._submit(seat, actions[agent])
-        self._resolve_if_complete()
-        ended = self.game.phase == Phase.END  # type: ignore[union-attr]
+            if self.forfeit is not None:
+                break
+        else:
+            self._resolve_if_complete()
+        ended = self.ended
         agents = list(self.agents)
         rewards = self._final_rewards() if ended else dict.fromkeys(agents, 0.0)
         observations = {a: self._observation(self._seat[a]) for a in agents}

@@ -1,7 +1,8 @@
 """The three-player ONUW game of Jin et al. as an explicit extensive-form game: utilities, NashConv, PBE checks.
 
-Setting (``werewolf_3p``): Players 1 and 2 are Werewolves, Player 3 the Robber; the deal is common knowledge to
-the Werewolves, so the only private information is the Robber's night action ``a``:
+Setting (``werewolf_3p``, the ``3p`` preset): three cards, Players 1 and 2 Werewolves, Player 3 the Robber; the
+deal is common knowledge (the authors' prompt names the three roles), so the only private information is the
+Robber's night action ``a``:
 
 - ``stay``: final cards W, W, R;  ``rob_p1``: final R, W, W (Player 1 is now Village and does not know it);
   ``rob_p2``: final W, R, W.
@@ -38,6 +39,8 @@ __all__ = [
     "best_response_values",
     "nash_conv",
     "werewolf_beliefs",
+    "final_role_beliefs",
+    "FINAL_WEREWOLF",
     "pbe_gap",
     "pure_equilibrium_payoffs",
     "fully_revealing_profile",
@@ -197,6 +200,17 @@ def werewolf_beliefs(profile: Profile) -> np.ndarray:
         beliefs = (joint / total).T
     beliefs[total <= 0] = np.nan
     return beliefs
+
+
+#: ``FINAL_WEREWOLF[a, seat]``: whether ``seat`` holds a Werewolf card after night action ``a``.
+FINAL_WEREWOLF = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=float)
+
+
+def final_role_beliefs(action_beliefs: np.ndarray) -> np.ndarray:
+    """Beliefs over the night action (``(..., 3)``) as beliefs over final cards: ``(..., 3 seats, 2)`` with the
+    probabilities of (Werewolf, Robber) per seat -- the form of a player's belief in the environment."""
+    wolf = np.asarray(action_beliefs, dtype=float) @ FINAL_WEREWOLF
+    return np.stack([wolf, 1.0 - wolf], axis=-1)
 
 
 def pbe_gap(game: ThreePlayerGame, profile: Profile, off_path_beliefs: np.ndarray | None = None) -> float:

@@ -1,8 +1,8 @@
 """The game settings of Jin et al. (NeurIPS 2024) as named presets, each with its source.
 
-Source: the authors' code ``KylJin/Werewolf`` (``configs/*.json`` and ``onuw/environments/werewolf*.py``), as
-summarised in the project's reference note on ONUW (sections 1.1 and 1.2).  Seats are 0-based here: the paper's
-"Player 1" is seat 0.
+Source: the authors' code ``KylJin/Werewolf`` (``configs/*.json`` and ``onuw/environments/werewolf*.py``; the
+final roles of the easy and hard deals follow from replaying their scripted nights).  Seats are 0-based here:
+the paper's "Player 1" is seat 0.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ W, V, S, R, T, INS = Role.WEREWOLF, Role.VILLAGER, Role.SEER, Role.ROBBER, Role.
 
 #: Five-player deck of ``configs/werewolf.json``: 2 Werewolves, 2 Villagers, Seer, Robber, Troublemaker, Insomniac.
 PAPER_DECK_5P: tuple[Role, ...] = (W, W, V, V, S, R, T, INS)
-#: Three-player deck of ``werewolf_3p``: the unused Villagers and Seer form the centre.
-DECK_3P: tuple[Role, ...] = (W, W, R, V, V, S)
+#: Three-player deck of ``werewolf_3p``: the three "candidate roles" its prompt names (2 Werewolves, 1 Robber), no
+#: centre.  The authors' config also lists Villager, Villager and Seer, which become centre cards no role can see or
+#: take (no Seer, Drunk or lone Werewolf plays), and the prompt tells the players only of the three roles -- so
+#: every player knows the deal, as the paper's equilibrium analysis assumes.
+DECK_3P: tuple[Role, ...] = (W, W, R)
 
 
 @dataclass(frozen=True)
@@ -41,14 +44,14 @@ PRESETS: dict[str, Preset] = {
         "3p",
         3,
         DECK_3P,
-        deal=(W, W, R, V, V, S),
-        description="werewolf_3p: P1, P2 Werewolves, P3 Robber; 3 discussion rounds (paper rules)",
+        deal=DECK_3P,
+        description="werewolf_3p: P1, P2 Werewolves, P3 Robber, no centre; 3 discussion rounds (paper rules)",
     ),
     "3p-no-discussion": Preset(
         "3p-no-discussion",
         3,
         DECK_3P,
-        deal=(W, W, R, V, V, S),
+        deal=DECK_3P,
         rule_overrides={"discussion_rounds": 0},
         description="werewolf_3p_wo: the 3-player setting without the Day phase (night -> vote)",
     ),

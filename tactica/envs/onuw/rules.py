@@ -14,11 +14,14 @@ option                        official                     paper
 ``no_kill_outcome``           ``"official"`` (wolves win)  ``"draw"`` (nobody dies, a wolf in play)
 ``allow_abstain``             ``False``                    ``True`` (an unparsable vote abstains)
 ``allow_self_vote``           ``False``                    ``True`` (the env does not check it)
+``vote_rule``                 ``"official"``               ``"paper"`` (the authors' ``voting_step``)
 ``allowed_roles``             all eleven roles             Werewolf, Villager, Seer, Robber,
                                                            Troublemaker, Insomniac
 ============================  ===========================  ============================================
 
-Positions: players are seats ``0..N-1``; the three centre cards are positions ``N, N+1, N+2``.  Roles act by
+Positions: players are seats ``0..N-1``; the three centre cards are positions ``N, N+1, N+2``.  A deck of exactly
+``N`` cards has no centre: the paper's three-player game (2 Werewolves and a Robber, the three "candidate roles"
+its prompt names) is such a game.  Roles act by
 their *initial* card in the official wake order, on the *current* cards; teams are decided by the *final* card.
 """
 
@@ -50,6 +53,7 @@ __all__ = [
     "parse_deck",
     "resolve_votes",
     "decide_winners",
+    "VOTE_RULES",
 ]
 
 NUM_CENTER = 3
@@ -152,6 +156,11 @@ class Phase(IntEnum):
 
 
 Outcome_ = Literal["official", "draw"]
+#: ``"official"``: the most-voted die, a tie kills every tied player, nobody dies when nobody has more than one
+#: vote.  ``"paper"``: ``voting_step`` of ``KylJin/Werewolf`` -- a unique top vote-getter dies even with a single
+#: vote (others abstaining), several players tied on one vote each: nobody dies, and when everybody abstains
+#: every player is tied on top (zero votes), so the Village wins if a Werewolf is among the players.
+VOTE_RULES = ("official", "paper")
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,7 @@ class RuleOptions:
             ``"everyone_loses"`` (rule readings differ).
         allow_abstain: a vote may be ``None``.
         allow_self_vote: a player may vote for itself.
+        vote_rule: who dies after the vote, ``"official"`` or ``"paper"`` (see :data:`VOTE_RULES`).
         discussion_rounds: rounds of day discussion; every player speaks once per round (0: no discussion).
         speaking_order: ``"fixed"``: seat order every round; ``"random"``: a fresh permutation every round.
         allowed_roles: roles a deck may contain (``None``: all).
@@ -181,6 +191,7 @@ class RuleOptions:
     minion_only_death: Literal["village_wins", "everyone_loses"] = "village_wins"
     allow_abstain: bool = False
     allow_self_vote: bool = False
+    vote_rule: Literal["official", "paper"] = "official"
     discussion_rounds: int = 3
     speaking_order: Literal["fixed", "random"] = "fixed"
     allowed_roles: frozenset[Role] | None = None
@@ -191,6 +202,7 @@ class RuleOptions:
         _check_choice("no_kill_outcome", self.no_kill_outcome, ("official", "draw"))
         _check_choice("minion_only_death", self.minion_only_death, ("village_wins", "everyone_loses"))
         _check_choice("speaking_order", self.speaking_order, ("fixed", "random"))
+        _check_choice("vote_rule", self.vote_rule, VOTE_RULES)
         if isinstance(self.discussion_rounds, bool) or not isinstance(self.discussion_rounds, int):
             raise TypeError(f"discussion_rounds must be an int, got {self.discussion_rounds!r}")
         if not 0 <= self.discussion_rounds <= 20:
@@ -213,6 +225,7 @@ class RuleOptions:
             no_kill_outcome="draw",
             allow_abstain=True,
             allow_self_vote=True,
+            vote_rule="paper",
             discussion_rounds=3,
             speaking_order="fixed",
             allowed_roles=PAPER_ROLES,
@@ -332,6 +345,11 @@ class PlayerView:
     def round(self) -> int:
         return len(self.speeches) // self.num_players
 
+    @property
+    def num_center(self) -> int:
+        """Centre cards in this game: 3, or 0 for a deck of exactly ``N`` cards."""
+        return len(self.deck) - self.num_players
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -361,12 +379,14 @@ def parse_deck(deck: Sequence[Role | str | int]) -> tuple[Role, ...]:
 
 
 def resolve_votes(
-    votes: Sequence[int | None], final_roles: Sequence[Role]
+    votes: Sequence[int | None], final_roles: Sequence[Role], rule: str = "official"
 ) -> tuple[tuple[int, ...], frozenset[int]]:
-    """Tally the votes and return ``(tally, dead)``.
+    """Tally the votes and return ``(tally, dead)`` under ``rule`` (see :data:`VOTE_RULES`).
 
-    The most-voted players die (a tie kills every tied player) unless nobody has more than one vote; a dead
-    Hunter takes the player it voted for along (repeatedly, should that be a Hunter too).
+    Official: the most-voted players die (a tie kills every tied player) unless nobody has more than one vote.
+    Paper: a unique top vote-getter dies whatever its count; a tie on one vote each kills nobody; any other tie
+    (several players on two or more votes, or everyone on zero when all abstain) kills every tied player.  Under
+    both, a dead Hunter takes the player it voted for along (repeatedly, should that be a Hunter too).
     """
     n = len(final_roles)
     tally = [0] * n
@@ -374,7 +394,13 @@ def resolve_votes(
         if target is not None:
             tally[target] += 1
     top = max(tally)
-    dead = {p for p in range(n) if tally[p] == top} if top > 1 else set()
+    elected = {p for p in range(n) if tally[p] == top}
+    if rule == "paper":
+        dead = elected if len(elected) == 1 or top != 1 else set()
+    elif rule == "official":
+        dead = elected if top > 1 else set()
+    else:
+        raise ValueError(f"vote rule must be one of {VOTE_RULES}, got {rule!r}")
     frontier = [p for p in dead if final_roles[p] == Role.HUNTER]
     while frontier:
         hunter = frontier.pop()
@@ -448,11 +474,12 @@ class Game:
     """One game from the deal to the vote.
 
     Args:
-        deck: the ``N + 3`` cards in play (role names or :class:`Role`).
+        deck: the ``N + 3`` cards in play (role names or :class:`Role`), or exactly ``N`` for a game without
+            centre cards (the paper's three-player game).
         num_players: ``N`` in 3..10.
         options: the rule choices.
         rng: a ``numpy.random.Generator`` (deal, random speaking order, the paper Seer's random centre look).
-        deal: optional fixed deal: ``N + 3`` roles, seats first, then the centre; a permutation of ``deck``.
+        deal: optional fixed deal: seats first, then the centre; a permutation of ``deck``.
 
     Drive it with :meth:`play_night`, then :meth:`speak` ``discussion_rounds * N`` times, then :meth:`vote`.
     ``actors()`` says who must act now; ``knowledge[p]`` is what player ``p`` knows for sure.
@@ -469,8 +496,14 @@ class Game:
         if isinstance(n, bool) or not isinstance(n, int) or not 3 <= n <= 10:
             raise ValueError(f"num_players must be an int in [3, 10], got {n!r}")
         self.deck = parse_deck(self.deck)
-        if len(self.deck) != n + NUM_CENTER:
-            raise ValueError(f"a {n}-player game needs {n + NUM_CENTER} cards, the deck has {len(self.deck)}")
+        if len(self.deck) not in (n + NUM_CENTER, n):
+            raise ValueError(
+                f"a {n}-player game needs {n + NUM_CENTER} cards ({NUM_CENTER} in the centre) or {n} (no centre), "
+                f"the deck has {len(self.deck)}"
+            )
+        self.num_center = len(self.deck) - n
+        if not self.num_center and Role.DRUNK in self.deck:
+            raise ValueError("a deck without centre cards cannot hold a Drunk (it must take a centre card)")
         allowed = self.options.allowed_roles
         if allowed is not None and not set(self.deck) <= allowed:
             bad = sorted(r.title for r in set(self.deck) - allowed)
@@ -546,14 +579,16 @@ class Game:
         n = self.num_players
         role = self.initial[player]
         others = [p for p in range(n) if p != player]
-        center = range(n, n + NUM_CENTER)
+        center = range(n, n + self.num_center)
         if role == Role.WEREWOLF:
             if self.options.lone_wolf_peek and self.is_lone_wolf(player):
                 return [PASS] + [NightAction("view", (c,)) for c in center]
             return [PASS]
         if role == Role.SEER:
             looks = [NightAction("view", (p,)) for p in others]
-            if self.options.seer_center == "random":
+            if not self.num_center:
+                pass
+            elif self.options.seer_center == "random":
                 looks.append(NightAction("view_random_center"))
             else:
                 looks += [NightAction("view", (a, b)) for a in center for b in center if a < b]
@@ -627,7 +662,7 @@ class Game:
                     source = "seer" if role == Role.SEER else "lone_wolf"
                     self.knowledge[p] += [Fact(source, t, cards[t]) for t in action.targets]
                 elif kind == "view_random_center":
-                    picks = sorted(int(i) for i in self.rng.choice(NUM_CENTER, size=2, replace=False))
+                    picks = sorted(int(i) for i in self.rng.choice(self.num_center, size=2, replace=False))
                     self.knowledge[p] += [Fact("seer", n + c, cards[n + c]) for c in picks]
                 elif kind == "rob":
                     (t,) = action.targets
@@ -686,8 +721,10 @@ class Game:
             elif target == p and not self.options.allow_self_vote:
                 raise ValueError(f"seat {p} voted for itself but these rules do not allow it")
         final = self.final_roles
-        tally, dead = resolve_votes(votes, final)
+        tally, dead = resolve_votes(votes, final, self.options.vote_rule)
         draw, winners, reason = decide_winners(final, dead, self.options)
+        if self.options.vote_rule == "paper" and max(tally) == 0 and not draw:
+            reason = f"everybody abstained, so every player is tied on top (authors' voting_step): {reason}"
         self.votes = tuple(votes)
         self.outcome = Outcome(
             votes=tuple(votes),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tactica.envs.onuw.rules import NUM_CENTER, Fact, Game, Phase, PlayerView, PublicSpeech, Role, Speech
+from tactica.envs.onuw.rules import Fact, Game, Phase, PlayerView, PublicSpeech, Role, Speech
 
 __all__ = ["player_view", "player_view_from", "speech_sentence", "fact_sentence", "god_view"]
 
@@ -78,9 +78,15 @@ def player_view_from(view: PlayerView, *, forced_tactic: str | None = None) -> s
     n, player = view.num_players, view.seat
     counts = Counter(view.deck)
     deck = ", ".join(f"{c} {r.title}" if c > 1 else r.title for r, c in sorted(counts.items()))
+    center = view.num_center
+    cards = (
+        f"Cards in play ({n + center}, {center} of them in the centre): {deck}."
+        if center
+        else f"Cards in play ({n}, one per player, none in the centre): {deck}."
+    )
     lines = [
         f"You are {seat_name(player)} in a game of One Night Ultimate Werewolf with {n} players.",
-        f"Cards in play ({n + NUM_CENTER}, {NUM_CENTER} of them in the centre): {deck}.",
+        cards,
         "Night:",
     ]
     lines += [f"- {fact_sentence(n, player, f)}" for f in view.facts]

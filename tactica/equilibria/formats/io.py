@@ -69,8 +69,12 @@ def game_to_spec(game: NormalFormGame) -> dict[str, Any]:
     }
 
 
-def load_game(spec: str | os.PathLike[str]) -> NormalFormGame:
-    """Load ``GAME``: a ``.nfg``/``.json``/``.npz`` path or ``catalog:NAME`` (``catalog:NAME(k=v,...)``)."""
+def load_game(spec: str | os.PathLike[str], encoding: str | None = None) -> NormalFormGame:
+    """Load ``GAME``: a ``.nfg``/``.json``/``.npz`` path or ``catalog:NAME`` (``catalog:NAME(k=v,...)``).
+
+    Every failure (missing file, a directory, no permission, bad bytes, a malformed or oversized game) raises
+    a ``ValueError`` whose one-line message names the file, and the line where there is one.
+    """
     text = str(spec)
     if text.startswith("catalog:"):
         from tactica.equilibria.catalog import load
@@ -80,26 +84,59 @@ def load_game(spec: str | os.PathLike[str]) -> NormalFormGame:
     suffix = path.suffix.lower()
     if suffix not in (".nfg", ".json", ".npz"):
         raise ValueError(f"unknown game {text!r}: expected a .nfg, .json or .npz file, or catalog:NAME")
-    if not path.exists():
-        raise FileNotFoundError(f"game file not found: {text}")
-    if suffix == ".nfg":
-        from tactica.equilibria.formats.nfg import read_nfg
+    from tactica.equilibria.formats.nfg import decode_text, read_game_bytes, read_nfg
 
-        return read_nfg(path)
+    if suffix == ".nfg":
+        return read_nfg(path, encoding)
+    data = read_game_bytes(path)
     if suffix == ".json":
         try:
-            spec_dict = json.loads(path.read_text(encoding="utf-8"))
+            spec_dict = json.loads(decode_text(data, text, encoding))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{text}: line {exc.lineno}: invalid JSON ({exc.msg})") from exc
+        except RecursionError:
+            raise ValueError(f"{text}: JSON nested too deeply") from None
         return game_from_spec(spec_dict, source=text)
-    with np.load(path, allow_pickle=False) as data:
-        if "payoffs" in data:
-            return NormalFormGame(data["payoffs"])
-        if "A" in data:
-            return NormalFormGame.from_bimatrix(data["A"], data["B"] if "B" in data else None)
-        raise ValueError(
-            f"{text}: an .npz game needs an array 'payoffs' or arrays 'A' and 'B'; has {list(data)}"
-        )
+    return _load_npz(data, text)
+
+
+def _load_npz(data: bytes, source: str) -> NormalFormGame:
+    """A game from ``.npz`` bytes; array sizes are checked against memory before NumPy allocates them."""
+    import io
+    import zipfile
+
+    from tactica.equilibria.formats.nfg import BYTES_PER_PAYOFF, available_memory
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        for name in archive.namelist():
+            with archive.open(name) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)  # the header only, nothing allocated
+            entries = int(np.prod(shape, dtype=object)) if shape else 1
+            if entries * BYTES_PER_PAYOFF > available_memory() or dtype.hasobject:
+                raise ValueError(
+                    f"{source}: array {name!r} declares shape {shape} ({dtype}): too large for memory or not "
+                    "numbers"
+                )
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            if "payoffs" in arrays:
+                return NormalFormGame(arrays["payoffs"])
+            if "A" in arrays:
+                return NormalFormGame.from_bimatrix(arrays["A"], arrays["B"] if "B" in arrays else None)
+            raise ValueError(
+                f"{source}: an .npz game needs an array 'payoffs' or arrays 'A' and 'B'; has {list(arrays)}"
+            )
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
+        raise ValueError(f"{source}: not a readable .npz archive ({exc})") from None
+    except ValueError as exc:
+        message = str(exc)
+        raise ValueError(message if message.startswith(source) else f"{source}: {message}") from None
 
 
 def save_game(game: NormalFormGame, path: str | os.PathLike[str]) -> None:
