@@ -38,7 +38,7 @@ def test_slippery_moves_follow_gymnasium_outcomes():
     for action in range(4):
         outcomes = {}
         for _ in range(600):
-            env.position, env.steps = (0, 1), 0
+            env.position, env.steps, env._finished = (0, 1), 0, False  # a hole ends the episode
             env.step(action)
             outcomes[env.position] = outcomes.get(env.position, 0) + 1
         expected = {divmod(s, 4): p for p, s, _, _ in peer.P[1][action]}
@@ -58,6 +58,8 @@ def test_horizon_20_truncates_and_the_shortest_path_succeeds():
         observation, reward, terminated, truncated, info = env.step(0)  # walk into the left border
         steps += 1
     assert (steps, truncated, terminated, reward) == (20, True, False, 0.0)
+    with pytest.raises(RuntimeError, match="after the episode ended"):
+        env.step(0)
     env.reset(seed=0)
     desc = MAPS["4x4"]
     position, total = (0, 0), 0.0
@@ -89,5 +91,5 @@ def test_bad_arguments_are_refused():
         FrozenLakeTextEnv(desc=["SX", "FG"])
     env = FrozenLakeTextEnv()
     env.reset(seed=0)
-    with pytest.raises(ValueError, match="action must be 0-3"):
+    with pytest.raises(ValueError, match=r"must be an integer in \[0, 4\); got 4"):
         env.step(np.int64(4))

@@ -18,6 +18,7 @@ from tactica.envs.frozenlake.rules import (
     slip_outcomes,
     start_of,
 )
+from tactica.envs.validation import check_seed, check_started, discrete_action
 
 __all__ = ["FrozenLakeTextEnv", "describe"]
 
@@ -129,6 +130,8 @@ class FrozenLakeTextEnv(gym.Env):
         self._mask = np.ones(4, dtype=np.int8)
         self.position: Position = start_of(self.desc)
         self.steps = 0
+        self._started = False
+        self._finished = False
 
     def _info(self, success: bool = False) -> dict[str, Any]:
         return {
@@ -139,15 +142,16 @@ class FrozenLakeTextEnv(gym.Env):
         }
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        check_seed(seed)
         super().reset(seed=seed)
         self.position = start_of(self.desc)
         self.steps = 0
+        self._started, self._finished = True, False
         return describe(self.desc, self.position), self._info()
 
     def step(self, action):
-        if not self.action_space.contains(action):
-            raise ValueError(f"action must be 0-3 ({', '.join(self.action_names)}), got {action!r}")
-        action = int(action)
+        check_started(self._started, self._finished)
+        action = discrete_action(action, 4, who=f"action ({', '.join(self.action_names)})")
         if self.is_slippery:
             action = int(self.np_random.choice(slip_outcomes(action)))
         self.position = move(self.desc, self.position, action)
@@ -156,6 +160,7 @@ class FrozenLakeTextEnv(gym.Env):
         terminated = letter in "GH"
         truncated = not terminated and self.steps >= self.max_steps
         reward = 1.0 if letter == "G" else 0.0
+        self._finished = terminated or truncated
         return describe(self.desc, self.position), reward, terminated, truncated, self._info(letter == "G")
 
     def render(self) -> str | None:
