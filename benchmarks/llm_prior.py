@@ -141,11 +141,13 @@ def agents(setting: Setting, priors: list[str | None], base: str) -> list[tuple[
     return out
 
 
-def run_offline(out: Path, setting: Setting, priors: list[str | None]) -> None:
+def run_offline(
+    out: Path, setting: Setting, priors: list[str | None], seeds: tuple[int, ...] = SEEDS
+) -> None:
     """Every (dataset size, agent) of one seed in one batched training (``cql_prior.train_many``)."""
     from tactica.agents.llm_prior import cql_prior
 
-    for seed in SEEDS:
+    for seed in seeds:
         data = ensure_dataset(out, setting, seed)
         for spec in priors:
             if spec is not None:
@@ -203,10 +205,12 @@ def prior_alone(out: Path, setting: Setting, spec: str, seed: int) -> None:
     })  # fmt: skip
 
 
-def run_online(out: Path, setting: Setting, priors: list[str | None], with_extras: bool) -> None:
+def run_online(
+    out: Path, setting: Setting, priors: list[str | None], with_extras: bool, seeds: tuple[int, ...] = SEEDS
+) -> None:
     from tactica.agents.llm_prior import dqn_prior, ppo_prior
 
-    for seed in SEEDS:
+    for seed in seeds:
         jobs: list[tuple[str, Any, Any]] = []
         for spec, alpha, label in agents(setting, priors, "dqn"):
             jobs.append((label, dqn_prior, dqn_prior.Args(
@@ -440,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="posterior temperatures (default: the setting's)",
     )
+    run.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="seeds to run (default 0-4)")
     run.add_argument("--out", default="runs/llm_prior")
     rep = sub.add_parser("report")
     rep.add_argument("--out", default="runs/llm_prior")
@@ -457,9 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         setting = replace(setting, alphas=tuple(args.alphas))
     priors: list[str | None] = [None] + [prior_spec(setting, p) for p in setting.priors] + list(args.prior)
     if args.part in ("offline", "both"):
-        run_offline(out, setting, priors)
+        run_offline(out, setting, priors, tuple(args.seeds))
     if args.part in ("online", "both"):
-        run_online(out, setting, priors, with_extras=not args.no_extras)
+        run_online(out, setting, priors, with_extras=not args.no_extras, seeds=tuple(args.seeds))
     return 0
 
 
