@@ -277,14 +277,19 @@ def offline_table(out: Path, setting: Setting) -> tuple[str, dict[str, Any]]:
         "| agent | " + " | ".join(f"N={n}" for n in setting.sizes) + " |",
         "|---|" + "---|" * len(setting.sizes),
     ]
+    returns = list(costs)
     needed: dict[str, Any] = {}
     for label in labels:
-        cells, cost_cells = [], []
+        cells, cost_cells, return_cells = [], [], []
         for n in setting.sizes:
             results = [r for r in rows if r["label"] == label and r["samples"] == n]
             mean, half = _mean_ci([r[setting.target_metric] for r in results])
             cells.append(
                 f"{mean:.2f}" + ("" if math.isnan(half) else f" ± {half:.2f}") + f" ({len(results)})"
+            )
+            mean_return, return_half = _mean_ci([r["eval_return"] for r in results])
+            return_cells.append(
+                f"{mean_return:.2f}" + ("" if math.isnan(return_half) else f" ± {return_half:.2f}")
             )
             if results:
                 dataset_calls = np.mean([r.get("llm_calls_dataset", 0) for r in results])
@@ -292,36 +297,47 @@ def offline_table(out: Path, setting: Setting) -> tuple[str, dict[str, Any]]:
                 cost_cells.append(f"{dataset_calls:.0f} + {eval_calls:.0f}")
             else:
                 cost_cells.append("-")
+        # seeds with every dataset size of the grid done
+        seeds = [
+            s
+            for s in SEEDS
+            if {r["samples"] for r in rows if r["label"] == label and r["seed"] == s} >= set(setting.sizes)
+        ]
         per_seed = [
             _needed([r for r in rows if r["label"] == label and r["seed"] == seed], setting.sizes,
                     setting.target_metric, setting.target)
-            for seed in SEEDS
+            for seed in seeds
         ]  # fmt: skip
         hits = [n for n in per_seed if n is not None]
         # the median over the seeds, a seed that never reached counting as beyond the largest size
-        ordered = sorted(n if n is not None else math.inf for n in per_seed)
+        ordered = sorted(n if n is not None else math.inf for n in per_seed) or [math.inf]
         median = ordered[len(ordered) // 2]
         needed[label] = {"per_seed": per_seed, "median": None if math.isinf(median) else median}
         at = [r.get("llm_calls_dataset", 0) for r in rows if r["label"] == label and r["samples"] == median]
         median_text = f"> {max(setting.sizes)}" if math.isinf(median) else f"{median}"
         lines.append(
-            f"| {label} | " + " | ".join(cells) + f" | {median_text} ({len(hits)}/{len(SEEDS)}) | "
+            f"| {label} | " + " | ".join(cells) + f" | {median_text} ({len(hits)}/{len(seeds)}) | "
             + (f"{np.mean(at):.0f}" if at else "-") + " |"
         )  # fmt: skip
         costs.append(f"| {label} | " + " | ".join(cost_cells) + " |")
+        returns.append(f"| {label} | " + " | ".join(return_cells) + " |")
     alone = [r for r in _load(out, setting.name, "offline") if r["samples"] == 0]
     prior_lines = [
-        "| prior alone (no samples, Q = 0) | success / win rate | LLM calls (evaluation) |",
-        "|---|---|---|",
+        "| prior alone (no samples, Q = 0) | success / win rate | return | LLM calls (evaluation) |",
+        "|---|---|---|---|",
     ]
     for label in sorted({r["label"] for r in alone}):
         results = [r for r in alone if r["label"] == label]
         mean, half = _mean_ci([r[setting.target_metric] for r in results])
+        mean_return, return_half = _mean_ci([r["eval_return"] for r in results])
         prior_lines.append(
-            f"| {label} | {mean:.2f} ± {half:.2f} ({len(results)} seeds) | {np.mean([r['llm_calls'] for r in results]):.0f} |"
+            f"| {label} | {mean:.2f} ± {half:.2f} ({len(results)} seeds) | {mean_return:.2f} ± {return_half:.2f} | "
+            f"{np.mean([r['llm_calls'] for r in results]):.0f} |"
         )
     text = (
         "\n".join(lines)
+        + "\n\nEvaluation return (mean ± 95% CI over seeds):\n\n"
+        + "\n".join(returns)
         + "\n\nLLM calls (labelling the dataset + evaluation), mean over seeds:\n\n"
         + "\n".join(costs)
     )
