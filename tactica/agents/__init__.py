@@ -191,3 +191,46 @@ register(
     env_ids=("MacroSMFG-v1",),
     needs=("checkpoint",),
 )
+_PRIOR_ENVS = ("FrozenLakeText-v0", "TextSC2-v1")
+register(
+    "dqn-prior",
+    "tactica.agents.llm_prior.agent:make_dqn_prior",
+    summary="DQN-Prior (Yan et al. 2025): posterior over an LLM prior's k proposals, Q from `tactica train prior`",
+    env_ids=_PRIOR_ENVS,
+    needs_llm=True,
+)
+register(
+    "cql-prior",
+    "tactica.agents.llm_prior.agent:make_cql_prior",
+    summary="CQL-Prior (Yan et al. 2025): offline conservative Q over an LLM prior's proposals, posterior mode",
+    env_ids=_PRIOR_ENVS,
+    needs_llm=True,
+)
+register(
+    "ppo-prior",
+    "tactica.agents.llm_prior.agent:make_ppo_prior",
+    summary="PPO with an exact KL penalty to an LLM prior (the variational form of LLM-prior RL)",
+    env_ids=_PRIOR_ENVS,
+    needs_llm=True,
+)
+register(
+    "dqn",
+    "tactica.agents.llm_prior.agent:make_dqn",
+    summary="DQN over every legal named action (the LLM-prior baseline; checkpoint= from `tactica train prior`)",
+    env_ids=_PRIOR_ENVS,
+    needs=("checkpoint",),
+)
+register(
+    "cql",
+    "tactica.agents.llm_prior.agent:make_cql",
+    summary="discrete CQL over every legal named action (the LLM-prior baseline; checkpoint= from `tactica train prior`)",
+    env_ids=_PRIOR_ENVS,
+    needs=("checkpoint",),
+)
+register(
+    "onuw-prior",
+    "tactica.agents.llm_prior.onuw:make_onuw_prior_agent",
+    summary="ONUW discussion agent whose tactic is the posterior of an LLM prior and the shipped CQL tactic Q",
+    env_ids=("ONUW-v1",),
+    needs_llm=True,
+)

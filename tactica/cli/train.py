@@ -18,6 +18,7 @@ TRAINERS: dict[str, str] = {
     "align": "tactica.llm.alignment.cli",
     "aries": "tactica.llm.alignment.aries_cli",
     "sb3": "tactica.cli.train_sb3",
+    "prior": "tactica.cli.train_prior",
 }
 
 

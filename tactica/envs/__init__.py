@@ -227,6 +227,19 @@ register(
     metrics={"win_rate": (0, 1), "attempt": (1, None)},
 )
 
+register(
+    id="FrozenLakeText-v0",
+    entry_point="tactica.envs.frozenlake.env:FrozenLakeTextEnv",
+    kind="single",
+    summary="Gymnasium's FrozenLake (4x4, not slippery, horizon 20) with a text observation and named actions",
+    backends=("embedded",),
+    status="beta",
+    kwargs={},
+    conformance_kwargs=({}, {"map_name": "8x8", "is_slippery": True, "max_steps": 50}),
+    metrics={"success": (0, 1)},
+    reward_threshold=1.0,  # deterministic 4x4: the goal reached every episode
+)
+
 # Retired ids: each names its replacement and what changed, so old scripts fail with the way forward.
 retire(
     "ONUW-v0",

@@ -83,6 +83,8 @@ _BACKENDS: dict[str, str] = {
     "replay": "tactica.llm.replay:ReplayChatModel.from_spec",
     "scripted": "tactica.llm.scripted:ScriptedChatModel.from_spec",
     "plm": "tactica.llm.plm_backend:PLMChatModel.from_spec",
+    "record": "tactica.llm.replay:RecordingChatModel.from_spec",
+    "expert": "tactica.agents.llm_prior.expert_prior:ExpertPriorChatModel.from_spec",
 }
 
 
@@ -110,7 +112,9 @@ def from_spec(spec: str | ChatModel, *, cache: str | None = None, record: str | 
     """Build a :class:`ChatModel` from a spec string.
 
     Specs: ``openai:<model>@<base_url>`` (``openai:<model>`` uses the default endpoint or ``OPENAI_BASE_URL``),
-    ``replay:<transcript.jsonl>``, ``scripted:<file.json>``, and any scheme added with
+    ``replay:<transcript.jsonl>``, ``scripted:<file.json>``, ``record:<transcript.jsonl>=<spec>`` (``<spec>``
+    with every call appended to the transcript), ``expert:<task>?p=<p>`` (the scripted prior of
+    :mod:`tactica.agents.llm_prior.expert_prior`), and any scheme added with
     :func:`register_backend` (``plm:<checkpoint dir>``).  ``cache=`` wraps the model in an on-disk SQLite cache;
     ``record=`` appends every call to a JSONL transcript that ``replay:`` can answer later.  A ChatModel
     instance is passed through (wrapped if asked).

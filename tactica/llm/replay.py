@@ -33,6 +33,16 @@ class RecordingChatModel:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.name = inner.name
 
+    @classmethod
+    def from_spec(cls, argument: str, **options) -> RecordingChatModel:
+        """``record:<transcript.jsonl>=<spec>``: the model of ``<spec>``, every call appended to the transcript."""
+        from tactica.llm.base import from_spec
+
+        path, sep, inner = argument.partition("=")
+        if not sep or not path or not inner:
+            raise ValueError(f"record spec must be record:<transcript.jsonl>=<spec>, got record:{argument}")
+        return cls(from_spec(inner, **options), path)
+
     def chat(self, messages, *, temperature=0.0, max_tokens=None, stop=None, seed=None) -> str:
         checked = validate_messages(messages)
         reply = self.inner.chat(checked, temperature=temperature, max_tokens=max_tokens, stop=stop, seed=seed)
