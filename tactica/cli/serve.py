@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from tactica.cli.common import CLIError, positive_int, print_json
 
@@ -21,7 +20,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "openai:MODEL_ID@http://HOST:PORT/v1. Stop with Ctrl-C.",
         epilog="example: tactica serve --model runs/plm-small/checkpoint --port 8000 --quantize int8",
     )
-    parser.add_argument("--model", required=True, metavar="DIR", help="PLM checkpoint directory")
+    parser.add_argument("--model", required=True, metavar="DIR",
+                        help="PLM checkpoint directory, or a shipped model: games, games-aligned")  # fmt: skip
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     parser.add_argument("--api-key", default=os.environ.get("TACTICA_API_KEY"),
@@ -50,9 +50,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = Path(args.model)
+    from tactica.llm.plm.checkpoint import SHIPPED, resolve_checkpoint
+
+    directory = resolve_checkpoint(args.model)
     if not (directory / "config.json").is_file():
-        raise CLIError(f"--model {directory} is not a PLM checkpoint directory (no config.json)", 2)
+        raise CLIError(f"--model {directory} is not a PLM checkpoint directory (no config.json) nor a shipped "
+                       f"model ({', '.join(SHIPPED)})", 2)  # fmt: skip
     if not 0 <= args.port <= 65535:
         raise CLIError(f"--port must lie in [0, 65535], got {args.port}", 2)
     if args.api_key == "":

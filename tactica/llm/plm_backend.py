@@ -1,5 +1,7 @@
 """The ``plm:<checkpoint dir>`` backend: a PLM run in-process on tactica's edge runtime.
 
+``plm:games`` and ``plm:games-aligned`` name the checkpoints shipped with the package (tactica's game model).
+
 Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4|int8-dynamic`` and ``skip_zeros=1``,
 e.g. ``plm:runs/plm/checkpoint?quantize=int8``.  Keyword options to :func:`tactica.llm.from_spec` do the same.
 """
@@ -34,11 +36,13 @@ class PLMChatModel:
         skip_zeros: bool = False,
         max_tokens: int = 256,
     ):
+        from tactica.llm.plm.checkpoint import SHIPPED, resolve_checkpoint
         from tactica.llm.runtime import PLMRuntime
 
-        directory = Path(directory)
+        directory = resolve_checkpoint(directory)
         if not (directory / "config.json").is_file():
-            raise FileNotFoundError(f"plm: {directory} is not a PLM checkpoint directory (no config.json)")
+            raise FileNotFoundError(f"plm: {directory} is not a PLM checkpoint directory (no config.json) nor a "
+                                    f"shipped model ({', '.join(SHIPPED)})")  # fmt: skip
         self.runtime = PLMRuntime.from_pretrained(directory, quantize=quantize, skip_zeros=skip_zeros)
         self.default_max_tokens = max_tokens
         self.name = f"plm:{directory.resolve()}" + (f"?quantize={quantize}" if quantize else "")

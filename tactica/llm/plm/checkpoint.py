@@ -18,7 +18,35 @@ from tactica.errors import MissingDependency
 from tactica.llm.plm.config import PLMConfig
 from tactica.llm.plm.model import PLMForCausalLM
 
-__all__ = ["load_model", "save_model", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "AUX_FILES"]
+__all__ = [
+    "load_model",
+    "save_model",
+    "resolve_checkpoint",
+    "SHIPPED",
+    "WEIGHTS_NAME",
+    "WEIGHTS_INDEX_NAME",
+    "AUX_FILES",
+]
+
+#: Checkpoints shipped inside the package, by name: ``plm:games`` and ``tactica serve --model games`` load them
+#: with no download (see ``docs/game_model.md``).
+SHIPPED: dict[str, str] = {
+    "games": "tactica.llm.games/weights/games",
+    "games-aligned": "tactica.llm.games/weights/games-aligned",
+}
+
+
+def resolve_checkpoint(name_or_dir: str | Path) -> Path:
+    """A checkpoint directory: ``name_or_dir`` itself when it holds a ``config.json``, else the shipped
+    checkpoint of that name (:data:`SHIPPED`); otherwise the path unchanged (the loader reports it)."""
+    path = Path(name_or_dir)
+    if (path / "config.json").is_file() or str(name_or_dir) not in SHIPPED:
+        return path
+    from importlib import resources
+
+    package, _, folder = SHIPPED[str(name_or_dir)].partition("/")
+    return Path(str(resources.files(package).joinpath(folder)))
+
 
 WEIGHTS_NAME = "model.safetensors"
 WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
