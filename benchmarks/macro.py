@@ -1,19 +1,24 @@
-"""Macroeconomy steps per second at N = 10^2 ... 10^6 households: economy core, batched core, and the env.
+"""Macroeconomy steps per second at N = 10^2 ... 10^6 households: economy core, batched core, the env, and TaxAI.
 
-Figures are steps per CPU-second of the benchmark process (``time.process_time``), single-threaded numpy.
+Figures are steps per CPU-second of the process that runs them (``time.process_time``), single-threaded numpy.
 
 Rows:
 - ``core``: :meth:`tactica.envs.macro.Economy.step` for one economy (the dynamics, accounting and termination
-  checks, including the wealth-Gini sort);
+  checks, including the wealth-Gini sort) under the calibrated 2022 US policy, driven with the households'
+  decisions of the env row;
 - ``batched``: the same with ``B`` economies stepped together, reported as economy-years per second;
-- ``env``: ``MacroSMFG-v0``'s full ``step`` (action mapping, mean-field observation with quantiles and Ginis,
-  infos), rule-free (fixed actions), for N up to ``--env-max``;
-- ``loop``: the peer, a TaxAI-style step that loops over households in Python for the super-star process and
-  ranks households with ``sorted`` (TaxAI's ``env_core.py`` / ``household.py`` structure, re-implemented here
-  because TaxAI is not installable from PyPI); its published figures (47 steps/s at N = 1,000 on an EPYC
+- ``env``: ``MacroSMFG-v0``'s full ``step`` (action mapping, mean-field observations with quantiles and Ginis,
+  infos) with the same fixed actions (the government repeats the calibrated policy), for N up to ``--env-max``;
+  ``env_over_core`` is its time per step over the time its
+  own ``Economy.step`` took inside it (the same trajectory), i.e. what the env adds to the core;
+- ``taxai``: TaxAI's own ``economic_society.step`` (jidiai/TaxAI, run from its source in a subprocess) with the
+  same fixed actions, when ``--taxai DIR`` (or ``TAXAI_DIR``) points at a checkout of it.  TaxAI needs ``gym``,
+  ``pygame``, ``pandas``, ``quantecon`` and ``pyyaml`` from PyPI (``pip install tactica[taxai-peer]``); its code
+  is never copied into tactica.  It calls ``np.trapz``, which numpy 2.4 renamed
+  ``np.trapezoid``, so the worker aliases the old name.  Its published figures (47 steps/s at N = 1,000 on an EPYC
   7742) are printed alongside.
 
-    python benchmarks/macro.py [--sizes 100 1000 10000 100000 1000000] [--seconds 1.0] [--json]
+    python benchmarks/macro.py [--sizes 100 1000 10000] [--seconds 1.0] [--taxai ~/src/TaxAI] [--json]
 """
 
 from __future__ import annotations
@@ -21,17 +26,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core: no BLAS threads behind the Gini's dot product
 
 import numpy as np  # noqa: E402
 
 from tactica.envs.macro import Calibration, Economy, Policy  # noqa: E402
+from tactica.envs.macro.economy import action_from_policy  # noqa: E402
 from tactica.envs.macro.env import MacroSMFGEnv  # noqa: E402
 
 TAXAI_PUBLISHED = {10: 1800.0, 100: 482.0, 1000: 47.0, 10000: 4.0}
 """TaxAI README: env steps per second, single thread, AMD EPYC 7742."""
+
+#: the fixed household action of every row: savings ratio 0.84 of cash on hand, hours share 0.22
+HOUSEHOLD_ACTION = (0.7, -0.56)
 
 
 def _rate(step, seconds: float, min_steps: int = 3) -> float:
@@ -47,13 +59,15 @@ def _rate(step, seconds: float, min_steps: int = 3) -> float:
 
 
 def core_rate(n: int, batch: int, seconds: float) -> float:
+    """Economy-years per CPU-second of ``Economy.step`` under the calibrated policy and the env row's decisions."""
     cal = Calibration()
     economy = Economy(n, batch, cal)
     rng = np.random.default_rng(0)
     economy.reset(rng)
     policy = Policy.calibrated(cal, batch)
-    savings = np.full((batch, n), 0.84)
-    hours = np.full((batch, n), cal.hours_fraction)
+    lo, hi = cal.savings_bounds
+    savings = np.full((batch, n), lo + (hi - lo) * (HOUSEHOLD_ACTION[0] + 1) / 2)
+    hours = np.full((batch, n), (HOUSEHOLD_ACTION[1] + 1) / 2)
 
     def step() -> None:
         result = economy.step(policy, savings, hours, rng)
@@ -63,97 +77,144 @@ def core_rate(n: int, batch: int, seconds: float) -> float:
     return _rate(step, seconds) * batch
 
 
-def env_rate(n: int, seconds: float) -> float:
+def env_rate(n: int, seconds: float) -> tuple[float, float]:
+    """(env steps per CPU-second, env step time over its own ``Economy.step`` time on the same trajectory)."""
     env = MacroSMFGEnv(num_households=n)
     env.reset(seed=0)
-    gov = np.zeros(5, dtype=np.float32)
-    households = np.tile(np.array([0.7, -0.56], dtype=np.float32), (n, 1))
-    actions = {"government": gov, "households": households}
+    # the calibrated 2022 US policy every year, as in the core row
+    calibrated = action_from_policy(Policy.calibrated(env.calibration), env.calibration)[0]
+    actions = {
+        "government": calibrated.astype(np.float32),
+        "households": np.tile(np.array(HOUSEHOLD_ACTION, dtype=np.float32), (n, 1)),
+    }
+    inner = [0.0]
+    core_step = env.economy.step
+
+    def timed_core(*args, **kwargs):
+        t = time.process_time()
+        result = core_step(*args, **kwargs)
+        inner[0] += time.process_time() - t
+        return result
+
+    env.economy.step = timed_core
 
     def step() -> None:
         env.step(actions)
         if not env.agents:
             env.reset()
 
-    return _rate(step, seconds)
+    step()
+    inner[0] = 0.0
+    count, start = 0, time.process_time()
+    while True:
+        step()
+        count += 1
+        elapsed = time.process_time() - start
+        if elapsed >= seconds and count >= 3:
+            return count / elapsed, elapsed / max(inner[0], 1e-12)
 
 
-def loop_rate(n: int, seconds: float) -> float:
-    """A TaxAI-style step: per-household Python loop for productivity, ``sorted`` for the group statistics."""
-    cal = Calibration()
-    rng = np.random.default_rng(0)
-    e = np.exp(rng.standard_normal(n))
-    a = np.exp(rng.standard_normal(n))
-    star = np.zeros(n, dtype=bool)
-    h = np.full(n, cal.hours_fraction)
+# ------------------------------------------------------------------------------------------------ TaxAI peer
+def taxai_worker(root: str, n: int, seconds: float) -> None:
+    """Run TaxAI's own env from its checkout ``root`` (in this process) and print its steps per CPU-second."""
+    import warnings
+
+    import yaml
+
+    warnings.filterwarnings("ignore")
+    if not hasattr(np, "trapz"):  # TaxAI's Gini uses np.trapz, renamed np.trapezoid in numpy 2.4
+        np.trapz = np.trapezoid
+    sys.path.insert(0, root)
+    os.chdir(root)  # it reads agents/data/advanced_scfp2022.csv relative to its root
+    with open("cfg/default.yaml") as f:
+        cfg = yaml.safe_load(f)["Environment"]
+    for entity in cfg["Entities"]:
+        if entity["entity_name"] == "household":
+            entity["entity_args"]["n"] = n
+    from env.env_core import economic_society
+
+    np.random.seed(0)
+    env = economic_society(cfg)
+    env.reset()
+    actions = {
+        env.government.name: np.zeros(5, dtype=np.float32),
+        env.households.name: np.tile(np.array(HOUSEHOLD_ACTION, dtype=np.float32), (n, 1)),
+    }
 
     def step() -> None:
-        nonlocal a
-        normal_mean = e[~star].mean() if (~star).any() else 1.0
-        for i in range(n):  # TaxAI's Household.generate_e_ability loops like this
-            if star[i]:
-                if rng.random() > cal.superstar_persistence:
-                    star[i] = False
-                    e[i] = rng.uniform(e.min(), e.max())
-                else:
-                    e[i] = cal.superstar_multiple * normal_mean
-            else:
-                if rng.random() < cal.superstar_entry:
-                    star[i] = True
-                else:
-                    e[i] = np.exp(
-                        cal.productivity_persistence * np.log(e[i])
-                        + cal.productivity_shock_std * rng.standard_normal()
-                    )
-        k = a.sum() * 0.7
-        labour = float((e * h).sum())
-        y = cal.tfp * k**cal.capital_share * labour ** (1 - cal.capital_share)
-        wage = (1 - cal.capital_share) * y / labour
-        income = wage * e * h + 0.04 * a
-        after = income - (income - (1 - 0.263) * income ** (1 - 0.049) * income.mean() ** 0.049)
-        a = 0.84 * (a + after)
-        order = sorted(range(n), key=lambda i: a[i])  # TaxAI ranks households with sorted(lambda)
-        top = order[-max(1, n // 10) :]
-        _ = a[top].mean(), income[top].mean()
+        if env.step(actions)[-1]:
+            env.reset()
 
-    return _rate(step, seconds)
+    print(json.dumps({"steps_per_s": _rate(step, seconds)}))
+
+
+def taxai_rate(root: str | None, n: int, seconds: float) -> float | None:
+    """TaxAI's steps per CPU-second at ``n`` households (a subprocess), or None without a checkout."""
+    if not root:
+        return None
+    out = subprocess.run(
+        [sys.executable, __file__, "--taxai-worker", root, str(n), str(seconds)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"TaxAI at N={n} failed: {tail}", file=sys.stderr)
+        return None
+    return float(json.loads(lines[-1])["steps_per_s"])
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--taxai-worker"]:
+        taxai_worker(argv[1], int(argv[2]), float(argv[3]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000, 10_000, 100_000, 1_000_000])
-    parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    parser.add_argument("--seconds", type=float, default=1.0, help="CPU time per measurement")
     parser.add_argument("--households-per-batch", type=int, default=16_000, help="B = max(2, this / N)")
     parser.add_argument("--env-max", type=int, default=100_000, help="largest N for the env row")
-    parser.add_argument("--loop-max", type=int, default=10_000, help="largest N for the Python-loop peer")
+    parser.add_argument(
+        "--taxai",
+        default=os.environ.get("TAXAI_DIR"),
+        help="a checkout of jidiai/TaxAI to run side by side (default: $TAXAI_DIR)",
+    )
+    parser.add_argument("--taxai-max", type=int, default=10_000, help="largest N for TaxAI")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     if any(n < 2 for n in args.sizes) or args.seconds <= 0:
         parser.error("sizes must be >= 2 and --seconds > 0")
+    if args.taxai and not (Path(args.taxai) / "env" / "env_core.py").exists():
+        parser.error(f"--taxai {args.taxai}: not a TaxAI checkout (no env/env_core.py)")
     rows = []
     for n in args.sizes:
         batch = max(2, args.households_per_batch // n)
+        env, env_over_core = env_rate(n, args.seconds) if n <= args.env_max else (None, None)
         row = {
             "N": n,
             "core_steps_per_s": core_rate(n, 1, args.seconds),
             "batch": batch,
             "batched_steps_per_s": core_rate(n, batch, args.seconds),
-            "env_steps_per_s": env_rate(n, args.seconds) if n <= args.env_max else None,
-            "loop_steps_per_s": loop_rate(n, args.seconds) if n <= args.loop_max else None,
+            "env_steps_per_s": env,
+            "env_over_core": env_over_core,
+            "taxai_steps_per_s": taxai_rate(args.taxai, n, args.seconds) if n <= args.taxai_max else None,
             "taxai_published_steps_per_s": TAXAI_PUBLISHED.get(n),
         }
-        if row["loop_steps_per_s"]:
-            row["core_over_loop"] = row["core_steps_per_s"] / row["loop_steps_per_s"]
-        if row["taxai_published_steps_per_s"]:
-            row["core_over_taxai_published"] = row["core_steps_per_s"] / row["taxai_published_steps_per_s"]
+        if row["taxai_steps_per_s"]:
+            row["core_over_taxai"] = row["core_steps_per_s"] / row["taxai_steps_per_s"]
+            if env:
+                row["env_over_taxai"] = env / row["taxai_steps_per_s"]
         rows.append(row)
         if not args.json:
             fmt = lambda v: "-" if v is None else f"{v:,.0f}"  # noqa: E731
-            ratio = f"{row.get('core_over_loop', 0):.0f}x" if row["loop_steps_per_s"] else "-"
+            ratio = f"{row['core_over_taxai']:.0f}x" if row.get("core_over_taxai") else "-"
+            overhead = "-" if env_over_core is None else f"{env_over_core:.2f}x its core"
             print(
                 f"N={n:>9,}  core {fmt(row['core_steps_per_s']):>8}/s  batched(B={batch}) "
-                f"{fmt(row['batched_steps_per_s']):>8}/s  env {fmt(row['env_steps_per_s']):>7}/s  "
-                f"loop peer {fmt(row['loop_steps_per_s']):>6}/s ({ratio})  TaxAI published "
+                f"{fmt(row['batched_steps_per_s']):>8}/s  env {fmt(env):>7}/s ({overhead})  "
+                f"TaxAI {fmt(row['taxai_steps_per_s']):>5}/s (core {ratio})  published "
                 f"{fmt(row['taxai_published_steps_per_s'])}/s",
                 flush=True,
             )

@@ -238,9 +238,23 @@ def _make_env(config: SB3Config) -> gym.Env:
     observation, info = env.reset(seed=config.seed)
     if isinstance(env.action_space, gym.spaces.Discrete) and action_mask_of(observation, info) is not None:
         env = LegalActionWrapper(env)  # reads the mask from the raw observation, so it goes on first
-    if NumericView.needed(env.observation_space):
+    declared = env_view(env)
+    if declared is not None:
+        space, view = declared
+        env = gym.wrappers.TransformObservation(env, view, space)
+    elif NumericView.needed(env.observation_space):
         env = _NumericObservation(env)
     return env
+
+
+def env_view(env: gym.Env):
+    """The numeric view the environment's registration declares for SB3 (``EnvSpec.sb3_view``), or ``None``."""
+    from tactica.envs.registration import _load, registry
+
+    env_spec = registry().get(env.spec.id) if env.spec is not None else None
+    if env_spec is None or env_spec.sb3_view is None:
+        return None
+    return _load(env_spec.sb3_view)(env)
 
 
 def train(config: SB3Config, *, progress: bool = True) -> dict[str, Any]:
@@ -348,6 +362,24 @@ def evaluate(config: SB3Config, run_dir: Path) -> dict[str, Any]:
     }
 
 
+def _play_view(run_dir: Path, observation_space: gym.spaces.Space | None):
+    """The observation view the model was trained through: the env's declared view (made from the training
+    run's environment and options in ``config.json``), else the numeric view of a nested or text Dict."""
+    config = run_dir / "config.json"
+    if config.is_file():
+        settings = json.loads(config.read_text())
+        env = gym.make(settings["env_id"], **settings.get("env_options", {}))
+        try:
+            declared = env_view(env)
+        finally:
+            env.close()
+        if declared is not None:
+            return declared[1]
+    if observation_space is not None and NumericView.needed(observation_space):
+        return NumericView(observation_space)
+    return None
+
+
 @functools.lru_cache(maxsize=8)
 def _load_model(path: str, mtime_ns: int, algo: str):
     # The leaderboard makes one agent per episode; loading the zip once per process (per file version) keeps
@@ -394,8 +426,7 @@ class SB3Agent:
                 f"the model acts in {self.model.action_space}, the environment in {action_space}"
             )
         self.action_space = action_space
-        needed = observation_space is not None and NumericView.needed(observation_space)
-        self._view = NumericView(observation_space) if needed else None
+        self._view = _play_view(path.parent, observation_space)
         self.deterministic = deterministic
         self._rng = np.random.default_rng()
 

@@ -45,7 +45,12 @@ def add_parser(subparsers) -> None:
         "--duration", type=positive_float, default=60.0, help="stream seconds to process (default 60)"
     )
     mon.add_argument("--pulse-rate", type=float, default=1000.0, help="pulse rate = sample rate in Hz")
-    mon.add_argument("--domain", default="loam", help="soil/noise domain: loam or wet_clay (default loam)")
+    mon.add_argument(
+        "--domain",
+        default="loam",
+        help="soil/noise domain: loam, wet_clay, dry_sand, gravel or frozen (default loam); the network is the "
+        "domain's fine-tuned one where shipped (wet_clay), the loam-trained one otherwise",
+    )
     mon.add_argument(
         "--event-rate", type=float, default=60.0, help="event arrivals per km per hour (default 60)"
     )
@@ -96,7 +101,7 @@ def run_monitor(args: argparse.Namespace) -> int:
 
     from tactica.agents.fiber.classical import CusumDetector
     from tactica.agents.fiber.monitor import Monitor
-    from tactica.agents.fiber.recognizer import WEIGHTS_DIR, Recognizer, shipped_weights
+    from tactica.agents.fiber.recognizer import WEIGHTS_DIR, Recognizer, weights_for_domain
     from tactica.envs.fiber.physics import Interrogator
     from tactica.envs.fiber.stream import EventStream
 
@@ -115,7 +120,7 @@ def run_monitor(args: argparse.Namespace) -> int:
     detector.fs = args.pulse_rate
     recognizer = None
     if not args.no_network:
-        weights = args.weights or shipped_weights(args.domain)
+        weights = args.weights or weights_for_domain(args.domain)
         try:
             recognizer = Recognizer.load(weights)
         except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, AttributeError) as exc:

@@ -97,6 +97,7 @@ register(
     ),
     baseline_agent="fiber-cusum",
     metrics=_FIBRE_METRICS,
+    sb3_view="tactica.agents.fiber.features:sb3_view",  # 24,000 raw numbers -> the window's features
 )
 
 register(

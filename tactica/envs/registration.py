@@ -57,6 +57,9 @@ class EnvSpec:
             the environment has such a level; ``None`` otherwise.
         partners: for multi-agent ids, the agent that plays a seat the evaluated agent cannot play (a government
             policy beside household rules), by seat name.
+        sb3_view: ``"module:function"`` giving the numeric view ``tactica train sb3`` trains on (and the ``sb3``
+            agent plays through): ``function(env) -> (observation_space, observation -> view)``; ``None``: the
+            observation itself.
     """
 
     id: str
@@ -75,6 +78,7 @@ class EnvSpec:
     metrics: dict[str, tuple[float | None, float | None]] | None = None
     reward_threshold: float | None = None
     partners: dict[str, str] = field(default_factory=dict)
+    sb3_view: str | None = None
 
     def load(self) -> Callable[..., Any]:
         """Import and return the entry point."""

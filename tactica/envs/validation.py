@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_seed", "check_started", "discrete_action", "check_agents"]
+__all__ = ["check_seed", "check_started", "discrete_action", "check_agents", "integral"]
 
 
 def check_seed(seed: Any) -> None:
@@ -70,3 +70,15 @@ def check_agents(actions: Mapping[str, Any], live: Iterable[str], possible: Iter
     gone = [name for name in actions if name not in live]
     if gone:
         raise ValueError(f"actions for agents no longer in the episode {gone}; the live agents are {live}")
+
+
+def integral(values: Any) -> bool:
+    """Whether ``values`` (a number or an array) holds only whole numbers (``2.0`` yes, ``1.7``, NaN, bools no)."""
+    array = np.asarray(values)
+    if array.dtype.kind == "b":
+        return False
+    if array.dtype.kind in "iu":
+        return True
+    if array.dtype.kind == "f":
+        return bool(np.all(np.isfinite(array)) and np.all(array == np.round(array)))
+    return False

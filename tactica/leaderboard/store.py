@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import sqlite3
 import threading
@@ -117,21 +118,44 @@ class ResultStore:
         if self.path.is_dir():
             raise ValueError(f"--db must be a file path, but {str(self.path)!r} is a folder")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # isolation_level=None: autocommit; each statement below is its own durable transaction.
-            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            found = self._db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise ValueError(f"{str(self.path)!r} is not a tactica leaderboard database: {exc}") from None
+        found = self._open()
         if found is None:
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(found[0]) != SCHEMA_VERSION:
             raise ValueError(
                 f"{str(self.path)!r} has leaderboard schema {found[0]}; this tactica reads schema {SCHEMA_VERSION}"
             )
+
+    def _open(self, patience_s: float = 60.0) -> tuple | None:
+        """Connect, switch to WAL and create the schema; returns the stored schema row.
+
+        Switching the journal mode and creating the tables need a write lock that SQLite does not wait for
+        through its busy handler when another process is doing the same at that moment (two leaderboard runs
+        started together on a new file), so a locked database is retried here for up to ``patience_s``.
+        """
+        deadline = time.monotonic() + patience_s
+        while True:
+            try:
+                # isolation_level=None: autocommit; each statement below is its own durable transaction.
+                self._db = sqlite3.connect(self.path, timeout=patience_s, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+                return self._db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+            except sqlite3.OperationalError as exc:
+                locked = "locked" in str(exc) or "busy" in str(exc)
+                if not locked:
+                    raise ValueError(
+                        f"{str(self.path)!r} is not a tactica leaderboard database: {exc}"
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise ValueError(
+                        f"{str(self.path)!r} stayed locked by another process for {patience_s:.0f} s"
+                    ) from None
+                self._db.close()
+                time.sleep(0.05 + random.random() * 0.1)
+            except sqlite3.DatabaseError as exc:
+                raise ValueError(f"{str(self.path)!r} is not a tactica leaderboard database: {exc}") from None
 
     # --- writing -------------------------------------------------------------------------------------------
     def add(self, job: Job, result: dict[str, Any]) -> bool:

@@ -81,8 +81,9 @@ def test_recognizer_round_trip(tmp_path, loam_windows):
 def test_fusion_net_auxiliary_heads_and_wide_path():
     net = FusionNet(len(FEATURE_NAMES)).eval()
     raw, scale, stats = torch.zeros(3, 12, 2000), torch.zeros(3, 1), torch.zeros(3, len(FEATURE_NAMES))
-    lc, lb, heads = net(raw, scale, stats, aux=True)
+    lc, lb, distance, heads = net(raw, scale, stats, aux=True)
     assert lc.shape == (3, 5) and lb.shape == (3, 5)
+    assert distance.shape == (3,) and bool((distance >= 0).all())  # metres from the pipe, softplus-scaled
     assert set(heads) == {"raw", "spec", "stats"}
     assert all(c.shape == (3, 5) and b.shape == (3, 5) for c, b in heads.values())
     # without aux the same main logits come back

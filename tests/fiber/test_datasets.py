@@ -29,16 +29,16 @@ def test_phi_otdr_mat_layout(tmp_path):
     assert ds.class_names == ("01_background", "02_digging")
     assert list(ds.labels) == [0, 0, 1, 1]
     assert ds.fs == 12500.0
-    raw = load_phi_otdr_mat(tmp_path, difference=False)
+    raw = load_phi_otdr_mat(tmp_path, fs=12500.0, difference=False)
     first = np.asarray(__import__("scipy.io").io.loadmat(tmp_path / "01_background" / "0.mat")["data"], float)
     np.testing.assert_array_equal(raw.windows[0], first.T.astype(np.float32))
     np.testing.assert_allclose(ds.windows[0], np.diff(first.T, axis=1))
     with pytest.raises(ValueError, match="no key 'strain'"):
-        load_phi_otdr_mat(tmp_path, key="strain")
+        load_phi_otdr_mat(tmp_path, fs=8000.0, key="strain")
     with pytest.raises(ValueError, match="not in class_names"):
-        load_phi_otdr_mat(tmp_path, class_names=("01_background",))
+        load_phi_otdr_mat(tmp_path, fs=8000.0, class_names=("01_background",))
     with pytest.raises(FileNotFoundError):
-        load_phi_otdr_mat(tmp_path / "missing")
+        load_phi_otdr_mat(tmp_path / "missing", fs=8000.0)
 
 
 def test_numpy_round_trip_and_bare_npy(tmp_path):

@@ -17,10 +17,43 @@ from tactica.envs.fiber.scoring import AlarmMetrics, confusion_matrix, fnr, macr
 SMALL = {"n_channels": 6, "window_s": 0.25, "pulse_rate": 500.0, "episode_windows": 12}
 
 
-def test_check_env_without_warnings():
+@pytest.mark.parametrize("extra", [{}, {"output": "intensity", "domain": "frozen", "zone_km": 10.0}])
+def test_check_env_without_warnings(extra):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        check_env(gym.make("FiberStream-v0", **SMALL).unwrapped)
+        check_env(gym.make("FiberStream-v0", **SMALL, **extra).unwrapped)
+
+
+def test_intensity_observations_are_differenced_16_bit_counts():
+    env = gym.make("FiberStream-v0", **SMALL, output="intensity", event_rate=40000.0)
+    assert env.observation_space.high.max() == 65535.0
+    obs, _ = env.reset(seed=1)
+    windows = [obs] + [env.step((0, 0))[0] for _ in range(4)]
+    data = np.concatenate(windows, axis=1)
+    np.testing.assert_array_equal(data, np.rint(data))  # differences of whole counts
+    level = np.cumsum(data, axis=1)  # the intensity less its first sample: a uint16 swing
+    assert np.ptp(level, axis=1).max() <= 65535
+
+
+def test_pipe_distance_in_info_follows_side_and_offset():
+    env = gym.make(
+        "FiberStream-v0", n_channels=8, window_s=1.0, episode_windows=30, event_rate=40000.0, pipe_offset=0.8
+    )
+    env.reset(seed=3)
+    seen = 0
+    for _ in range(30):
+        _, _, _, _, info = env.step((0, 0))
+        if info["truth_class"]:
+            d, p = info["truth_distance"], info["truth_pipe_distance"]
+            assert p == pytest.approx(abs(0.8 + d)) or p == pytest.approx(abs(0.8 - d))
+            seen += 1
+        else:
+            assert info["truth_pipe_distance"] == -1.0
+    assert seen
+    with pytest.raises(ValueError, match="output"):
+        gym.make("FiberStream-v0", output="amplitude")
+    with pytest.raises(ValueError, match="zone_km"):
+        gym.make("FiberStream-v0", zone_km=-1.0)
 
 
 def test_spaces_and_default_layout():

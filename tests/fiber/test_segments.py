@@ -200,7 +200,7 @@ def test_bad_input_is_rejected():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="missing \\['segment_2'\\]"):
         env.step({"segment_0": (0, 0), "segment_1": (0, 0)})
-    with pytest.raises(ValueError, match="unknown \\['segment_9'\\]"):
+    with pytest.raises(ValueError, match="unknown agents \\['segment_9'\\]"):
         env.step({**_all(env, (0, 0)), "segment_9": (0, 0)})
     with pytest.raises(ValueError, match="action of segment_1"):
         env.step({**_all(env, (0, 0)), "segment_1": (5, 0)})

@@ -117,3 +117,16 @@ def pairing_space():
     import gymnasium as gym
 
     return gym.spaces.Discrete(6)
+
+
+def test_fibre_stream_trains_on_its_declared_feature_view():
+    from tactica.agents.fiber.features import FEATURE_NAMES
+    from tactica.baselines.sb3 import SB3Config, _make_env
+
+    options = {"n_channels": 6, "window_s": 0.25, "pulse_rate": 500.0, "episode_windows": 2}
+    env = _make_env(SB3Config(env_id="FiberStream-v0", env_options=options))
+    observation, _ = env.reset(seed=0)
+    # 6 x 125 raw numbers (24,000 at the defaults) become the window's features
+    assert env.observation_space.shape == observation.shape == (len(FEATURE_NAMES),)
+    assert observation.dtype == np.float32 and np.isfinite(observation).all()
+    env.close()

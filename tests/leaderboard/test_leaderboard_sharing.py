@@ -125,3 +125,31 @@ def test_claims_keep_runs_apart_and_dead_runs_claims_are_taken_over(tmp_path):
         second.release()  # a finished run gives its claims back
         assert not first.claimed_elsewhere(job.key for job in jobs)
         assert run_jobs(jobs, first).completed == len(jobs)
+
+
+def test_many_processes_open_a_new_database_at_once(tmp_path):
+    # Two leaderboard runs started together on a new file once failed with "database is locked": switching to
+    # WAL and creating the schema take a write lock SQLite's busy handler does not wait for. The processes
+    # import first and open the file together at one agreed instant, many times over.
+    code = (
+        "import sys, time; from tactica.leaderboard import ResultStore\n"
+        "start = float(sys.argv[2])\n"
+        "for n in range(int(sys.argv[3])):\n"
+        "    time.sleep(max(0.0, start + n * 0.2 - time.time()))\n"
+        "    ResultStore(sys.argv[1] + str(n))\n"
+        "print('ok')"
+    )
+    start = time.time() + 3.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path / "fresh"), str(start), "20"],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [proc.communicate(timeout=120) for proc in procs]
+    assert [err for _, err in results] == [""] * 6
+    assert [out.strip() for out, _ in results] == ["ok"] * 6

@@ -147,10 +147,16 @@ def test_hsv_tax_is_tau_at_the_mean_and_proportional_without_progressivity():
 def test_us_federal_2022_bracket_tax_by_hand():
     economy = Economy(2, 1, income_tax="brackets")
     usd = CAL.gdp_per_capita_usd
-    # Taxable 50,000 USD: 10 % of 10,275 + 12 % of 31,500 + 22 % of 8,225 = 6,617 USD.
-    income = np.array([[(50_000 + 12_950) / usd, 5_000 / usd]])
+    # Taxable 50,000 USD: 10 % of 10,275 + 12 % of 31,500 + 22 % of 8,225 = 6,617 USD, less DSMFG's non-refundable
+    # credit of 559.98 = 6,057.02 USD.  Taxable 3,000 USD: 300 USD, all of it cancelled by the credit (not below 0).
+    income = np.array([[(50_000 + 12_950) / usd, (3_000 + 12_950) / usd]])
     tax = economy._income_tax(income, Policy.calibrated(CAL, income_tax="brackets"))
-    np.testing.assert_allclose(tax[0] * usd, [6_617.0, 0.0])
+    np.testing.assert_allclose(tax[0] * usd, [6_057.02, 0.0])
+    no_credit = CAL.replace(income_brackets={**vars(CAL.income_brackets), "credit_usd": 0.0})
+    plain = Economy(2, 1, no_credit, income_tax="brackets")._income_tax(
+        income, Policy.calibrated(no_credit, income_tax="brackets")
+    )
+    np.testing.assert_allclose(plain[0] * usd, [6_617.0, 300.0])
 
 
 def test_gini_known_values():

@@ -16,6 +16,7 @@ import numpy as np
 from tactica.agents.fiber.classical import CusumDetector, FeatureClassifier
 from tactica.agents.fiber.features import window_features
 from tactica.agents.fiber.recognizer import WEIGHTS_DIR, Recognizer, shipped_weights
+from tactica.envs.fiber import constants as K
 
 __all__ = ["FusionAgent", "CusumAgent", "FeatureAgent"]
 
@@ -58,6 +59,11 @@ class FusionAgent:
         _check_spaces(action_space, observation_space)
         self.action_space = action_space
         self.recognizer = Recognizer.load(weights if weights is not None else shipped_weights(domain))
+        if self.recognizer.class_names != K.CLASS_NAMES:
+            raise ValueError(
+                f"these weights name the classes {list(self.recognizer.class_names)}; an agent for FiberStream-v0 "
+                f"needs a model of its classes {list(K.CLASS_NAMES)}"
+            )
 
     def reset(self, seed: int | None = None) -> None:
         """The network is deterministic; nothing to reset."""

@@ -7,8 +7,8 @@ Both are numpy/scipy only and save to small ``.npz`` files.
   2 pi phase-jump spikes, and raises an alarm when Page's CUSUM of the excess crosses a threshold (quickest
   change detection).  It can
   detect but not tell events apart: an alarm is reported as ``alarm_class`` (a threat), and the radial distance
-  is read off the peak energy with thresholds calibrated per bin (energy falls with distance, section 3.2 of the
-  reference note).
+  is read off the peak energy with thresholds calibrated per bin (energy falls with distance, as the ground model's attenuation
+  law says).
 * :class:`FeatureClassifier` is multinomial logistic regression (L2, fitted by L-BFGS) on
   :func:`~tactica.agents.fiber.features.window_features`, one head for the class and one for the distance
   bin.  Transfer: :meth:`FeatureClassifier.fit` with ``prior=`` shrinks towards a source-domain model instead

@@ -1,6 +1,6 @@
 """Hand-crafted features of a DAS window (numpy only): the "statistical" view and the classical baseline's input.
 
-Per channel, the 16 statistics of the BJTU baseline (reference note section 2.1: max, min, peak-to-peak, mean,
+Per channel, the 16 statistics of the BJTU baseline (BJTU feature_extraction.py: max, min, peak-to-peak, mean,
 spectral energy, variance, std, RMS, rectified mean, shape, impulse, crest and clearance factors, kurtosis,
 kurtosis factor, spectral entropy) and log band energies; across channels, the spatial energy footprint (its
 width grows with radial distance, Wu et al. 2020) and the drift of the energy centroid (moving sources); in
@@ -10,9 +10,12 @@ enter as logarithms so the features stay well conditioned across 5 orders of mag
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-__all__ = ["window_features", "batch_features", "FEATURE_NAMES", "BANDS_HZ", "robust_scale"]
+__all__ = ["window_features", "batch_features", "FEATURE_NAMES", "BANDS_HZ", "robust_scale", "sb3_view"]
 
 #: frequency bands [Hz] of the band-energy features (ours; split at the event bands of constants.py).
 BANDS_HZ: tuple[tuple[float, float], ...] = ((1, 10), (10, 30), (30, 60), (60, 120), (120, 250), (250, 500))
@@ -156,3 +159,23 @@ def window_features(window: np.ndarray, fs: float, channel_spacing: float = 5.0)
 def batch_features(windows: np.ndarray, fs: float, channel_spacing: float = 5.0) -> np.ndarray:
     """Features of a batch (batch, channels, samples) -> (batch, n_features) float32."""
     return np.stack([window_features(w, fs, channel_spacing) for w in windows])
+
+
+def sb3_view(env) -> tuple[Any, Callable[[np.ndarray], np.ndarray]]:
+    """The numeric view Stable-Baselines3 trains on for ``FiberStream-v0``: the window's features.
+
+    A raw window is ``n_channels x window samples`` numbers (24,000 by default) spanning five orders of magnitude;
+    an MLP on it is a 37 MB model that learns slowly.  The view is the feature vector of the classical baseline
+    (:func:`window_features`, logarithms where scales vary), ``len(FEATURE_NAMES)`` numbers.  Returns the view's
+    observation space and the function from an observation to it (used in training and at play time alike).
+    """
+    import gymnasium as gym
+
+    base = env.unwrapped
+    fs, spacing = base.interrogator.pulse_rate, base.interrogator.channel_spacing
+
+    def view(window: np.ndarray) -> np.ndarray:
+        return window_features(np.asarray(window), fs, spacing).astype(np.float32)
+
+    space = gym.spaces.Box(-np.inf, np.inf, (len(FEATURE_NAMES),), np.float32)
+    return space, view

@@ -1,8 +1,9 @@
 """The multi-view, multi-domain fusion network for DAS event recognition and radial distance (torch).
 
 Three views of one window (channels x samples of strain rate) feed three branches whose embeddings are fused
-into a shared trunk with two heads (event class, radial-distance bin), as in the multitask sDAS network and the
-"multi-view, multi-domain feature fusion" of Zhu et al. (reference note sections 1 and 4):
+into a shared trunk with three heads (event class, radial-distance bin, and the radial distance from the pipe in
+metres, a regression), as in the multitask sDAS network (Wu et al., IEEE IoT-J 2024) and the "multi-view,
+multi-domain feature fusion" of Zhu et al. (AAAI 2024):
 
 * **raw** (space-time domain): the window scaled by its median channel RMS, a strided 2-D CNN over
   (channel, time), max-pooled over channels so the event may sit anywhere along the window;
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["FusionNet", "VIEWS"]
+__all__ = ["FusionNet", "VIEWS", "DISTANCE_SCALE"]
 
 VIEWS = ("raw", "spec", "stats")
 
@@ -94,8 +95,12 @@ class _StatsBranch(nn.Module):
         return self.net(x)
 
 
+#: scale of the distance head's output [m]: ``distance = DISTANCE_SCALE * softplus(z)``.
+DISTANCE_SCALE = 10.0
+
+
 class FusionNet(nn.Module):
-    """Multi-view fusion network with a class head and a distance-bin head.
+    """Multi-view fusion network with a class head, a distance-bin head and a radial-distance head.
 
     Args:
         n_features: length of the statistical feature vector.
@@ -119,6 +124,7 @@ class FusionNet(nn.Module):
         if "stats" in views:
             self.branches["stats"] = _StatsBranch(n_features)
         self.n_classes = int(n_classes)
+        self.n_bins = int(n_bins)
         # one linear head per branch: class logits then bin logits (auxiliary, used in training only)
         self.aux_heads = nn.ModuleDict(
             {name: nn.Linear(b.out_dim, n_classes + n_bins) for name, b in self.branches.items()}
@@ -129,13 +135,29 @@ class FusionNet(nn.Module):
         self.trunk = nn.Sequential(nn.Linear(fused, 64), nn.ReLU(), nn.Dropout(0.1))
         self.class_head = nn.Linear(64, n_classes)
         self.bin_head = nn.Linear(64, n_bins)
+        self.distance_head = nn.Linear(64, 1)
+
+    def replace_class_head(self, n_classes: int) -> None:
+        """New, freshly initialised class heads (the main one and each view's auxiliary one) for ``n_classes``
+        classes, for fine-tuning on a data set with another label set; the trunk, branches, bin and distance
+        heads keep their weights (the auxiliary heads keep their bin rows)."""
+        if not isinstance(n_classes, int) or n_classes < 2:
+            raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
+        self.class_head = nn.Linear(self.class_head.in_features, n_classes)
+        for name, old in list(self.aux_heads.items()):
+            new = nn.Linear(old.in_features, n_classes + self.n_bins)
+            with torch.no_grad():
+                new.weight[n_classes:] = old.weight[self.n_classes :]
+                new.bias[n_classes:] = old.bias[self.n_classes :]
+            self.aux_heads[name] = new
+        self.n_classes = n_classes
 
     def forward(
         self, raw: torch.Tensor, log_scale: torch.Tensor, stats: torch.Tensor, *, aux: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[torch.Tensor, torch.Tensor, dict[str, tuple]]:
+    ) -> tuple[torch.Tensor, ...]:
         """``raw`` (B, C, T) scaled window, ``log_scale`` (B, 1), ``stats`` (B, F) standardised features;
-        returns (class logits, bin logits), and with ``aux`` also ``{view: (class logits, bin logits)}`` of the
-        auxiliary per-view heads."""
+        returns (class logits, bin logits, radial distance from the pipe [m] (B,)), and with ``aux`` also
+        ``{view: (class logits, bin logits)}`` of the auxiliary per-view heads."""
         parts, heads = [], {}
         for name, branch in self.branches.items():
             h = branch(stats if name == "stats" else raw)
@@ -147,6 +169,7 @@ class FusionNet(nn.Module):
         if "stats" in self.branches:
             parts.append(stats)
         h = self.trunk(torch.cat(parts, dim=1))
+        distance = DISTANCE_SCALE * nn.functional.softplus(self.distance_head(h)).squeeze(1)
         if aux:
-            return self.class_head(h), self.bin_head(h), heads
-        return self.class_head(h), self.bin_head(h)
+            return self.class_head(h), self.bin_head(h), distance, heads
+        return self.class_head(h), self.bin_head(h), distance

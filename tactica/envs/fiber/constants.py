@@ -1,7 +1,7 @@
 """Every physical constant of the DAS simulator, each with its source.
 
-Sources are named after the reference note ``shared/reference/fiber.md``; "(ours)" marks a design choice or an
-engineering estimate that no source fixes, chosen so the simulated stream looks like published field data
+Each constant names its public source (a paper, a data set, a tool's documentation); "(ours)" marks a design
+choice or an engineering estimate that no source fixes, chosen so the simulated stream looks like published field data
 (events separable near the fibre, near the noise floor at 20-30 m).
 """
 
@@ -26,7 +26,7 @@ GAUGE_LENGTH = 10.0
 CHANNEL_SPACING = 5.0
 #: default pulse repetition rate [Hz]: 1 kHz as in the HUST Efficient-DVS data set (30 km fibre).
 PULSE_RATE = 1000.0
-#: laser linewidth [Hz] (discrete-scatterer simulator in the code index: 1 kHz Lorentzian).
+#: laser linewidth [Hz] (a 1 kHz Lorentzian, as in public discrete-scatterer phi-OTDR simulators).
 LASER_LINEWIDTH = 1000.0
 #: phase noise of a channel with unit fading amplitude [rad rms per sample]; DAS floors are 1e-3 to 1e-2
 #: rad/sqrt(Hz) (textbook), i.e. ~0.03-0.3 rad per sample at 1 kHz; we take the quiet end (ours).
@@ -43,6 +43,18 @@ DRIFT_RAD_PER_SQRT_S = 0.05
 FADING_TIME_CONSTANT = 30.0
 #: smallest fading amplitude kept, so a channel never becomes infinitely noisy (ours).
 FADING_FLOOR = 0.05
+#: fibre attenuation [dB/km] of standard single-mode fibre at 1550 nm (ITU-T G.652 / SMF-28 data sheets: <= 0.2;
+#: public discrete-scatterer phi-OTDR simulators use 0.041 /km of power, 0.18 dB/km).  Backscatter from
+#: distance z comes back attenuated twice: its power by 2 * loss * z dB, its field amplitude by half that.
+FIBRE_LOSS_DB_PER_KM = 0.2
+#: intensity (phi-OTDR) mode: mean backscattered intensity at the interrogator end of the fibre, in ADC counts of
+#: a 16-bit digitiser (the BJTU set stores uint16 intensity; level ours, a third of full scale).
+INTENSITY_COUNTS = 20000.0
+#: intensity full scale (uint16).
+INTENSITY_FULL_SCALE = 65535.0
+#: where the monitored stretch starts along the fibre by default [m]: the BJTU events were made 5.0-5.05 km and
+#: 10.0-10.05 km down their fibres.
+RANGE_START = 5000.0
 
 
 def max_pulse_rate(fibre_length_m: float) -> float:
@@ -85,29 +97,34 @@ def damping_coefficient(frequency, damping_ratio: float, rayleigh_speed: float):
 CLASS_NAMES: tuple[str, ...] = ("background", "walking", "vehicle", "manual_digging", "mechanical_excavation")
 #: classes that threaten the pipe (third-party excavation); the others are nuisance sources.
 THREAT_CLASSES: tuple[int, ...] = (3, 4)
-#: radial-distance bin edges [m] (reference note section 6: [0,2), [2,5), [5,10), [10,20), >= 20 m).
+#: radial-distance bin edges [m] ([0,2), [2,5), [5,10), [10,20), >= 20 m; ours: the sDAS
+#: multitask network of Wu et al., IEEE IoT-J 2024, located events at 8 or 16 discrete distances).
 DISTANCE_EDGES: tuple[float, ...] = (0.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 #: largest radial distance the simulator places an event at [m].
 MAX_DISTANCE = DISTANCE_EDGES[-1]
+#: horizontal offset of the sensing cable from the pipe's axis [m]: cables are laid in the pipeline's trench,
+#: beside the pipe (ours; 0.3-1 m is typical).  An event's distance from the pipe follows from its distance from
+#: the fibre, its side and this offset.
+PIPE_OFFSET = 0.5
 
 #: walking cadence [Hz] 1.5-2 (step period 0.5-0.69 s, JASA 129(3) 2011).
 WALK_CADENCE_HZ = (1.45, 2.0)
-#: walking speed [m/s] 1-1.5 (reference note section 3.3).
+#: walking speed [m/s] 1-1.5 (typical walking speeds; ours).
 WALK_SPEED = (1.0, 1.5)
 #: seismic footstep band [Hz] 20-90 (Cress, cited in SPIE 6241).
 WALK_BAND_HZ = (20.0, 90.0)
 #: footstep ground-velocity peak at 1 m [m/s] (ours).
 WALK_LEVEL = 6e-4
 
-#: vehicle speed [m/s] 5-20 (reference note section 3.3, ours).
+#: vehicle speed [m/s] 5-20 (ours).
 VEHICLE_SPEED = (5.0, 20.0)
-#: vehicle tyre/road noise is below ~50 Hz (reference note section 3.3); engine firing 20-40 Hz (ours).
+#: vehicle tyre/road noise is below ~50 Hz; engine firing 20-40 Hz (both ours).
 VEHICLE_BAND_HZ = (2.0, 50.0)
 VEHICLE_ENGINE_HZ = (20.0, 40.0)
 #: vehicle ground-velocity rms at 1 m [m/s] (ours).
 VEHICLE_LEVEL = 6e-4
 
-#: manual digging: a strike every 0.8-2 s (reference note says ~1-3 s; ours, shortened so a 2 s window
+#: manual digging: a strike every 0.8-2 s (~1-3 s in practice; ours, shortened so a 2 s window
 #: holds at least one strike).
 DIG_INTERVAL_S = (0.6, 1.6)
 #: digging strikes are broadband impulses, several hundred Hz near the fibre; decay time [s] (ours).
@@ -115,14 +132,14 @@ DIG_DECAY_S = (0.004, 0.012)
 #: strike ground-velocity peak at 1 m [m/s] (ours).
 DIG_LEVEL = 3e-3
 
-#: excavator engine fundamental [Hz] 15-40 with harmonics (reference note section 3.3, ours).
+#: excavator engine fundamental [Hz] 15-40 with harmonics (ours).
 EXCAVATOR_ENGINE_HZ = (15.0, 40.0)
 #: bucket impacts every 1-4 s (ours).
 EXCAVATOR_IMPACT_S = (1.0, 4.0)
 #: excavator engine ground-velocity amplitude at 1 m [m/s] (ours).
 EXCAVATOR_LEVEL = 8e-4
 
-# --- reward (reference note section 6, ours) ---------------------------------------------------------------
+# --- reward (ours; after reward designs for early classification, Martinez et al., EUSIPCO 2018) ---------------------------------------------------------------
 #: reward for a correct threat report with the right distance bin (times the nearness weight).
 REWARD_HIT = 1.0
 #: reward for the right threat class in the wrong bin, before the per-bin penalty.

@@ -9,9 +9,10 @@ import numpy as np
 from gymnasium import spaces
 
 from tactica.envs.fiber import constants as K
-from tactica.envs.fiber.physics import Interrogator
+from tactica.envs.fiber.physics import OUTPUTS, Interrogator
 from tactica.envs.fiber.scoring import AlarmMetrics
 from tactica.envs.fiber.stream import DOMAINS, N_BINS, N_CLASSES, EventStream, WindowLabel
+from tactica.envs.validation import check_seed, check_started, integral
 
 __all__ = [
     "FiberStreamEnv",
@@ -53,7 +54,7 @@ def energy_bar(level: np.ndarray) -> str:
 def parse_action(space: spaces.MultiDiscrete, action: Any, who: str = "action") -> tuple[int, int]:
     """``(class, distance bin)`` from an action of ``space``, or a ValueError naming what is accepted."""
     arr = np.asarray(action)
-    if arr.shape != (2,) or not space.contains(arr.astype(space.dtype)):
+    if arr.shape != (2,) or not integral(arr) or not space.contains(arr.astype(space.dtype)):
         raise ValueError(
             f"{who} must be (class in 0..{space.nvec[0] - 1}, bin in 0..{space.nvec[1] - 1}), got {action!r}"
         )
@@ -67,6 +68,7 @@ def judge(metrics: AlarmMetrics, label: WindowLabel, pred_class: int, pred_bin: 
         "truth_class": label.kind,
         "truth_bin": label.bin,
         "truth_distance": float(label.distance),
+        "truth_pipe_distance": float(label.pipe_distance),
         "pred_class": pred_class,
         "pred_bin": pred_bin,
     }
@@ -81,10 +83,11 @@ class FiberStreamEnv(gym.Env):
     Events happen along it: people walking, vehicles passing, manual digging and mechanical excavation, at
     radial distances of 0-30 m from the fibre, in a soil drawn at random from a domain.  The simulator
     (:mod:`tactica.envs.fiber.physics`) propagates each source through the ground (geometric spreading,
-    frequency-dependent damping, delays), senses axial strain over the gauge length and adds the interrogator's
-    Rayleigh fading, phase noise, laser noise, drift and phase jumps.  Every step the agent sees the next
-    window of the stream over the monitored stretch and reports what is there and how far from the fibre.
-    Digging and excavation threaten the pipe; walking and vehicles are nuisances.
+    causal frequency-dependent damping, travel time ``r / c_R``), senses axial strain over the gauge length and
+    adds the interrogator's Rayleigh fading, phase noise (growing with the fibre loss down to the monitored
+    stretch), laser noise, drift and phase jumps.  Every step the agent sees the next window of the stream over
+    the monitored stretch and reports what is there and how far from the fibre.  Digging and excavation threaten
+    the pipe; walking and vehicles are nuisances.
 
     ## Action Space
 
@@ -104,7 +107,9 @@ class FiberStreamEnv(gym.Env):
 
     ``Box(-1e7, 1e7, (n_channels, window_samples), float32)``: measured strain rate in nano-strain per second,
     channels (along the fibre, ``channel_spacing`` apart) by samples (at ``pulse_rate``), clipped to the
-    bounds.  Default 12 x 2000 (60 m x 2 s at 1 kHz), the layout of the BJTU data set (12 channels).
+    bounds.  Default 12 x 2000 (60 m x 2 s at 1 kHz), the layout of the BJTU data set (12 channels).  With
+    ``output="intensity"``: ``Box(-65535, 65535, ...)``, the first difference of the 16-bit backscatter intensity
+    (a direct-detection phi-OTDR, as the BJTU set records).
 
     ## Rewards
 
@@ -121,7 +126,8 @@ class FiberStreamEnv(gym.Env):
     ## Episode End
 
     No termination. Truncation after ``episode_windows`` windows.  ``info`` carries, after every step, the
-    truth of the judged window (``truth_class``, ``truth_bin``, ``truth_distance``) and the running metrics:
+    truth of the judged window (``truth_class``, ``truth_bin``, ``truth_distance`` from the fibre and
+    ``truth_pipe_distance`` from the pipe's axis, -1 for background) and the running metrics:
     ``accuracy``, ``macro_f1``, ``nar``, ``fnr``, ``false_alarms_per_km_hour``, ``distance_mae_m``,
     ``bin_accuracy``, ``total_reward``.
 
@@ -138,7 +144,10 @@ class FiberStreamEnv(gym.Env):
     | ``window_s`` | 2.0 | window length [s] |
     | ``pulse_rate`` | 1000.0 | pulse repetition rate = sample rate [Hz] |
     | ``channel_spacing`` | 5.0 | channel spacing [m] (gauge length 10 m) |
-    | ``domain`` | ``"loam"`` | soil/noise domain: ``"loam"`` or ``"wet_clay"`` |
+    | ``domain`` | ``"loam"`` | soil/noise domain: ``"loam"``, ``"wet_clay"``, ``"dry_sand"``, ``"gravel"``, ``"frozen"`` |
+    | ``output`` | ``"phase"`` | ``"phase"`` (strain rate) or ``"intensity"`` (differenced phi-OTDR counts) |
+    | ``zone_km`` | 5.0 | optical distance from the interrogator to the window's first channel [km] |
+    | ``pipe_offset`` | 0.5 | horizontal offset of the fibre from the pipe's axis [m] |
     | ``episode_windows`` | 64 | windows per episode |
     | ``event_rate`` | 14400.0 | event arrivals per km-hour (about 70 % of windows hold an event) |
     | ``class_weights`` | (3, 10, 1.5, 1) | relative arrival rates of walking, vehicle, digging, excavation; the
@@ -148,6 +157,11 @@ class FiberStreamEnv(gym.Env):
     ## Version History
 
     * v0: initial release.
+    * v1: waves reach the fibre ``r / c_R`` after their source (v0 rendered them 96 ms early, and sources within
+      about 7 m of the fibre also showed a copy about 1 s late); causal (minimum-phase) soil damping; the phase
+      noise grows with the fibre loss (0.2 dB/km) to the monitored zone, 5 km down the fibre by default; events
+      draw the side of the fibre they are on, and ``info`` gives their distance from the pipe; new arguments
+      ``output``, ``zone_km``, ``pipe_offset`` and three more soil domains.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -163,7 +177,16 @@ class FiberStreamEnv(gym.Env):
         event_rate: float = 14400.0,
         class_weights: tuple[float, ...] = (3.0, 10.0, 1.5, 1.0),
         render_mode: str | None = None,
+        output: str = "phase",
+        zone_km: float = K.RANGE_START / 1000.0,
+        pipe_offset: float = K.PIPE_OFFSET,
     ):
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if not (isinstance(zone_km, (int, float, np.floating, np.integer)) and 0 <= zone_km < 1e3):
+            raise ValueError(f"zone_km must be a distance in [0, 1000) km, got {zone_km!r}")
+        if not (isinstance(pipe_offset, (int, float, np.floating, np.integer)) and 0 <= pipe_offset <= 10):
+            raise ValueError(f"pipe_offset must be in [0, 10] m, got {pipe_offset!r}")
         if not isinstance(n_channels, (int, np.integer)) or n_channels < 3:
             raise ValueError(f"n_channels must be an int >= 3, got {n_channels!r}")
         if not window_s > 0 or not pulse_rate > 0:
@@ -185,7 +208,12 @@ class FiberStreamEnv(gym.Env):
             raise ValueError(
                 f"window_s * pulse_rate must give at least 16 samples, got {self.window_samples}"
             )
-        self.interrogator = Interrogator(pulse_rate=float(pulse_rate), channel_spacing=float(channel_spacing))
+        self.interrogator = Interrogator(
+            pulse_rate=float(pulse_rate), channel_spacing=float(channel_spacing), output=output
+        )
+        self.output = output
+        self.zone_km = float(zone_km)
+        self.pipe_offset = float(pipe_offset)
         self.domain = domain
         self.episode_windows = int(episode_windows)
         self.event_rate = float(event_rate)
@@ -200,8 +228,9 @@ class FiberStreamEnv(gym.Env):
             )
         self.render_mode = render_mode
         self.fibre_km = self.interrogator.channel_spacing * self.n_channels / 1000.0
+        self.obs_limit = OBS_LIMIT if output == "phase" else float(K.INTENSITY_FULL_SCALE)
         self.observation_space = spaces.Box(
-            -OBS_LIMIT, OBS_LIMIT, (self.n_channels, self.window_samples), dtype=np.float32
+            -self.obs_limit, self.obs_limit, (self.n_channels, self.window_samples), dtype=np.float32
         )
         self.action_space = spaces.MultiDiscrete([N_CLASSES, N_BINS])
         self._stream: EventStream | None = None
@@ -213,15 +242,9 @@ class FiberStreamEnv(gym.Env):
 
     # ------------------------------------------------------------------------------------------- API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
         super().reset(seed=seed)
-        self._stream = EventStream(
-            self.n_channels,
-            self.np_random,
-            domain=self.domain,
-            interrogator=self.interrogator,
-            event_rate=self.event_rate,
-            class_weights=self.class_weights,
-        )
+        self._stream = self.new_stream(self.n_channels, self.np_random)
         self._metrics.reset()
         self._steps = 0
         self._last = {}
@@ -229,8 +252,7 @@ class FiberStreamEnv(gym.Env):
         return self._obs, self._info()
 
     def step(self, action):
-        if self._stream is None:
-            raise RuntimeError("call reset() before step()")
+        check_started(self._stream is not None, False)
         pred_class, pred_bin = parse_action(self.action_space, action)
         r, self._last = judge(self._metrics, self._label, pred_class, pred_bin)
         self._steps += 1
@@ -244,12 +266,26 @@ class FiberStreamEnv(gym.Env):
         return self._render_text()
 
     # ------------------------------------------------------------------------------------------- helpers
+    def new_stream(self, n_channels: int, rng: np.random.Generator) -> EventStream:
+        """The event stream this env's arguments describe, over ``n_channels`` channels (``FiberSegments-v0``
+        builds its whole fibre with it)."""
+        return EventStream(
+            n_channels,
+            rng,
+            domain=self.domain,
+            interrogator=self.interrogator,
+            event_rate=self.event_rate,
+            class_weights=self.class_weights,
+            range_start=self.zone_km * 1000.0,
+            pipe_offset=self.pipe_offset,
+        )
+
     def _advance(self) -> None:
         stream = self._stream
         t0 = stream.time
         data = stream.read(self.window_samples)
         self._label = stream.label(t0, stream.time)
-        self._obs = np.clip(data, -OBS_LIMIT, OBS_LIMIT)
+        self._obs = np.clip(data, -self.obs_limit, self.obs_limit)
 
     def _info(self) -> dict[str, Any]:
         info = dict(self._last)

@@ -1,6 +1,6 @@
 """Rewards and alarm metrics of the fibre stream (pure numpy; shared by the env, the trainer and the CLI).
 
-Metric definitions follow the BJTU Phi-OTDR data set README (reference note section 2.1): with the confusion
+Metric definitions follow the BJTU Phi-OTDR data set README (github.com/BJTUSensor/Phi-OTDR_dataset_and_codes): with the confusion
 matrix ``d`` (rows: truth, columns: prediction, class 0 = background = no alarm),
 
 * NAR (nuisance alarm rate) = false alarms / all alarms = ``sum_{j>=1} d[0, j] / sum_i sum_{j>=1} d[i, j]``;
@@ -36,7 +36,7 @@ def nearness(bin_index: int) -> float:
 
 
 def reward(true_class: int, true_bin: int, pred_class: int, pred_bin: int) -> float:
-    """Reward of one judgement (constants in :mod:`constants`, reference note section 6).
+    """Reward of one judgement (constants in :mod:`constants`).
 
     A threat (digging, excavation) reported with the right class earns ``REWARD_HIT`` times its nearness in the
     right bin, else ``REWARD_CLASS_ONLY - REWARD_BIN_PENALTY |bin error|``; the other threat class earns half

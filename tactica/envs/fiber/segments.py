@@ -13,7 +13,6 @@ from pettingzoo import ParallelEnv
 from tactica.envs.fiber import constants as K
 from tactica.envs.fiber.env import (
     ENERGY_LIMIT,
-    OBS_LIMIT,
     FiberStreamEnv,
     channel_energy,
     energy_bar,
@@ -22,6 +21,7 @@ from tactica.envs.fiber.env import (
 )
 from tactica.envs.fiber.scoring import AlarmMetrics
 from tactica.envs.fiber.stream import EventStream, WindowLabel
+from tactica.envs.validation import check_agents, check_seed, check_started
 
 __all__ = ["FiberSegmentsEnv", "ENERGY_LIMIT", "channel_energy"]
 
@@ -106,7 +106,10 @@ class FiberSegmentsEnv(ParallelEnv):
     | ``window_s`` | 2.0 | window length [s] |
     | ``pulse_rate`` | 1000.0 | pulse repetition rate = sample rate [Hz] |
     | ``channel_spacing`` | 5.0 | channel spacing [m] (gauge length 10 m) |
-    | ``domain`` | ``"loam"`` | soil/noise domain: ``"loam"`` or ``"wet_clay"`` |
+    | ``domain`` | ``"loam"`` | soil/noise domain, as in ``FiberStream-v0`` (five domains) |
+    | ``output`` | ``"phase"`` | ``"phase"`` or ``"intensity"``, as in ``FiberStream-v0`` |
+    | ``zone_km`` | 5.0 | optical distance from the interrogator to the fibre's first channel [km] |
+    | ``pipe_offset`` | 0.5 | horizontal offset of the fibre from the pipe's axis [m] |
     | ``episode_windows`` | 64 | windows per episode |
     | ``event_rate`` | 14400.0 | event arrivals per km-hour (as ``FiberStream-v0``; arrivals within 240 m of an
     active event are dropped, so a short fibre holds one event at a time) |
@@ -117,6 +120,9 @@ class FiberSegmentsEnv(ParallelEnv):
     ## Version History
 
     * v0: initial release.
+    * v1: the simulator changes of ``FiberStream-v1`` (waves arrive ``r / c_R`` after their source, causal
+      damping, noise growing with the fibre loss to ``zone_km``, sides of the fibre and ``truth_pipe_distance``
+      in ``infos``); new arguments ``output``, ``zone_km``, ``pipe_offset``.
     """
 
     metadata = {"render_modes": ["ansi"], "name": "FiberSegments-v0", "is_parallelizable": True}
@@ -134,6 +140,9 @@ class FiberSegmentsEnv(ParallelEnv):
         class_weights: tuple[float, ...] = (3.0, 10.0, 1.5, 1.0),
         neighbours: bool = True,
         render_mode: str | None = None,
+        output: str = "phase",
+        zone_km: float = K.RANGE_START / 1000.0,
+        pipe_offset: float = K.PIPE_OFFSET,
     ):
         if not isinstance(n_segments, (int, np.integer)) or isinstance(n_segments, bool) or n_segments < 1:
             raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
@@ -151,6 +160,9 @@ class FiberSegmentsEnv(ParallelEnv):
             event_rate=event_rate,
             class_weights=class_weights,
             render_mode=render_mode,
+            output=output,
+            zone_km=zone_km,
+            pipe_offset=pipe_offset,
         )
         seg = self._segment
         self.n_segments = int(n_segments)
@@ -231,16 +243,10 @@ class FiberSegmentsEnv(ParallelEnv):
 
     # ------------------------------------------------------------------------------------------- API
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
         if seed is not None:
             self.np_random, _ = seeding.np_random(seed)
-        self._stream = EventStream(
-            self.n_channels,
-            self.np_random,
-            domain=self.domain,
-            interrogator=self.interrogator,
-            event_rate=self.event_rate,
-            class_weights=self.class_weights,
-        )
+        self._stream = self._segment.new_stream(self.n_channels, self.np_random)
         for metrics in (*self._metrics, self._fibre_metrics):
             metrics.reset()
         self._last = [{} for _ in self.possible_agents]
@@ -250,12 +256,10 @@ class FiberSegmentsEnv(ParallelEnv):
         return self._observations(), self._infos()
 
     def step(self, actions: dict[str, Any]):
-        if self._stream is None:
-            raise RuntimeError("call reset() before step()")
-        if not self.agents:
-            raise RuntimeError("the episode is over (every agent truncated); call reset()")
+        check_started(self._stream is not None, not self.agents)
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict agent -> action, got {type(actions).__name__}")
+        check_agents(actions, self.agents, self.possible_agents)
         missing = sorted(set(self.agents) - set(actions))
         unknown = sorted(set(actions) - set(self.agents))
         if missing or unknown:
@@ -293,7 +297,8 @@ class FiberSegmentsEnv(ParallelEnv):
     def _advance(self) -> None:
         stream = self._stream
         t0 = stream.time
-        data = np.clip(stream.read(self.window_samples), -OBS_LIMIT, OBS_LIMIT)
+        limit = self._segment.obs_limit
+        data = np.clip(stream.read(self.window_samples), -limit, limit)
         c = self.channels_per_segment
         self._windows = [data[i * c : (i + 1) * c].copy() for i in range(self.n_segments)]
         self._labels = [self._label(i, t0, stream.time) for i in range(self.n_segments)]

@@ -2,7 +2,7 @@
 
 Each model turns an :class:`Event` (class, start, duration, position, radial distance, speed) into the
 :class:`~tactica.envs.fiber.physics.Grain` s that :class:`~tactica.envs.fiber.physics.FibreSimulator` propagates.
-Rates and bands come from :mod:`tactica.envs.fiber.constants` (reference note section 3.3).  Impulsive sources
+Rates and bands come from :mod:`tactica.envs.fiber.constants` .  Impulsive sources
 (footsteps, strikes, bucket impacts) are one grain per impulse; continuous ones (engines, tyres) are cut into
 Hann-windowed grains with 50 % overlap (the windows sum to one), each emitted where the source is at that time.
 """
@@ -37,6 +37,8 @@ class Event:
         distance: radial (horizontal) distance from the fibre [m].
         velocity: along-fibre speed [m/s] (0 for stationary work).
         seed: seed of the event's own waveform generator, so an event renders the same in any block.
+        side: ``+1`` if the source is on the far side of the fibre from the pipe, ``-1`` if on the pipe's side
+            (the fibre senses only ``distance``; the distance from the pipe depends on the side).
     """
 
     kind: int
@@ -46,6 +48,7 @@ class Event:
     distance: float
     velocity: float = 0.0
     seed: int = 0
+    side: int = 1
     _grains: list[Grain] | None = field(default=None, repr=False, compare=False)
     _starts: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -56,6 +59,8 @@ class Event:
             raise ValueError(f"duration must be > 0, got {self.duration}")
         if self.distance < 0:
             raise ValueError(f"distance must be >= 0, got {self.distance}")
+        if self.side not in (-1, 1):
+            raise ValueError(f"side must be +1 or -1, got {self.side!r}")
 
     @property
     def end(self) -> float:

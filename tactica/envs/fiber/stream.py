@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tactica.envs.fiber import constants as K
-from tactica.envs.fiber.physics import REACH, FibreSimulator, Interrogator, Soil
+from tactica.envs.fiber.physics import REACH, FibreSimulator, Interrogator, Soil, response_span
 from tactica.envs.fiber.sources import CONTINUOUS_GRAIN_S, Event
 
 __all__ = [
@@ -24,27 +24,57 @@ __all__ = [
     "EventStream",
     "WindowLabel",
     "distance_bin",
+    "distance_bins",
+    "pipe_distance",
     "N_CLASSES",
     "N_BINS",
 ]
 
 N_CLASSES = len(K.CLASS_NAMES)
+_LONGEST_GRAIN_S = max(CONTINUOUS_GRAIN_S, 0.5)
 N_BINS = len(K.DISTANCE_EDGES) - 1
 
 
 def distance_bin(distance: float) -> int:
-    """Index of the radial-distance bin of ``distance`` [m] (the last bin is closed)."""
+    """Index of the radial-distance bin of ``distance`` [m] (the last bin is closed); an unknown (NaN) distance
+    has no bin and raises, so field data without distances cannot be taken for the farthest bin."""
+    if math.isnan(distance):
+        raise ValueError("an unknown (NaN) distance has no bin; use -1 (no target) for it")
     if distance < 0:
         raise ValueError(f"distance must be >= 0, got {distance}")
     return int(min(np.searchsorted(K.DISTANCE_EDGES, distance, side="right") - 1, N_BINS - 1))
+
+
+def distance_bins(distances: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    """Bins of an array of distances: -1 where the distance is unknown (NaN) or the label is background (0)."""
+    d = np.asarray(distances, dtype=float)
+    known = ~np.isnan(d)
+    if labels is not None:
+        known &= np.asarray(labels) > 0
+    out = np.full(d.shape, -1, dtype=np.int64)
+    if known.any():
+        if (d[known] < 0).any():
+            raise ValueError("distances must be >= 0 (or NaN for unknown)")
+        out[known] = np.minimum(np.searchsorted(K.DISTANCE_EDGES, d[known], side="right") - 1, N_BINS - 1)
+    return out
+
+
+def pipe_distance(distance: float, side: int, offset: float = K.PIPE_OFFSET) -> float:
+    """Horizontal distance [m] of a source from the pipe's axis, given its distance from the fibre, the side it
+    is on (``+1``: away from the pipe; ``-1``: towards it) and the fibre's offset from the pipe.
+
+    With the pipe at 0 and the fibre at ``offset``, the source is at ``offset + side * distance``.
+    """
+    return abs(offset + side * distance)
 
 
 @dataclass(frozen=True)
 class Domain:
     """Ranges of soil and interrogator parameters; every stream draws its own values (domain randomisation).
 
-    Two domains ship: ``"loam"`` (the source domain the network is pre-trained on) and ``"wet_clay"`` (slower,
-    more damping, weaker coupling, noisier interrogator: the transfer target).
+    Five domains ship (see :data:`DOMAINS`): ``"loam"`` (the source domain the network is pre-trained on),
+    ``"wet_clay"`` (slower, more damping, weaker coupling, noisier interrogator: the transfer target), and three
+    held out from training: ``"dry_sand"``, ``"gravel"`` and ``"frozen"``.
     """
 
     name: str
@@ -92,7 +122,38 @@ DOMAINS: dict[str, Domain] = {
         jump_rate=3 * K.PHASE_JUMP_RATE,
         ambient=2 * K.AMBIENT_NANOSTRAIN,
     ),
+    # Rayleigh speed ~0.92 of the shear-wave speed; loose dry sand Vs ~100-200 m/s with high damping and poor
+    # cable coupling (a dry, loose backfill grips the cable badly)
+    "dry_sand": Domain(
+        "dry_sand",
+        rayleigh_speed=(100.0, 170.0),
+        damping_ratio=(0.03, 0.05),
+        burial_depth=(0.8, 1.5),
+        coupling=(0.025, 0.045),
+        phase_noise=(0.015, 0.03),
+    ),
+    # dense gravel, Vs ~200-350 m/s, lower damping: waves carry farther, with less low-passing
+    "gravel": Domain(
+        "gravel",
+        rayleigh_speed=(190.0, 320.0),
+        damping_ratio=(0.015, 0.03),
+        burial_depth=(0.8, 1.2),
+        coupling=(0.035, 0.055),
+        phase_noise=(0.015, 0.025),
+        ambient=1.5 * K.AMBIENT_NANOSTRAIN,
+    ),
+    # frozen ground, Vs ~400-600 m/s, damping ~0.01: stiff, fast, well coupled (the cable is frozen in)
+    "frozen": Domain(
+        "frozen",
+        rayleigh_speed=(350.0, 550.0),
+        damping_ratio=(0.008, 0.02),
+        burial_depth=(0.8, 1.2),
+        coupling=(0.05, 0.08),
+        phase_noise=(0.015, 0.025),
+    ),
 }
+"""Soil and noise domains (soil speeds and damping: typical shear-wave speeds and damping ratios of soils, e.g.
+Kramer, *Geotechnical Earthquake Engineering*, 1996, ch. 6; coupling and noise ranges ours)."""
 
 
 def get_domain(domain: str | Domain) -> Domain:
@@ -112,6 +173,7 @@ class WindowLabel:
     distance: float = -1.0
     position: float = -1.0
     event: Event | None = None
+    pipe_distance: float = -1.0
 
     @property
     def bin(self) -> int:
@@ -140,6 +202,10 @@ class EventStream:
         class_weights: relative arrival frequency of classes 1..4.
         exclusion: an arrival closer than this [m] to an active event is dropped.
         max_distance: largest radial distance of an event [m].
+        range_start: optical distance from the interrogator to the stream's first channel [m] (fibre loss makes
+            far channels noisier).
+        pipe_offset: horizontal offset of the fibre from the pipe's axis [m]; labels carry each event's
+            distance from the pipe as well as from the fibre.
     """
 
     def __init__(
@@ -153,6 +219,8 @@ class EventStream:
         class_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0),
         exclusion: float = 2 * REACH,
         max_distance: float = K.MAX_DISTANCE,
+        range_start: float = 0.0,
+        pipe_offset: float = K.PIPE_OFFSET,
     ):
         if event_rate < 0:
             raise ValueError(f"event_rate must be >= 0, got {event_rate}")
@@ -162,11 +230,14 @@ class EventStream:
             )
         if not 0 < max_distance <= K.MAX_DISTANCE:
             raise ValueError(f"max_distance must be in (0, {K.MAX_DISTANCE}], got {max_distance}")
+        if not (math.isfinite(pipe_offset) and pipe_offset >= 0):
+            raise ValueError(f"pipe_offset must be a distance >= 0 [m], got {pipe_offset!r}")
         self.rng = rng
         self.domain = get_domain(domain)
         base = interrogator or Interrogator()
         self.soil, self.interrogator = self.domain.sample(rng, base)
-        self.sim = FibreSimulator(n_channels, self.soil, self.interrogator, rng)
+        self.sim = FibreSimulator(n_channels, self.soil, self.interrogator, rng, range_start=range_start)
+        self.pipe_offset = float(pipe_offset)
         self.n_channels = int(n_channels)
         self.fs = self.interrogator.pulse_rate
         self.length_m = self.interrogator.channel_spacing * (self.n_channels - 1)
@@ -179,10 +250,9 @@ class EventStream:
         self.events: list[Event] = []  # active and recently ended events
         self.history: list[Event] = []  # every accepted event (for labels and metrics)
         self._next_arrival = self._draw_gap(0.0)
-        # a grain emitted this long before a block can still reach the fibre in it
-        self._lookback = int(
-            math.ceil((math.hypot(REACH, K.MAX_DISTANCE) / self.soil.rayleigh_speed + 0.5) * self.fs)
-        ) + int(CONTINUOUS_GRAIN_S * self.fs)
+        # a grain emitted this long before a block can still reach the fibre in it (grains last at most 0.3 s:
+        # a footstep's ten decay times; engine grains CONTINUOUS_GRAIN_S)
+        self._lookback = response_span(self.soil, self.fs) + int(math.ceil(_LONGEST_GRAIN_S * self.fs))
 
     @property
     def time(self) -> float:
@@ -213,7 +283,8 @@ class EventStream:
                 x0 = lo if velocity > 0 else hi
                 room = hi - lo
             duration = max(min(duration, room / speed), 1.0)
-        return Event(kind, start, duration, x0, d, velocity, seed=int(rng.integers(2**63)))
+        side = 1 if rng.random() < 0.5 else -1
+        return Event(kind, start, duration, x0, d, velocity, seed=int(rng.integers(2**63)), side=side)
 
     def _spawn(self, until: float) -> None:
         while self._next_arrival < until:
@@ -273,4 +344,10 @@ class EventStream:
                 best, best_overlap = event, overlap
         if best is None:
             return WindowLabel(0)
-        return WindowLabel(best.kind, best.distance, best.position(mid), best)
+        return WindowLabel(
+            best.kind,
+            best.distance,
+            best.position(mid),
+            best,
+            pipe_distance(best.distance, best.side, self.pipe_offset),
+        )

@@ -21,16 +21,19 @@ __all__ = ["Calibration", "SOURCES", "US_FEDERAL_2022"]
 
 _TAXAI = "TaxAI cfg/default.yaml (Mi et al., AAMAS 2024, jidiai/TaxAI)"
 _DSMFG = "DSMFG env/env_core.py, 2022 OECD US data (Miracle1207/DSMFG)"
+_ECONGYM = "EconGym cfg/base_config.yaml (Miracle1207/EconGym)"
 
 
 @dataclass(frozen=True)
 class BracketSchedule:
-    """A piecewise-linear income tax: marginal ``rates`` above ``thresholds_usd`` after an ``allowance_usd``."""
+    """A piecewise-linear income tax: marginal ``rates`` above ``thresholds_usd`` after an ``allowance_usd``, less
+    a non-refundable ``credit_usd`` (the tax never falls below zero)."""
 
     thresholds_usd: tuple[float, ...]
     rates: tuple[float, ...]
     allowance_usd: float
     name: str
+    credit_usd: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.thresholds_usd) != len(self.rates) or not self.rates:
@@ -39,6 +42,8 @@ class BracketSchedule:
             raise ValueError(f"bracket thresholds must increase strictly, got {self.thresholds_usd}")
         if self.thresholds_usd[0] != 0.0:
             raise ValueError("the first bracket must start at 0")
+        if self.credit_usd < 0.0:
+            raise ValueError(f"credit_usd must be >= 0, got {self.credit_usd}")
 
 
 US_FEDERAL_2022 = BracketSchedule(
@@ -46,8 +51,11 @@ US_FEDERAL_2022 = BracketSchedule(
     rates=(0.10, 0.12, 0.22, 0.24, 0.32, 0.35, 0.37),
     allowance_usd=12_950.0,
     name="US federal 2022, single filer",
+    credit_usd=559.98,
 )
-"""2022 US federal income tax, single filer (IRS Rev. Proc. 2021-45; as in DSMFG's ``us_federal`` module)."""
+"""2022 US federal income tax, single filer: brackets and standard deduction of IRS Rev. Proc. 2021-45, and the
+flat non-refundable credit of 559.98 USD that DSMFG's ``env/env_core.py`` (``calculate_taxes``) subtracts, as its
+``us_federal`` policy does (``max(0, tax - 559.98)``; the IRS schedule itself has no such flat credit)."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +208,7 @@ def _check(ok: bool, message: str) -> None:
 SOURCES: dict[str, str] = {
     "capital_share": f"alpha = 1/3, {_TAXAI}",
     "depreciation": f"delta = 0.06, {_TAXAI}",
-    "fixed_interest_rate": f"r = 0.04, {_TAXAI} and DSMFG cfg/default.yaml",
+    "fixed_interest_rate": f"r = 0.04 (interest_rate), {_TAXAI} and DSMFG cfg/default.yaml",
     "productivity_persistence": f"rho_e = 0.982, {_TAXAI}",
     "productivity_shock_std": f"sigma_e = 0.200, {_TAXAI}",
     "superstar_entry": f"e_p = 2.2e-6, {_TAXAI}",
@@ -216,10 +224,16 @@ SOURCES: dict[str, str] = {
     "debt_to_gdp": f"121.29 %, {_DSMFG}",
     "wealth_gini": "0.83, approximate US wealth Gini in the Survey of Consumer Finances (model target)",
     "consumption_tax": f"tau_c = 0.065, {_TAXAI}",
-    "hsv_tau": "tau = 0.263, TaxAI agents/calibration.py and EconGym cfg/base_config.yaml (US HSV fit)",
-    "hsv_xi": "xi = 0.049, TaxAI agents/calibration.py and EconGym cfg/base_config.yaml (US HSV fit)",
-    "spending_share": "G/Y = 0.189, TaxAI agents/calibration.py and EconGym cfg/base_config.yaml",
-    "income_brackets": "US federal 2022 single filer (IRS Rev. Proc. 2021-45), DSMFG us_federal module",
+    "hsv_tau": f"tau = 0.263 (US HSV fit), TaxAI agents/calibration.py (the policy it calibrates at) and {_ECONGYM}",
+    "hsv_xi": f"xi = 0.049 (US HSV fit), TaxAI agents/calibration.py (the policy it calibrates at) and {_ECONGYM}",
+    "spending_share": (
+        f"G/Y = 0.189 (Gt_prob), {_ECONGYM}; TaxAI's agents/rule_based.py writes it as the action 0.189/0.5, which "
+        "its env maps to a G/Y of 0.207 ((x + 1) / 2 times 0.3)"
+    ),
+    "income_brackets": (
+        "US federal 2022 single filer: brackets and 12,950 USD standard deduction of IRS Rev. Proc. 2021-45, less "
+        "the 559.98 USD non-refundable credit of DSMFG env/env_core.py (calculate_taxes)"
+    ),
     "tax_elasticity": "0.25, mid-range of the elasticity of taxable income (Saez, Slemrod & Giertz, JEL 2012)",
     "tau_bounds": "model choice: [0, 0.6] (TaxAI's 0.2 cap is below the US HSV tau of 0.263)",
     "xi_bounds": "model choice: [0, 0.5] (TaxAI caps at 0.05, below many HSV estimates)",
@@ -228,8 +242,8 @@ SOURCES: dict[str, str] = {
     "spending_bounds": "model choice: [0, 0.4] (TaxAI: [0, 0.3])",
     "bracket_rate_bounds": "model choice: marginal rates in [0, 0.9]",
     "savings_bounds": "model choice: savings ratio of cash on hand in [0, 0.99] (TaxAI: [0.5, 1))",
-    "horizon": f"300 years, {_TAXAI} (episode_length)",
-    "discount": f"0.975, {_TAXAI} and DSMFG",
+    "horizon": f"300 years, TaxAI env/env_core.py (episode_length = 300) and {_ECONGYM} (episode_length)",
+    "discount": f"0.975 (the trainer's gamma), {_TAXAI} and DSMFG cfg/default.yaml",
     "max_debt_to_gdp": "model choice: a debt of 5 years of output ends the episode (debt crisis)",
     "max_wealth_gini": "model choice: a wealth Gini above 0.99 ends the episode (runaway inequality)",
 }

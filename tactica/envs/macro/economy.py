@@ -7,13 +7,20 @@ household arrays and ``(B,)`` aggregates, and :meth:`Economy.step` advances all 
 One year, for each economy (``a`` assets, ``e`` productivity, ``h`` hours share, ``p`` savings ratio):
 
 1. Capital is what households own less what the government owes: ``K = sum(a) - D``.
-2. Labour ``L = sum(e h)``; output ``Y = A K^alpha L^(1-alpha)``; wage ``W = (1-alpha) Y / L``.  The return on
-   assets is ``r = alpha Y / K - delta`` (``interest="market"``), or a fixed ``r`` with the firm's profit
-   ``Y - W L - (r + delta) K`` paid out in proportion to assets (``interest="fixed"``).
+2. Labour ``L = sum(e h)``; output ``Y = A K^alpha L^(1-alpha)``; wage ``W = (1-alpha) Y / L``.  Capital earns
+   ``r_K = alpha Y / K - delta``.  Government debt pays ``rho``: ``rho = r_K`` (``interest="market"``), or
+   (``interest="fixed"``) the calibration's fixed rate while the government owes, and ``r_K`` while it owns
+   capital (``D < 0``, after surpluses).  Households own ``sum(a) = K + D``: their assets earn
+   ``r_h = (alpha Y - delta K + rho D) / sum(a)``, the capital's net income plus the interest on what the
+   government owes them (or less the government's share of the capital).  So ``r_h >= min(rho, r_K) >= -delta``
+   whenever capital is positive: no household loses more than its assets.
 3. Income ``y = W e h + r_h a``; income tax ``T(y)`` (HSV ``y - (1-tau) ybar^xi y^(1-xi)`` with ``ybar`` the mean
-   income, or a bracket schedule) and wealth tax ``T_a(a)`` (HSV on assets).
-4. Cash on hand ``m = a + y - T(y) - T_a(a)``; consumption ``c = (1-p) m / (1+tau_c)``; savings ``a' = m - (1+tau_c) c``.
-5. Government: ``G = g Y`` and ``D' = (1+r) D + G - T_income - T_wealth - tau_c C``.
+   income, or a bracket schedule less a non-refundable credit) and wealth tax ``T_a(a)`` (HSV on assets).  A
+   household pays at most what it has: ``T(y) <= a + y`` and ``T_a(a) <= a + y - T(y)`` (binding only for
+   confiscatory wealth taxes on the richest, or a bad year's negative asset income).
+4. Cash on hand ``m = a + y - T(y) - T_a(a) >= 0``; consumption ``c = (1-p) m / (1+tau_c)``; savings
+   ``a' = m - (1+tau_c) c = p m >= 0``: households never borrow, by construction.
+5. Government: ``G = g Y`` and ``D' = (1+rho) D + G - T_income - T_wealth - tau_c C``.
 6. Next capital ``K' = sum(a') - D'``, so investment ``I = K' - (1-delta) K`` equals ``Y - C - G`` exactly.
 7. Productivity: ``log e`` follows an AR(1) normalised to mean 1; a household becomes a super-star (productivity
    ``superstar_multiple`` times the mean of the others) with a small probability and stays one with a high one.
@@ -39,6 +46,7 @@ __all__ = [
     "TERMINATION_REASONS",
     "gini",
     "policy_from_action",
+    "PolicyMap",
     "action_from_policy",
     "household_decisions",
     "policy_dim",
@@ -73,6 +81,14 @@ class Policy:
             setattr(self, name, np.atleast_1d(np.asarray(getattr(self, name), dtype=np.float64)))
         if self.bracket_rates is not None:
             self.bracket_rates = np.atleast_2d(np.asarray(self.bracket_rates, dtype=np.float64))
+
+    @classmethod
+    def _of_arrays(cls, tau, xi, wealth_tau, wealth_xi, spending, bracket_rates=None) -> Policy:
+        """A policy of float64 ``(B,)`` arrays (and ``(B, K)`` rates) that need no conversion."""
+        policy = object.__new__(cls)
+        policy.tau, policy.xi, policy.wealth_tau, policy.wealth_xi = tau, xi, wealth_tau, wealth_xi
+        policy.spending, policy.bracket_rates = spending, bracket_rates
+        return policy
 
     @classmethod
     def constant(
@@ -118,29 +134,50 @@ def policy_dim(calibration: Calibration, income_tax: IncomeTax) -> int:
 
 
 def _bounds(calibration: Calibration, income_tax: IncomeTax) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper levels of each action entry."""
     c = calibration
     if income_tax == "hsv":
         pairs = [c.tau_bounds, c.xi_bounds]
     else:
         pairs = [c.bracket_rate_bounds] * len(c.income_brackets.rates)
     pairs += [c.wealth_tau_bounds, c.wealth_xi_bounds, c.spending_bounds]
-    lo, hi = np.array(pairs, dtype=np.float64).T
+    lo, hi = np.array(pairs, dtype=np.float64).T.copy()
     return lo, hi
+
+
+class PolicyMap:
+    """:func:`policy_from_action` for one calibration and tax mode, with the bounds worked out once (an env maps
+    the government's action every year)."""
+
+    def __init__(self, calibration: Calibration, income_tax: IncomeTax = "hsv"):
+        self.income_tax = income_tax
+        self.lo, hi = _bounds(calibration, income_tax)
+        self.half_span = 0.5 * (hi - self.lo)
+
+    def __call__(self, action: np.ndarray) -> Policy:
+        action = np.asarray(action, dtype=np.float64)
+        if action.ndim != 2:
+            action = action.reshape(1, -1) if action.ndim < 2 else action
+        if action.shape[-1] != self.lo.size:
+            raise ValueError(
+                f"a {self.income_tax!r} government action has {self.lo.size} entries, got shape {action.shape}"
+            )
+        levels = np.minimum(np.maximum(action, -1.0), 1.0)
+        levels += 1.0
+        levels *= self.half_span
+        levels += self.lo
+        # the columns are float64 1-d arrays already: skip Policy's conversions
+        if self.income_tax == "hsv":
+            return Policy._of_arrays(levels[:, 0], levels[:, 1], levels[:, 2], levels[:, 3], levels[:, 4])
+        zeros = np.zeros(levels.shape[0])
+        return Policy._of_arrays(
+            zeros, zeros.copy(), levels[:, -3], levels[:, -2], levels[:, -1], levels[:, :-3].copy()
+        )
 
 
 def policy_from_action(action: np.ndarray, calibration: Calibration, income_tax: IncomeTax = "hsv") -> Policy:
     """Map actions in ``[-1, 1]`` (shape ``(d,)`` or ``(B, d)``) affinely onto the calibration's bounds."""
-    action = np.atleast_2d(np.asarray(action, dtype=np.float64))
-    lo, hi = _bounds(calibration, income_tax)
-    if action.shape[-1] != lo.size:
-        raise ValueError(
-            f"a {income_tax!r} government action has {lo.size} entries, got shape {action.shape}"
-        )
-    levels = lo + (hi - lo) * (np.clip(action, -1.0, 1.0) + 1.0) / 2.0
-    if income_tax == "hsv":
-        return Policy(levels[:, 0], levels[:, 1], levels[:, 2], levels[:, 3], levels[:, 4])
-    zeros = np.zeros(levels.shape[0])
-    return Policy(zeros, zeros.copy(), levels[:, -3], levels[:, -2], levels[:, -1], levels[:, :-3].copy())
+    return PolicyMap(calibration, income_tax)(action)
 
 
 def action_from_policy(policy: Policy, calibration: Calibration, income_tax: IncomeTax = "hsv") -> np.ndarray:
@@ -202,7 +239,7 @@ class StepResult:
     next_assets: np.ndarray
     labour: np.ndarray
     wage: np.ndarray
-    interest: np.ndarray
+    interest: np.ndarray  # rho, the rate on government debt (see the module docstring)
     welfare: np.ndarray
     status: np.ndarray
     household_income: np.ndarray
@@ -267,6 +304,7 @@ class Economy:
         brackets = c.income_brackets
         self._thresholds = np.asarray(brackets.thresholds_usd) / self._usd
         self._allowance = brackets.allowance_usd / self._usd
+        self._credit = brackets.credit_usd / self._usd
         shape = (self.num_economies, self.num_households)
         self.assets = np.zeros(shape)
         self.log_productivity = np.zeros(shape)
@@ -277,6 +315,7 @@ class Economy:
         self.year = np.zeros(self.num_economies, dtype=np.int64)
         self._any_superstar = False
         self._productivity = np.ones(shape)
+        self._log_productivity_effective = self.log_productivity
         self._shocks = np.empty(shape)
         # The runaway-inequality check sorts every ``stride``-th household (all of them up to N = 4096):
         # households are exchangeable, so this is a random sample, and it spares an N log N sort per year.
@@ -320,6 +359,11 @@ class Economy:
         return self._productivity
 
     @property
+    def log_productivity_effective(self) -> np.ndarray:
+        """``log`` of :attr:`productivity` ``(B, N)`` (the log productivity state, super-stars at their level)."""
+        return self._log_productivity_effective
+
+    @property
     def capital(self) -> np.ndarray:
         """Capital ``(B,)``: households' assets less government debt."""
         return self.assets.sum(axis=1) - self.debt
@@ -344,10 +388,13 @@ class Economy:
         income = wage[:, None] * eh
         income += asset_return[:, None] * a
         income_tax = self._income_tax(income, policy)
-        cash = a + income
+        cash = a + income  # >= 0: asset returns are >= -1 (see _market)
+        # No tax takes more than the household has (a no-op for HSV and for marginal rates below 1).
+        np.minimum(income_tax, cash, out=income_tax)
         cash -= income_tax
         wealth_tax = _hsv_tax(a, policy.wealth_tau, policy.wealth_xi)
         if wealth_tax is not None:
+            np.minimum(wealth_tax, cash, out=wealth_tax)
             cash -= wealth_tax
             t_wealth = np.add.reduce(wealth_tax, axis=1)
         else:
@@ -529,19 +576,26 @@ class Economy:
             out = self._tfp * (k_pos**alpha).item() * (l_pos ** (1.0 - alpha)).item()
             output = np.array([out])
             wage = np.array([(1.0 - alpha) * out / lp])
+            capital_rate = alpha * out / kp - c.depreciation
             if self.interest == "market":
-                bond_rate = np.array([alpha * out / kp - c.depreciation])
+                bond_rate = np.array([capital_rate])
                 return total_assets, capital, eh, labour, output, wage, bond_rate, bond_rate
-        else:
-            output = self._tfp * k_pos**alpha * l_pos ** (1.0 - alpha)
-            wage = (1.0 - alpha) * output / l_pos
+            d = self.debt.item()
+            rho = c.fixed_interest_rate if d >= 0.0 else capital_rate
+            held = alpha * out - c.depreciation * capital.item() + rho * d
+            ret = max(held / max(total_assets.item(), _TINY), -1.0)
+            return total_assets, capital, eh, labour, output, wage, np.array([rho]), np.array([ret])
+        output = self._tfp * k_pos**alpha * l_pos ** (1.0 - alpha)
+        wage = (1.0 - alpha) * output / l_pos
+        capital_rate = alpha * output / k_pos - c.depreciation
         if self.interest == "market":
-            bond_rate = alpha * output / k_pos - c.depreciation
-            asset_return = bond_rate
-        else:
-            bond_rate = np.full(self.num_economies, c.fixed_interest_rate)
-            profit = output - wage * labour - (bond_rate + c.depreciation) * capital
-            asset_return = bond_rate + profit / np.maximum(total_assets, _TINY)
+            return total_assets, capital, eh, labour, output, wage, capital_rate, capital_rate
+        # The government pays the fixed rate on what it owes and earns the return on capital it owns.
+        bond_rate = np.where(self.debt >= 0.0, c.fixed_interest_rate, capital_rate)
+        held = alpha * output - c.depreciation * capital + bond_rate * self.debt
+        # >= -1 by construction while capital is positive; the floor only binds once capital is gone (collapse)
+        # under a negative fixed rate
+        asset_return = np.maximum(held / np.maximum(total_assets, _TINY), -1.0)
         return total_assets, capital, eh, labour, output, wage, bond_rate, asset_return
 
     # ----------------------------------------------------------------------------------------------------
@@ -558,9 +612,14 @@ class Economy:
         owed_at = np.concatenate([np.zeros((rates.shape[0], 1)), owed], axis=1)
         taxable = np.maximum(income - self._allowance, 0.0)
         k = np.searchsorted(th, taxable, side="right") - 1
-        return np.take_along_axis(owed_at, k, axis=1) + np.take_along_axis(rates, k, axis=1) * (
+        owed = np.take_along_axis(owed_at, k, axis=1) + np.take_along_axis(rates, k, axis=1) * (
             taxable - th[k]
         )
+        if self._credit > 0.0:
+            # a non-refundable credit: it lowers the tax, never below zero
+            owed -= self._credit
+            np.maximum(owed, 0.0, out=owed)
+        return owed
 
     def _utility(self, consumption: np.ndarray, hours: np.ndarray) -> np.ndarray:
         c = self.calibration
@@ -607,12 +666,17 @@ class Economy:
         self._productivity = self._effective_productivity()
 
     def _effective_productivity(self) -> np.ndarray:
-        e = np.exp(self.log_productivity)
+        """Effective productivity; also sets its log (the state's log productivity itself without super-stars)."""
+        x = self.log_productivity
+        e = np.exp(x)
+        self._log_productivity_effective = x
         if self._any_superstar:
             normal = ~self.superstar
             count = np.maximum(normal.sum(axis=1, keepdims=True), 1)
             mean_normal = np.where(normal, e, 0.0).sum(axis=1, keepdims=True) / count
-            e = np.where(self.superstar, self.calibration.superstar_multiple * mean_normal, e)
+            level = self.calibration.superstar_multiple * mean_normal
+            e = np.where(self.superstar, level, e)
+            self._log_productivity_effective = np.where(self.superstar, np.log(level), x)
         return e
 
     def utility(self, consumption: np.ndarray, hours: np.ndarray) -> np.ndarray:

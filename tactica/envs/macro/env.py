@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import gymnasium
@@ -14,18 +15,17 @@ from tactica.envs.macro.economy import (
     TERMINATION_REASONS,
     Economy,
     Policy,
+    PolicyMap,
     StepResult,
     action_from_policy,
-    household_decisions,
     policy_dim,
-    policy_from_action,
 )
 from tactica.envs.macro.observation import (
     PRIVATE_FEATURES,
-    mean_field,
-    private_features,
+    MeanFieldObserver,
     public_feature_names,
 )
+from tactica.envs.validation import check_agents, check_seed, check_started
 
 __all__ = ["MacroSMFGEnv", "OBJECTIVES"]
 
@@ -119,6 +119,10 @@ class MacroSMFGEnv(ParallelEnv):
     ## Version History
 
     - v0: initial release.
+    - v1: with ``interest="fixed"`` a government that owns capital (negative debt) earns the return on capital
+      instead of charging its losses to the households, so no household's assets go negative; no tax exceeds a
+      household's cash on hand; the income Gini counts negative incomes as zero (both Ginis stay in [0, 1]);
+      ``income_tax="brackets"`` subtracts the 559.98 USD non-refundable credit of the DSMFG schedule it follows.
     """
 
     metadata = {"name": "macro_smfg_v0", "render_modes": ["ansi"], "render_fps": 1, "is_parallelizable": True}
@@ -181,6 +185,14 @@ class MacroSMFGEnv(ParallelEnv):
             HOUSEHOLDS: gymnasium.spaces.Box(-1.0, 1.0, (n, 2), np.float32),
         }
         self.np_random, self.np_random_seed = seeding.np_random(None)
+        # Work buffers reused every year: the households' decisions and the mean-field statistics.
+        self._observer = MeanFieldObserver(n)
+        self._policy_map = PolicyMap(calibration, income_tax)
+        self._decisions = np.empty((n, 2))  # savings ratio and hours share of each household
+        lo, hi = calibration.savings_bounds
+        # x in [-1, 1] -> lo + (hi - lo) (x + 1) / 2 for the savings ratio, (x + 1) / 2 for the hours share
+        self._decision_scale = np.array([0.5 * (hi - lo), 0.5])
+        self._decision_offset = np.array([0.5 * (hi + lo), 0.5])
         self.policy_action = self._initial_action.copy()
         self.last_result: StepResult | None = None
         self._infos: dict[str, dict[str, Any]] = {}
@@ -206,7 +218,7 @@ class MacroSMFGEnv(ParallelEnv):
     @policy_action.setter
     def policy_action(self, action: np.ndarray) -> None:
         self._policy_action = action
-        self._policy = policy_from_action(action, self.calibration, self.income_tax)
+        self._policy = self._policy_map(action)
 
     @property
     def policy(self) -> Policy:
@@ -215,6 +227,8 @@ class MacroSMFGEnv(ParallelEnv):
 
     # ------------------------------------------------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
+        self._started = True
         if seed is not None or not hasattr(self, "_seeded"):
             self.np_random, self.np_random_seed = seeding.np_random(seed)
             self._seeded = True
@@ -235,37 +249,48 @@ class MacroSMFGEnv(ParallelEnv):
         return obs, infos
 
     def step(self, actions: dict[str, Any]):
-        if not self.agents:
-            raise RuntimeError("step() called on a finished episode; call reset() first")
+        check_started(getattr(self, "_started", False), not self.agents)
+        check_agents(actions, self.agents, self.possible_agents)
         missing = [a for a in self.agents if a not in actions]
         if missing:
             raise ValueError(f"actions are missing for {missing}; every live agent acts each year")
         gov = np.asarray(actions[GOVERNMENT], dtype=np.float64).reshape(-1)
         if gov.shape != (self.policy_dim,):
             raise ValueError(f"the government action must have shape ({self.policy_dim},), got {gov.shape}")
-        hh = np.asarray(actions[HOUSEHOLDS], dtype=np.float64)
+        hh = np.asarray(actions[HOUSEHOLDS])
         if hh.shape != (self.economy.num_households, 2):
             raise ValueError(
                 f"the households action must have shape ({self.economy.num_households}, 2), got {hh.shape}"
             )
-        savings, hours = household_decisions(hh, self.calibration)
-        result = self.economy.step(self.policy, savings[None], hours[None], self.np_random)
+        # household_decisions into reused buffers; Economy.step clips the results to their bounds, which is the
+        # same as clipping the actions to [-1, 1] first (the maps are increasing)
+        decisions = self._decisions
+        np.multiply(hh, self._decision_scale, out=decisions)
+        decisions += self._decision_offset
+        result = self.economy.step(self.policy, decisions[None, :, 0], decisions[None, :, 1], self.np_random)
         self.last_result = result
         self._years += 1
         # The leader's action is next year's policy, revealed in the observation households act on next.
-        self.policy_action = np.clip(np.nan_to_num(gov), -1.0, 1.0)
+        if not np.isfinite(np.add.reduce(gov)):
+            gov = np.nan_to_num(gov)
+        self.policy_action = np.minimum(np.maximum(gov, -1.0), 1.0)
         status = int(result.status[0])
         self._reason = TERMINATION_REASONS[status]
+        output, revenue, consumption = (
+            result.output.item(),
+            result.tax_revenue.item(),
+            result.consumption.item(),
+        )
         obs = self._observe(
-            float(result.output[0]),
-            float(result.wage[0]),
-            float(result.interest[0]),
-            float(result.tax_revenue[0]),
-            float(result.consumption[0]),
+            output,
+            result.wage.item(),
+            result.interest.item(),
+            revenue,
+            consumption,
+            finite=status != 2,
+            capital=result.next_capital.item(),
         )
-        infos = self._make_infos(
-            result, float(result.output[0]), float(result.tax_revenue[0]), float(result.consumption[0])
-        )
+        infos = self._make_infos(result, output, revenue, consumption)
         gov_reward = self._government_reward(result, infos[GOVERNMENT])
         terminated = status != 0
         if terminated:
@@ -281,28 +306,35 @@ class MacroSMFGEnv(ParallelEnv):
         return obs, rewards, terminations, truncations, infos
 
     # ------------------------------------------------------------------------------------------------------
-    def _observe(self, output: float, wage: float, interest: float, revenue: float, consumption: float):
+    def _observe(
+        self,
+        output: float,
+        wage: float,
+        interest: float,
+        revenue: float,
+        consumption: float,
+        finite: bool = True,
+        capital: float | None = None,
+    ):
+        """Both agents' observations; ``finite``: the economy's state is known to be finite (status not "nan");
+        ``capital``: the economy's capital, if the caller has it."""
         eco = self.economy
-        capital = float(eco.capital[0])
-        vector, income_gini, wealth_gini = mean_field(
-            year_fraction=self._years / self.horizon,
-            output=output,
-            capital=capital,
-            debt=float(eco.debt[0]),
-            interest=interest,
-            wage=wage,
-            tax_revenue=revenue,
-            consumption=consumption,
-            assets=eco.assets[0],
-            income=eco.income[0],
-            productivity=eco.productivity[0],
-            policy_action=self.policy_action,
+        debt = eco.debt.item()
+        if capital is None:
+            capital = float(np.add.reduce(eco.assets[0])) - debt
+        log_e = eco.log_productivity_effective[0]
+        aggregates = (self._years / self.horizon, output, capital, debt, interest, wage, revenue, consumption)
+        vector, income_gini, wealth_gini = self._observer.public(
+            aggregates, eco.assets[0], eco.income[0], eco.productivity[0], self.policy_action, log_e
         )
         self._ginis = (income_gini, wealth_gini)
+        self._capital = capital
         public = _bounded(vector).astype(np.float32)
-        private = _bounded(
-            private_features(eco.assets[0], eco.income[0], eco.productivity[0], eco.superstar[0])
-        )
+        # slog and log values are below 710 in magnitude, far inside the bound: only NaN needs replacing, and a
+        # NaN anywhere in the households' state ends the year with status "nan"
+        private = self._observer.private(eco.assets[0], eco.income[0], log_e, eco.superstar[0])
+        if not finite or not np.isfinite(np.add.reduce(private[:, 2])):
+            private = _bounded(private)
         self._public = public
         return {GOVERNMENT: public, HOUSEHOLDS: {"private": private, "public": public.copy()}}
 
@@ -319,8 +351,8 @@ class MacroSMFGEnv(ParallelEnv):
             "wealth_gini": wealth_gini,
             "social_welfare": welfare,
             "tax_revenue": revenue * usd,
-            "debt_to_gdp": float(eco.debt[0]) / output if output > 0 else float("inf"),
-            "capital_to_gdp": float(eco.capital[0]) / output if output > 0 else float("inf"),
+            "debt_to_gdp": eco.debt.item() / output if output > 0 else float("inf"),
+            "capital_to_gdp": self._capital / output if output > 0 else float("inf"),
             "consumption_per_capita": consumption / n * usd,
             "years": self._years,
             "termination_reason": self._reason,
@@ -340,15 +372,17 @@ class MacroSMFGEnv(ParallelEnv):
         return self._infos
 
     def _government_reward(self, result: StepResult, metrics: dict[str, Any]) -> float:
-        equality = 1.0 - 0.5 * (metrics["income_gini"] + metrics["wealth_gini"])
-        log_output = float(np.log(max(result.output[0] / self.economy.num_households, 1e-300)))
-        value = {
-            "welfare": float(result.welfare[0]),
-            "gdp": log_output,
-            "equality": equality,
-            "gdp_equality": log_output + equality,
-        }[self.objective]
-        return value if np.isfinite(value) else self.collapse_penalty
+        objective = self.objective
+        if objective == "welfare":
+            value = result.welfare.item()
+        else:
+            equality = 1.0 - 0.5 * (metrics["income_gini"] + metrics["wealth_gini"])
+            output = result.output.item() / self.economy.num_households
+            log_output = math.log(max(output, 1e-300))  # max keeps a NaN (it compares false)
+            value = {"gdp": log_output, "equality": equality, "gdp_equality": log_output + equality}[
+                objective
+            ]
+        return value if math.isfinite(value) else self.collapse_penalty
 
     def _parse_initial_policy(self, spec: str | np.ndarray | list[float]) -> np.ndarray:
         if isinstance(spec, str):

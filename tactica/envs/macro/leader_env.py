@@ -9,6 +9,7 @@ import gymnasium
 import numpy as np
 
 from tactica.envs.macro.env import GOVERNMENT, HOUSEHOLDS, MacroSMFGEnv
+from tactica.envs.validation import check_seed, check_started
 
 __all__ = ["MacroLeaderEnv"]
 
@@ -62,6 +63,10 @@ class MacroLeaderEnv(gymnasium.Env):
     ## Version History
 
     - v0: initial release.
+    - v1: with ``interest="fixed"`` a government that owns capital (negative debt) earns the return on capital
+      instead of charging its losses to the households, so no household's assets go negative; no tax exceeds a
+      household's cash on hand; the income Gini counts negative incomes as zero (both Ginis stay in [0, 1]);
+      ``income_tax="brackets"`` subtracts the 559.98 USD non-refundable credit of the DSMFG schedule it follows.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -99,6 +104,7 @@ class MacroLeaderEnv(gymnasium.Env):
         )
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
         super().reset(seed=seed)
         # The inner game draws from the same seed stream, so one seed fixes the whole economy.
         inner_seed = int(self.np_random.integers(2**31 - 1))
@@ -109,8 +115,7 @@ class MacroLeaderEnv(gymnasium.Env):
         return obs[GOVERNMENT], infos[GOVERNMENT]
 
     def step(self, action: np.ndarray):
-        if self._households_obs is None:
-            raise RuntimeError("call reset() before step()")
+        check_started(self._households_obs is not None, False)
         followers = self.followers
         act = followers.act if hasattr(followers, "act") else followers
         households_action = act(self._households_obs, self._households_info)

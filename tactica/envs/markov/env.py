@@ -12,6 +12,7 @@ from pettingzoo import ParallelEnv
 
 from tactica.envs.markov.catalog import make_model
 from tactica.envs.markov.model import MarkovGameModel
+from tactica.envs.validation import check_seed, check_started
 
 __all__ = ["MarkovGameEnv"]
 
@@ -144,6 +145,8 @@ class MarkovGameEnv(ParallelEnv):
         return self._model
 
     def reset(self, seed: int | None = None, options: dict | None = None):
+        check_seed(seed)
+        self._started = True
         if seed is not None:
             self.np_random, _ = seeding.np_random(seed)
         model = self._model
@@ -155,8 +158,7 @@ class MarkovGameEnv(ParallelEnv):
         return self._observations(), self._infos()
 
     def step(self, actions: dict[str, int]):
-        if not self.agents:
-            raise RuntimeError("the episode is over; call reset() before step()")
+        check_started(getattr(self, "_started", False), not self.agents)
         model = self._model
         joint = self._joint_action(actions)
         state = self.state_index

@@ -23,6 +23,7 @@ from tactica.envs.onuw.features import encode_observation, feature_size
 from tactica.envs.onuw.presets import get_preset
 from tactica.envs.onuw.rules import TEAM_OF, Game, NightAction, Phase, Role, RuleOptions, parse_deck
 from tactica.envs.onuw.view import god_view, player_view
+from tactica.envs.validation import check_agents, check_seed, check_started, integral
 
 __all__ = ["ONUWEnv", "ONUWParallelEnv", "default_deck", "env", "parallel_env"]
 
@@ -193,9 +194,14 @@ class _ONUWCore:
     def _submit(self, seat: int, action: Any) -> None:
         """Validate ``seat``'s action and apply it (speeches) or hold it until everyone chose (night, vote)."""
         action, text = self._split(action)
+        if not integral(action) or np.ndim(action) != 0:  # not a move at all, whatever on_illegal says
+            raise TypeError(
+                f"the action of {self.possible_agents[seat]} must be an integer id (or (id, speech text)); "
+                f"got {action!r}"
+            )
+        action = int(action)
         mask = self._mask(seat)
-        legal = isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_))
-        legal = legal and 0 <= int(action) < self.codec.n and bool(mask[int(action)])
+        legal = 0 <= action < self.codec.n and bool(mask[action])
         if not legal:
             if self.on_illegal == "terminate":
                 self.forfeit = {
@@ -335,6 +341,8 @@ class ONUWEnv(_ONUWCore, AECEnv):
         self.agents: list[str] = []
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
+        check_seed(seed)
+        self._started = True
         self._new_game(seed)
         self.agents = list(self.possible_agents)
         self.rewards = dict.fromkeys(self.agents, 0.0)
@@ -349,6 +357,8 @@ class ONUWEnv(_ONUWCore, AECEnv):
         return self._observation(self._seat[agent])
 
     def step(self, action: Any) -> None:
+        if not getattr(self, "_started", False):
+            check_started(False, False)
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
@@ -386,14 +396,16 @@ class ONUWParallelEnv(_ONUWCore, ParallelEnv):
         self.agents: list[str] = []
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_seed(seed)
+        self._started = True
         self._new_game(seed)
         self.agents = list(self.possible_agents)
         observations = {a: self._observation(i) for i, a in enumerate(self.possible_agents)}
         return observations, {a: self._info(i) for i, a in enumerate(self.possible_agents)}
 
     def step(self, actions: Mapping[str, Any]):
-        if not self.agents:
-            raise RuntimeError("step() called after the game ended; call reset()")
+        check_started(getattr(self, "_started", False), not self.agents)
+        check_agents(actions, self.agents, self.possible_agents)
         for seat in self.game.actors():  # type: ignore[union-attr]
             agent = self.possible_agents[seat]
             if agent not in actions:
