@@ -312,11 +312,12 @@ def _game_models(agent: str, llm: str | None, missing: dict[str, None]) -> list[
     for model_spec in GAME_MODEL_ROWS.get(agent, ()):
         if model_spec == llm:
             continue  # the configured model's row is made anyway
-        weights = resolve_checkpoint(model_spec.partition(":")[2]) / "model.safetensors"
-        if weights.is_file():
-            found.append((model_spec, _file_digest(weights)))
-        else:
+        try:
+            weights = resolve_checkpoint(model_spec.partition(":")[2]) / "model.safetensors"
+        except FileNotFoundError:
             missing[model_spec] = None
+            continue
+        found.append((model_spec, _file_digest(weights)))
     return found
 
 

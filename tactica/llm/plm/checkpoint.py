@@ -38,14 +38,24 @@ SHIPPED: dict[str, str] = {
 
 def resolve_checkpoint(name_or_dir: str | Path) -> Path:
     """A checkpoint directory: ``name_or_dir`` itself when it holds a ``config.json``, else the shipped
-    checkpoint of that name (:data:`SHIPPED`); otherwise the path unchanged (the loader reports it)."""
+    checkpoint of that name (:data:`SHIPPED`); otherwise the path unchanged (the loader reports it).
+
+    ``FileNotFoundError`` when a shipped name's weights are not in this installation (they are built by the
+    recipe in ``docs/game_model.md``), so the error names the model rather than a package folder.
+    """
     path = Path(name_or_dir)
     if (path / "config.json").is_file() or str(name_or_dir) not in SHIPPED:
         return path
     from importlib import resources
 
     package, _, folder = SHIPPED[str(name_or_dir)].partition("/")
-    return Path(str(resources.files(package).joinpath(folder)))
+    shipped = Path(str(resources.files(package).joinpath(folder)))
+    if not (shipped / "config.json").is_file():
+        raise FileNotFoundError(
+            f"the shipped model {str(name_or_dir)!r} is not installed (no {shipped}/config.json); build it "
+            "with the recipe in docs/game_model.md, or pass a checkpoint directory"
+        )
+    return shipped
 
 
 WEIGHTS_NAME = "model.safetensors"
