@@ -129,3 +129,17 @@ def test_textsc2_answers_are_what_the_agent_then_plays():
             a for a in decided if a != ACTIONS.index("EMPTY ACTION")
         ]
         assert example.messages[-1]["content"].startswith("chunk0: ")
+
+
+def test_textsc2_episode_is_labelled_with_its_result():
+    from tactica.envs.textsc2.text import parse_decisions
+    from tactica.llm.games.textsc2 import record_episode
+
+    examples = record_episode("cos", seed=3, episode=2, difficulty=1, time_limit_s=120.0)
+    assert examples and {e.call for e in examples} == {"decisions"}
+    assert all(e.episode == 2 and e.seed == 3 for e in examples)
+    label = examples[0].label
+    assert label["difficulty"] == 1 and label["result"] in {"Victory", "Defeat", "Tie"} and label["steps"] > 0
+    assert all(parse_decisions(e.answer).actions for e in examples)
+    with pytest.raises(ValueError, match="cos"):
+        record_episode("llm-smac", seed=0, episode=0)
