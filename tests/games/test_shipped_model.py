@@ -61,3 +61,19 @@ def test_from_spec_and_serve_name_the_missing_model(monkeypatch, capsys):
         from_spec("plm:games")
     assert main(["serve", "--model", "games"]) == 2
     assert "shipped model 'games' is not installed" in capsys.readouterr().err
+
+
+def test_the_shipped_model_answers_a_textsc2_prompt_with_decisions():
+    """Runs once ``plm:games`` is installed; skipped (saying so) while it is not built."""
+    from tactica.envs.textsc2.text import parse_decisions
+    from tactica.llm import from_spec
+    from tactica.llm.games.textsc2 import record_episode
+
+    try:
+        checkpoint.resolve_checkpoint("games")
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+    prompt = record_episode("cos", seed=0, episode=0, difficulty=1, time_limit_s=30.0)[-1].messages
+    reply = from_spec("plm:games").chat(prompt)
+    parsed = parse_decisions(reply)
+    assert "Decisions:" in reply and not parsed.failed
