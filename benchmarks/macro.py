@@ -7,7 +7,7 @@ Rows:
   checks, including the wealth-Gini sort) under the calibrated 2022 US policy, driven with the households'
   decisions of the env row;
 - ``batched``: the same with ``B`` economies stepped together, reported as economy-years per second;
-- ``env``: ``MacroSMFG-v0``'s full ``step`` (action mapping, mean-field observations with quantiles and Ginis,
+- ``env``: ``MacroSMFG-v1``'s full ``step`` (action mapping, mean-field observations with quantiles and Ginis,
   infos) with the same fixed actions (the government repeats the calibrated policy), for N up to ``--env-max``;
   ``env_over_core`` is its time per step over the time its
   own ``Economy.step`` took inside it (the same trajectory), i.e. what the env adds to the core;

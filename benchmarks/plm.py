@@ -22,9 +22,23 @@ with another transformers version), so one command compares against both.
 (``torch.ao.quantization.quantize_dynamic``, the same fbgemm/oneDNN kernels ``int8-dynamic`` uses), so the
 int8 comparison is like for like.
 
+Two more suites measure the serving side of the runtime:
+
+``--throughput``: requests per second through ``PLMServer`` on loopback (``/v1/completions``, greedy, distinct
+random prompts) with 1, 4 and 16 concurrent clients, continuous batching on against off (off: each request
+decoded on its own, interleaved token by token), beside single-stream decoding in tokens per second.
+
+``--memory``: peak resident memory to load and generate with a checkpoint of PLM-1.8B's dimensions (hidden
+2048, 16 heads, kv_lora 512, rope 64 + nope 128, v 128, MLP 8192, vocabulary 151936; ``--layers`` decoder
+layers, random weights) stored as bf16, int8 and int4 (``tactica quantize``), against the checkpoint's size on
+disk.  Each measurement runs in a fresh process: the peak (``VmHWM``) is reset after Python, torch and tactica
+are imported, so the figure is what loading and generating cost on top of the interpreter, which is also shown.
+
     python benchmarks/plm.py                   # contexts 512 and 2048
     python benchmarks/plm.py --contexts 128 --tokens 4 --repeats 1   # a quick check
     python benchmarks/plm.py --threads 1 --quantize int8-dynamic --peer-int8 --oracle-python /tmp/tf4/bin/python
+    python benchmarks/plm.py --throughput --clients 1 4 16 --requests 16
+    python benchmarks/plm.py --memory --layers 2
 """
 
 from __future__ import annotations
@@ -39,12 +53,14 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
 from tactica.errors import MissingDependency
 from tactica.llm.plm import PLMConfig, PLMForCausalLM
 from tactica.llm.runtime import EdgeModel
+from tactica.llm.runtime.weights import write_safetensors
 
 DIMS = dict(
     vocab_size=32000,
@@ -230,6 +246,238 @@ def run_oracle(python: str, args) -> dict:
     return json.loads(done.stdout)
 
 
+# ------------------------------------------------------------------------------------- benchmark checkpoints
+def write_checkpoint(directory: Path, config: PLMConfig, dtype: torch.dtype, seed: int = 0) -> Path:
+    """A checkpoint directory of ``config`` with random weights (normal, std 0.02; norms 1) in ``dtype`` and a
+    word-level tokenizer over the whole vocabulary ("w0", "w1"...), written one tensor at a time."""
+    import tokenizers
+
+    directory.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in PLMForCausalLM(config).state_dict().items()}
+    if config.tie_word_embeddings:
+        shapes.pop("lm_head.weight")
+
+    def produce(name: str, shape: tuple[int, ...]):
+        def make() -> torch.Tensor:
+            if len(shape) == 1:
+                return torch.ones(shape, dtype=dtype)
+            out = torch.empty(shape, dtype=dtype)
+            step = max(1, (1 << 22) // shape[1])
+            for i in range(0, shape[0], step):  # row chunks: no float32 copy of the whole matrix
+                out[i : i + step] = torch.randn(min(step, shape[0] - i), shape[1], generator=generator) * 0.02
+            return out
+
+        return make
+
+    config.extra["torch_dtype"] = {torch.bfloat16: "bfloat16", torch.float32: "float32"}[dtype]
+    config.save_pretrained(directory)
+    write_safetensors(
+        directory / "model.safetensors", [(n, dtype, s, produce(n, s)) for n, s in shapes.items()]
+    )
+    vocab = {f"w{i}": i for i in range(config.vocab_size)}
+    tokenizer = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="w0"))
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.WhitespaceSplit()
+    tokenizer.save(str(directory / "tokenizer.json"))
+    (directory / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "PreTrainedTokenizerFast"})
+    )
+    return directory
+
+
+# ------------------------------------------------------------------------------------------- throughput
+def _post_json(port: int, body: dict) -> dict:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    data = json.dumps(body)
+    connection.request("POST", "/v1/completions", data, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    payload = json.loads(response.read())
+    connection.close()
+    if response.status != 200:
+        raise RuntimeError(f"the server answered {response.status}: {payload}")
+    return payload
+
+
+def serve_clients(
+    runtime, clients: int, requests: int, prompt: int, tokens: int, batching: bool, seed: int
+) -> dict:
+    """``requests`` requests spread over ``clients`` threads against a fresh server; wall and CPU seconds."""
+    import threading
+
+    from tactica.llm.runtime.server import PLMServer
+
+    vocab = runtime.engine.config.vocab_size
+    generator = torch.Generator().manual_seed(seed)
+    prompts = [torch.randint(0, vocab, (prompt,), generator=generator).tolist() for _ in range(requests)]
+    per_client = [prompts[i::clients] for i in range(clients)]
+    completion_tokens: list[int] = []
+    errors: list[BaseException] = []
+    with PLMServer(runtime, port=0, batching=batching, max_batch=max(clients, 1)) as server:
+        _post_json(server.port, {"prompt": prompts[0][:8], "max_tokens": 2, "temperature": 0})  # warm-up
+
+        def client(mine: list[list[int]]) -> None:
+            try:
+                for ids in mine:
+                    reply = _post_json(server.port, {"prompt": ids, "max_tokens": tokens, "temperature": 0})
+                    completion_tokens.append(reply["usage"]["completion_tokens"])
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=client, args=(mine,)) for mine in per_client if mine]
+        wall, cpu = time.perf_counter(), time.process_time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if errors:
+        raise errors[0]
+    if sum(completion_tokens) != requests * tokens:
+        raise RuntimeError(f"expected {requests * tokens} completion tokens, got {sum(completion_tokens)}")
+    return {"clients": clients, "batching": batching, "requests": requests, "wall_s": wall, "cpu_s": cpu,
+            "requests_per_s": requests / wall, "requests_per_cpu_s": requests / cpu,
+            "tokens_per_s": sum(completion_tokens) / wall}  # fmt: skip
+
+
+def run_throughput(args) -> dict:
+    import tempfile
+
+    from tactica.llm.runtime import PLMRuntime
+
+    torch.set_num_threads(args.threads)
+    config = PLMConfig(intermediate_size=PLM_FF, **DIMS)
+    with tempfile.TemporaryDirectory(prefix="tactica-bench-") as tmp:
+        directory = write_checkpoint(Path(tmp) / "plm", config, torch.float32)
+        rows = []
+        for mode in [None, *args.quantize]:
+            runtime = PLMRuntime.from_pretrained(directory, quantize=mode, use_prefix_cache=False)
+            engine = runtime.engine
+            single = ours(engine, args.prompt, args.tokens, 1, CLOCKS[args.clock])["tok_s"]
+            for clients in args.clients:
+                for batching in (False, True):
+                    row = serve_clients(
+                        runtime, clients, args.requests, args.prompt, args.tokens, batching, seed=clients
+                    )
+                    rows.append({"weights": mode or "fp32", "single_stream_tok_per_cpu_s": single, **row})
+            runtime.scheduler().close()
+    return {"parameters": config.num_parameters(), "threads": args.threads, "prompt_tokens": args.prompt,
+            "completion_tokens": args.tokens, "rows": rows}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- memory
+PLM_18B = dict(vocab_size=151936, hidden_size=2048, intermediate_size=8192, num_attention_heads=16,
+               num_key_value_heads=16, kv_lora_rank=512, q_lora_rank=None, qk_rope_head_dim=64,
+               qk_nope_head_dim=128, v_head_dim=128, max_position_embeddings=4096)  # fmt: skip
+MEMORY_TARGET = 1.3  # peak resident memory to load and generate / size on disk
+
+
+def _status_kib(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {key}")
+
+
+def memory_child(directory: str, mode: str | None, dtype: str, prompt: int, tokens: int) -> dict:
+    """Runs in a fresh process: load ``directory`` and generate, measuring the peak resident memory.
+
+    The model and the tokenizer are loaded one after the other (as ``PLMRuntime.from_pretrained`` does), so the
+    peak of loading the weights and the tokenizer's own memory can be told apart from the total.
+    """
+    from tactica.llm.plm.tokenizer import PLMTokenizer
+    from tactica.llm.runtime import EdgeModel, PLMRuntime, SamplingParams
+    from tactica.llm.runtime.runtime import read_generation_config
+
+    torch.set_num_threads(1)
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak to what the imports left resident
+    baseline = _status_kib("VmRSS")
+    start = time.process_time()
+    engine = EdgeModel.from_pretrained(
+        directory, quantize=mode, dtype=torch.float32 if dtype == "float32" else None
+    )
+    weights_peak = _status_kib("VmHWM")
+    before_tokenizer = _status_kib("VmRSS")
+    tokenizer = PLMTokenizer.from_pretrained(directory)
+    tokenizer_kib = _status_kib("VmRSS") - before_tokenizer
+    runtime = PLMRuntime(
+        engine, tokenizer, generation_config=read_generation_config(directory), use_prefix_cache=False
+    )
+    load_cpu = time.process_time() - start
+    ids = torch.randint(0, engine.config.vocab_size, (prompt,), generator=torch.Generator().manual_seed(0))
+    start = time.process_time()
+    pieces = list(runtime.stream(ids.tolist(), SamplingParams(max_new_tokens=tokens)))
+    generate_cpu = time.process_time() - start
+    return {"baseline_kib": baseline, "weights_peak_kib": weights_peak, "tokenizer_kib": tokenizer_kib,
+            "peak_kib": _status_kib("VmHWM"), "final_rss_kib": _status_kib("VmRSS"), "load_cpu_s": load_cpu,
+            "generate_cpu_s": generate_cpu, "tokens": len(pieces)}  # fmt: skip
+
+
+def run_memory(args) -> dict:
+    import tempfile
+
+    from tactica.llm.runtime.convert import convert_checkpoint
+
+    config = PLMConfig(num_hidden_layers=args.layers, **PLM_18B)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tactica-mem-", dir=args.workdir) as tmp:
+        root = Path(tmp)
+        write_checkpoint(root / "bfloat16", config, torch.bfloat16)
+        for fmt in {"int8", "int4"} & set(args.formats):
+            convert_checkpoint(root / "bfloat16", root / fmt, fmt)
+        # (checkpoint, runtime mode, compute dtype): each format as stored, plus int8-dynamic's packed kernel
+        # and, for comparison, the bf16 checkpoint widened to float32 (what the runtime used to do)
+        cases = [("bfloat16", None, "auto"), ("int8", "int8", "auto"), ("int8", "int8-dynamic", "auto"),
+                 ("int4", "int4", "auto"), ("bfloat16", None, "float32")]  # fmt: skip
+        cases = [case for case in cases if case[0] in args.formats]
+        for fmt, mode, dtype in cases:
+            command = [sys.executable, __file__, "--memory-child", str(root / fmt), "--child-mode", mode or "none",
+                       "--child-dtype", dtype, "--prompt", str(args.prompt), "--tokens", str(args.tokens)]  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"memory measurement failed:\n{done.stderr[-3000:]}")
+            child = json.loads(done.stdout)
+            disk = (root / fmt / "model.safetensors").stat().st_size
+            used = (child["peak_kib"] - child["baseline_kib"]) * 1024
+            rows.append({"checkpoint": fmt, "mode": mode or "as stored", "compute": dtype, "disk_bytes": disk,
+                         "peak_above_imports_bytes": used, "ratio": used / disk,
+                         "weights_peak_bytes": (child["weights_peak_kib"] - child["baseline_kib"]) * 1024,
+                         "weights_ratio": (child["weights_peak_kib"] - child["baseline_kib"]) * 1024 / disk,
+                         "tokenizer_bytes": child["tokenizer_kib"] * 1024,
+                         "peak_total_bytes": child["peak_kib"] * 1024, "imports_bytes": child["baseline_kib"] * 1024,
+                         "load_cpu_s": child["load_cpu_s"], "generate_cpu_s": child["generate_cpu_s"],
+                         "generated_tokens": child["tokens"]})  # fmt: skip
+    return {"layers": args.layers, "parameters": config.num_parameters(), "prompt_tokens": args.prompt,
+            "generated_tokens": args.tokens, "target": MEMORY_TARGET, "rows": rows}  # fmt: skip
+
+
+def print_throughput(result: dict) -> None:
+    print(f"PLM-shaped model, {result['parameters'] / 1e6:.1f}M parameters, {result['threads']} torch thread(s); "
+          f"prompts of {result['prompt_tokens']} tokens, {result['completion_tokens']} greedy tokens each")  # fmt: skip
+    print(f"{'weights':<13} {'clients':>7} {'batching':>8} {'req/s':>7} {'req/CPU s':>9} {'tok/s':>7} "
+          f"{'single-stream tok/CPU s':>24}")  # fmt: skip
+    for r in result["rows"]:
+        print(f"{r['weights']:<13} {r['clients']:>7} {'on' if r['batching'] else 'off':>8} {r['requests_per_s']:>7.2f} "
+              f"{r['requests_per_cpu_s']:>9.2f} {r['tokens_per_s']:>7.1f} {r['single_stream_tok_per_cpu_s']:>24.1f}")  # fmt: skip
+
+
+def print_memory(result: dict) -> None:
+    print(f"PLM-1.8B dimensions with {result['layers']} layers ({result['parameters'] / 1e6:.0f}M parameters), random "
+          f"weights; load, then {result['generated_tokens']} tokens after a {result['prompt_tokens']}-token prompt; "
+          f"peaks above the {result['rows'][0]['imports_bytes'] / 2**20:.0f} MiB of Python with torch imported")  # fmt: skip
+    print(f"{'checkpoint':<10} {'runtime':<13} {'compute':<8} {'disk MiB':>8} {'weights peak':>12} {'tokenizer':>9} "
+          f"{'total peak':>10} {'total/disk':>10}  verdict (target {result['target']}x)")  # fmt: skip
+    for r in result["rows"]:
+        mib = 2**20
+        weights = f"{r['weights_peak_bytes'] / mib:.0f} ({r['weights_ratio']:.2f}x)"
+        verdict = "holds" if r["ratio"] <= result["target"] else "NOT met"
+        print(f"{r['checkpoint']:<10} {r['mode']:<13} {r['compute']:<8} {r['disk_bytes'] / mib:>8.0f} {weights:>12} "
+              f"{r['tokenizer_bytes'] / mib:>9.0f} {r['peak_above_imports_bytes'] / mib:>10.0f} {r['ratio']:>9.2f}x  "
+              f"{verdict}")  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------------ main
 def main() -> None:
     parser = argparse.ArgumentParser(
@@ -264,9 +512,45 @@ def main() -> None:
         metavar="PYTHON",
         help="also time transformers under this interpreter (e.g. a venv with transformers 4.x); repeatable",
     )
+    parser.add_argument("--throughput", action="store_true",
+                        help="requests per second through the server at --clients concurrent clients")  # fmt: skip
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--requests", type=int, default=16, help="--throughput: requests per measurement")
+    parser.add_argument("--prompt", type=int, default=64, help="--throughput/--memory: prompt tokens")
+    parser.add_argument("--memory", action="store_true",
+                        help="peak resident memory to load and generate with a PLM-1.8B-shaped checkpoint")  # fmt: skip
+    parser.add_argument("--layers", type=int, default=2, help="--memory: decoder layers (PLM-1.8B has 32)")
+    parser.add_argument("--formats", nargs="+", default=["bfloat16", "int8", "int4"],
+                        choices=("bfloat16", "int8", "int4"), help="--memory: checkpoint formats to measure")  # fmt: skip
+    parser.add_argument(
+        "--workdir", help="--memory: where to write the temporary checkpoints (default: /tmp)"
+    )
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-mode", help=argparse.SUPPRESS)
+    parser.add_argument("--child-dtype", help=argparse.SUPPRESS)
     parser.add_argument("--transformers-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.memory_child:
+        mode = None if args.child_mode == "none" else args.child_mode
+        print(json.dumps(memory_child(args.memory_child, mode, args.child_dtype, args.prompt, args.tokens)))
+        return
+    if args.throughput or args.memory:
+        if (
+            min(args.clients) < 1
+            or args.requests < 1
+            or args.prompt < 1
+            or args.tokens < 1
+            or args.layers < 1
+        ):
+            parser.error("--clients, --requests, --prompt, --tokens and --layers must be positive")
+        if args.throughput:
+            result = run_throughput(args)
+            print(json.dumps(result, indent=2)) if args.json else print_throughput(result)
+        if args.memory:
+            result = run_memory(args)
+            print(json.dumps(result, indent=2)) if args.json else print_memory(result)
+        return
     if min(args.contexts) < 1 or args.tokens < 1 or args.repeats < 1 or args.threads < 1:
         parser.error("--contexts, --tokens, --repeats and --threads must be positive")
     if max(args.contexts) + args.tokens + 1 > DIMS["max_position_embeddings"]:

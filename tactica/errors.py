@@ -48,5 +48,17 @@ class UnknownIdError(KeyError):
         return str(self.args[0])
 
 
+class RetiredIdError(UnknownIdError):
+    """An environment id that a newer version replaced: the message names the replacement and what changed."""
+
+    def __init__(self, name: str, replacement: str, change: str):
+        self.kind = "environment id"
+        self.name = name
+        self.suggestions = [replacement]
+        KeyError.__init__(
+            self, f"environment id {name!r} was retired when {change}; make {replacement!r} instead"
+        )
+
+
 class InvalidSpecError(ValueError):
     """A specification string (backend spec, option) is malformed."""

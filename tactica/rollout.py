@@ -7,7 +7,7 @@ so an episode's numbers depend only on (environment id, options, agent, seed).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,24 +86,29 @@ def run_episode(
     env_kwargs: dict[str, Any] | None = None,
     agent_kwargs: dict[str, Any] | None = None,
     render_mode: str | None = None,
-    on_render: Callable[[str], None] | None = None,
+    on_render: Callable[[Any], None] | None = None,
     max_steps: int | None = None,
+    render_steps: Container[int] | None = None,
 ) -> EpisodeResult:
-    """Play one seeded episode; in multi-agent ids every seat is played by its own instance of ``agent``."""
+    """Play one seeded episode; in multi-agent ids every seat is played by its own instance of ``agent``.
+
+    With ``on_render``, the environment is rendered after the reset (step 0) and after every step, and each
+    frame (ansi text or an ``rgb_array`` array) goes to ``on_render``; ``render_steps`` limits that to the
+    steps it contains.
+    """
     env_spec = spec(env_id)
     env_kwargs = dict(env_kwargs or {})
     agent_kwargs = dict(agent_kwargs or {})
     if render_mode is not None:
         env_kwargs["render_mode"] = render_mode
+    render = _Renderer(on_render, render_steps)
     start = time.perf_counter()
     seats = None
     if env_spec.kind == "single":
-        returns, length, info = _single(
-            env_spec.id, agent, seed, env_kwargs, agent_kwargs, on_render, max_steps
-        )
+        returns, length, info = _single(env_spec.id, agent, seed, env_kwargs, agent_kwargs, render, max_steps)
     else:
         returns, length, info, seats = _multi(
-            env_spec.id, agent, seed, env_kwargs, agent_kwargs, on_render, max_steps
+            env_spec.id, agent, seed, env_kwargs, agent_kwargs, render, max_steps
         )
     return EpisodeResult(
         env_id=env_spec.id,
@@ -124,14 +129,21 @@ def run_episodes(
     return [run_episode(env_id, agent, s, **kwargs) for s in episode_seeds(seed, episodes)]
 
 
-def _render(env, on_render) -> None:
-    if on_render is not None:
-        frame = env.render()
-        if isinstance(frame, str):
-            on_render(frame)
+@dataclass
+class _Renderer:
+    """Renders the environment after the steps asked for and hands each frame to ``on_render``."""
+
+    on_render: Callable[[Any], None] | None
+    steps: Container[int] | None = None
+
+    def __call__(self, env, step: int) -> None:
+        if self.on_render is not None and (self.steps is None or step in self.steps):
+            frame = env.render()
+            if frame is not None:  # ansi text or an rgb_array frame
+                self.on_render(frame)
 
 
-def _single(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_steps):
+def _single(env_id, agent_name, seed, env_kwargs, agent_kwargs, render, max_steps):
     import gymnasium as gym
 
     env = gym.make(env_id, **env_kwargs)
@@ -141,20 +153,20 @@ def _single(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_s
         )
         player.reset(seed=seed)
         observation, info = env.reset(seed=seed)
-        _render(env, on_render)
+        render(env, 0)
         total, length, done = 0.0, 0, False
         while not done and (max_steps is None or length < max_steps):
             observation, reward, terminated, truncated, info = env.step(player.act(observation, info))
             total += float(reward)
             length += 1
             done = terminated or truncated
-            _render(env, on_render)
+            render(env, length)
         return {"agent": total}, length, info
     finally:
         env.close()
 
 
-def _multi(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_steps):
+def _multi(env_id, agent_name, seed, env_kwargs, agent_kwargs, render, max_steps):
     env = make_parallel(env_id, **env_kwargs)
     try:
         players, seats = {}, []
@@ -177,7 +189,7 @@ def _multi(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_st
         if not seats:
             raise ValueError(f"agent {agent_name!r} can play no seat of {env_id}")
         observations, infos = env.reset(seed=seed)
-        _render(env, on_render)
+        render(env, 0)
         returns = {name: 0.0 for name in env.possible_agents}
         length = 0
         final_info: dict[str, Any] = {}
@@ -191,7 +203,7 @@ def _multi(env_id, agent_name, seed, env_kwargs, agent_kwargs, on_render, max_st
             length += 1
             if infos:
                 final_info = next(iter(infos.values())) or {}
-            _render(env, on_render)
+            render(env, length)
         played = None if len(seats) == len(env.possible_agents) else tuple(seats)
         return returns, length, final_info, played
     finally:

@@ -3,7 +3,8 @@
 Registering an id is enough to be covered.  Single-agent ids go through Gymnasium's ``check_env`` (any warning
 fails unless the spec allow-lists it with a reason); multi-agent ids through PettingZoo's ``api_test``,
 ``parallel_api_test`` and seed tests.  Every id must give the identical trajectory for the same seed over 200
-random masked steps, survive a pickle round-trip mid-episode, and render a ``str`` in "ansi" mode.
+random masked steps, survive a pickle round-trip mid-episode, render a ``str`` in "ansi" mode, and render
+uint8 ``(H, W, 3)`` frames in "rgb_array" mode within 50 ms of CPU each.
 """
 
 from __future__ import annotations
@@ -269,3 +270,80 @@ def test_multi_agent_ansi_render(env_spec, kwargs):
     aec = make_aec(env_spec.id, render_mode="ansi", **kwargs)
     aec.reset(seed=0)
     assert isinstance(aec.render(), str)
+
+
+# ------------------------------------------------------------------------------------------ pictures
+FRAME_CPU_SECONDS = 0.05  # the render contract's budget: a frame in under 50 ms of CPU
+
+
+def _picture_env(env_spec: EnvSpec, kwargs: dict):
+    if env_spec.kind == "single":
+        return gym.make(env_spec.id, render_mode="rgb_array", **kwargs)
+    return make_parallel(env_spec.id, render_mode="rgb_array", **kwargs)
+
+
+def _random_frames(env, env_spec: EnvSpec, steps: int = 4) -> list:
+    """Frames after reset and after each of a few random (masked) steps."""
+    frames = []
+    if env_spec.kind == "single":
+        agent = RandomAgent(env.action_space)
+        agent.reset(seed=0)
+        observation, info = env.reset(seed=0)
+        frames.append(env.render())
+        for _ in range(steps):
+            observation, _, terminated, truncated, info = env.step(agent.act(observation, info))
+            frames.append(env.render())
+            if terminated or truncated:
+                break
+        return frames
+    players = {name: RandomAgent(env.action_space(name)) for name in env.possible_agents}
+    for index, player in enumerate(players.values()):
+        player.reset(seed=index)
+    observations, infos = env.reset(seed=0)
+    frames.append(env.render())
+    for _ in range(steps):
+        if not env.agents:
+            break
+        actions = {name: players[name].act(observations[name], infos.get(name, {})) for name in env.agents}
+        observations, *_, infos = env.step(actions)
+        frames.append(env.render())
+    return frames
+
+
+@pytest.mark.parametrize(("env_spec", "kwargs"), CASES, ids=_ids(CASES))
+def test_rgb_array_frames(env_spec, kwargs):
+    """Gymnasium's render contract: ``rgb_array`` gives uint8 (H, W, 3) frames of a sensible, steady size."""
+    env = _picture_env(env_spec, kwargs)
+    metadata = env.metadata
+    assert "rgb_array" in metadata["render_modes"], f"{env_spec.id} lists no rgb_array render mode"
+    assert metadata.get("render_fps", 0) > 0, f"{env_spec.id} metadata has no render_fps (videos need it)"
+    frames = _random_frames(env, env_spec)
+    env.close()
+    shapes = {frame.shape for frame in frames}
+    assert len(shapes) == 1, f"frame size changes within an episode: {shapes}"
+    for frame in frames:
+        assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8
+        height, width, channels = frame.shape
+        assert channels == 3 and 64 <= height <= 480 and 64 <= width <= 640
+        assert frame.std() > 0, "a blank frame"
+    if env_spec.kind == "multi":  # the AEC form renders the same picture
+        aec = make_aec(env_spec.id, render_mode="rgb_array", **kwargs)
+        aec.reset(seed=0)
+        assert aec.render().shape == frames[0].shape
+
+
+@pytest.mark.parametrize(("env_spec", "kwargs"), CASES, ids=_ids(CASES))
+def test_rgb_array_frame_cpu_time(env_spec, kwargs):
+    """Each frame costs under 50 ms of CPU: the least of five renders after the first (which imports and caches
+    fonts and colour maps) is measured, so a busy machine does not fail the test."""
+    import time
+
+    env = _picture_env(env_spec, kwargs)
+    _random_frames(env, env_spec, steps=3)
+    costs = []
+    for _ in range(5):
+        start = time.process_time()
+        env.render()
+        costs.append(time.process_time() - start)
+    env.close()
+    assert min(costs) < FRAME_CPU_SECONDS, f"{env_spec.id}: a frame costs {min(costs) * 1000:.1f} ms of CPU"

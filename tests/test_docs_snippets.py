@@ -5,7 +5,11 @@ interpreter, ``bash`` blocks with bash (``tactica`` on the path), each in a fres
 block is followed by a ``<!-- output -->`` line and a fenced block, the snippet's standard output must equal that
 block, line by line after trailing spaces are stripped; a line ``...`` in the shown output stands for any number
 of lines, and ``...`` inside a line for any text (as doctest's ELLIPSIS). Mark only snippets that finish in a
-few seconds; longer ones belong to the benchmarks and examples.
+few seconds (``<!-- run slow -->`` marks one of up to half a minute, run in the slow tier); longer ones belong to
+the benchmarks and examples.
+
+A fenced block after ``<!-- file: NAME -->`` is written as ``NAME`` into the folder of every later snippet of
+the same document (a module that a tutorial's later commands import, for instance).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\s*$")
+RUN = re.compile(r"^<!-- run( slow)? -->$")
+FILE = re.compile(r"^<!-- file: ([\w.-]+) -->$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class Snippet:
     language: str
     code: str
     output: str | None
+    slow: bool = False
+    files: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -55,8 +63,13 @@ def snippets() -> list[Snippet]:
     found = []
     for document in DOCUMENTS:
         lines = document.read_text(encoding="utf-8").splitlines()
+        files: dict[str, str] = {}
         for number, line in enumerate(lines):
-            if line.strip() != "<!-- run -->":
+            written = FILE.match(line.strip())
+            if written:
+                files[written.group(1)] = _fenced(lines, number + 1)[1] + "\n"
+            marker = RUN.match(line.strip())
+            if marker is None:
                 continue
             language, code, after = _fenced(lines, number + 1)
             output = None
@@ -65,7 +78,11 @@ def snippets() -> list[Snippet]:
                 rest += 1
             if rest < len(lines) and lines[rest].strip() == "<!-- output -->":
                 output = _fenced(lines, rest + 1)[1]
-            found.append(Snippet(document, number + 1, language, code, output))
+            found.append(
+                Snippet(
+                    document, number + 1, language, code, output, bool(marker.group(1)), tuple(files.items())
+                )
+            )
     return found
 
 
@@ -93,11 +110,17 @@ def test_matching_rules():
 
 def test_every_document_has_at_least_one_runnable_snippet_where_it_shows_code():
     marked = {s.document for s in SNIPPETS}
-    assert ROOT / "README.md" in marked
+    assert ROOT / "README.md" in marked and ROOT / "docs" / "start-here.md" in marked
 
 
-@pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.name for s in SNIPPETS])
+@pytest.mark.parametrize(
+    "snippet",
+    [pytest.param(s, marks=pytest.mark.slow) if s.slow else s for s in SNIPPETS],
+    ids=[s.name for s in SNIPPETS],
+)
 def test_snippet_runs_and_prints_what_the_document_shows(snippet: Snippet, tmp_path):
+    for name, text in snippet.files:
+        (tmp_path / name).write_text(text, encoding="utf-8")
     if snippet.language == "python":
         command = [sys.executable, "-c", snippet.code]
     elif snippet.language in ("bash", "sh", "console"):
@@ -115,3 +138,11 @@ def test_snippet_runs_and_prints_what_the_document_shows(snippet: Snippet, tmp_p
         assert matches(snippet.output, done.stdout), (
             f"{snippet.name} printed:\n{done.stdout}\nthe document shows:\n{snippet.output}"
         )
+
+
+def test_documents_stand_alone():
+    """The README and docs point only inside the repository or to public sources, never to a workspace."""
+    outside = re.compile(r"\.\./shared|/work/|reference note", re.I)
+    for document in DOCUMENTS:
+        for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1):
+            assert not outside.search(line), f"{document.relative_to(ROOT)}:{number} points outside: {line!r}"

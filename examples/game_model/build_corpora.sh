@@ -10,9 +10,9 @@ ONUW_EPISODES=${ONUW_EPISODES:-40}  # presets 5p, 5p-easy, 5p-hard, 3p cycled
 mkdir -p "$OUT"
 tactica data transcripts --env TextSC2-v0 --agent cos --episodes "$SC2_EPISODES" --seed 0 --json \
   --out "$OUT/textsc2.jsonl" > "$OUT/textsc2.summary.json"
-tactica data transcripts --env SMACProgram-v0 --agent llm-smac --episodes "$SMAC_EPISODES" --seed 0 --json \
+tactica data transcripts --env SMACProgram-v1 --agent llm-smac --episodes "$SMAC_EPISODES" --seed 0 --json \
   --out "$OUT/smac.jsonl" > "$OUT/smac.summary.json"
-tactica data transcripts --env ONUW-v0 --agent onuw-rl --episodes "$ONUW_EPISODES" --seed 0 --json \
+tactica data transcripts --env ONUW-v1 --agent onuw-rl --episodes "$ONUW_EPISODES" --seed 0 --json \
   --out "$OUT/onuw-rl.jsonl" > "$OUT/onuw-rl.summary.json"
-tactica data transcripts --env ONUW-v0 --agent onuw-llm-tactic --episodes "$ONUW_EPISODES" --seed 0 --json \
+tactica data transcripts --env ONUW-v1 --agent onuw-llm-tactic --episodes "$ONUW_EPISODES" --seed 0 --json \
   --out "$OUT/onuw-llm-tactic.jsonl" > "$OUT/onuw-llm-tactic.summary.json"

@@ -72,31 +72,31 @@ register(
     "macro-free-market",
     "tactica.baselines.macro.government:FreeMarket",
     summary="MacroSMFG government baseline: no income or wealth tax, no spending",
-    env_ids=("MacroSMFG-v0", "MacroLeader-v0"),
+    env_ids=("MacroSMFG-v1", "MacroLeader-v1"),
 )
 register(
     "macro-bracket",
     "tactica.baselines.macro.government:BracketGovernment",
     summary="MacroSMFG government baseline: 2022 US federal brackets, debt-stabilising spending (income_tax='brackets')",
-    env_ids=("MacroSMFG-v0", "MacroLeader-v0"),
+    env_ids=("MacroSMFG-v1", "MacroLeader-v1"),
 )
 register(
     "macro-saez",
     "tactica.baselines.macro.government:SaezGovernment",
     summary="MacroSMFG government baseline: Saez-formula bracket rates from the income quantiles (income_tax='brackets')",
-    env_ids=("MacroSMFG-v0", "MacroLeader-v0"),
+    env_ids=("MacroSMFG-v1", "MacroLeader-v1"),
 )
 register(
     "macro-rule-households",
     "tactica.baselines.macro.households:RuleHouseholds",
     summary="MacroSMFG households: wealth-target savings and first-order-condition hours, for all N at once",
-    env_ids=("MacroSMFG-v0",),
+    env_ids=("MacroSMFG-v1",),
 )
 register(
     "macro-fixed-households",
     "tactica.baselines.macro.households:FixedHouseholds",
     summary="MacroSMFG households: a fixed savings ratio and hours share for all N",
-    env_ids=("MacroSMFG-v0",),
+    env_ids=("MacroSMFG-v1",),
 )
 register(
     "sb3",
@@ -120,74 +120,74 @@ register(
     "fiber-fusion",
     "tactica.agents.fiber.agents:FusionAgent",
     summary="multi-view (space-time, spectrogram, statistics) fusion network: event class + radial distance bin",
-    env_ids=("FiberStream-v0",),
+    env_ids=("FiberStream-v1",),
 )
 register(
     "fiber-cusum",
     "tactica.agents.fiber.agents:CusumAgent",
     summary="energy CUSUM detector: alarms as a threat, distance bin from calibrated energy levels",
-    env_ids=("FiberStream-v0",),
+    env_ids=("FiberStream-v1",),
 )
 register(
     "fiber-features",
     "tactica.agents.fiber.agents:FeatureAgent",
     summary="softmax regression on hand-crafted DAS features (BJTU statistics, band energies, footprint)",
-    env_ids=("FiberStream-v0",),
+    env_ids=("FiberStream-v1",),
 )
 register(
     "onuw-rl",
     "tactica.agents.discussion.agent:make_rl_agent",
     summary="RL-instructed ONUW discussion agent (Jin et al. 2024): belief -> CQL tactic policy -> speech (LLM optional)",
-    env_ids=("ONUW-v0",),
+    env_ids=("ONUW-v1",),
 )
 register(
     "onuw-random-tactic",
     "tactica.agents.discussion.agent:make_random_tactic_agent",
     summary="ONUW discussion agent choosing one of the six tactics uniformly (the paper's Random ablation)",
-    env_ids=("ONUW-v0",),
+    env_ids=("ONUW-v1",),
 )
 register(
     "onuw-honest",
     "tactica.agents.discussion.agent:make_honest_agent",
     summary="ONUW discussion agent that always speaks honestly (evidence, then accusation or defense)",
-    env_ids=("ONUW-v0",),
+    env_ids=("ONUW-v1",),
 )
 register(
     "onuw-belief",
     "tactica.agents.discussion.agent:make_belief_agent",
     summary="ONUW discussion agent without tactics: names whom its belief suspects (the paper's Belief ablation)",
-    env_ids=("ONUW-v0",),
+    env_ids=("ONUW-v1",),
 )
 register(
     "onuw-react",
     "tactica.agents.discussion.paper_agents:make_react_agent",
     summary="ONUW LLM-only agent (the paper's ReAct baseline): the LLM decides and speaks, no belief step or tactic",
-    env_ids=("ONUW-v0",),
+    env_ids=("ONUW-v1",),
 )
 register(
     "onuw-llm-tactic",
     "tactica.agents.discussion.paper_agents:make_llm_tactic_agent",
     summary="ONUW LLM-instructed agent: the LLM picks one of the six tactics, then speaks (GPT-4 frequencies w/o LLM)",
-    env_ids=("ONUW-v0",),
+    env_ids=("ONUW-v1",),
 )
 register(
     "llm-smac",
     "tactica.agents.code_policy.agent:LLMSMACAgent",
-    summary="LLM-SMAC planner/coder/critic writing decision-tree programs for SMACProgram-v0",
-    env_ids=("SMACProgram-v0",),
+    summary="LLM-SMAC planner/coder/critic writing decision-tree programs for SMACProgram-v1",
+    env_ids=("SMACProgram-v1",),
     needs_llm=True,
 )
 register(
     "smfrl",
     "tactica.agents.smfrl.agent:SMFRLGovernment",
-    summary="Stackelberg mean-field RL leader for MacroSMFG-v0 (checkpoint= a run of tactica.agents.smfrl.train)",
-    env_ids=("MacroSMFG-v0", "MacroLeader-v0"),
+    summary="Stackelberg mean-field RL leader for MacroSMFG-v1 (checkpoint= a run of tactica.agents.smfrl.train)",
+    env_ids=("MacroSMFG-v1", "MacroLeader-v1"),
     needs=("checkpoint",),
 )
 register(
     "smfrl-households",
     "tactica.agents.smfrl.agent:SMFRLHouseholds",
     summary="Stackelberg mean-field RL shared follower policy for all N households (checkpoint= a training run)",
-    env_ids=("MacroSMFG-v0",),
+    env_ids=("MacroSMFG-v1",),
     needs=("checkpoint",),
 )

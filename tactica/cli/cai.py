@@ -20,6 +20,9 @@ def add_parser(subparsers) -> None:
         description="Decentralised control as inference: every player's policy is the soft (entropy-regularised) "
         "response to the others at temperature alpha. The fixed point is an epsilon-Nash equilibrium with epsilon "
         "<= alpha * log|A| * sum_t gamma^t; 'solve' reports the bound beside the exactly measured epsilon.",
+        epilog="examples (a few seconds each):\n"
+        "  tactica cai solve MarkovGame-v0 --opt game=grid_game_2 --temperature 0.1 --out policy.json\n"
+        "  tactica cai mfg linear_quadratic --temperature 0.001 --initial-temperature 1 --json",
     )
     commands = parser.add_subparsers(dest="cai_command", metavar="COMMAND", required=True)
     solve = commands.add_parser(
@@ -27,7 +30,8 @@ def add_parser(subparsers) -> None:
         help="solve a MarkovGame-v0 game at a temperature",
         description="Solve the game of environment ID (MarkovGame-v0 with --opt game=NAME ...) at temperature "
         "alpha and write the policy as JSON that 'tactica eq check' accepts.",
-        epilog="example: tactica cai solve MarkovGame-v0 --opt game=grid_game_2 --temperature 0.1 --out policy.json",
+        epilog="example (about 2 s):\n"
+        "  tactica cai solve MarkovGame-v0 --opt game=grid_game_2 --temperature 0.1 --out policy.json",
     )
     solve.add_argument("env_id", metavar="ID", help="an environment id with an exact model() (MarkovGame-v0)")
     add_opt_argument(solve)
@@ -178,7 +182,8 @@ def _add_mfg_parser(commands) -> None:
         help="solve a mean-field game (CAI fixed point, fictitious play or online mirror descent)",
         description="Solve a finite-horizon mean-field game and report its exact exploitability (NashConv of the "
         "unregularised game) beside the CAI bound alpha * H * log|A|.",
-        epilog="example: tactica cai mfg linear_quadratic --temperature 0.001 --initial-temperature 1 --json",
+        epilog="example (about a second):\n"
+        "  tactica cai mfg linear_quadratic --temperature 0.001 --initial-temperature 1 --json",
     )
     mfg.add_argument(
         "game", metavar="GAME", choices=sorted(MEAN_FIELD_GAMES), help=f"one of {sorted(MEAN_FIELD_GAMES)}"

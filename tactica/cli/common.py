@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "ArgumentParser",
     "CLIError",
+    "ExamplesFormatter",
     "add_commands",
     "add_opt_argument",
     "describe_error",
@@ -57,14 +58,36 @@ def describe_error(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+class ExamplesFormatter(argparse.HelpFormatter):
+    """argparse's help layout, except that lines of a description or epilog that start with a space are kept as
+    they are: example commands stay one per line while the prose around them is wrapped to the terminal."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        lines = []
+        for line in text.splitlines():
+            if line.startswith(" "):
+                lines.append(indent + line)
+            else:
+                lines.append(
+                    textwrap.fill(
+                        " ".join(line.split()), width, initial_indent=indent, subsequent_indent=indent
+                    )
+                )
+        return "\n".join(lines)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with the CLI's error contract: one line on stderr and exit 2, never a usage block.
 
     Sub-parsers made from it are of the same class, so every ``tactica ...`` command shares the contract.  Float
-    arguments are finite by default (``nan`` or ``inf`` is refused before any command runs).
+    arguments are finite by default (``nan`` or ``inf`` is refused before any command runs).  Help text uses
+    :class:`ExamplesFormatter`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("formatter_class", ExamplesFormatter)
         super().__init__(*args, **kwargs)
         self.register("type", float, finite_float)
 

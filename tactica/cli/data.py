@@ -20,6 +20,15 @@ from tactica.cli.common import (
 
 __all__ = ["add_parser"]
 
+_EXAMPLES = (
+    "examples:\n"
+    "  tactica data transcripts --env ONUW-v1 --agent onuw-rl --episodes 2 --out onuw.jsonl  (about 5 s)\n"
+    "  tactica data transcripts --env SMACProgram-v1 --agent llm-smac --episodes 14 --out smac.jsonl  "
+    "(a few minutes)\n"
+    '  tactica data transcripts --env TextSC2-v0 --agent cos --episodes 24 --opt "difficulty=[1,2,3,4]" '
+    "--out textsc2.jsonl  (a few minutes)"
+)
+
 
 def _fraction(text: str) -> float:
     try:
@@ -36,6 +45,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "data",
         help="build training data (transcript corpora) for tactica's language models",
         description="Build training data for language models from tactica's environments.",
+        epilog=_EXAMPLES,
     )
     sub = add_commands(parser, "data_command", "COMMAND")
     from tactica.llm.games.transcripts import RECORDERS
@@ -50,9 +60,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "Exact duplicates are written once; whole episodes go to a training file (--out) or a held-out file "
         "(--out with .heldout.jsonl). Options whose value is a JSON list are cycled over the episodes; each "
         f"environment has such defaults (levels, maps, deals). Recorders: {pairs}.",
-        epilog="examples: tactica data transcripts --env SMACProgram-v0 --agent llm-smac --episodes 70 "
-        "--out corpora/smac.jsonl; tactica data transcripts --env TextSC2-v0 --agent cos --episodes 60 "
-        '--opt "difficulty=[1,2,3,4]" --out corpora/textsc2.jsonl',
+        epilog=_EXAMPLES,
     )
     transcripts.add_argument("--env", required=True, metavar="ID", help="environment id")
     transcripts.add_argument(

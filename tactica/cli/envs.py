@@ -17,7 +17,8 @@ def add_parser(subparsers) -> None:
         description="List every registered environment id with its kind (single-agent Gymnasium or multi-agent "
         "PettingZoo), its backends and status. --spaces (and --json) also make each environment with its "
         "default options to show its observation and action spaces.",
-        epilog="examples: tactica envs; tactica envs --spaces; tactica envs --json --no-spaces",
+        epilog="examples (under a second each):\n  tactica envs\n  tactica envs --spaces\n"
+        "  tactica envs --json --no-spaces",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON list for scripts (with spaces)")
     parser.add_argument(

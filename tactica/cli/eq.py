@@ -36,6 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "eq",
         help="solve games and check equilibria",
         description="Equilibrium solvers and the equilibrium checker (exit 0 ok, 1 check failed, 2 bad input).",
+        epilog="examples (a second each):\n  tactica eq solve catalog:battle_of_the_sexes\n"
+        '  tactica eq check catalog:matching_pennies \'{"profile": [["1/2", "1/2"], ["1/2", "1/2"]]}\'',
     )
     sub = add_commands(parser, "eq_command", "{solve,check}")
 
@@ -51,6 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "lp: zero-sum value and maximin strategies; ce/cce: one correlated equilibrium by LP (--objective); "
             "qre: the limit of the principal logit QRE branch; fp: fictitious play's empirical profile."
         ),
+        epilog="examples (a second each):\n  tactica eq solve catalog:battle_of_the_sexes\n"
+        "  tactica eq solve catalog:matching_pennies --method lp --json",
     )
     solve.add_argument("game", help=_GAME_HELP)
     solve.add_argument("--method", choices=METHODS, default="auto")
@@ -89,6 +93,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "(every equilibrium in it is checked).  Prints each player's payoff, best-response payoff, regret "
             "and a best response.  Exit 0 when it is an E-equilibrium, 1 when it is not, 2 on bad input."
         ),
+        epilog="examples (a second each):\n"
+        '  tactica eq check catalog:matching_pennies \'{"profile": [["1/2", "1/2"], ["1/2", "1/2"]]}\'\n'
+        "  tactica eq solve catalog:battle_of_the_sexes --json > eq.json && tactica eq check "
+        "catalog:battle_of_the_sexes eq.json",
     )
     check.add_argument("game", help=_GAME_HELP)
     check.add_argument("profile", help="JSON file or inline JSON text")

@@ -30,6 +30,7 @@ def add_parser(subparsers) -> None:
         "fiber",
         help="distributed acoustic sensing along a pipeline: stream monitor",
         description="Tools for the simulated fibre-optic (DAS / phi-OTDR) pipeline stream.",
+        epilog="example (about 5 s):\n  tactica fiber monitor --km 1 --duration 20",
     )
     sub = add_commands(parser, "fiber_command", "SUBCOMMAND")
     mon = sub.add_parser(
@@ -39,6 +40,8 @@ def add_parser(subparsers) -> None:
         "screen it with the energy CUSUM detector and classify flagged zones with the fusion network. Prints "
         "each alarm (time, position, class, radial distance, confidence, and the simulator's truth) and the "
         "real-time factor (stream seconds per second of work; > 1 is faster than real time).",
+        epilog="examples:\n  tactica fiber monitor --km 1 --duration 20        (about 5 s)\n"
+        "  tactica fiber monitor --km 2 --duration 60 --json        (about 20 s)",
     )
     mon.add_argument("--km", type=float, default=2.0, help="fibre length in km (default 2)")
     mon.add_argument(

@@ -21,8 +21,8 @@ def add_parser(subparsers) -> None:
         description="Run every registered (environment, agent) pairing of a suite over seeded episodes, store "
         "every episode in SQLite as it finishes (an interrupted run resumes where it stopped), and report "
         "tables (mean ± 95% interval) and plots.",
-        epilog="example: tactica leaderboard run --suite quick --workers 2 && tactica leaderboard report "
-        "--html runs/leaderboard.html",
+        epilog="example (about a minute, then 10 s for the page):\n"
+        "  tactica leaderboard run --suite quick --workers 2 && tactica leaderboard report --html leaderboard.html",
     )
     commands = add_commands(parser, "leaderboard_command", "ACTION")
 
@@ -33,6 +33,10 @@ def add_parser(subparsers) -> None:
         "seeded episodes. Each finished episode is written to the database at once; rerunning the same command "
         "runs only what is missing. Exit 0 when every episode ran, 1 when some failed (they are retried next "
         "time), 2 on bad input.",
+        epilog="examples:\n"
+        "  tactica leaderboard run --suite SMAC-v0,MarkovGame-v0 --episodes 5        (a few seconds)\n"
+        "  tactica leaderboard run --suite quick --workers 2        (84 episodes, about a minute)\n"
+        "  tactica leaderboard run --suite default --workers 2        (hours: every sweep, 20 episodes each)",
     )
     run.add_argument(
         "--suite",
@@ -86,7 +90,10 @@ def add_parser(subparsers) -> None:
     run.set_defaults(func=_run)
 
     show = commands.add_parser(
-        "show", help="print the stored results", description="Print the stored results."
+        "show",
+        help="print the stored results",
+        description="Print the stored results.",
+        epilog="examples (a second each):\n  tactica leaderboard show --env SMAC-v0\n  tactica leaderboard show --json",
     )
     _add_db(show, DEFAULT_DB)
     show.add_argument(
@@ -101,7 +108,9 @@ def add_parser(subparsers) -> None:
     report = commands.add_parser(
         "report",
         help="write a self-contained HTML report",
-        description="Write one self-contained HTML page (tables and inline plots) from the stored results.",
+        description="Write one self-contained HTML page (tables, inline plots and, per environment, frames of "
+        "a seeded episode of its baseline agent) from the stored results.",
+        epilog="example (about a second per environment):\n  tactica leaderboard report --html leaderboard.html",
     )
     report.add_argument(
         "--html", required=True, metavar="FILE", help="where to write the page (its folder must exist)"
@@ -111,6 +120,11 @@ def add_parser(subparsers) -> None:
         "--all-versions", action="store_true", help="results of every tactica version (default: this one)"
     )
     report.add_argument("--title", default="tactica leaderboard", help="page title")
+    report.add_argument(
+        "--no-pictures",
+        action="store_true",
+        help="leave out the frames of each environment (they cost about a second per environment)",
+    )
     report.add_argument("--json", action="store_true", help="print where the page went as JSON")
     report.set_defaults(func=_report)
 
@@ -170,20 +184,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(jobs, store, args, *, show_progress: bool, console):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from tactica.leaderboard import run_jobs
     from tactica.leaderboard.runner import pending_jobs
+    from tactica.progress import progress_bar
 
     todo, _ = pending_jobs(jobs, store)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
-    )
-    with Progress(*columns, console=console, disable=not show_progress, transient=False) as progress:
+    with progress_bar(fields=("last",), disable=not show_progress, stream=console.file) as progress:
         task = progress.add_task("leaderboard", total=len(todo), last="")
 
         def advance(job, result, error) -> None:
@@ -241,7 +247,7 @@ def _report(args: argparse.Namespace) -> int:
     from tactica.leaderboard import html_report
 
     records, failures = _stored(args)
-    page = html_report(records, title=args.title, failures=failures)
+    page = html_report(records, title=args.title, failures=failures, pictures=not args.no_pictures)
     target = output_file(args.html, "--html")
     target.write_text(page, encoding="utf-8")
     if args.json:

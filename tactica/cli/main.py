@@ -18,7 +18,18 @@ from tactica.cli.common import ArgumentParser, CLIError, add_commands, describe_
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 # module names under tactica.cli, in the order --help lists them
-COMMANDS: list[str] = ["envs", "play", "leaderboard", "eq", "fiber", "serve", "train", "cai", "data"]
+COMMANDS: list[str] = [
+    "envs",
+    "play",
+    "leaderboard",
+    "eq",
+    "fiber",
+    "serve",
+    "quantize",
+    "train",
+    "cai",
+    "data",
+]
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -31,7 +42,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "tactica: game and simulation environments, agents, language-model backends and equilibrium "
             "solvers for research on LLM and multi-agent decision making."
         ),
-        epilog="Run 'tactica COMMAND --help' for the options of a command.",
+        epilog="first commands (a few seconds each):\n"
+        "  tactica envs --spaces\n"
+        "  tactica play SMAC-v0 --record battle.gif\n"
+        "  tactica leaderboard run --suite quick        (every environment and agent, about a minute)\n"
+        "Run 'tactica COMMAND --help' for the options and examples of a command; docs/start-here.md says where "
+        "to begin.",
     )
     parser.add_argument("--version", action="version", version=f"tactica {tactica.__version__}")
     subparsers = add_commands(parser, "command")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from tactica.cli.common import CLIError, add_opt_argument, non_negative_int, positive_int, print_json
+from tactica.cli.common import (
+    CLIError,
+    add_opt_argument,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    print_json,
+)
 
 __all__ = ["add_parser"]
 
@@ -16,9 +23,14 @@ def add_parser(subparsers) -> None:
         description="Play N seeded episodes of environment ID with agent NAME (every seat of a multi-agent "
         "environment gets its own instance) and print per-episode returns. The same seed gives the same "
         "episodes.",
-        epilog="examples: tactica play MarkovGame-v0 --opt game=matching_pennies --agent random --episodes 3 "
-        "--seed 0 --json; tactica play SMACProgram-v0 --agent llm-smac --llm replay:calls.jsonl; "
-        "tactica play MyEnv-v0 --import my_plugin --agent my-agent",
+        epilog="examples (each finishes in a few seconds):\n"
+        "  tactica play MarkovGame-v0 --opt game=matching_pennies --episodes 3 --seed 0 --json\n"
+        "  tactica play SMAC-v0 --opt map_name=3m --record battle.gif\n"
+        "  tactica play ONUW-v1 --render ansi\n"
+        "  tactica play --all --episodes 1        (every environment, about 20 s)\n"
+        "with your own code or a language model:\n"
+        "  tactica play MyEnv-v0 --import my_plugin --agent my-agent\n"
+        "  tactica play SMACProgram-v1 --agent llm-smac --llm openai:MODEL@http://localhost:8000/v1",
     )
     parser.add_argument(
         "env_id", metavar="ID", nargs="?", help="a registered environment id (see 'tactica envs')"
@@ -37,6 +49,25 @@ def add_parser(subparsers) -> None:
         "--seed", type=non_negative_int, default=0, metavar="S", help="base seed (default: 0)"
     )
     parser.add_argument("--render", choices=["ansi"], help="print the ansi rendering of every step")
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write a video of each episode, FILE.gif (Pillow) or FILE.mp4 (needs the video extra); several "
+        "episodes go to FILE-episode-K.gif, as Gymnasium's RecordVideo names them",
+    )
+    parser.add_argument(
+        "--record-every",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="keep one frame in K (default: 1; long TextSC2 games make large files)",
+    )
+    parser.add_argument(
+        "--fps",
+        type=positive_float,
+        metavar="F",
+        help="video frame rate (default: the environment's metadata render_fps)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
         "--agent-opt",
@@ -75,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     if args.all:
         if args.env_id:
             raise ValueError("give either an environment ID or --all, not both")
+        if args.record:
+            raise ValueError("--record records one environment: name its ID instead of --all")
         return _play_all(args)
     if not args.env_id:
         raise ValueError("name an environment ID (see 'tactica envs') or use --all")
@@ -89,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     agent_kwargs = parse_options(args.agent_opt)
     if agents.registry()[args.agent].needs_llm:
         agent_kwargs["llm"] = _llm_spec(args, agent_kwargs)
-    on_render = print if args.render and not args.json else None
+    render_mode, on_render, recorder = args.render, print if args.render and not args.json else None, None
+    if args.record:
+        recorder = _recorder(args, env_spec)
+        render_mode, on_render = "rgb_array", recorder
     results = []
     for index, seed in enumerate(episode_seeds(args.seed, args.episodes)):
         result = run_episode(
@@ -98,13 +134,15 @@ def run(args: argparse.Namespace) -> int:
             seed,
             env_kwargs=env_kwargs,
             agent_kwargs=agent_kwargs,
-            render_mode=args.render,
+            render_mode=render_mode,
             on_render=on_render,
         )
         results.append(result)
+        video = recorder.end_episode(_render_fps(env_spec)) if recorder is not None else None
         if not args.json:
             returns = ", ".join(f"{name}={value:g}" for name, value in result.returns.items())
-            print(f"episode {index}: seed={seed} length={result.length} returns: {returns}")
+            wrote = f" video: {video}" if video is not None else ""
+            print(f"episode {index}: seed={seed} length={result.length} returns: {returns}{wrote}")
     if args.json:
         print_json(
             {
@@ -119,12 +157,38 @@ def run(args: argparse.Namespace) -> int:
                         "returns": r.returns,
                         "length": r.length,
                         "metrics": r.metrics,
+                        **({"video": str(recorder.written[k])} if recorder is not None else {}),
                     }
                     for k, r in enumerate(results)
                 ],
             }
         )
     return 0
+
+
+def _recorder(args: argparse.Namespace, env_spec):
+    """The video recorder of ``--record``, or a one-line error naming what is wrong."""
+    from tactica.errors import MissingDependency
+    from tactica.video import FrameRecorder
+
+    if args.render:
+        raise CLIError(
+            "give either --render ansi (text on the terminal) or --record FILE (a video), not both"
+        )
+    if "rgb_array" not in _metadata(env_spec).get("render_modes", ()):
+        raise CLIError(f"{env_spec.id} has no rgb_array render mode, so it cannot be recorded")
+    try:
+        return FrameRecorder(args.record, args.episodes, args.fps, args.record_every)
+    except MissingDependency as exc:  # an .mp4 without an encoder
+        raise CLIError(str(exc)) from None
+
+
+def _metadata(env_spec) -> dict:
+    return dict(getattr(env_spec.load(), "metadata", {}) or {})
+
+
+def _render_fps(env_spec) -> float | None:
+    return _metadata(env_spec).get("render_fps")
 
 
 def _llm_spec(args: argparse.Namespace, agent_kwargs: dict) -> object:
@@ -150,15 +214,15 @@ def _llm_spec(args: argparse.Namespace, agent_kwargs: dict) -> object:
 def _play_all(args: argparse.Namespace) -> int:
     """Every registered id with its baseline agent, on the spec's first (small) conformance options."""
     from rich.console import Console
-    from rich.progress import Progress
     from rich.table import Table
 
     from tactica.envs.registration import registry
+    from tactica.progress import progress_bar
     from tactica.rollout import episode_seeds, run_episode
 
     rows = []
     specs = list(registry().values())
-    with Progress(transient=True, disable=args.json) as progress:
+    with progress_bar(transient=True, disable=args.json) as progress:
         task = progress.add_task("playing", total=len(specs) * args.episodes)
         for env_spec in specs:
             options = dict(env_spec.conformance_kwargs[0]) if env_spec.conformance_kwargs else {}

@@ -25,6 +25,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="train models (PLM language models, Stable-Baselines3 agents...)",
         description="Train a model and write a run directory (config, metrics, checkpoint, plots). "
         "Run 'tactica train TRAINER --help' for a trainer's options.",
+        epilog="examples:\n"
+        "  tactica train sb3 MacroLeader-v1 --timesteps 2000        (about 15 s of CPU)\n"
+        "  tactica train plm --out runs/plm-tiny --preset tiny --steps 60 --threads 1 --no-quant-eval        "
+        "(about 15 s of CPU)",
     )
     sub = add_commands(parser, "trainer", "TRAINER")
     for module in TRAINERS.values():

@@ -25,7 +25,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "write a run directory (config.json, metrics.jsonl, model.zip, summary.json). 'tactica leaderboard "
         "run --sb3-dir runs/sb3' plays every model under runs/sb3/<ID>/ as agent 'sb3'. "
         'Needs the rl extra: pip install "tactica[rl]".',
-        epilog="example: tactica train sb3 FiberStream-v0 --algo ppo --timesteps 20000 --seed 0",
+        epilog="examples:\n"
+        "  tactica train sb3 MacroLeader-v1 --timesteps 2000        (about 15 s of CPU)\n"
+        "  tactica train sb3 TextSC2-v0 --timesteps 1000 --eval-episodes 0        (about 10 s)\n"
+        "  tactica train sb3 MacroLeader-v1 --timesteps 100000 --n-envs 4        (about 10 min)\n"
+        "then: tactica leaderboard run --suite quick --sb3-dir runs/sb3 (the model plays as agent 'sb3').\n"
+        "Text-only environments (SMACProgram-v1) are refused with the reason, exit 2.",
     )
     parser.add_argument("env_id", metavar="ID", help="a registered single-agent environment id")
     parser.add_argument(
@@ -58,6 +63,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--run-dir", metavar="DIR", help="output folder (default: runs/sb3/<ID>/<algo>-seed<S>)"
     )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="torch threads (default: 1, the fastest for SB3's small networks on a CPU)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_opt_argument(parser)
@@ -82,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         algo_kwargs=parse_options(args.algo_opt),
         eval_episodes=args.eval_episodes,
         run_dir=args.run_dir,
+        threads=args.threads,
     )
     config.validate()
     summary = train(config, progress=not (args.json or args.no_progress))

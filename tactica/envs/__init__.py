@@ -14,6 +14,7 @@ from tactica.envs.registration import (
     parse_options,
     register,
     registry,
+    retire,
     spec,
 )
 
@@ -34,7 +35,17 @@ _MACRO_METRICS = {
     "interest_rate": (None, None),
 }
 
-__all__ = ["EnvSpec", "make", "make_aec", "make_parallel", "parse_options", "register", "registry", "spec"]
+__all__ = [
+    "EnvSpec",
+    "make",
+    "make_aec",
+    "make_parallel",
+    "parse_options",
+    "register",
+    "registry",
+    "retire",
+    "spec",
+]
 
 register(
     id="MarkovGame-v0",
@@ -61,7 +72,7 @@ register(
 )
 
 register(
-    id="ONUW-v0",
+    id="ONUW-v1",
     entry_point="tactica.envs.onuw.env:ONUWParallelEnv",
     aec_entry_point="tactica.envs.onuw.env:ONUWEnv",
     kind="multi",
@@ -84,7 +95,7 @@ register(
 )
 
 register(
-    id="FiberStream-v0",
+    id="FiberStream-v1",
     entry_point="tactica.envs.fiber.env:FiberStreamEnv",
     kind="single",
     summary="Simulated DAS (phi-OTDR) stream along a buried pipeline: name the event and its radial distance",
@@ -101,7 +112,7 @@ register(
 )
 
 register(
-    id="FiberSegments-v0",
+    id="FiberSegments-v1",
     entry_point="tactica.envs.fiber.segments:FiberSegmentsEnv",
     kind="multi",
     summary="FiberStream's DAS fibre split into segments, one PettingZoo agent per segment judging its own events",
@@ -156,7 +167,7 @@ register(
 )
 
 register(
-    id="MacroSMFG-v0",
+    id="MacroSMFG-v1",
     entry_point="tactica.envs.macro.env:MacroSMFGEnv",
     kind="multi",
     summary="Stackelberg mean-field macroeconomy: a government (leader) and N households (one batched follower)",
@@ -178,10 +189,10 @@ register(
     partners={"government": "macro-free-market", "households": "macro-rule-households"},
 )
 register(
-    id="MacroLeader-v0",
+    id="MacroLeader-v1",
     entry_point="tactica.envs.macro.leader_env:MacroLeaderEnv",
     kind="single",
-    summary="The government of MacroSMFG-v0 as a single-agent Gymnasium env, households driven by a given policy",
+    summary="The government of MacroSMFG-v1 as a single-agent Gymnasium env, households driven by a given policy",
     backends=("embedded",),
     status="beta",
     kwargs={"num_households": 100},
@@ -205,7 +216,7 @@ register(
 )
 
 register(
-    id="SMACProgram-v0",
+    id="SMACProgram-v1",
     entry_point="tactica.envs.smac.program_env:SMACProgramEnv",
     kind="single",
     summary="LLM-SMAC: the action is a decision-tree program run in a sandbox on seeded SMAC battles",
@@ -214,4 +225,34 @@ register(
     kwargs={"map_name": "3m"},
     conformance_kwargs=({"map_name": "3m", "episodes_per_step": 1, "max_attempts": 5},),
     metrics={"win_rate": (0, 1), "attempt": (1, None)},
+)
+
+# Retired ids: each names its replacement and what changed, so old scripts fail with the way forward.
+retire(
+    "ONUW-v0",
+    "ONUW-v1",
+    "observations became Dict(observation, action_mask) and the paper's vote rule arrived",
+)
+retire(
+    "SMACProgram-v0",
+    "SMACProgram-v1",
+    "the env began simulating the battles itself (programs only send orders)",
+)
+retire(
+    "FiberStream-v0", "FiberStream-v1", "waves began reaching the fibre after their source (causal timing)"
+)
+retire(
+    "FiberSegments-v0",
+    "FiberSegments-v1",
+    "waves began reaching the fibre after their source (causal timing)",
+)
+retire(
+    "MacroSMFG-v0",
+    "MacroSMFG-v1",
+    "government capital began earning its return and taxes were capped by cash",
+)
+retire(
+    "MacroLeader-v0",
+    "MacroLeader-v1",
+    "government capital began earning its return and taxes were capped by cash",
 )

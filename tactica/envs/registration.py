@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tactica.errors import UnknownIdError
+from tactica.errors import RetiredIdError, UnknownIdError
 
 __all__ = [
     "EnvSpec",
@@ -86,6 +86,8 @@ class EnvSpec:
 
 
 _REGISTRY: dict[str, EnvSpec] = {}
+# Old ids of environments whose behaviour changed: old id -> (replacement id, what changed).
+_RETIRED: dict[str, tuple[str, str]] = {}
 
 
 def _load(entry_point: str) -> Callable[..., Any]:
@@ -127,6 +129,25 @@ def register(
     return env_spec
 
 
+def retire(old_id: str, replacement: str, change: str) -> None:
+    """Keep an old id only to say what replaced it: making it raises :class:`RetiredIdError`.
+
+    Results recorded on the old id are not comparable with the new one, so the old id never silently makes the
+    new environment; ``change`` completes the sentence "``old_id`` was retired when ...".
+    """
+    if replacement not in _REGISTRY:
+        raise ValueError(f"retire({old_id!r}): its replacement {replacement!r} is not registered")
+    _RETIRED[old_id] = (replacement, change)
+    import gymnasium
+
+    if old_id not in gymnasium.registry:
+        gymnasium.register(id=old_id, entry_point=functools.partial(_retired, old_id))
+
+
+def _retired(old_id: str, **kwargs: Any):
+    raise RetiredIdError(old_id, *_RETIRED[old_id])
+
+
 def _not_a_gymnasium_env(env_id: str, **kwargs: Any):
     raise ValueError(
         f"{env_id} is a multi-agent PettingZoo environment, not a Gymnasium one: make it with "
@@ -142,6 +163,8 @@ def registry() -> dict[str, EnvSpec]:
 def spec(env_id: str) -> EnvSpec:
     """The spec of ``env_id``; an unknown id raises :class:`UnknownIdError` naming the nearest ids."""
     env_id = env_id.removeprefix("tactica:")
+    if env_id in _RETIRED:
+        raise RetiredIdError(env_id, *_RETIRED[env_id])
     try:
         return _REGISTRY[env_id]
     except KeyError:

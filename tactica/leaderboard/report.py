@@ -28,6 +28,7 @@ __all__ = [
     "Stat",
     "difficulty_axis",
     "env_throughput",
+    "episode_strip",
     "html_report",
     "options_label",
     "rich_tables",
@@ -114,7 +115,8 @@ def _wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - spread), min(1.0, centre + spread)
+    # the interval holds p; min/max keep rounding (p = 1: 1 - 1e-16) from putting p outside it
+    return max(0.0, min(p, centre - spread)), min(1.0, max(p, centre + spread))
 
 
 def _num(x: float) -> str:
@@ -453,6 +455,61 @@ def win_rate_chart(
     return _png(figure)
 
 
+def episode_strip(
+    env_id: str,
+    options: dict[str, Any] | None = None,
+    agent: str | None = None,
+    seed: int = 0,
+    frames: int = 4,
+    max_steps: int = 2000,
+) -> str | None:
+    """A strip of ``frames`` pictures from one seeded episode of ``env_id``, as a base64 PNG (``None`` when the
+    environment has no ``rgb_array`` mode or the episode cannot be played here).
+
+    The episode is played by the environment's baseline agent (``agent`` overrides it) with ``options``, at most
+    ``max_steps`` steps: once to learn its length, then again rendering 24 evenly spaced steps (the pictures
+    that plot a history sample it there), of which ``frames`` evenly spaced ones, first and last included, make
+    the strip.
+    """
+    from tactica.envs.registration import registry
+    from tactica.rollout import run_episode
+
+    env_spec = registry().get(env_id)
+    if env_spec is None:
+        return None
+    try:
+        if "rgb_array" not in getattr(env_spec.load(), "metadata", {}).get("render_modes", ()):
+            return None
+        agent = agent or env_spec.baseline_agent
+        options = dict(options or {})
+        length = run_episode(env_id, agent, seed, env_kwargs=options, max_steps=max_steps).length
+        shown = sorted({int(round(x)) for x in np.linspace(0, length, frames)})
+        sampled = sorted({int(round(x)) for x in np.linspace(0, length, 24)} | set(shown))
+        pictures: list[np.ndarray] = []
+        run_episode(
+            env_id,
+            agent,
+            seed,
+            env_kwargs=options,
+            max_steps=length,
+            render_mode="rgb_array",
+            on_render=pictures.append,
+            render_steps=set(sampled),
+        )
+    except Exception:  # noqa: BLE001 - a picture must never cost the report; the section says none was made
+        return None
+    chosen = [frame for step, frame in zip(sampled, pictures) if step in shown]
+    if not chosen:
+        return None
+    gap = np.full((chosen[0].shape[0], 8, 3), 255, np.uint8)
+    strip = np.concatenate([part for frame in chosen for part in (frame, gap)][:-1], axis=1)
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(strip).save(buffer, format="PNG", optimize=True)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def _sort_key(encoded: str) -> tuple:
     try:
         return (0, float(encoded.strip('"')), encoded)
@@ -470,6 +527,7 @@ td { white-space: nowrap; } td.text { white-space: normal; min-width: 8em; max-w
 .ci { color: #666; font-size: 0.85em; }
 .scroll { overflow-x: auto; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
+img.strip { border: 1px solid #ddd; }
 .note { color: #666; font-size: 0.9em; }
 .failed td { color: #a00; }
 """
@@ -482,8 +540,10 @@ def html_report(
     sweeps: dict[str, Sweep] | None = None,
     notes: Sequence[str] = (),
     failures: Sequence[dict[str, Any]] = (),
+    pictures: bool = True,
 ) -> str:
-    """One self-contained HTML page: an overview, then per environment its table and plots (inline PNGs).
+    """One self-contained HTML page: an overview, then per environment its table, plots and pictures (inline
+    PNGs).
 
     Args:
         records: stored episodes (``ResultStore.records()``).
@@ -493,6 +553,8 @@ def html_report(
             says difficulty or level and whose value varies across the rows).
         notes: lines shown under the title (e.g. what the run skipped).
         failures: failed episodes (``ResultStore.failures()``), listed in their own section.
+        pictures: under each environment's heading, a strip of frames from a seeded episode of its baseline
+            agent with the first row's options (:func:`episode_strip`; about a second per environment).
     """
     rows = summarize(records)
     throughput = env_throughput(records)
@@ -524,6 +586,8 @@ def html_report(
         parts.append(_html_failures(failures))
     for env_id, env_rows in grouped.items():
         parts.append(f'<h2 id="{esc(env_id)}">{esc(env_id)}</h2>')
+        if pictures:
+            parts.append(_html_strip(env_id, env_rows[0].env_options))
         parts.append(_html_table(env_rows))
         parts.append(
             f'<img class="plot" alt="{esc(env_id)} mean return" src="data:image/png;base64,'
@@ -592,6 +656,23 @@ def _html_table(rows: Sequence[Row]) -> str:
         lines.append("</tbody></table></div>")
         tables.append("\n".join(lines))
     return "\n".join(tables)
+
+
+def _html_strip(env_id: str, options: dict[str, Any]) -> str:
+    from tactica.envs.registration import registry
+
+    env_spec = registry().get(env_id)
+    strip = episode_strip(env_id, options)
+    if env_spec is None or strip is None:
+        return ""
+    esc = html.escape
+    return (
+        f'<img class="strip" alt="{esc(env_id)}: frames of a seeded episode" src="data:image/png;base64,{strip}">'
+        f'<p class="note">Frames of one seeded episode (seed 0) played by {esc(env_spec.baseline_agent)} with '
+        f"options {esc(options_label(options))}: its start, two moments between and its end (or step 2000). "
+        f"<code>tactica play {esc(env_id)} --agent {esc(env_spec.baseline_agent)} --record run.gif</code> "
+        "records a whole episode.</p>"
+    )
 
 
 def _html_failures(failures: Sequence[dict[str, Any]]) -> str:

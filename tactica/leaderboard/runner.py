@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -89,9 +90,15 @@ def _execute_safely(job: Job, imports: Sequence[str] = ()) -> tuple[dict[str, An
 
 
 def import_plugins(imports: Sequence[str]) -> None:
-    """Import the modules that register extra environments or agents (``--import``), once per process."""
+    """Import the modules that register extra environments or agents (``--import``), once per process.
+
+    Modules are found in the current folder too, as ``python -m`` finds them (the ``tactica`` script's own
+    path does not hold it, so ``--import my_agents`` beside ``my_agents.py`` would otherwise fail).
+    """
     import tactica  # noqa: F401  (registers the built-in ids)
 
+    if imports and os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
     for name in imports:
         importlib.import_module(name)
 

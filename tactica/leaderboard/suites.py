@@ -83,12 +83,12 @@ QUICK_OPTIONS: dict[str, dict[str, Any]] = {
     # TextSC2: coarser steps and a 10-minute game clock keep an episode under ~900 decisions (about 2 s).
     "TextSC2-v0": {"difficulty": "VeryEasy", "step_loops": 16, "time_limit_s": 600.0},
     # ONUW: the paper's five-player game (the RL discussion agent's tactic policy is trained for it), ~1 s.
-    "ONUW-v0": {"preset": "5p", "on_illegal": "substitute"},
+    "ONUW-v1": {"preset": "5p", "on_illegal": "substitute"},
     # Fibre: the default pulse rate and window (the detector's thresholds and the shipped networks are
     # calibrated for them; the conformance options' 500 Hz, 0.25 s windows make the CUSUM agent score below
     # random), only a short episode.
-    "FiberStream-v0": {"episode_windows": 20},
-    "FiberSegments-v0": {"episode_windows": 20, "neighbours": False},
+    "FiberStream-v1": {"episode_windows": 20},
+    "FiberSegments-v1": {"episode_windows": 20, "neighbours": False},
 }
 
 

@@ -22,6 +22,9 @@ def files(tmp_path, monkeypatch):
     Path("folder.sqlite").mkdir()
     Path("junk.bin").write_bytes(b"\xff\xfe\x00\x81 not text, not sqlite, not torch")
     Path("plain.json").write_text("{}\n")
+    Path("game.nfg").mkdir()
+    # a header declaring 200000 x 200000 outcomes (596 GiB of payoffs) and no payoffs
+    Path("huge.nfg").write_text('NFG 1 R "huge" { "1" "2" } { 200000 200000 }\n')
     return tmp_path
 
 
@@ -55,7 +58,7 @@ BAD_INPUT = [
     (["train", "plm", "--out", "run", "--steps", "0"], "--steps: must be >= 1"),
     (["leaderboard", "run", "--workers", "0"], "--workers: must be >= 1"),
     (["play", "MarkovGame-v0", "--seed", "-1"], "--seed: must be >= 0"),
-    (["train", "sb3", "FiberStream-v0", "--timesteps", "0"], "--timesteps: must be >= 1"),
+    (["train", "sb3", "FiberStream-v1", "--timesteps", "0"], "--timesteps: must be >= 1"),
     (["fiber", "monitor", "--duration", "inf"], "--duration: 'inf' is not a finite number"),
     (["fiber", "monitor", "--km", "nan"], "--km: 'nan' is not a finite number"),
     (
@@ -73,7 +76,7 @@ BAD_INPUT = [
         ["train", "plm", "--out", "plain.json", "--steps", "1"],
         "--out plain.json is a file; a folder is expected",
     ),
-    (["train", "sb3", "FiberStream-v0", "--run-dir", "plain.json"], "--run-dir plain.json is a file"),
+    (["train", "sb3", "FiberStream-v1", "--run-dir", "plain.json"], "--run-dir plain.json is a file"),
     (["serve", "--model", "plain.json"], "not a PLM checkpoint directory"),
     (
         ["cai", "solve", "MarkovGame-v0", "--opt", "discount=0.9", "--out", "folder"],
@@ -98,9 +101,22 @@ BAD_INPUT = [
         "must have the form SCHEME:ARGUMENT",
     ),
     (["leaderboard", "run", "--suite", "MarkovGame-v0", "--llm", "replay:none.jsonl"], "does not exist"),
-    (["play", "SMACProgram-v0", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
-    (["play", "SMACProgram-v0", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
+    (["play", "SMACProgram-v1", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
+    (["play", "SMACProgram-v1", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
     (["play", "MarkovGame-v0", "--import", "no_such_plugin_xyz"], "--import: No module named"),
+    # equilibria: unreadable games, a real equilibrium checked with a NaN tolerance, a profile off the simplex
+    (["eq", "solve", "game.nfg"], "game.nfg: is a directory, not a game file"),
+    (["eq", "solve", "junk.bin"], "expected a .nfg, .json or .npz file"),
+    (["eq", "solve", "huge.nfg"], "huge.nfg: line 2:"),
+    (["eq", "solve", "missing.nfg"], "missing.nfg: game file not found"),
+    (
+        ["eq", "check", "catalog:matching_pennies", '{"profile": [[0.5, 0.5], [0.5, 0.5]]}', "--eps", "nan"],
+        "--eps: 'nan' is not a finite number",
+    ),
+    (
+        ["eq", "check", "catalog:matching_pennies", '{"profile": [[0.7, 0.7], [0.5, 0.5]]}'],
+        "profile of player 1 sums to 1.4, not 1",
+    ),
     # unknown names
     (["play", "NoSuchEnv-v0"], "unknown environment id"),
     (["play", "MarkovGame-v0", "--agent", "nobody"], "unknown agent"),
@@ -146,7 +162,7 @@ def test_every_number_option_refuses_what_no_number_option_accepts(words, option
     values = ["nan", "inf", "-inf", "x"] if number is float else ["x", "1.5", "nan"]
     for value in values:
         # positional arguments are filled with something plausible: parsing fails before they are used
-        filler = {"play": ["MarkovGame-v0"], "sb3": ["FiberStream-v0"], "solve": ["x"], "check": ["x", "y"]}
+        filler = {"play": ["MarkovGame-v0"], "sb3": ["FiberStream-v1"], "solve": ["x"], "check": ["x", "y"]}
         argv = [*words, *filler.get(words[-1], []), option, value]
         if words[-1] == "mfg":
             argv.insert(len(words), "crowd_modelling")

@@ -97,7 +97,8 @@ def test_play_imports_a_users_plugin(tmp_path, monkeypatch, capsys):
         "if 'always-first' not in agents.registry():\n"
         "    agents.register('always-first', 'my_agents:AlwaysFirst')\n"
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # found in the current folder, as 'python -m' would find it
+    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if entry not in ("", str(tmp_path))])
     from tactica import agents
 
     monkeypatch.setattr(agents, "_AGENTS", dict(agents._AGENTS))  # the plugin's agent leaves with the test

@@ -138,7 +138,7 @@ def test_cusum_quiet_and_digging():
 
 @needs_weights
 def test_agents_play_the_env():
-    env = gym.make("FiberStream-v0", episode_windows=3)
+    env = gym.make("FiberStream-v1", episode_windows=3)
     for name in ("fiber-fusion", "fiber-cusum", "fiber-features"):
         agent = make(name, action_space=env.action_space, observation_space=env.observation_space)
         agent.reset(seed=0)

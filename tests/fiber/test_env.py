@@ -1,4 +1,4 @@
-"""FiberStream-v0: spaces, seeding, rewards, metrics, rendering, and Gymnasium's checker."""
+"""FiberStream-v1: spaces, seeding, rewards, metrics, rendering, and Gymnasium's checker."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ SMALL = {"n_channels": 6, "window_s": 0.25, "pulse_rate": 500.0, "episode_window
 def test_check_env_without_warnings(extra):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        check_env(gym.make("FiberStream-v0", **SMALL, **extra).unwrapped)
+        check_env(gym.make("FiberStream-v1", **SMALL, **extra).unwrapped)
 
 
 def test_intensity_observations_are_differenced_16_bit_counts():
-    env = gym.make("FiberStream-v0", **SMALL, output="intensity", event_rate=40000.0)
+    env = gym.make("FiberStream-v1", **SMALL, output="intensity", event_rate=40000.0)
     assert env.observation_space.high.max() == 65535.0
     obs, _ = env.reset(seed=1)
     windows = [obs] + [env.step((0, 0))[0] for _ in range(4)]
@@ -37,7 +37,7 @@ def test_intensity_observations_are_differenced_16_bit_counts():
 
 def test_pipe_distance_in_info_follows_side_and_offset():
     env = gym.make(
-        "FiberStream-v0", n_channels=8, window_s=1.0, episode_windows=30, event_rate=40000.0, pipe_offset=0.8
+        "FiberStream-v1", n_channels=8, window_s=1.0, episode_windows=30, event_rate=40000.0, pipe_offset=0.8
     )
     env.reset(seed=3)
     seen = 0
@@ -51,13 +51,13 @@ def test_pipe_distance_in_info_follows_side_and_offset():
             assert info["truth_pipe_distance"] == -1.0
     assert seen
     with pytest.raises(ValueError, match="output"):
-        gym.make("FiberStream-v0", output="amplitude")
+        gym.make("FiberStream-v1", output="amplitude")
     with pytest.raises(ValueError, match="zone_km"):
-        gym.make("FiberStream-v0", zone_km=-1.0)
+        gym.make("FiberStream-v1", zone_km=-1.0)
 
 
 def test_spaces_and_default_layout():
-    env = gym.make("FiberStream-v0")
+    env = gym.make("FiberStream-v1")
     assert env.observation_space.shape == (12, 2000)
     assert env.observation_space.dtype == np.float32
     assert list(env.action_space.nvec) == [5, 5]
@@ -67,7 +67,7 @@ def test_spaces_and_default_layout():
 
 
 def _rollout(seed: int, steps: int = 12):
-    env = gym.make("FiberStream-v0", **SMALL)
+    env = gym.make("FiberStream-v1", **SMALL)
     obs, _ = env.reset(seed=seed)
     out = [obs]
     rng = np.random.default_rng(0)
@@ -88,7 +88,7 @@ def test_same_seed_same_trajectory():
 
 
 def test_truth_in_info_and_metrics_consistent():
-    env = gym.make("FiberStream-v0", n_channels=8, window_s=1.0, episode_windows=40, event_rate=40000.0)
+    env = gym.make("FiberStream-v1", n_channels=8, window_s=1.0, episode_windows=40, event_rate=40000.0)
     env.reset(seed=3)
     kinds, total = [], 0.0
     for _ in range(40):
@@ -134,18 +134,18 @@ def test_bjtu_metrics_by_hand():
 
 
 def test_render_pickle_and_bad_input():
-    env = gym.make("FiberStream-v0", render_mode="ansi", **SMALL)
+    env = gym.make("FiberStream-v1", render_mode="ansi", **SMALL)
     env.reset(seed=1)
     env.step(np.array([3, 1]))
     text = env.render()
-    assert isinstance(text, str) and "FiberStream-v0" in text and "manual_digging" in text
+    assert isinstance(text, str) and "FiberStream-v1" in text and "manual_digging" in text
     clone = pickle.loads(pickle.dumps(env.unwrapped))
     np.testing.assert_array_equal(clone.step(np.array([0, 0]))[0], env.unwrapped.step(np.array([0, 0]))[0])
     with pytest.raises(ValueError, match="action"):
         env.unwrapped.step(np.array([7, 0]))
     with pytest.raises(ValueError, match="domain"):
-        gym.make("FiberStream-v0", domain="granite")
+        gym.make("FiberStream-v1", domain="granite")
     with pytest.raises(ValueError, match="n_channels"):
-        gym.make("FiberStream-v0", n_channels=1)
+        gym.make("FiberStream-v1", n_channels=1)
     with pytest.raises(ValueError, match="event_rate"):
-        gym.make("FiberStream-v0", event_rate=-1.0)
+        gym.make("FiberStream-v1", event_rate=-1.0)

@@ -1,4 +1,4 @@
-"""FiberSegments-v0: partition of the fibre, event ownership, rewards against FiberStream-v0, seeding, metrics."""
+"""FiberSegments-v1: partition of the fibre, event ownership, rewards against FiberStream-v1, seeding, metrics."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_the_owner_gets_the_detection_reward_and_the_others_see_background():
 
 
 def test_one_segment_is_fiberstream():
-    """With one segment the env is FiberStream-v0: same windows, same rewards, same metrics, step by step."""
+    """With one segment the env is FiberStream-v1: same windows, same rewards, same metrics, step by step."""
     kwargs = {**SMALL, "domain": "wet_clay"}
     multi = FiberSegmentsEnv(n_segments=1, channels_per_segment=6, neighbours=False, **kwargs)
     single = FiberStreamEnv(n_channels=6, **kwargs)
@@ -113,7 +113,7 @@ def test_one_segment_is_fiberstream():
 
 
 def test_segments_tile_the_whole_fibre_window():
-    """The segments' windows, stacked, are FiberStream-v0's window of the whole fibre for the same seed."""
+    """The segments' windows, stacked, are FiberStream-v1's window of the whole fibre for the same seed."""
     multi = FiberSegmentsEnv(n_segments=3, channels_per_segment=4, neighbours=False, **SMALL)
     single = FiberStreamEnv(n_channels=12, **SMALL)
     obs_m, _ = multi.reset(seed=5)
@@ -146,7 +146,7 @@ def test_per_agent_and_fibre_metrics():
 
 # ------------------------------------------------------------------------------------------- seeding, API
 def _trajectory(seed: int, steps: int = 12) -> list:
-    env = tactica.make_parallel("FiberSegments-v0", n_segments=2, channels_per_segment=3, **SMALL)
+    env = tactica.make_parallel("FiberSegments-v1", n_segments=2, channels_per_segment=3, **SMALL)
     obs, infos = env.reset(seed=seed)
     out = [obs, infos]
     rng = np.random.default_rng(0)
@@ -170,7 +170,7 @@ def test_reset_without_seed_continues_the_generator():
 
 
 def test_spaces_pickle_and_render():
-    env = tactica.make_parallel("FiberSegments-v0", render_mode="ansi")
+    env = tactica.make_parallel("FiberSegments-v1", render_mode="ansi")
     assert env.possible_agents == ["segment_0", "segment_1", "segment_2", "segment_3"]
     space = env.observation_space("segment_0")
     assert space["window"].shape == (12, 2000) and space["neighbours"].shape == (2, 12)

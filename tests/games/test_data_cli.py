@@ -16,7 +16,7 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_same_seed_writes_the_same_corpus(tmp_path, capsys):
-    argv = ["--env", "ONUW-v0", "--agent", "onuw-rl", "--episodes", "2", "--heldout-fraction", "0.5"]
+    argv = ["--env", "ONUW-v1", "--agent", "onuw-rl", "--episodes", "2", "--heldout-fraction", "0.5"]
     code, out, _ = _run(capsys, *argv, "--seed", "3", "--out", str(tmp_path / "a.jsonl"), "--json")
     assert code == 0
     summary = json.loads(out)
@@ -35,7 +35,7 @@ def test_same_seed_writes_the_same_corpus(tmp_path, capsys):
 
 
 def test_plain_output_names_both_files(tmp_path, capsys):
-    code, out, _ = _run(capsys, "--env", "ONUW-v0", "--agent", "onuw-rl", "--episodes", "1",
+    code, out, _ = _run(capsys, "--env", "ONUW-v1", "--agent", "onuw-rl", "--episodes", "1",
                         "--out", str(tmp_path / "x.jsonl"), "--no-progress")  # fmt: skip
     assert code == 0 and "x.jsonl" in out and "x.heldout.jsonl" in out and "duplicates dropped" in out
 
@@ -62,6 +62,6 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, message):
 
 
 def test_out_must_be_jsonl(tmp_path, capsys):
-    code = main(["data", "transcripts", "--env", "ONUW-v0", "--agent", "onuw-rl", "--episodes", "1",
+    code = main(["data", "transcripts", "--env", "ONUW-v1", "--agent", "onuw-rl", "--episodes", "1",
                  "--out", str(tmp_path / "o.txt")])  # fmt: skip
     assert code == 2 and ".jsonl" in capsys.readouterr().err

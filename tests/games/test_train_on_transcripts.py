@@ -36,7 +36,7 @@ def test_chat_batches_pad_to_the_longest_and_drop_chats_without_reply(tmp_path):
 @pytest.mark.slow
 def test_recipe_trains_on_a_corpus_and_its_heldout_file(tmp_path, capsys):
     corpus = tmp_path / "onuw.jsonl"
-    code = main(["data", "transcripts", "--env", "ONUW-v0", "--agent", "onuw-rl", "--episodes", "2",
+    code = main(["data", "transcripts", "--env", "ONUW-v1", "--agent", "onuw-rl", "--episodes", "2",
                  "--heldout-fraction", "0.5", "--out", str(corpus), "--json"])  # fmt: skip
     assert code == 0
     capsys.readouterr()

@@ -61,7 +61,7 @@ def test_onuw_transcripts_are_the_agents_own_calls(tmp_path):
     from tactica.agents.discussion.selfplay import Setting, play_game
     from tactica.llm.replay import ReplayChatModel
 
-    examples = record_examples("ONUW-v0", "onuw-rl", 1, seed=5, options={"preset": "5p"})
+    examples = record_examples("ONUW-v1", "onuw-rl", 1, seed=5, options={"preset": "5p"})
     assert len(examples) == 15 and {e.call for e in examples} == {"speech"}
     seed = examples[0].seed
     replay = ReplayChatModel([{"messages": e.messages, "response": e.answer} for e in examples])
@@ -75,7 +75,7 @@ def test_onuw_transcripts_are_the_agents_own_calls(tmp_path):
 def test_onuw_decision_answers_parse(tmp_path):
     from tactica.agents.discussion.listeners import extract_json, parse_belief_json
 
-    examples = record_examples("ONUW-v0", "onuw-llm-tactic", 1, seed=2, options={"preset": "5p"})
+    examples = record_examples("ONUW-v1", "onuw-llm-tactic", 1, seed=2, options={"preset": "5p"})
     calls = {e.call for e in examples}
     assert {"belief", "tactic", "speech", "vote"} <= calls
     for example in examples:

@@ -19,6 +19,8 @@ from tactica.envs import registration
 
 TOY = "LeaderboardToy-v0"
 SLOW_TOY = "LeaderboardSlowToy-v0"
+TEXT_TOY = "LeaderboardTextToy-v0"  # text observations, no numeric view
+VIEWED_TEXT_TOY = "LeaderboardViewedTextToy-v0"  # the same, with a numeric view declared
 
 
 class ToyEnv(gym.Env):
@@ -68,6 +70,32 @@ class ToyEnv(gym.Env):
 
     def render(self) -> str:
         return f"round {self._round}, right {self._right}"
+
+
+class TextToyEnv(gym.Env):
+    """Say whether the word is long: observation a word (Text), action 0 short / 1 long, reward 1 if right."""
+
+    metadata = {"render_modes": []}
+    WORDS = ("ox", "cat", "horse", "giraffe")
+
+    def __init__(self, render_mode: str | None = None):
+        self.observation_space = gym.spaces.Text(max_length=8)
+        self.action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._word = self.WORDS[int(self.np_random.integers(len(self.WORDS)))]
+        return self._word, {}
+
+    def step(self, action):
+        reward = float(int(action) == int(len(self._word) > 3))
+        return self._word, reward, True, False, {}
+
+
+def text_length_view(env: gym.Env):
+    """The numeric view of :class:`TextToyEnv` (its ``sb3_view``): the word's length."""
+    space = gym.spaces.Box(0.0, float(env.observation_space.max_length), (1,), np.float32)
+    return space, lambda observation: np.array([len(observation)], np.float32)
 
 
 class FirstLegalAgent:
@@ -125,6 +153,11 @@ def register_all() -> None:
             kwargs={"delay": 0.02},
             baseline_agent="lb-first",
         )
+    for env_id, view in ((TEXT_TOY, None), (VIEWED_TEXT_TOY, "lb_toys:text_length_view")):
+        if env_id not in known:
+            registration.register(
+                env_id, "lb_toys:TextToyEnv", kind="single", summary="text toy", sb3_view=view
+            )
     table = agents.registry()
     for name, entry, fields in (
         ("lb-first", "lb_toys:FirstLegalAgent", {"env_ids": (TOY, SLOW_TOY)}),
@@ -138,7 +171,7 @@ def register_all() -> None:
 
 def unregister_all() -> None:
     """Remove what :func:`register_all` added (tests must not leak ids into the conformance suite)."""
-    for env_id in (TOY, SLOW_TOY):
+    for env_id in (TOY, SLOW_TOY, TEXT_TOY, VIEWED_TEXT_TOY):
         registration._REGISTRY.pop(env_id, None)
         gym.registry.pop(env_id, None)
     for name in ("lb-first", "lb-broken", "lb-llm", "lb-picky"):

@@ -180,3 +180,45 @@ def test_report_renders_tables_and_images_in_headless_chromium(tmp_path, monkeyp
         _, complete, size = entry.rsplit(":", 2)
         width, height = map(int, size.split("x"))
         assert complete == "true" and width > 100 and height > 100  # decoded PNGs, not broken images
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install -y chromium)")
+def test_report_frames_are_decoded_and_fit_the_page(tmp_path):
+    import json
+
+    from tactica.leaderboard import Record
+
+    records = [
+        Record(
+            key=f"smac-{seed}",
+            env_id="SMAC-v0",
+            env_options={"map_name": "3m"},
+            agent="random",
+            agent_kwargs={},
+            agent_version="",
+            seed=seed,
+            episode=seed,
+            tactica_version="0.1.0",
+            returns={"marine_0": 1.0},
+            mean_return=1.0,
+            length=20,
+            metrics={"battle_won": 0},
+            seconds=1.0,
+            finished_at=0.0,
+        )
+        for seed in range(2)
+    ]
+    path = tmp_path / "frames.html"
+    path.write_text(html_report(records).replace("</body>", FIT_PROBE + "</body>"), encoding="utf-8")
+    found = re.search(r'<pre id="probe">(.*?)</pre>', _chromium(path, "--dump-dom"), re.S)
+    assert found, "the page did not load in Chromium"
+    probe = json.loads(found.group(1).replace("&quot;", '"'))
+    assert probe["page"] <= 1280
+    strips = [image for image in probe["images"] if image[0] == "SMAC-v0: frames of a seeded episode"]
+    ((_, natural_w, natural_h, shown_w, shown_h),) = strips
+    assert (natural_w, natural_h) == (4 * 480 + 3 * 8, 320)  # decoded, four frames side by side
+    assert shown_w <= 1280 and shown_h >= 150  # scaled to the page, each frame still about 300 x 200
+    shot = tmp_path / "frames.png"
+    _chromium(path, f"--screenshot={shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

@@ -157,3 +157,33 @@ def test_rich_tables_one_per_environment():
     console.print(tables[1])
     text = console.export_text()
     assert "difficulty=4" in text and "win" in text and "0.75 [0.301, 0.954]" in text
+
+
+def test_report_shows_frames_of_each_environment_with_pictures():
+    import io
+
+    from PIL import Image
+
+    records = [
+        _record("MarkovGame-v0", "random", seed, 1.0, 10, options={"game": "prisoners_dilemma"})
+        for seed in range(2)
+    ]
+    page = html_report(records)
+    (data,) = re.findall(
+        r'<img class="strip" alt="MarkovGame-v0: frames of a seeded episode" src="data:image/png;base64,([^"]+)"',
+        page,
+    )
+    strip = Image.open(io.BytesIO(base64.b64decode(data)))
+    assert strip.size == (4 * 480 + 3 * 8, 320)  # start, two moments between, end of a 10-step episode
+    assert "tactica play MarkovGame-v0 --agent random --record run.gif" in page
+    assert 'class="strip"' not in html_report(records, pictures=False)
+    # an environment without pictures (the toys) or not registered here gets none, and the page is still made
+    assert 'class="strip"' not in html_report(_sweep_records())
+
+
+def test_wilson_interval_holds_the_proportion_despite_rounding():
+    # p = 1 gave an upper end of 1 - 1e-16 below the mean: a negative error bar that matplotlib refuses
+    for n in range(1, 200):
+        for wins in (0, n):
+            stat = Stat.of([1.0] * wins + [0.0] * (n - wins))
+            assert stat.n < 2 or stat.low <= stat.mean <= stat.high

@@ -119,12 +119,110 @@ def pairing_space():
     return gym.spaces.Discrete(6)
 
 
+def test_text_observations_train_only_with_a_declared_numeric_view(tmp_path, capsys):
+    import gymnasium as gym
+    from lb_toys import TEXT_TOY, VIEWED_TEXT_TOY
+
+    from tactica.baselines.sb3 import _make_env
+    from tactica.cli.main import main
+
+    with pytest.raises(ValueError, match=r"observes Text \(up to 8 characters\).*sb3_view"):
+        _make_env(SB3Config(TEXT_TOY))
+    assert main(["train", "sb3", TEXT_TOY, "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "language-model agents" in err
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+    env = _make_env(SB3Config(VIEWED_TEXT_TOY))  # the declared view is applied with no flag
+    assert env.observation_space == gym.spaces.Box(0.0, 8.0, (1,), np.float32)
+    observation, _ = env.reset(seed=0)
+    assert observation.shape == (1,) and observation[0] in (2, 3, 5, 7)
+
+
+def test_a_text_only_environment_exits_2_with_the_reason(capsys):
+    from tactica.cli.main import main
+
+    assert main(["train", "sb3", "SMACProgram-v1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SMACProgram-v1 observes Text" in err
+
+
+def test_ppo_rollouts_follow_a_short_run(tmp_path, monkeypatch):
+    """PPO's default 2048-step rollout would make a 1,000-step run cost 2,048 steps."""
+    stable_baselines3 = pytest.importorskip("stable_baselines3")
+    from tactica.baselines import sb3
+
+    captured = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_ppo(policy, venv, **kwargs):
+        captured.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(stable_baselines3, "PPO", fake_ppo)
+    for timesteps, n_envs, expected in ((1000, 1, 1024), (100_000, 1, 2048), (1000, 4, 256), (10, 1, 64)):
+        config = SB3Config(
+            TOY, total_timesteps=timesteps, n_envs=n_envs, eval_episodes=0, run_dir=str(tmp_path)
+        )
+        with pytest.raises(Stop):
+            sb3.train(config, progress=False)
+        assert captured["n_steps"] == expected
+    config = SB3Config(TOY, total_timesteps=1000, algo_kwargs={"n_steps": 128}, run_dir=str(tmp_path))
+    with pytest.raises(Stop):
+        sb3.train(config, progress=False)
+    assert captured["n_steps"] == 128  # the user's choice stands
+
+
+def _single_agent_ids() -> list[str]:
+    import tactica
+
+    return sorted(
+        env_id
+        for env_id, env_spec in tactica.registry().items()
+        if env_spec.kind == "single" and not env_id.startswith("Leaderboard")
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", _single_agent_ids())
+def test_ppo_trains_1000_steps_on_every_single_agent_id_or_exits_2_with_the_reason(env_id, tmp_path):
+    """``tactica train sb3 ID`` with no flag but the length: a model, or exit 2 and one line saying why."""
+    import os
+    import subprocess
+
+    import gymnasium as gym
+
+    import tactica
+
+    pytest.importorskip("stable_baselines3")
+    env_spec = tactica.spec(env_id)
+    space = gym.make(env_id).observation_space
+    trainable = not isinstance(space, gym.spaces.Text) or env_spec.sb3_view is not None
+    run_dir = tmp_path / "run"
+    argv = ["train", "sb3", env_id, "--timesteps", "1000", "--eval-episodes", "0", "--run-dir", str(run_dir)]
+    done = subprocess.run(
+        [sys.executable, "-m", "tactica.cli.main", *argv, "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    if trainable:
+        assert done.returncode == 0, done.stderr
+        assert (run_dir / "model.zip").is_file()
+        assert json.loads((run_dir / "config.json").read_text())["total_timesteps"] == 1000
+    else:
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"{env_id} observes Text" in done.stderr and not run_dir.exists()
+
+
 def test_fibre_stream_trains_on_its_declared_feature_view():
     from tactica.agents.fiber.features import FEATURE_NAMES
     from tactica.baselines.sb3 import SB3Config, _make_env
 
     options = {"n_channels": 6, "window_s": 0.25, "pulse_rate": 500.0, "episode_windows": 2}
-    env = _make_env(SB3Config(env_id="FiberStream-v0", env_options=options))
+    env = _make_env(SB3Config(env_id="FiberStream-v1", env_options=options))
     observation, _ = env.reset(seed=0)
     # 6 x 125 raw numbers (24,000 at the defaults) become the window's features
     assert env.observation_space.shape == observation.shape == (len(FEATURE_NAMES),)

@@ -120,15 +120,15 @@ def test_resolve_suite_names_and_id_lists():
 def test_one_seat_baselines_play_beside_the_declared_partners():
     from tactica.rollout import run_episode
 
-    plan = build_plan("MacroSMFG-v0", llm="")
+    plan = build_plan("MacroSMFG-v1", llm="")
     agents_in_plan = {p.agent for p in plan.pairings}
     assert {"macro-bracket", "macro-rule-households", "random"} <= agents_in_plan
     assert not any("declines" in note for note in plan.notes)
     options = {"num_households": 16, "horizon": 5, "income_tax": "brackets"}
-    government = run_episode("MacroSMFG-v0", "macro-bracket", 3, env_kwargs=options)
+    government = run_episode("MacroSMFG-v1", "macro-bracket", 3, env_kwargs=options)
     assert government.seats == ("government",)  # households were played by macro-rule-households
     assert government.mean_return == government.returns["government"]
-    households = run_episode("MacroSMFG-v0", "macro-rule-households", 3, env_kwargs=options)
+    households = run_episode("MacroSMFG-v1", "macro-rule-households", 3, env_kwargs=options)
     assert households.seats == ("households",) and households.mean_return == households.returns["households"]
-    both = run_episode("MacroSMFG-v0", "random", 3, env_kwargs=options)
+    both = run_episode("MacroSMFG-v1", "random", 3, env_kwargs=options)
     assert both.seats is None and both.mean_return == sum(both.returns.values()) / 2

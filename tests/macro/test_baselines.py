@@ -25,7 +25,7 @@ CAL = Calibration()
 
 
 def _env(**kwargs):
-    return tactica.make_parallel("MacroSMFG-v0", **kwargs)
+    return tactica.make_parallel("MacroSMFG-v1", **kwargs)
 
 
 def test_free_market_sets_every_instrument_to_zero():

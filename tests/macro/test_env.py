@@ -1,4 +1,4 @@
-"""MacroSMFG-v0 and MacroLeader-v0: spaces, Stackelberg timing, infos, rewards and termination."""
+"""MacroSMFG-v1 and MacroLeader-v1: spaces, Stackelberg timing, infos, rewards and termination."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _rule_step(env, obs, gov_action):
 
 
 def test_spaces_and_observations():
-    env = tactica.make_parallel("MacroSMFG-v0", num_households=32)
+    env = tactica.make_parallel("MacroSMFG-v1", num_households=32)
     obs, infos = env.reset(seed=0)
     assert env.action_space("households").shape == (32, 2)
     assert env.action_space("government").shape == (5,)
@@ -137,7 +137,7 @@ def test_bad_arguments():
 
 
 def test_leader_view_is_deterministic_and_sb3_compatible():
-    env = gym.make("MacroLeader-v0", num_households=20, horizon=15)
+    env = gym.make("MacroLeader-v1", num_households=20, horizon=15)
     obs1, _ = env.reset(seed=9)
     traj1 = [env.step(np.zeros(5, dtype=np.float32))[1] for _ in range(5)]
     obs2, _ = env.reset(seed=9)
@@ -147,6 +147,6 @@ def test_leader_view_is_deterministic_and_sb3_compatible():
     pytest.importorskip("stable_baselines3")
     from stable_baselines3.common.env_checker import check_env
 
-    check_env(gym.make("MacroLeader-v0", num_households=16, horizon=10).unwrapped, warn=True)
+    check_env(gym.make("MacroLeader-v1", num_households=16, horizon=10).unwrapped, warn=True)
     with pytest.raises(ValueError, match="follower_policy"):
-        gym.make("MacroLeader-v0", follower_policy="smart")
+        gym.make("MacroLeader-v1", follower_policy="smart")

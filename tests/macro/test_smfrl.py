@@ -145,7 +145,7 @@ def test_training_run_directory_checkpoint_agents_and_exploitability(tmp_path):
     assert json.loads((tmp_path / "config.json").read_text())["seed"] == 3
     assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 2
     assert np.isfinite(summary["exploitability"]["exploitability"])
-    env = tactica.make_parallel("MacroSMFG-v0", num_households=30, horizon=5)
+    env = tactica.make_parallel("MacroSMFG-v1", num_households=30, horizon=5)
     gov = tactica.agents.make("smfrl", action_space=env.action_space("government"), checkpoint=tmp_path)
     households = tactica.agents.make(
         "smfrl-households", action_space=env.action_space("households"), checkpoint=tmp_path

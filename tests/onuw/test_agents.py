@@ -52,7 +52,7 @@ def test_env_exact_belief_equals_the_equilibrium_module(stay):
     belief = ExactBelief(
         night_prior=lambda seat, role, options: profile.night if role == Role.ROBBER else [1.0]
     )
-    env = make_aec("ONUW-v0", preset="3p")
+    env = make_aec("ONUW-v1", preset="3p")
     env.reset(seed=0)
     for _ in range(3):  # the night: the Werewolves pass, the Robber stays
         env.step(0)
@@ -97,7 +97,7 @@ def test_votes_follow_the_belief():
 
 @pytest.mark.parametrize("name", ONUW_AGENTS)
 def test_registered_agents_play_a_full_env_game(name):
-    env = make_aec("ONUW-v0", preset="5p-easy", discussion_rounds=1)
+    env = make_aec("ONUW-v1", preset="5p-easy", discussion_rounds=1)
     env.reset(seed=0)
     players = {
         a: agents.make(name, action_space=env.action_space(a), seed=i) for i, a in enumerate(env.agents)
@@ -111,7 +111,7 @@ def test_registered_agents_play_a_full_env_game(name):
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_rl_agent_plays_every_preset(preset):
     """The shipped policy of the preset's setting (3 or 5 players) is picked from the game being played."""
-    env = make_aec("ONUW-v0", preset=preset)
+    env = make_aec("ONUW-v1", preset=preset)
     env.reset(seed=1)
     players = {a: agents.make("onuw-rl", seed=i) for i, a in enumerate(env.agents)}
     for agent in env.agent_iter():

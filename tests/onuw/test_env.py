@@ -1,4 +1,4 @@
-"""ONUW-v0: PettingZoo conformance, seeding, masks, text views, rewards, AEC/Parallel agreement."""
+"""ONUW-v1: PettingZoo conformance, seeding, masks, text views, rewards, AEC/Parallel agreement."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tactica.envs.onuw.env import ONUWEnv, ONUWParallelEnv
 from tactica.envs.onuw.presets import PRESETS
 from tactica.envs.onuw.rules import Phase, Role, Tactic
 
-CONFIGS = spec("ONUW-v0").conformance_kwargs
+CONFIGS = spec("ONUW-v1").conformance_kwargs
 PRESET_CONFIGS = [{}] + [{"preset": name} for name in PRESETS]
 # PettingZoo's advice on Dict observations (as for its own classic games): not API violations.
 DICT_ADVICE = (
@@ -47,8 +47,8 @@ def test_pettingzoo_checkers_with_default_arguments_and_every_preset(kwargs, cap
 def test_registered_conformance_configurations(kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        api_test(make_aec("ONUW-v0", **kwargs), num_cycles=100)
-        parallel_api_test(make_parallel("ONUW-v0", **kwargs), num_cycles=100)
+        api_test(make_aec("ONUW-v1", **kwargs), num_cycles=100)
+        parallel_api_test(make_parallel("ONUW-v1", **kwargs), num_cycles=100)
     _checked(caught)
 
 

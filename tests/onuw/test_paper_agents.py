@@ -88,7 +88,7 @@ def test_paper_agents_play_over_a_chat_model(kind):
 
 def test_registered_llm_agents_play_the_env_without_and_with_a_model():
     for llm in (None, ScriptedChatModel(responder)):
-        env = make_aec("ONUW-v0", preset="3p")
+        env = make_aec("ONUW-v1", preset="3p")
         env.reset(seed=0)
         players = {
             a: agents.make("onuw-react" if i == 2 else "onuw-llm-tactic", llm=llm, seed=i)

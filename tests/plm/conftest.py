@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 
@@ -42,6 +44,30 @@ def random_model(config: PLMConfig, seed: int = 0) -> PLMForCausalLM:
             else:
                 p.normal_(0.0, 0.15)
     return model.eval()
+
+
+def all_at_once(task, count: int, timeout: float = 300) -> list:
+    """``[task(0), ..., task(count - 1)]`` run in threads released together by a barrier; the first error is
+    raised here."""
+    results: list = [None] * count
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = task(i)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    return results
 
 
 @pytest.fixture(autouse=True, scope="package")

@@ -41,15 +41,28 @@ def test_compressed_cache_decoding_equals_full_recompute(q_lora_rank, skip_zeros
 
 
 def test_int8_dynamic_decoding_equals_its_own_prompt_pass():
-    # decoding (integer kernel, one token at a time) and one prompt pass over the same tokens (per-token
-    # rounding in float) see the same quantised activations, so their logits agree
+    # decoding (one token at a time) and one prompt pass over the same tokens quantise every activation row on
+    # its own, so they see the same quantised activations; only a value sitting on a rounding boundary can flip
+    # one code, through the last-bit differences between absorbed and decompressed attention
     model = random_model(tiny_config(hidden_size=64), seed=6)
     engine = EdgeModel(model, quantize="int8-dynamic")
     tokens = torch.randint(0, 64, (20,), generator=torch.Generator().manual_seed(2)).tolist()
     cache = engine.new_cache()
-    stepwise = [engine.forward(tokens[:4], cache)] + [engine.forward([t], cache) for t in tokens[4:]]
+    stepwise = torch.stack(
+        [engine.forward(tokens[:4], cache)] + [engine.forward([t], cache) for t in tokens[4:]]
+    )
     whole = engine.forward(tokens, engine.new_cache(), all_logits=True)[3:]
-    torch.testing.assert_close(torch.stack(stepwise), whole, atol=1e-4, rtol=0)
+    per_step = (stepwise - whole).abs().amax(dim=1)
+    assert int((per_step < 1e-4).sum()) >= len(per_step) // 2  # identical until a boundary is hit
+    # after a flip the difference is of the order of W8A8's own rounding error (1.6% per projection)
+    assert float((stepwise - whole).norm() / whole.norm()) < 0.03
+    long_prompt = torch.randint(0, 64, (100,), generator=torch.Generator().manual_seed(3)).tolist()
+    first = engine.forward(long_prompt, engine.new_cache(), all_logits=True)  # > 64 rows: the float path
+    cache = engine.new_cache()
+    again = torch.stack(
+        [engine.forward(long_prompt[:70], cache)] + [engine.forward([t], cache) for t in long_prompt[70:80]]
+    )
+    assert float((again - first[69:80]).norm() / first[69:80].norm()) < 0.03
 
 
 def test_absorbed_prefill_equals_decompressed_prefill():
@@ -82,8 +95,14 @@ def test_int8_per_channel_quantisation_error_bound():
     err = (layer.dequantize() - weight).abs()
     assert bool((err <= layer.scale[:, None] / 2 + 1e-7).all())
     x = torch.randn(3, 64)
-    torch.testing.assert_close(layer(x), x @ layer.dequantize().T, atol=1e-4, rtol=1e-4)
+    exact = x @ layer.dequantize().T
+    if layer._ones is not None:  # PyTorch's int8 kernel: bf16 activations and results
+        assert float((layer(x) - exact).norm() / exact.norm()) < 1e-2
+    float_path = Int8Linear(weight, kernel=False)
+    torch.testing.assert_close(float_path(x), exact, atol=1e-4, rtol=1e-4)
     assert layer.nbytes == 48 * 64 + 48 * 4
+    odd = Int8Linear(torch.randn(5, 37))  # rows the kernel cannot take are converted instead
+    assert odd._ones is None and odd(torch.randn(1, 37)).shape == (1, 5)
 
 
 def test_fake_quantize_rows_by_hand():
@@ -126,9 +145,12 @@ def test_int4_group_quantisation_error_bound():
     weight = torch.randn(32, 64, generator=torch.Generator().manual_seed(0))
     layer = Int4Linear(weight, group_size=32)
     err = (layer.dequantize() - weight).abs().view(32, 2, 32)
-    assert bool((err <= layer.scales[..., None] / 2 + 1e-6).all())
+    # half a step, plus the float16 rounding of the scale and offset
+    assert bool((err <= layer.scales.float()[..., None] * 0.51 + 2e-3).all())
     x = torch.randn(3, 64)
-    torch.testing.assert_close(layer(x), x @ layer.dequantize().T, atol=1e-3, rtol=1e-3)
+    exact = x @ layer.dequantize().T
+    tolerance = 1e-2 if layer._kernel else 1e-5  # PyTorch's int4 kernel runs on bf16 activations
+    assert float((layer(x) - exact).norm() / exact.norm()) < tolerance
     rows = torch.tensor([3, 7])
     torch.testing.assert_close(layer.rows(rows), layer.dequantize()[rows])
 

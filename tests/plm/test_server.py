@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 
@@ -12,6 +11,8 @@ import pytest
 from tactica.llm import ChatModel, from_spec
 from tactica.llm.runtime import PLMRuntime, SamplingParams
 from tactica.llm.runtime.server import PLMServer
+
+from .conftest import all_at_once
 
 openai = pytest.importorskip("openai")
 
@@ -149,30 +150,17 @@ def test_eight_concurrent_clients_get_their_own_answers(server, runtime):
         ).text
         for i, p in enumerate(prompts)
     ]
-    got: list[str | None] = [None] * 8
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
 
-    def ask(i: int) -> None:
-        try:
-            client = openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0, timeout=120)
-            barrier.wait()
-            kwargs = dict(model="plm-test", messages=[{"role": "user", "content": prompts[i]}], max_tokens=16,
-                          temperature=0.9, seed=i)  # fmt: skip
-            if i % 2:  # half stream, half do not: both kinds interleave on the engine
-                got[i] = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
-                    stream=True, **kwargs) if c.choices)  # fmt: skip
-            else:
-                got[i] = client.chat.completions.create(**kwargs).choices[0].message.content
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def ask(i: int) -> str:
+        client = openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0, timeout=120)
+        kwargs = dict(model="plm-test", messages=[{"role": "user", "content": prompts[i]}], max_tokens=16,
+                      temperature=0.9, seed=i)  # fmt: skip
+        if i % 2:  # half stream, half do not: both kinds interleave on the engine
+            chunks = client.chat.completions.create(stream=True, **kwargs)
+            return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        return client.chat.completions.create(**kwargs).choices[0].message.content
 
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not errors
+    got = all_at_once(ask, 8)
     assert got == expected
     assert len(set(expected)) > 1  # the answers really differ, so a mix-up would show
 

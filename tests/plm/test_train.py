@@ -40,6 +40,19 @@ def test_wsdc_schedule_by_steps_and_shapes():
         WSDCSchedule(10, decay_shape="exp")
 
 
+def test_wsdc_rounding_keeps_every_phase_in_short_runs():
+    twelve = WSDCSchedule(12)  # 0.05 / 0.55 / 0.3 / 0.1: exactly 0.6 / 6.6 / 3.6 / 1.2 steps
+    assert twelve.step_counts() == (1, 7, 3, 1) and twelve.boundaries() == (1, 8, 11)
+    assert twelve.phase(0) == "warmup" and twelve.phase(11) == "constant" and twelve(11) == twelve.min_ratio
+    ten = WSDCSchedule(10)  # 0.5 / 5.5 / 3 / 1 steps: rounding half to even used to give no warmup
+    assert ten.step_counts() == (1, 5, 3, 1) and ten(0) == pytest.approx(1.0) and ten.phase(0) == "warmup"
+    for total in range(1, 60):
+        counts = WSDCSchedule(total).step_counts()
+        assert sum(counts) == total and (total < 4 or min(counts) >= 1), total
+    assert WSDCSchedule(3).step_counts() == (0, 2, 1, 0)  # fewer steps than phases: largest remainders win
+    assert WSDCSchedule(10, 0.0, 0.7, 0.3, 0.0).step_counts() == (0, 7, 3, 0)  # a phase set to 0 stays empty
+
+
 def test_unigram_baseline_is_the_smoothed_cross_entropy():
     train_ids = torch.tensor([0, 0, 1, 1])
     held = torch.tensor([0, 2])
@@ -95,6 +108,8 @@ def test_resume_continues_exactly(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     records = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [2, 4, 6, 8, 10, 12]
+    # stopped at step 5, between two log lines: the average logged at step 6 still covers steps 5 and 6
+    assert (tmp_path / "b" / "metrics.jsonl").read_text() == (tmp_path / "a" / "metrics.jsonl").read_text()
 
 
 def test_cli_trains_a_run_directory(tmp_path, capsys):

@@ -77,10 +77,12 @@ def test_a_checkpoint_chat_template_cannot_reach_python():
     from jinja2.exceptions import SecurityError
 
     from tactica.llm.plm import PLMTokenizer, train_bpe
+    from tactica.llm.plm.chat_template import ChatTemplateError
 
     tokenizer = train_bpe(["rock paper scissors"] * 20, vocab_size=300)
     hostile = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
-    with pytest.raises(SecurityError):
+    # refused before rendering (ChatTemplateError), or by Jinja2's sandbox while rendering (SecurityError)
+    with pytest.raises((ChatTemplateError, SecurityError)):
         PLMTokenizer(tokenizer.tokenizer, dict(tokenizer.config, chat_template=hostile)).apply_chat_template(
             []
         )

@@ -1,4 +1,4 @@
-"""The discussion agents of Jin et al. (NeurIPS 2024) for ``ONUW-v0``, their baselines, and the listeners.
+"""The discussion agents of Jin et al. (NeurIPS 2024) for ``ONUW-v1``, their baselines, and the listeners.
 
 Made by name: ``tactica.agents.make("onuw-rl", llm=None)`` (CQL tactic policy), ``"onuw-react"`` (LLM-only),
 ``"onuw-llm-tactic"`` (the LLM picks the tactic), ``"onuw-random-tactic"``, ``"onuw-honest"``, ``"onuw-belief"``.

@@ -169,7 +169,7 @@ class RLTactic:
 
 
 class DiscussionAgent:
-    """Belief -> tactic -> speech agent for ``ONUW-v0`` (see the module docstring).
+    """Belief -> tactic -> speech agent for ``ONUW-v1`` (see the module docstring).
 
     Args:
         tactic_policy: a :class:`TacticPolicy`.
@@ -257,9 +257,9 @@ class DiscussionAgent:
     # ------------------------------------------------------------------------------------- env-level API
 
     def act(self, observation: Any, info: dict[str, Any]) -> int | tuple[int, str]:
-        """An action for ``ONUW-v0`` from ``info["view"]`` and ``info["action_mask"]``."""
+        """An action for ``ONUW-v1`` from ``info["view"]`` and ``info["action_mask"]``."""
         if "view" not in info or "action_mask" not in info:
-            raise ValueError("the ONUW discussion agents read info['view'] and info['action_mask'] (ONUW-v0)")
+            raise ValueError("the ONUW discussion agents read info['view'] and info['action_mask'] (ONUW-v1)")
         view: PlayerView = info["view"]
         mask = np.asarray(info["action_mask"])
         codec = self._codec(view)

@@ -1,4 +1,4 @@
-"""Agents for ``FiberStream-v0``: the fusion network, the CUSUM detector and the feature classifier.
+"""Agents for ``FiberStream-v1``: the fusion network, the CUSUM detector and the feature classifier.
 
 Each takes ``action_space=`` (the env's ``MultiDiscrete([5, 5])``) and ``observation_space=``, has
 ``reset(seed)`` and ``act(observation, info) -> np.ndarray([class, bin])``, and loads the weights shipped in
@@ -24,7 +24,7 @@ __all__ = ["FusionAgent", "CusumAgent", "FeatureAgent"]
 def _check_spaces(action_space: Any, observation_space: Any) -> None:
     if not isinstance(action_space, gym.spaces.MultiDiscrete) or list(action_space.nvec) != [5, 5]:
         raise TypeError(
-            f"fibre agents play FiberStream-v0: action_space must be MultiDiscrete([5, 5]), got {action_space!r}"
+            f"fibre agents play FiberStream-v1: action_space must be MultiDiscrete([5, 5]), got {action_space!r}"
         )
     if observation_space is not None and (
         not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 2
@@ -61,7 +61,7 @@ class FusionAgent:
         self.recognizer = Recognizer.load(weights if weights is not None else shipped_weights(domain))
         if self.recognizer.class_names != K.CLASS_NAMES:
             raise ValueError(
-                f"these weights name the classes {list(self.recognizer.class_names)}; an agent for FiberStream-v0 "
+                f"these weights name the classes {list(self.recognizer.class_names)}; an agent for FiberStream-v1 "
                 f"needs a model of its classes {list(K.CLASS_NAMES)}"
             )
 

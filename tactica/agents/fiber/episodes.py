@@ -1,4 +1,4 @@
-"""Play the fibre agents in ``FiberStream-v0`` and tabulate their episode metrics (the in-environment table).
+"""Play the fibre agents in ``FiberStream-v1`` and tabulate their episode metrics (the in-environment table).
 
 ``python -m tactica.agents.fiber.episodes [--episodes 3] [--windows 64] [--domains loam wet_clay]``
 
@@ -30,7 +30,7 @@ def play(agent_name: str, domain: str, episodes: int = 3, windows: int = 64) -> 
 
     if episodes < 1 or windows < 1:
         raise ValueError(f"episodes and windows must be >= 1, got {episodes} and {windows}")
-    env = gym.make("FiberStream-v0", domain=domain, episode_windows=windows)
+    env = gym.make("FiberStream-v1", domain=domain, episode_windows=windows)
     kwargs: dict[str, Any] = {} if agent_name == "random" else {"domain": domain}
     agent = make(agent_name, action_space=env.action_space, observation_space=env.observation_space, **kwargs)
     sums = dict.fromkeys((*_METRICS, "reward"), 0.0)
@@ -73,7 +73,7 @@ def episode_table(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tactica.agents.fiber.episodes",
-        description="Play the shipped fibre agents in FiberStream-v0 and print their mean episode metrics.",
+        description="Play the shipped fibre agents in FiberStream-v1 and print their mean episode metrics.",
     )
     parser.add_argument("--episodes", type=int, default=3)
     parser.add_argument("--windows", type=int, default=64, help="windows per episode")

@@ -162,7 +162,7 @@ def batch_features(windows: np.ndarray, fs: float, channel_spacing: float = 5.0)
 
 
 def sb3_view(env) -> tuple[Any, Callable[[np.ndarray], np.ndarray]]:
-    """The numeric view Stable-Baselines3 trains on for ``FiberStream-v0``: the window's features.
+    """The numeric view Stable-Baselines3 trains on for ``FiberStream-v1``: the window's features.
 
     A raw window is ``n_channels x window samples`` numbers (24,000 by default) spanning five orders of magnitude;
     an MLP on it is a 37 MB model that learns slowly.  The view is the feature vector of the classical baseline

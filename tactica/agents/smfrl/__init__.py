@@ -1,4 +1,4 @@
-"""Stackelberg mean-field RL (SMFRL) for ``MacroSMFG-v0``: learner, agents, training, evaluation.
+"""Stackelberg mean-field RL (SMFRL) for ``MacroSMFG-v1``: learner, agents, training, evaluation.
 
 Importing this package imports torch.  Train with ``python -m tactica.agents.smfrl.train``; play a run with
 ``tactica.agents.make("smfrl", action_space=..., checkpoint="runs/.../seed0")``.

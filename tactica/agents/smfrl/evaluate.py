@@ -1,4 +1,4 @@
-"""The results table of ``docs/macro.md``: baselines and trained SMFRL runs on ``MacroSMFG-v0``.
+"""The results table of ``docs/macro.md``: baselines and trained SMFRL runs on ``MacroSMFG-v1``.
 
     python -m tactica.agents.smfrl.evaluate --runs runs/macro/smfrl --sizes 100 1000 [--json] [--markdown FILE]
 
@@ -134,7 +134,7 @@ def markdown_table(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate baselines and SMFRL runs on MacroSMFG-v0.")
+    parser = argparse.ArgumentParser(description="Evaluate baselines and SMFRL runs on MacroSMFG-v1.")
     parser.add_argument(
         "--runs", type=Path, default=None, help="directory with seed<k>/checkpoint.pt SMFRL runs"
     )

@@ -1,4 +1,4 @@
-"""Train SMFRL on ``MacroSMFG-v0``: seeded, with a run directory, a progress bar and plots.
+"""Train SMFRL on ``MacroSMFG-v1``: seeded, with a run directory, a progress bar and plots.
 
     python -m tactica.agents.smfrl.train --seed 0 --run-dir runs/smfrl/seed0 [--episodes 30]
         [--num-households 50] [--horizon 100] [--eval-horizon 300] [--no-bc] [--json]
@@ -254,7 +254,7 @@ def plot_training(history: list[dict[str, Any]], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Train SMFRL (leader + mean-field followers) on MacroSMFG-v0."
+        description="Train SMFRL (leader + mean-field followers) on MacroSMFG-v1."
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--run-dir", type=Path, required=True)

@@ -1,4 +1,4 @@
-"""Baselines for ``MacroSMFG-v0``: government policies and rule-based household responses."""
+"""Baselines for ``MacroSMFG-v1``: government policies and rule-based household responses."""
 
 from tactica.baselines.macro.government import (
     BracketGovernment,

@@ -1,4 +1,4 @@
-"""Government baselines for ``MacroSMFG-v0``: free market, a real-world bracket schedule and the Saez formula.
+"""Government baselines for ``MacroSMFG-v1``: free market, a real-world bracket schedule and the Saez formula.
 
 All read only the government's observation (the public mean-field vector) and return an action in
 ``[-1, 1]``.  The bracket and Saez governments set spending with :class:`FiscalRule`, a debt-stabilising
@@ -23,7 +23,7 @@ __all__ = ["FreeMarket", "BracketGovernment", "SaezGovernment", "FiscalRule", "s
 def _policy_dim(action_space: gym.spaces.Space) -> int:
     if not isinstance(action_space, gym.spaces.Box) or len(action_space.shape) != 1:
         raise ValueError(
-            f"government baselines play the 'government' agent of MacroSMFG-v0, got {action_space}"
+            f"government baselines play the 'government' agent of MacroSMFG-v1, got {action_space}"
         )
     return int(action_space.shape[0])
 
@@ -85,7 +85,7 @@ class _BracketBase:
         k = len(self.calibration.income_brackets.rates)
         if self.policy_dim != k + 3:
             raise ValueError(
-                f"this government sets bracket rates: make MacroSMFG-v0 with income_tax='brackets' (action size "
+                f"this government sets bracket rates: make MacroSMFG-v1 with income_tax='brackets' (action size "
                 f"{k + 3}), got an action of size {self.policy_dim}"
             )
         self.rule = FiscalRule(self.calibration) if fiscal_rule else None

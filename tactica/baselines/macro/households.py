@@ -1,4 +1,4 @@
-"""Rule-based household responses for ``MacroSMFG-v0``: one batched agent that acts for all N households.
+"""Rule-based household responses for ``MacroSMFG-v1``: one batched agent that acts for all N households.
 
 Each rule reads only the households' observation (own state plus the public mean field and policy), so it
 responds to the government's announced policy the way a Stackelberg follower must.
@@ -41,7 +41,7 @@ def _check_spaces(action_space: gym.spaces.Space) -> None:
         or len(action_space.shape) != 2
     ):
         raise ValueError(
-            f"household rules play the 'households' agent of MacroSMFG-v0 (Box (N, 2)), got {action_space}"
+            f"household rules play the 'households' agent of MacroSMFG-v1 (Box (N, 2)), got {action_space}"
         )
 
 

@@ -1,4 +1,4 @@
-"""Run ``MacroSMFG-v0`` episodes with a government agent and a households agent, and summarise them."""
+"""Run ``MacroSMFG-v1`` episodes with a government agent and a households agent, and summarise them."""
 
 from __future__ import annotations
 

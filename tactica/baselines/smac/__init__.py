@@ -1,7 +1,7 @@
-"""Hand-written SMAC decision-tree programs: examples of the program API and baselines for SMACProgram-v0.
+"""Hand-written SMAC decision-tree programs: examples of the program API and baselines for SMACProgram-v1.
 
 Each module defines ``policy(view)`` and passes the sandbox's allow-list, so its source can be sent as an
-action of ``SMACProgram-v0`` unchanged.  ``PROGRAMS`` maps each map to its program module; win rates against
+action of ``SMACProgram-v1`` unchanged.  ``PROGRAMS`` maps each map to its program module; win rates against
 the built-in AI over 100 seeded episodes are in ``docs/smac.md`` (and asserted in ``tests/smac``).
 
 >>> from tactica.baselines.smac import program_source

@@ -1,5 +1,5 @@
-"""Fibre-optic pipeline sensing: a DAS (phi-OTDR) physics simulator, seeded event streams, ``FiberStream-v0``
-and its multi-agent variant ``FiberSegments-v0``.
+"""Fibre-optic pipeline sensing: a DAS (phi-OTDR) physics simulator, seeded event streams, ``FiberStream-v1``
+and its multi-agent variant ``FiberSegments-v1``.
 
 Modules: :mod:`~tactica.envs.fiber.constants` (physical constants with sources), :mod:`~tactica.envs.fiber.physics`
 (ground propagation and the interrogator), :mod:`~tactica.envs.fiber.sources` (event source models),

@@ -1,4 +1,4 @@
-"""``FiberStream-v0``: judge a simulated DAS stream along a buried pipeline, window by window."""
+"""``FiberStream-v1``: judge a simulated DAS stream along a buried pipeline, window by window."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class FiberStreamEnv(gym.Env):
 
     ```python
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("FiberStream-v0", domain="wet_clay", episode_windows=32)
+    >>> env = gym.make("FiberStream-v1", domain="wet_clay", episode_windows=32)
     ```
 
     | argument | default | meaning |
@@ -152,7 +152,7 @@ class FiberStreamEnv(gym.Env):
     | ``event_rate`` | 14400.0 | event arrivals per km-hour (about 70 % of windows hold an event) |
     | ``class_weights`` | (3, 10, 1.5, 1) | relative arrival rates of walking, vehicle, digging, excavation; the
     default evens out their share of windows (a vehicle passes in seconds, an excavator works for a minute) |
-    | ``render_mode`` | ``None`` | ``"ansi"`` |
+    | ``render_mode`` | ``None`` | ``"ansi"`` or ``"rgb_array"`` (a waterfall picture) |
 
     ## Version History
 
@@ -164,7 +164,7 @@ class FiberStreamEnv(gym.Env):
       ``output``, ``zone_km``, ``pipe_offset`` and three more soil domains.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self,
@@ -260,14 +260,18 @@ class FiberStreamEnv(gym.Env):
         truncated = self._steps >= self.episode_windows
         return self._obs, float(r), False, truncated, self._info()
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from tactica.envs.fiber.pictures import stream_frame
+
+            return stream_frame(self)
         if self.render_mode != "ansi":
             return None
         return self._render_text()
 
     # ------------------------------------------------------------------------------------------- helpers
     def new_stream(self, n_channels: int, rng: np.random.Generator) -> EventStream:
-        """The event stream this env's arguments describe, over ``n_channels`` channels (``FiberSegments-v0``
+        """The event stream this env's arguments describe, over ``n_channels`` channels (``FiberSegments-v1``
         builds its whole fibre with it)."""
         return EventStream(
             n_channels,
@@ -295,11 +299,11 @@ class FiberStreamEnv(gym.Env):
 
     def _render_text(self) -> str:
         if self._obs is None:
-            return "FiberStream-v0 (not reset)"
+            return "FiberStream-v1 (not reset)"
         bar = energy_bar(channel_energy(self._obs))
         m = self._metrics.summary()
         lines = [
-            f"FiberStream-v0  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}",
+            f"FiberStream-v1  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}",
             f"channel energy |{bar}|  (log10 rms strain rate, {self.n_channels} ch)",
         ]
         if self._last:

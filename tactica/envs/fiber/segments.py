@@ -1,4 +1,4 @@
-"""``FiberSegments-v0``: one long DAS fibre split into contiguous segments, one PettingZoo agent per segment."""
+"""``FiberSegments-v1``: one long DAS fibre split into contiguous segments, one PettingZoo agent per segment."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class FiberSegmentsEnv(ParallelEnv):
     """
     ## Description
 
-    The multi-agent variant of ``FiberStream-v0``: one fibre of ``n_segments * channels_per_segment`` channels
+    The multi-agent variant of ``FiberStream-v1``: one fibre of ``n_segments * channels_per_segment`` channels
     is simulated as a single seeded :class:`~tactica.envs.fiber.stream.EventStream` (the same simulator, soil
     and event process), and split into ``n_segments`` contiguous segments of ``channels_per_segment``
     channels, as a long pipeline is split between interrogators or operator desks.  Agent ``segment_i``
@@ -48,7 +48,7 @@ class FiberSegmentsEnv(ParallelEnv):
 
     ## Action Space
 
-    Per agent ``MultiDiscrete([5, 5])``: ``(class, distance_bin)``, as in ``FiberStream-v0`` (class 0 =
+    Per agent ``MultiDiscrete([5, 5])``: ``(class, distance_bin)``, as in ``FiberStream-v1`` (class 0 =
     background / no alarm, 1 walking, 2 vehicle, 3 manual digging, 4 mechanical excavation; bins [0, 2),
     [2, 5), [5, 10), [10, 20), [20, 30] m; the bin is ignored for class 0).
 
@@ -57,18 +57,18 @@ class FiberSegmentsEnv(ParallelEnv):
     With ``neighbours=True`` (default) a ``Dict``:
 
     * ``"window"``: ``Box(-1e7, 1e7, (channels_per_segment, window_samples), float32)``, the segment's own
-      measured strain rate [nano-strain / s], exactly the observation ``FiberStream-v0`` gives for a fibre of
+      measured strain rate [nano-strain / s], exactly the observation ``FiberStream-v1`` gives for a fibre of
       that many channels;
     * ``"neighbours"``: ``Box(0, 7, (2, channels_per_segment), float32)``: the per-channel energy
       (:func:`channel_energy`, log10 rms) of the left (row 0) and right (row 1) neighbour segment's window, each
       row ordered along the fibre; zeros at the fibre ends.
 
-    With ``neighbours=False`` the observation is the ``"window"`` Box alone, so single-agent ``FiberStream-v0``
+    With ``neighbours=False`` the observation is the ``"window"`` Box alone, so single-agent ``FiberStream-v1``
     recognisers (``fiber-cusum``, ``fiber-fusion``) can be run per segment unchanged.
 
     ## Rewards
 
-    Per agent, the ``FiberStream-v0`` reward (:func:`tactica.envs.fiber.scoring.reward`) of its judgement
+    Per agent, the ``FiberStream-v1`` reward (:func:`tactica.envs.fiber.scoring.reward`) of its judgement
     against its own segment's truth: with nearness ``w = 2 - bin / 4``, a threat named correctly in the right
     bin earns ``w``, in the wrong bin ``0.5 - 0.25 |bin error|`` (half of that for the other threat class); a
     missed threat costs ``3 w``; a threat alarm where the segment has no threat costs 1.5 (also when the threat
@@ -96,7 +96,7 @@ class FiberSegmentsEnv(ParallelEnv):
 
     ```python
     >>> import tactica
-    >>> env = tactica.make_parallel("FiberSegments-v0", n_segments=4, domain="wet_clay")
+    >>> env = tactica.make_parallel("FiberSegments-v1", n_segments=4, domain="wet_clay")
     ```
 
     | argument | default | meaning |
@@ -106,16 +106,16 @@ class FiberSegmentsEnv(ParallelEnv):
     | ``window_s`` | 2.0 | window length [s] |
     | ``pulse_rate`` | 1000.0 | pulse repetition rate = sample rate [Hz] |
     | ``channel_spacing`` | 5.0 | channel spacing [m] (gauge length 10 m) |
-    | ``domain`` | ``"loam"`` | soil/noise domain, as in ``FiberStream-v0`` (five domains) |
-    | ``output`` | ``"phase"`` | ``"phase"`` or ``"intensity"``, as in ``FiberStream-v0`` |
+    | ``domain`` | ``"loam"`` | soil/noise domain, as in ``FiberStream-v1`` (five domains) |
+    | ``output`` | ``"phase"`` | ``"phase"`` or ``"intensity"``, as in ``FiberStream-v1`` |
     | ``zone_km`` | 5.0 | optical distance from the interrogator to the fibre's first channel [km] |
     | ``pipe_offset`` | 0.5 | horizontal offset of the fibre from the pipe's axis [m] |
     | ``episode_windows`` | 64 | windows per episode |
-    | ``event_rate`` | 14400.0 | event arrivals per km-hour (as ``FiberStream-v0``; arrivals within 240 m of an
+    | ``event_rate`` | 14400.0 | event arrivals per km-hour (as ``FiberStream-v1``; arrivals within 240 m of an
     active event are dropped, so a short fibre holds one event at a time) |
     | ``class_weights`` | (3, 10, 1.5, 1) | relative arrival rates of walking, vehicle, digging, excavation |
     | ``neighbours`` | ``True`` | add the neighbour energy summary (Dict observation) |
-    | ``render_mode`` | ``None`` | ``"ansi"`` |
+    | ``render_mode`` | ``None`` | ``"ansi"`` or ``"rgb_array"`` (a waterfall picture) |
 
     ## Version History
 
@@ -125,7 +125,12 @@ class FiberSegmentsEnv(ParallelEnv):
       in ``infos``); new arguments ``output``, ``zone_km``, ``pipe_offset``.
     """
 
-    metadata = {"render_modes": ["ansi"], "name": "FiberSegments-v0", "is_parallelizable": True}
+    metadata = {
+        "render_modes": ["ansi", "rgb_array"],
+        "name": "FiberSegments-v1",
+        "is_parallelizable": True,
+        "render_fps": 1,
+    }
 
     def __init__(
         self,
@@ -148,7 +153,7 @@ class FiberSegmentsEnv(ParallelEnv):
             raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
         if not isinstance(neighbours, (bool, np.bool_)):
             raise TypeError(f"neighbours must be a bool, got {neighbours!r}")
-        # One segment is configured exactly like a FiberStream-v0 of that many channels: reuse its argument
+        # One segment is configured exactly like a FiberStream-v1 of that many channels: reuse its argument
         # checks, interrogator geometry and spaces instead of restating them.
         self._segment = FiberStreamEnv(
             n_channels=channels_per_segment,
@@ -182,7 +187,7 @@ class FiberSegmentsEnv(ParallelEnv):
         inner = [(i * self.channels_per_segment - 0.5) * spacing for i in range(1, self.n_segments)]
         #: ownership boundaries b_0 .. b_N [m]: segment i owns [b_i, b_{i+1}) (the last one closed)
         self.boundaries = np.array([0.0, *inner, self.length_m])
-        self.segment_km = seg.fibre_km  # channels_per_segment * spacing / 1000, as FiberStream-v0 counts it
+        self.segment_km = seg.fibre_km  # channels_per_segment * spacing / 1000, as FiberStream-v1 counts it
 
         self.possible_agents = [f"segment_{i}" for i in range(self.n_segments)]
         self.agents: list[str] = []
@@ -285,7 +290,11 @@ class FiberSegmentsEnv(ParallelEnv):
             self.agents = []
         return observations, rewards, terminations, truncations, infos
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from tactica.envs.fiber.pictures import segments_frame
+
+            return segments_frame(self)
         if self.render_mode != "ansi":
             return None
         return self._render_text()
@@ -330,9 +339,9 @@ class FiberSegmentsEnv(ParallelEnv):
 
     def _render_text(self) -> str:
         if self._stream is None:
-            return "FiberSegments-v0 (not reset)"
+            return "FiberSegments-v1 (not reset)"
         lines = [
-            f"FiberSegments-v0  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}  "
+            f"FiberSegments-v1  t={self._stream.time:7.1f} s  window {self._steps}/{self.episode_windows}  "
             f"{self.n_segments} segments x {self.channels_per_segment} ch  (log10 rms strain rate)"
         ]
         for i, agent in enumerate(self.possible_agents):

@@ -1,7 +1,7 @@
 """Every number of the macroeconomy's calibration, each with its source.
 
 The economy (:mod:`tactica.envs.macro.economy`) reads nothing but :class:`Calibration`; a user changes the
-economy with ``Calibration(**overrides)`` or ``MacroSMFG-v0``'s ``calibration={...}`` argument.  The table
+economy with ``Calibration(**overrides)`` or ``MacroSMFG-v1``'s ``calibration={...}`` argument.  The table
 :data:`SOURCES` names where each default comes from; "model choice" marks a number that is ours (a bound, a
 floor or a threshold), "derived" one computed from the others by the formula given.
 

@@ -1,4 +1,4 @@
-"""``MacroSMFG-v0``: a government (leader) and N households (mean-field followers) as a PettingZoo ParallelEnv."""
+"""``MacroSMFG-v1``: a government (leader) and N households (mean-field followers) as a PettingZoo ParallelEnv."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ class MacroSMFGEnv(ParallelEnv):
 
     ```python
     >>> import tactica
-    >>> env = tactica.make_parallel("MacroSMFG-v0", num_households=100)
+    >>> env = tactica.make_parallel("MacroSMFG-v1", num_households=100)
     >>> obs, infos = env.reset(seed=0)
     >>> obs["households"]["private"].shape
     (100, 4)
@@ -114,7 +114,7 @@ class MacroSMFGEnv(ParallelEnv):
     | ``objective`` | ``"welfare"`` | the government's reward, one of :data:`OBJECTIVES` |
     | ``initial_policy`` | ``"calibrated"`` | first year's policy: ``"calibrated"`` (2022 US), ``"none"`` (no taxes, no spending) or an action |
     | ``collapse_penalty`` | ``None`` | government reward per year lost to an early end (``None``: floor utility) |
-    | ``render_mode`` | ``None`` | ``"ansi"`` |
+    | ``render_mode`` | ``None`` | ``"ansi"`` or ``"rgb_array"`` (the wealth distribution and policy) |
 
     ## Version History
 
@@ -125,7 +125,12 @@ class MacroSMFGEnv(ParallelEnv):
       ``income_tax="brackets"`` subtracts the 559.98 USD non-refundable credit of the DSMFG schedule it follows.
     """
 
-    metadata = {"name": "macro_smfg_v0", "render_modes": ["ansi"], "render_fps": 1, "is_parallelizable": True}
+    metadata = {
+        "name": "macro_smfg_v0",
+        "render_modes": ["ansi", "rgb_array"],
+        "render_fps": 1,
+        "is_parallelizable": True,
+    }
 
     def __init__(
         self,
@@ -151,8 +156,8 @@ class MacroSMFGEnv(ParallelEnv):
             calibration = calibration.replace(horizon=horizon)
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
         self.calibration = calibration
         self.num_households = int(num_households) if isinstance(num_households, (int, np.integer)) else -1
         self.economy = Economy(num_households, 1, calibration, interest=interest, income_tax=income_tax)
@@ -408,15 +413,19 @@ class MacroSMFGEnv(ParallelEnv):
         return action
 
     # ------------------------------------------------------------------------------------------------------
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             gymnasium.logger.warn(
                 "render() called without a render_mode; make the env with render_mode='ansi'"
             )
             return None
+        if self.render_mode == "rgb_array":
+            from tactica.envs.macro.pictures import economy_frame
+
+            return economy_frame(self)
         info = self._infos.get(GOVERNMENT, {})
         if not info:
-            return "MacroSMFG-v0 (not reset)"
+            return "MacroSMFG-v1 (not reset)"
         pol = info["policy"]
         welfare = "n/a" if info["social_welfare"] is None else f"{info['social_welfare']:.3f}"
         taxes = ", ".join(f"{k}={v:.3f}" for k, v in pol.items() if not isinstance(v, list))

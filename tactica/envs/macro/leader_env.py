@@ -1,4 +1,4 @@
-"""``MacroLeader-v0``: the government's view of ``MacroSMFG-v0`` as a single-agent Gymnasium env (for SB3)."""
+"""``MacroLeader-v1``: the government's view of ``MacroSMFG-v1`` as a single-agent Gymnasium env (for SB3)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ FollowerPolicy = Callable[[dict[str, np.ndarray], dict[str, Any]], np.ndarray]
 
 
 class MacroLeaderEnv(gymnasium.Env):
-    """The government (Stackelberg leader) of ``MacroSMFG-v0``, with the households driven by a given policy.
+    """The government (Stackelberg leader) of ``MacroSMFG-v1``, with the households driven by a given policy.
 
     ## Description
 
@@ -32,20 +32,20 @@ class MacroLeaderEnv(gymnasium.Env):
 
     ## Observation Space
 
-    ``Box(-1e6, 1e6, (P,), float32)``: the public mean-field vector of ``MacroSMFG-v0``.
+    ``Box(-1e6, 1e6, (P,), float32)``: the public mean-field vector of ``MacroSMFG-v1``.
 
     ## Rewards
 
-    The government's reward of ``MacroSMFG-v0`` (``objective``, default mean household utility, with the
+    The government's reward of ``MacroSMFG-v1`` (``objective``, default mean household utility, with the
     per-year penalty for an early end).
 
     ## Starting State
 
-    As ``MacroSMFG-v0``.
+    As ``MacroSMFG-v1``.
 
     ## Episode End
 
-    As ``MacroSMFG-v0``: termination on collapse, debt crisis, runaway inequality or NaN; truncation at the
+    As ``MacroSMFG-v1``: termination on collapse, debt crisis, runaway inequality or NaN; truncation at the
     horizon.
 
     ## Arguments
@@ -56,7 +56,7 @@ class MacroLeaderEnv(gymnasium.Env):
 
     ```python
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("MacroLeader-v0", num_households=100)
+    >>> env = gym.make("MacroLeader-v1", num_households=100)
     >>> obs, info = env.reset(seed=0)
     ```
 
@@ -69,7 +69,7 @@ class MacroLeaderEnv(gymnasium.Env):
       ``income_tax="brackets"`` subtracts the 559.98 USD non-refundable credit of the DSMFG schedule it follows.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self, follower_policy: str | Any = "rule", render_mode: str | None = None, **env_kwargs: Any
@@ -125,5 +125,5 @@ class MacroLeaderEnv(gymnasium.Env):
         self._households_obs, self._households_info = obs[HOUSEHOLDS], infos[HOUSEHOLDS]
         return obs[GOVERNMENT], rewards[GOVERNMENT], terms[GOVERNMENT], truncs[GOVERNMENT], infos[GOVERNMENT]
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         return self.game.render()

@@ -1,4 +1,4 @@
-"""Mean-field statistics and the observation vectors of ``MacroSMFG-v0``.
+"""Mean-field statistics and the observation vectors of ``MacroSMFG-v1``.
 
 The government sees only the mean field: aggregates, group means (top 10 % and bottom 50 % of wealth, as in
 TaxAI), wealth/income/productivity quantiles, the two Ginis and the policy in force.  A household sees its

@@ -73,7 +73,7 @@ class MarkovGameEnv(ParallelEnv):
     | ``game`` | ``"prisoners_dilemma"`` | catalog or generator name, or a ``MarkovGameModel`` |
     | ``horizon`` | the game's | override the number of steps before truncation |
     | ``discount`` | the game's | override the model's discount |
-    | ``render_mode`` | ``None`` | ``"ansi"`` (returns a string) or ``"human"`` (prints it) |
+    | ``render_mode`` | ``None`` | ``"ansi"`` (returns a string), ``"human"`` (prints it) or ``"rgb_array"`` (a picture of the payoff table) |
     | ``**game_kwargs`` | | passed to the generator (``num_players``, ``num_actions``, ``seed``...) |
 
     ## Version History
@@ -81,7 +81,12 @@ class MarkovGameEnv(ParallelEnv):
     * v0: initial release.
     """
 
-    metadata = {"render_modes": ["ansi", "human"], "name": "MarkovGame-v0", "is_parallelizable": True}
+    metadata = {
+        "render_modes": ["ansi", "human", "rgb_array"],
+        "name": "MarkovGame-v0",
+        "is_parallelizable": True,
+        "render_fps": 2,
+    }
 
     def __init__(
         self,
@@ -186,6 +191,10 @@ class MarkovGameEnv(ParallelEnv):
                 "render() called without a render_mode; make the env with render_mode='ansi'"
             )
             return None
+        if self.render_mode == "rgb_array":
+            from tactica.envs.markov.pictures import game_frame
+
+            return game_frame(self)
         text = self._render_text()
         if self.render_mode == "human":
             print(text)

@@ -1,7 +1,7 @@
-"""One Night Ultimate Werewolf: pure rules (:mod:`.rules`), the paper's presets, the ``ONUW-v0`` environments
+"""One Night Ultimate Werewolf: pure rules (:mod:`.rules`), the paper's presets, the ``ONUW-v1`` environments
 (:mod:`.env`) and the explicit three-player game with its equilibria (:mod:`.equilibrium`).
 
-The environment classes are imported lazily by the registry (``tactica.make_aec("ONUW-v0")``); importing this
+The environment classes are imported lazily by the registry (``tactica.make_aec("ONUW-v1")``); importing this
 package imports only the rules.
 """
 

@@ -1,4 +1,4 @@
-"""``ONUW-v0``: One Night Ultimate Werewolf as PettingZoo AEC and Parallel environments.
+"""``ONUW-v1``: One Night Ultimate Werewolf as PettingZoo AEC and Parallel environments.
 
 The game itself lives in :mod:`tactica.envs.onuw.rules`; this module adds the spaces, seeding, masks, text views
 and rendering.  :class:`ONUWEnv` is the native AEC environment (players act one at a time, in seat order at night
@@ -48,7 +48,12 @@ def default_deck(num_players: int) -> tuple[Role, ...]:
 class _ONUWCore:
     """Configuration, spaces, observations and rendering shared by the AEC and Parallel forms."""
 
-    metadata = {"render_modes": ["human", "ansi"], "name": "onuw_v0", "is_parallelizable": True}
+    metadata = {
+        "render_modes": ["human", "ansi", "rgb_array"],
+        "name": "onuw_v0",
+        "is_parallelizable": True,
+        "render_fps": 2,
+    }
 
     def __init__(
         self,
@@ -247,11 +252,16 @@ class _ONUWCore:
 
     # ------------------------------------------------------------------------------------------- render
 
-    def render(self) -> str | None:
-        """``"ansi"``: the whole state as text; ``"human"``: printed.  Player views: :meth:`player_text`."""
+    def render(self) -> str | np.ndarray | None:
+        """``"ansi"``: the whole state as text; ``"human"``: printed; ``"rgb_array"``: a picture of the table.
+        Player views: :meth:`player_text`."""
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'human'")
             return None
+        if self.render_mode == "rgb_array":
+            from tactica.envs.onuw.pictures import table_frame
+
+            return table_frame(self)
         text = god_view(self.game) if self.game is not None else "ONUW (not reset)"
         if self.render_mode == "ansi":
             return text
@@ -322,10 +332,10 @@ class ONUWEnv(_ONUWCore, AECEnv):
       keyword.
     - ``vote_penalty``, ``text_observations``, ``on_illegal`` (``"terminate"``: PettingZoo's classic-game
       convention, the offender loses and the game ends; ``"raise"``: ``ValueError``; ``"substitute"``: the first
-      legal action, counted in ``env.illegal_actions``), ``render_mode`` (``"ansi"``, ``"human"``).
+      legal action, counted in ``env.illegal_actions``), ``render_mode`` (``"ansi"``, ``"human"``, ``"rgb_array"``).
 
     ## Version History
-    - v1 (next version, id not renamed yet): observations are ``Dict(observation, action_mask)``; the vector
+    - v1: observations are ``Dict(observation, action_mask)``; the vector
       gains the player's own night action; ``on_illegal`` defaults to ``"terminate"`` (was ``"raise"``), so
       PettingZoo's ``api_test``, ``parallel_api_test``, ``parallel_seed_test`` and ``render_test`` pass with
       default arguments; ``rules="paper"`` scores the vote as the authors' ``voting_step`` (``vote_rule``: a

@@ -3,7 +3,7 @@
 * :class:`SMACEnv` - oxwhirl/smac's ``StarCraft2Env`` API (``backend="sc2"`` delegates to the real game).
 * :class:`SMACParallelEnv` - the PettingZoo ``ParallelEnv`` registered as ``SMAC-v0``.
 * :class:`SMACVectorEnv` - many battles stepped together (batched NumPy) for training.
-* :class:`SMACProgramEnv` - ``SMACProgram-v0``: the action is a Python decision-tree program (LLM-SMAC).
+* :class:`SMACProgramEnv` - ``SMACProgram-v1``: the action is a Python decision-tree program (LLM-SMAC).
 """
 
 from tactica.envs.smac.api import SMACEnv, StarCraft2Env

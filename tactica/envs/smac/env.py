@@ -62,7 +62,8 @@ class SMACParallelEnv(ParallelEnv):
     episode limit (e.g. 60 steps on 3m, 150 on 3s5z).
 
     ## Arguments
-    ``map_name`` (default "3m"), ``render_mode`` (``"ansi"`` or ``None``), and every keyword of
+    ``map_name`` (default "3m"), ``render_mode`` (``"ansi"``, ``"rgb_array"`` -- a 480 x 320 picture of the
+    battle -- or ``None``), and every keyword of
     :class:`SMACEnv` (``obs_last_action``, ``state_last_action``, ``reward_*``, ``reward_abs_quirk``,
     ``cooldown_jitter``, ``episode_limit``...).
 
@@ -76,11 +77,16 @@ class SMACParallelEnv(ParallelEnv):
     * v0: initial release (embedded simulator, 23 maps).
     """
 
-    metadata = {"render_modes": ["ansi"], "name": "smac_v0", "is_parallelizable": True}
+    metadata = {
+        "render_modes": ["ansi", "rgb_array"],
+        "name": "smac_v0",
+        "is_parallelizable": True,
+        "render_fps": 8,
+    }
 
     def __init__(self, map_name: str = "3m", render_mode: str | None = None, **kwargs: Any):
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
         if kwargs.get("backend", "embedded") != "embedded":
             raise ValueError(
                 "SMAC-v0 runs the embedded simulator; use SMACEnv(backend='sc2') for StarCraft II"
@@ -182,6 +188,10 @@ class SMACParallelEnv(ParallelEnv):
                 "render() called without a render_mode; make the env with render_mode='ansi'"
             )
             return None
+        if self.render_mode == "rgb_array":
+            from tactica.envs.smac.pictures import battle_frame
+
+            return battle_frame(self.env.core.sim, 0, self.env._episode_steps, self.env.episode_limit)
         return render_ansi(self.env.core.sim, 0, self.env._episode_steps)
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""``SMACProgram-v0``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
+"""``SMACProgram-v1``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import string
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 from tactica.envs.smac.maps import get_map
@@ -57,13 +58,14 @@ class SMACProgramEnv(gym.Env):
     ## Arguments
     ``map_name`` ("3m"), ``episodes_per_step`` (10), ``max_attempts`` (10), ``target_win_rate`` (1.0),
     ``limits`` (:class:`tactica.sandbox.Limits`, default 20 s CPU / 60 s wall / 1024 MB per step),
-    ``render_mode`` (``"ansi"``), ``allow_unisolated`` (run programs even where OS isolation is unavailable;
-    default: the ``TACTICA_SANDBOX_UNISOLATED`` environment variable, otherwise ``step`` raises
+    ``render_mode`` (``"ansi"``, or ``"rgb_array"``: the battle's map and armies and each program's win
+    rate), ``allow_unisolated`` (run programs even where OS isolation is unavailable; default: the
+    ``TACTICA_SANDBOX_UNISOLATED`` environment variable, otherwise ``step`` raises
     :class:`tactica.sandbox.SandboxUnavailable`), plus ``env_kwargs`` passed to
     :class:`tactica.envs.smac.SMACEnv`.
 
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("SMACProgram-v0", map_name="3m", episodes_per_step=2)
+    >>> env = gym.make("SMACProgram-v1", map_name="3m", episodes_per_step=2)
     >>> obs, info = env.reset(seed=0)
     >>> obs.startswith("TASK")
     True
@@ -75,7 +77,7 @@ class SMACProgramEnv(gym.Env):
     * v0: initial release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self,
@@ -95,8 +97,8 @@ class SMACProgramEnv(gym.Env):
             raise ValueError(f"max_attempts must be a positive int, got {max_attempts!r}")
         if not 0.0 <= float(target_win_rate) <= 1.0:
             raise ValueError(f"target_win_rate must be in [0, 1], got {target_win_rate!r}")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
         self.map_name = map_name
         self.episodes_per_step = episodes_per_step
         self.max_attempts = max_attempts
@@ -112,6 +114,8 @@ class SMACProgramEnv(gym.Env):
         self.observation_space = spaces.Text(max_length=MAX_OBS_CHARS, min_length=1, charset=CHARSET)
         self._attempts = 0
         self._feedback = "No program submitted yet."
+        #: (win rate, per-battle stats) of each program submitted this episode (what the picture shows)
+        self.results: list[tuple[float, list[dict]]] = []
 
     def _observation(self) -> str:
         text = f"{self.task}\n\n{self._feedback}"
@@ -123,6 +127,7 @@ class SMACProgramEnv(gym.Env):
         super().reset(seed=seed)
         self._attempts = 0
         self._feedback = "No program submitted yet."
+        self.results = []
         return self._observation(), {"map_name": self.map_name, "attempt": 0}
 
     def step(self, action: str):
@@ -138,6 +143,7 @@ class SMACProgramEnv(gym.Env):
         ties = sum(s["result"] == "tie" for s in stats)
         win_rate = wins / self.episodes_per_step
         self._feedback = feedback_text(stats, error, self.episodes_per_step)
+        self.results.append((win_rate, stats))
         info = {
             "win_rate": win_rate,
             "wins": wins,
@@ -155,9 +161,13 @@ class SMACProgramEnv(gym.Env):
         truncated = bool(not terminated and self._attempts >= self.max_attempts)
         return self._observation(), float(win_rate), terminated, truncated, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            from tactica.envs.smac.pictures import program_frame
+
+            return program_frame(self)
         if self.render_mode != "ansi":
-            gym.logger.warn("render() needs render_mode='ansi'")
+            gym.logger.warn("render() needs render_mode='ansi' or 'rgb_array'")
             return None
         return self._feedback
 

@@ -1,4 +1,4 @@
-"""The text task of SMACProgram-v0: map, armies, unit statistics, coordinates and the program API (ASCII)."""
+"""The text task of SMACProgram-v1: map, armies, unit statistics, coordinates and the program API (ASCII)."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ class TextSC2Env(gym.Env):
     * v0: first version (patch 5.0.3 data, tactica's built-in AI model).
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -303,6 +303,10 @@ class TextSC2Env(gym.Env):
         return obs, float(reward), terminated, truncated, info
 
     def render(self):
+        if self.render_mode == "rgb_array":
+            from tactica.envs.textsc2.pictures import economy_frame
+
+            return economy_frame(self)
         if self._real is not None:
             return self._real.render()
         if self.game is None:

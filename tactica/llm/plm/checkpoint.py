@@ -68,6 +68,7 @@ AUX_FILES = (
     "generation_config.json",
     "vocab.json",
     "merges.txt",
+    "chat_template.jinja",
 )
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}

@@ -43,7 +43,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "question/answer chats. The run directory gets run_config.json, metrics.jsonl, checkpoint/ (Hugging "
         "Face layout, loadable by 'tactica serve' and the plm: backend), trainer_state.pt, loss.png, lr.png and "
         "summary.json (held-out loss, unigram baseline, fp32/int8/int4 perplexity).",
-        epilog="example: tactica train plm --out runs/plm-small --preset small --steps 300 --seed 0",
+        epilog="examples:\n"
+        "  tactica train plm --out runs/plm-tiny --preset tiny --steps 60 --threads 1 --no-quant-eval   (about 15 s of CPU)\n"
+        "  tactica train plm --out runs/plm-small --preset small --steps 300 --seed 0   (about 20 min)",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory")
     parser.add_argument("--data", default="generated",

@@ -53,14 +53,35 @@ class WSDCSchedule:
                 f"decay_shape {self.decay_shape!r} is not supported; accepted: {', '.join(_SHAPES)}"
             )
 
+    def step_counts(self) -> tuple[int, int, int, int]:
+        """Steps in the warmup, stable, decay and constant phases (summing to ``total_steps``).
+
+        Fractions are turned into whole steps by largest remainder, and every phase given a positive fraction
+        gets at least one step when the run has that many: rounding each fraction on its own would give 12 steps
+        of the default 0.05/0.55/0.3/0.1 a zero-length constant phase, and 10 steps no warmup.
+        """
+        phases = (self.warmup, self.stable, self.decay, self.constant)
+        if all(isinstance(p, int) for p in phases):
+            return phases  # type: ignore[return-value]
+        total = self.total_steps
+        exact = [p * total for p in phases]
+        counts = [math.floor(x) for x in exact]
+        wanted = [i for i, p in enumerate(phases) if p > 0]
+        if total >= len(wanted):
+            for i in wanted:
+                counts[i] = max(counts[i], 1)
+        while sum(counts) < total:  # the largest shortfall first; ties go to the earlier phase
+            i = max(wanted, key=lambda j: (exact[j] - counts[j], -j))
+            counts[i] += 1
+        while sum(counts) > total:  # the largest excess first, never taking a phase below one step
+            i = min((j for j in wanted if counts[j] > 1), key=lambda j: (exact[j] - counts[j], j))
+            counts[i] -= 1
+        return tuple(counts)  # type: ignore[return-value]
+
     def boundaries(self) -> tuple[int, int, int]:
         """Steps at which stable, decay and constant begin."""
-        phases = (self.warmup, self.stable, self.decay)
-        if all(isinstance(p, int) for p in (*phases, self.constant)):
-            w, s, d = phases
-        else:
-            w, s, d = (round(p * self.total_steps) for p in phases)
-        return w, w + s, min(w + s + d, self.total_steps)
+        w, s, d, _ = self.step_counts()
+        return w, w + s, w + s + d
 
     def __call__(self, step: int) -> float:
         """Multiplier for optimiser step ``step`` (0-based)."""

@@ -2,19 +2,26 @@
 
 PLM's published tokenizer is a Qwen2-style byte-level BPE with ChatML special tokens (``<|im_start|>``,
 ``<|im_end|>``, ``<|endoftext|>``).  :func:`train_bpe` trains the same kind of tokenizer on our own text for
-small models trained from scratch.
+small models trained from scratch.  Chat templates other than ChatML are rendered by
+:class:`~tactica.llm.plm.chat_template.ChatTemplate` (transformers' sandboxed renderer), checked when the
+tokenizer is loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tactica.errors import MissingDependency
+from tactica.llm.plm.chat_template import SPECIAL_TOKEN_NAMES, ChatTemplate, ChatTemplateError
 
-__all__ = ["PLMTokenizer", "train_bpe", "CHATML_TEMPLATE", "SPECIAL_TOKENS", "SPLITS"]
+__all__ = ["PLMTokenizer", "train_bpe", "CHATML_TEMPLATE", "SPECIAL_TOKENS", "SPLITS", "CHAT_TEMPLATE_FILE"]
+
+# transformers >= 4.43 may save the template in its own file instead of tokenizer_config.json
+CHAT_TEMPLATE_FILE = "chat_template.jinja"
 
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 
@@ -52,6 +59,9 @@ class PLMTokenizer:
         self.tokenizer = tokenizer
         self.config = dict(config or {})
         self._raw: dict[str, bytes] = {}
+        self._source: tuple[Path, str] | None = None
+        self._template_cache: tuple[Any, ChatTemplate | None] | None = None
+        self.chat_template()  # compile and check now: a refused template fails the load, not a request
 
     # ------------------------------------------------------------------ files
     @classmethod
@@ -60,27 +70,58 @@ class PLMTokenizer:
         path = directory / "tokenizer.json"
         if not path.is_file():
             raise FileNotFoundError(f"no tokenizer.json in {directory}")
-        tok = cls(_tokenizers().Tokenizer.from_file(str(path)))
-        tok._raw["tokenizer.json"] = path.read_bytes()
+        raw: dict[str, bytes] = {}
+        # tokenizer.json can be megabytes: remember where it came from and its digest, not its bytes
+        source = (path, hashlib.sha256(path.read_bytes()).hexdigest())
+        config: dict[str, Any] = {}
         config_path = directory / "tokenizer_config.json"
         if config_path.is_file():
-            tok._raw["tokenizer_config.json"] = config_path.read_bytes()
-            tok.config = json.loads(tok._raw["tokenizer_config.json"])
+            raw["tokenizer_config.json"] = config_path.read_bytes()
+            config = json.loads(raw["tokenizer_config.json"])
+            if not isinstance(config, dict):
+                raise ValueError(f"{config_path} must hold a JSON object")
+        template_path = directory / CHAT_TEMPLATE_FILE
+        if template_path.is_file():
+            raw[CHAT_TEMPLATE_FILE] = template_path.read_bytes()
+            config["chat_template"] = raw[CHAT_TEMPLATE_FILE].decode("utf-8")
+        try:
+            tok = cls(_tokenizers().Tokenizer.from_file(str(path)), config)
+        except ChatTemplateError as exc:
+            raise ChatTemplateError(f"{directory}: {exc}") from None
+        tok._raw = raw
+        tok._source = source
         return tok
+
+    def _original_tokenizer_json(self) -> bytes | None:
+        """The bytes of the tokenizer.json this tokenizer was loaded from, if that file is unchanged."""
+        if self._source is None:
+            return None
+        path, digest = self._source
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == digest else None
 
     def save_pretrained(self, directory: str | Path) -> None:
         """Write ``tokenizer.json`` and ``tokenizer_config.json`` (the loaded bytes when unchanged)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        if "tokenizer.json" in self._raw:
-            (directory / "tokenizer.json").write_bytes(self._raw["tokenizer.json"])
+        original = self._original_tokenizer_json()
+        if original is not None:  # the loaded file, byte for byte
+            (directory / "tokenizer.json").write_bytes(original)
         else:
             self.tokenizer.save(str(directory / "tokenizer.json"))
+        config = dict(self.config)
+        raw_template = self._raw.get(CHAT_TEMPLATE_FILE)
+        if raw_template is not None and config.get("chat_template") == raw_template.decode("utf-8"):
+            (directory / CHAT_TEMPLATE_FILE).write_bytes(raw_template)
+            config.pop("chat_template")  # it came from its own file, not from tokenizer_config.json
         raw_config = self._raw.get("tokenizer_config.json")
-        if raw_config is not None and json.loads(raw_config) == self.config:
+        if raw_config is not None and json.loads(raw_config) == config:
             (directory / "tokenizer_config.json").write_bytes(raw_config)
         else:
-            text = json.dumps(self.config, indent=2, ensure_ascii=False) + "\n"
+            text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
             (directory / "tokenizer_config.json").write_text(text, encoding="utf-8")
 
     # ------------------------------------------------------------------ encoding
@@ -115,26 +156,66 @@ class PLMTokenizer:
                 ids.append(tid)
         return ids
 
-    def apply_chat_template(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> str:
-        """Render chat messages as the model's prompt text.
+    @property
+    def special_tokens_map(self) -> dict[str, str]:
+        """The named special tokens that are set (``bos_token``, ``eos_token``...), as transformers lists them."""
+        return {name: value for name in SPECIAL_TOKEN_NAMES if isinstance(value := self._special(name), str)}
 
-        The ChatML template (PLM's and ours) is rendered natively; any other ``chat_template`` in
-        ``tokenizer_config.json`` is rendered with Jinja2's sandboxed environment, as transformers does (the
-        template comes with the checkpoint: it must not reach Python attributes or callables).
+    def chat_template(self) -> ChatTemplate | None:
+        """The compiled ``chat_template`` (``None`` for ChatML or no template, which render natively).
+
+        A template stored as a list of named templates (transformers' multi-template form) uses ``default``.
+
+        Raises:
+            ChatTemplateError: the template does not parse or is refused as unsafe.
         """
-        template = self.config.get("chat_template")
-        if template is None or template == CHATML_TEMPLATE:
+        source = self.config.get("chat_template")
+        key = (
+            source if isinstance(source, str) else json.dumps(source),
+            tuple(self.special_tokens_map.items()),
+        )
+        if self._template_cache is not None and self._template_cache[0] == key:
+            return self._template_cache[1]
+        if isinstance(source, list):
+            named = {t.get("name"): t.get("template") for t in source if isinstance(t, dict)}
+            if "default" not in named:
+                raise ChatTemplateError(
+                    f"chat_template lists {sorted(map(str, named))} but no 'default' template"
+                )
+            source = named["default"]
+        compiled = None
+        if source is not None and source != CHATML_TEMPLATE:
+            compiled = ChatTemplate(source, self.special_tokens_map)
+        self._template_cache = (key, compiled)
+        return compiled
+
+    def apply_chat_template(
+        self,
+        messages: Sequence[dict],
+        add_generation_prompt: bool = True,
+        *,
+        tools: Sequence[dict] | None = None,
+        documents: Sequence[dict] | None = None,
+        **variables: Any,
+    ) -> str:
+        """Render chat messages as the model's prompt text, as transformers' ``apply_chat_template`` would.
+
+        ChatML (PLM's template and ours; also used when the tokenizer has no template) is rendered natively;
+        any other template runs in the sandbox of :class:`~tactica.llm.plm.chat_template.ChatTemplate`.
+        ``variables`` are extra template variables (``date_string``, ``enable_thinking``...).
+
+        Raises:
+            ChatTemplateRenderError: the template rejected the messages (its ``raise_exception``).
+        """
+        template = self.chat_template()
+        if template is None:
             return _render_chatml(messages, add_generation_prompt)
-        try:
-            from jinja2.sandbox import ImmutableSandboxedEnvironment
-        except ImportError as exc:
-            raise MissingDependency("jinja2", purpose="this checkpoint's custom chat template") from exc
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-        return env.from_string(template).render(
-            messages=list(messages),
+        return template.render(
+            messages,
             add_generation_prompt=add_generation_prompt,
-            bos_token=self._special("bos_token") or "",
-            eos_token=self._special("eos_token") or "",
+            tools=tools,
+            documents=documents,
+            **variables,
         )
 
 

@@ -102,12 +102,9 @@ class TrainConfig:
 
 
 def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from tactica.progress import progress_bar  # a bar on a terminal, plain lines in a log
 
-    return Progress(
-        TextColumn("[bold]PLM train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-        TimeRemainingColumn(),
-    )  # fmt: skip
+    return progress_bar("PLM train", fields=("status",))
 
 
 @torch.no_grad()
@@ -254,6 +251,7 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
     step = 0
     records: list[dict] = []
     seconds_before = 0.0  # training-loop time of earlier slices of a resumed run
+    window: list[float] = []
     if resuming:
         state = torch.load(state_path, weights_only=True)  # optimizer and RNG tensors, numbers, lists
         optimizer.load_state_dict(state["optimizer"])
@@ -261,6 +259,7 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
         step = state["step"]
         records = state["records"]
         seconds_before = state.get("train_seconds", 0.0)
+        window = list(state.get("loss_window", []))  # losses since the last log line, averaged into the next
 
     metrics_path = out / "metrics.jsonl"
     metrics_path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
@@ -274,7 +273,7 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
         save_model(model, out / "checkpoint", tokenizer=tokenizer)
         torch.save(
             {"optimizer": optimizer.state_dict(), "generator": generator.get_state(), "step": step,
-             "records": records, "train_seconds": train_seconds()},
+             "records": records, "train_seconds": train_seconds(), "loss_window": list(window)},
             state_path,
         )  # fmt: skip
 
@@ -284,7 +283,6 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
     bar = _progress() if progress else None
     task = bar.add_task("train", total=config.steps, completed=step, status="") if bar else None
     started = time.perf_counter()
-    window: list[float] = []
     if bar:
         bar.start()
     try:

@@ -57,6 +57,24 @@ class LatentCache:
             raise ValueError(f"cannot truncate a cache of {self.length} tokens to {length}")
         self.length = length
 
+    def snapshot(self, length: int | None = None) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Copies of every layer's first ``length`` (default: all committed) latents and rope keys."""
+        length = self.length if length is None else length
+        if not 0 <= length <= self.length:
+            raise ValueError(f"cannot snapshot {length} tokens of a cache holding {self.length}")
+        return [t[:length].clone() for t in self._latent], [t[:length].clone() for t in self._rope]
+
+    def restore(self, latents: list[torch.Tensor], ropes: list[torch.Tensor], length: int) -> None:
+        """Replace the contents with the first ``length`` tokens of a :meth:`snapshot`."""
+        if len(latents) != self.num_layers or len(ropes) != self.num_layers:
+            raise ValueError("a snapshot must hold every layer")
+        if length > self.capacity:
+            self._grow(length)
+        for store, parts in ((self._latent, latents), (self._rope, ropes)):
+            for layer, part in enumerate(parts):
+                store[layer][:length] = part[:length]
+        self.length = length
+
     def bytes_per_token(self) -> int:
         width = self._latent[0].shape[1] + self._rope[0].shape[1]
         return self.num_layers * width * self._latent[0].element_size()
