@@ -18,7 +18,18 @@ from tactica.cli.common import ArgumentParser, CLIError, add_commands, describe_
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 # module names under tactica.cli, in the order --help lists them
-COMMANDS: list[str] = ["envs", "play", "leaderboard", "eq", "fiber", "serve", "quantize", "train", "cai"]
+COMMANDS: list[str] = [
+    "envs",
+    "play",
+    "leaderboard",
+    "eq",
+    "fiber",
+    "serve",
+    "quantize",
+    "train",
+    "cai",
+    "data",
+]
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -29,7 +29,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "  tactica serve --model runs/plm-tiny/checkpoint --api-key-file key.txt        (clients send the key)\n"
         "  tactica quantize runs/plm-tiny/checkpoint --out runs/plm-int4 --format int4",
     )
-    parser.add_argument("--model", required=True, metavar="DIR", help="PLM checkpoint directory")
+    parser.add_argument("--model", required=True, metavar="DIR",
+                        help="PLM checkpoint directory, or a shipped model: games, games-aligned")  # fmt: skip
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     key = parser.add_mutually_exclusive_group()
@@ -90,9 +91,12 @@ def read_api_key(path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = Path(args.model)
+    from tactica.llm.plm.checkpoint import SHIPPED, resolve_checkpoint
+
+    directory = resolve_checkpoint(args.model)
     if not (directory / "config.json").is_file():
-        raise CLIError(f"--model {directory} is not a PLM checkpoint directory (no config.json)", 2)
+        raise CLIError(f"--model {directory} is not a PLM checkpoint directory (no config.json) nor a shipped "
+                       f"model ({', '.join(SHIPPED)})", 2)  # fmt: skip
     if not 0 <= args.port <= 65535:
         raise CLIError(f"--port must lie in [0, 65535], got {args.port}", 2)
     if args.api_key_file is not None:

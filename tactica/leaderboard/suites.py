@@ -9,7 +9,9 @@ registered environment gets its rows automatically.  For each environment the pl
 - Stable-Baselines3 policies trained by ``tactica train sb3 ID`` (single-agent environments whose run
   directory holds a model),
 - agents that need a language model, only when one is configured (``--llm`` or the ``TACTICA_LLM``
-  environment variable); otherwise the plan carries a one-line note naming the setting.
+  environment variable); otherwise the plan carries a one-line note naming the setting,
+- the LLM agents of :data:`GAME_MODEL_ROWS` once more per game model shipped with the package (``plm:games``,
+  ``plm:games-aligned``), which need no configuration.
 
 An agent that declines an environment when it is made for its seats (wrong seat, missing weights) is left out
 with a note quoting its reason, so a suite runs what can run and says what it skipped.
@@ -32,6 +34,7 @@ __all__ = [
     "SB3_DIR_ENV_VAR",
     "QUICK_OPTIONS",
     "AGENT_OPTIONS",
+    "GAME_MODEL_ROWS",
     "SWEEPS",
     "SUITES",
     "Sweep",
@@ -107,6 +110,15 @@ SWEEPS: dict[str, Sweep] = {
     # SMAC has no difficulty knob; its maps are graded (SMAC paper: Easy 8m, Hard 5m_vs_6m, Super Hard
     # 27m_vs_30m), and these three use one unit type so the axis is difficulty alone.
     "SMAC-v1": Sweep("map_name", ("8m", "5m_vs_6m", "27m_vs_30m"), "map (Easy, Hard, Super Hard)"),
+}
+
+#: LLM agents that also get one row per model shipped with the package (``plm:games`` and its aligned
+#: version), with no ``--llm`` needed: tactica's own game model runs offline on the edge runtime.  A model whose
+#: weights are not installed is left out with a note.
+GAME_MODEL_ROWS: dict[str, tuple[str, ...]] = {
+    "cos": ("plm:games", "plm:games-aligned"),
+    "llm-smac": ("plm:games", "plm:games-aligned"),
+    "onuw-rl": ("plm:games", "plm:games-aligned"),
 }
 
 AGENT_OPTIONS: dict[str, dict[str, Any]] = {
@@ -217,6 +229,7 @@ def build_plan(
     notes: list[str] = []
     skipped_llm: dict[str, None] = {}
     skipped_needs: dict[str, tuple[str, ...]] = {}
+    missing_models: dict[str, None] = {}
     no_model: list[str] = []
     for env_id in env_ids:
         env_spec = env_specs[env_id]
@@ -236,6 +249,10 @@ def build_plan(
             names.append(env_spec.baseline_agent)
         candidates: list[Pairing] = []
         for name in names:
+            extra = {k: v for k, v in AGENT_OPTIONS.get(name, {}).items() if _accepts(env_spec, k)}
+            for model_spec, version in _game_models(name, llm, missing_models):
+                candidates += [Pairing(env_id, {**options, **extra}, name, {"llm": model_spec}, version)
+                               for options in variants]  # fmt: skip
             kwargs: dict[str, Any] = {}
             if agents[name].needs_llm:
                 if not llm:
@@ -245,7 +262,6 @@ def build_plan(
             if any(needed not in kwargs for needed in agents[name].needs):
                 skipped_needs[name] = agents[name].needs
                 continue
-            extra = {k: v for k, v in AGENT_OPTIONS.get(name, {}).items() if _accepts(env_spec, k)}
             candidates += [Pairing(env_id, {**options, **extra}, name, kwargs) for options in variants]
         if env_spec.kind == "single" and "sb3" in agents and sb3_root is not None:
             models = sorted((sb3_root / env_id).glob("*/model.zip"))
@@ -265,6 +281,11 @@ def build_plan(
             f"LLM agents skipped ({', '.join(skipped_llm)}): set {LLM_ENV_VAR} (or --llm) to a model spec, "
             "e.g. openai:<model>@<base_url> or replay:<transcript.jsonl>"
         )
+    if missing_models:
+        notes.append(
+            f"shipped game models not installed, their rows skipped: {', '.join(missing_models)} "
+            "(see docs/game_model.md to rebuild them)"
+        )
     if skipped_needs:
         needs = ", ".join(f"{name} ({'=, '.join(needed)}=)" for name, needed in skipped_needs.items())
         notes.append(
@@ -281,6 +302,23 @@ def build_plan(
             "(train one with `tactica train sb3 ID`)"
         )
     return Plan(suite, pairings, notes)
+
+
+def _game_models(agent: str, llm: str | None, missing: dict[str, None]) -> list[tuple[str, str]]:
+    """``(spec, weights digest)`` of the shipped models that play ``agent`` (other than the configured ``llm``)."""
+    from tactica.llm.plm.checkpoint import resolve_checkpoint
+
+    found = []
+    for model_spec in GAME_MODEL_ROWS.get(agent, ()):
+        if model_spec == llm:
+            continue  # the configured model's row is made anyway
+        try:
+            weights = resolve_checkpoint(model_spec.partition(":")[2]) / "model.safetensors"
+        except FileNotFoundError:
+            missing[model_spec] = None
+            continue
+        found.append((model_spec, _file_digest(weights)))
+    return found
 
 
 def _playable(env_spec, candidates: list[Pairing]) -> tuple[list[Pairing], list[str]]:

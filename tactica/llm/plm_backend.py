@@ -1,5 +1,8 @@
 """The ``plm:<checkpoint dir>`` backend: a PLM run in-process on tactica's edge runtime.
 
+``plm:games`` and ``plm:games-aligned`` name tactica's game model where its checkpoints are installed in the
+package (this release ships none: the name then raises an error pointing to the recipe in ``docs/game_model.md``).
+
 Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4|int8-dynamic``, ``skip_zeros=1``
 and ``refine_steps=N``, e.g. ``plm:runs/plm/checkpoint?quantize=int8``.  Keyword options to
 :func:`tactica.llm.from_spec` do the same.  With ``refine_steps=N`` every reply is the model's answer refined N
@@ -39,14 +42,16 @@ class PLMChatModel:
         max_tokens: int = 256,
         refine_steps: int = 0,
     ):
+        from tactica.llm.plm.checkpoint import SHIPPED, resolve_checkpoint
         from tactica.llm.runtime import PLMRuntime
 
         if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
             raise ValueError(f"plm: refine_steps must be a non-negative int, got {refine_steps!r}")
         self.refine_steps = refine_steps
-        directory = Path(directory)
+        directory = resolve_checkpoint(directory)
         if not (directory / "config.json").is_file():
-            raise FileNotFoundError(f"plm: {directory} is not a PLM checkpoint directory (no config.json)")
+            raise FileNotFoundError(f"plm: {directory} is not a PLM checkpoint directory (no config.json) nor a "
+                                    f"shipped model ({', '.join(SHIPPED)})")  # fmt: skip
         self.runtime = PLMRuntime.from_pretrained(directory, quantize=quantize, skip_zeros=skip_zeros)
         self.default_max_tokens = max_tokens
         options = [f"quantize={quantize}"] if quantize else []

@@ -18,7 +18,45 @@ from tactica.errors import MissingDependency
 from tactica.llm.plm.config import PLMConfig
 from tactica.llm.plm.model import PLMForCausalLM
 
-__all__ = ["load_model", "save_model", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "AUX_FILES"]
+__all__ = [
+    "load_model",
+    "save_model",
+    "resolve_checkpoint",
+    "SHIPPED",
+    "WEIGHTS_NAME",
+    "WEIGHTS_INDEX_NAME",
+    "AUX_FILES",
+]
+
+#: Checkpoints shipped inside the package, by name: ``plm:games`` and ``tactica serve --model games`` load them
+#: with no download (see ``docs/game_model.md``).
+SHIPPED: dict[str, str] = {
+    "games": "tactica.llm.games/weights/games",
+    "games-aligned": "tactica.llm.games/weights/games-aligned",
+}
+
+
+def resolve_checkpoint(name_or_dir: str | Path) -> Path:
+    """A checkpoint directory: ``name_or_dir`` itself when it holds a ``config.json``, else the shipped
+    checkpoint of that name (:data:`SHIPPED`); otherwise the path unchanged (the loader reports it).
+
+    ``FileNotFoundError`` when a shipped name's weights are not in this installation (they are built by the
+    recipe in ``docs/game_model.md``), so the error names the model rather than a package folder.
+    """
+    path = Path(name_or_dir)
+    if (path / "config.json").is_file() or str(name_or_dir) not in SHIPPED:
+        return path
+    from importlib import resources
+
+    package, _, folder = SHIPPED[str(name_or_dir)].partition("/")
+    shipped = Path(str(resources.files(package).joinpath(folder)))
+    if not (shipped / "config.json").is_file():
+        raise FileNotFoundError(
+            f"the shipped model {str(name_or_dir)!r} is not installed (no {shipped}/config.json); build it "
+            "with the recipe in docs/game_model.md, or pass a checkpoint directory"
+        )
+    return shipped
+
 
 WEIGHTS_NAME = "model.safetensors"
 WEIGHTS_INDEX_NAME = "model.safetensors.index.json"

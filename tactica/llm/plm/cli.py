@@ -48,7 +48,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "  tactica train plm --out runs/plm-small --preset small --steps 300 --seed 0   (about 20 min)",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory")
-    parser.add_argument("--data", default="generated", help="training data (default: generated)")
+    parser.add_argument("--data", default="generated",
+                        help="training data: a file, several files of one kind separated by commas, or "
+                        "'generated' (default: generated)")  # fmt: skip
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument(
         "--preset", choices=sorted(PRESETS), default="small", help="model size (default: small)"
@@ -62,6 +64,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--vocab-size", type=positive_int, default=2048, help="BPE vocabulary when training a tokenizer"
     )
+    parser.add_argument("--tokenizer-split", choices=("words", "lines"), default="words",
+                        help="how a trained tokenizer cuts text before merging: at words (PLM's way) or only at "
+                        "line breaks, so that lines repeated across a corpus become few tokens (default: words)")  # fmt: skip
+    parser.add_argument("--heldout-data", metavar="FILE",
+                        help="held-out file(s) for the held-out loss (default: hold out 5%% of --data)")  # fmt: skip
+    parser.add_argument("--group-by-length", action="store_true",
+                        help="draw each chat batch from chats of similar length (less padding)")  # fmt: skip
     parser.add_argument(
         "--num-documents", type=positive_int, default=4000, help="size of the generated corpus"
     )
@@ -102,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
         init_from=args.init_from,
         tokenizer=args.tokenizer,
         vocab_size=args.vocab_size,
+        tokenizer_split=args.tokenizer_split,
+        heldout_data=args.heldout_data,
+        group_by_length=args.group_by_length,
         preset=args.preset,
         model_overrides=dict(args.model_opt),
         num_documents=args.num_documents,

@@ -2,7 +2,9 @@
 
 Accepted files: ``.txt`` (documents separated by blank lines), ``.jsonl`` with ``{"text": ...}`` lines
 (pre-training) or ``{"messages": [...]}`` lines (supervised fine-tuning: the loss covers assistant replies
-only).  The special name ``generated`` means the corpus of :mod:`tactica.llm.plm.corpus`.
+only; a record whose ``meta`` says ``"expert": false`` -- a transcript's exploration answer -- is skipped).
+Several files of one kind are given as a comma-separated list.  The special name ``generated`` means the
+corpus of :mod:`tactica.llm.plm.corpus`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ def read_documents(source: str | Path, *, seed: int = 0, num_documents: int = 40
         from tactica.llm.plm.corpus import generate_chats
 
         return "chat", [c["messages"] for c in generate_chats(num_documents, seed=seed)]
+    if "," in str(source):  # several files of one kind, read one after the other
+        parts = [read_documents(part.strip(), seed=seed, num_documents=num_documents)
+                 for part in str(source).split(",") if part.strip()]  # fmt: skip
+        kinds = {kind for kind, _ in parts}
+        if len(kinds) > 1:
+            raise ValueError(f"training data {source} mixes text and chat files; use one kind")
+        return kinds.pop(), [item for _, items in parts for item in items]
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(
@@ -48,6 +57,9 @@ def read_documents(source: str | Path, *, seed: int = 0, num_documents: int = 40
         if isinstance(record, dict) and isinstance(record.get("text"), str):
             texts.append(record["text"])
         elif isinstance(record, dict) and isinstance(record.get("messages"), list):
+            meta = record.get("meta")
+            if isinstance(meta, dict) and meta.get("expert") is False:
+                continue  # a transcript's exploration answer: labelled for preferences, not a training target
             chats.append(record["messages"])
         else:
             raise ValueError(f"{path}:{number}: each line must be {{'text': str}} or {{'messages': [...]}}")
@@ -104,20 +116,33 @@ class _Chat:
 
 
 class ChatBatches:
-    """Chats rendered with the chat template; labels are -100 except on assistant replies (and their end)."""
+    """Chats rendered with the chat template; labels are -100 except on assistant replies (and their end).
 
-    def __init__(self, chats: Sequence[Sequence[dict]], tokenizer: PLMTokenizer, seq_len: int):
+    A chat longer than ``seq_len`` tokens is cut there; one with no reply token left is dropped (counted in
+    ``dropped``).  A batch is padded to its longest chat.  ``group_by_length`` draws each batch from chats of
+    similar length (a random chat and its neighbours in length order), which saves the padding of long prompts.
+    """
+
+    def __init__(
+        self,
+        chats: Sequence[Sequence[dict]],
+        tokenizer: PLMTokenizer,
+        seq_len: int,
+        group_by_length: bool = False,
+    ):
         pad = tokenizer.token_id("<|endoftext|>") or 0
         self.pad = pad
         self.seq_len = seq_len
+        self.group_by_length = group_by_length
         self.items: list[_Chat] = []
+        self.dropped = 0
+        head = tokenizer.encode("<|im_start|>assistant\n")
         for chat in chats:
             ids: list[int] = []
             labels: list[int] = []
             for message in chat:
                 text = tokenizer.apply_chat_template([message], add_generation_prompt=False)
                 if message["role"] == "assistant":
-                    head = tokenizer.encode("<|im_start|>assistant\n")
                     body = tokenizer.encode(text)[len(head) :]
                     ids += head + body
                     labels += [-100] * len(head) + body
@@ -126,28 +151,43 @@ class ChatBatches:
                     ids += part
                     labels += [-100] * len(part)
             ids, labels = ids[:seq_len], labels[:seq_len]
-            fill = seq_len - len(ids)
-            self.items.append(_Chat(torch.tensor(ids + [pad] * fill), torch.tensor(labels + [-100] * fill)))
+            if all(label == -100 for label in labels[1:]):
+                self.dropped += 1
+                continue
+            self.items.append(_Chat(torch.tensor(ids), torch.tensor(labels)))
         if not self.items:
-            raise ValueError("no chats to train on")
+            raise ValueError(
+                f"no chats to train on (dropped {self.dropped} with no reply within {seq_len} tokens)"
+            )
+        self.by_length = sorted(range(len(self.items)), key=lambda i: len(self.items[i].ids))
 
     def __len__(self) -> int:
         return len(self.items)
 
+    def _stack(self, chunk: Sequence[_Chat]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(len(c.ids) for c in chunk)
+        ids = torch.full((len(chunk), width), self.pad, dtype=torch.long)
+        labels = torch.full((len(chunk), width), -100, dtype=torch.long)
+        for row, c in enumerate(chunk):
+            ids[row, : len(c.ids)] = c.ids
+            labels[row, : len(c.labels)] = c.labels
+        return ids, labels
+
     def batch(
         self, batch_size: int, seq_len: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        picks = torch.randint(0, len(self.items), (batch_size,), generator=generator).tolist()
-        return torch.stack([self.items[i].ids for i in picks]), torch.stack(
-            [self.items[i].labels for i in picks]
-        )
+        if self.group_by_length:
+            rank = int(torch.randint(0, len(self.items), (1,), generator=generator))
+            start = min(max(0, rank - batch_size // 2), max(0, len(self.items) - batch_size))
+            picks = self.by_length[start : start + batch_size]
+        else:
+            picks = torch.randint(0, len(self.items), (batch_size,), generator=generator).tolist()
+        return self._stack([self.items[i] for i in picks])
 
     def all_batches(self, batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        out = []
-        for start in range(0, len(self.items), batch_size):
-            chunk = self.items[start : start + batch_size]
-            out.append((torch.stack([c.ids for c in chunk]), torch.stack([c.labels for c in chunk])))
-        return out
+        order = self.by_length if self.group_by_length else range(len(self.items))
+        items = [self.items[i] for i in order]
+        return [self._stack(items[start : start + batch_size]) for start in range(0, len(items), batch_size)]
 
 
 def unigram_cross_entropy(train_ids: torch.Tensor, heldout_ids: torch.Tensor, vocab_size: int) -> float:

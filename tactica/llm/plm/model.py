@@ -195,7 +195,17 @@ class PLMModel(nn.Module):
         self.norm = PLMRMSNorm(config.hidden_size, config.rms_norm_eps)
         self.rotary_emb = PLMRotaryEmbedding(config)
 
+    def _check_ids(self, input_ids: torch.Tensor) -> None:
+        if input_ids.dim() != 2:
+            raise ValueError(f"input_ids must be [batch, seq], got shape {tuple(input_ids.shape)}")
+        if input_ids.shape[1] > self.config.max_position_embeddings:
+            raise ValueError(
+                f"sequence of {input_ids.shape[1]} tokens exceeds max_position_embeddings "
+                f"{self.config.max_position_embeddings}"
+            )
+
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor | None = None) -> torch.Tensor:
+        self._check_ids(input_ids)
         b, t = input_ids.shape
         if position_ids is None:
             position_ids = torch.arange(t, device=input_ids.device).unsqueeze(0).expand(b, t)
@@ -237,21 +247,17 @@ class PLMForCausalLM(nn.Module):
                 module.weight.fill_(1.0)
 
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor | None = None) -> torch.Tensor:
-        if input_ids.dim() != 2:
-            raise ValueError(f"input_ids must be [batch, seq], got shape {tuple(input_ids.shape)}")
-        if input_ids.shape[1] > self.config.max_position_embeddings:
-            raise ValueError(
-                f"sequence of {input_ids.shape[1]} tokens exceeds max_position_embeddings "
-                f"{self.config.max_position_embeddings}"
-            )
         return self.lm_head(self.model(input_ids, position_ids))
 
-    def loss(self, input_ids: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Mean next-token cross-entropy; ``labels`` are aligned with ``input_ids`` (shifted here), -100 ignored."""
-        logits = self.forward(input_ids)
-        return F.cross_entropy(
-            logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100
-        )
+    def loss(self, input_ids: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        """Mean (or ``"sum"``) next-token cross-entropy; ``labels`` are aligned with ``input_ids`` (shifted here),
+        -100 ignored.  The output head runs only on the positions that have a label (a chat's reply is a small
+        part of its tokens, and the head over the vocabulary is a large part of a small model's cost)."""
+        hidden = self.model(input_ids)[:, :-1]
+        targets = labels[:, 1:]
+        keep = targets != -100
+        logits = self.lm_head(hidden[keep])
+        return F.cross_entropy(logits.float(), targets[keep], reduction=reduction)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())

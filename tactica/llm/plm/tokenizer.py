@@ -18,7 +18,7 @@ from typing import Any
 from tactica.errors import MissingDependency
 from tactica.llm.plm.chat_template import SPECIAL_TOKEN_NAMES, ChatTemplate, ChatTemplateError
 
-__all__ = ["PLMTokenizer", "train_bpe", "CHATML_TEMPLATE", "SPECIAL_TOKENS", "CHAT_TEMPLATE_FILE"]
+__all__ = ["PLMTokenizer", "train_bpe", "CHATML_TEMPLATE", "SPECIAL_TOKENS", "SPLITS", "CHAT_TEMPLATE_FILE"]
 
 # transformers >= 4.43 may save the template in its own file instead of tokenizer_config.json
 CHAT_TEMPLATE_FILE = "chat_template.jinja"
@@ -219,13 +219,35 @@ class PLMTokenizer:
         )
 
 
-def train_bpe(texts: Iterable[str], vocab_size: int = 2048, *, min_frequency: int = 2) -> PLMTokenizer:
-    """Train a byte-level BPE tokenizer (GPT-2/Qwen2 style) with ChatML special tokens on ``texts``."""
+#: How :func:`train_bpe` cuts text before merging: GPT-2's word regex, or at line breaks only.
+SPLITS = ("words", "lines")
+
+
+def train_bpe(
+    texts: Iterable[str], vocab_size: int = 2048, *, min_frequency: int = 2, split: str = "words"
+) -> PLMTokenizer:
+    """Train a byte-level BPE tokenizer (GPT-2/Qwen2 style) with ChatML special tokens on ``texts``.
+
+    ``split="words"`` cuts text into words first (GPT-2's regex), as PLM's tokenizer does.  ``split="lines"``
+    cuts only at line breaks, so merges may span words: text that repeats line for line (an agent's prompt, a
+    game's state summary, code) becomes a few tokens per line, which shortens the sequences of a model trained
+    on such transcripts several-fold.
+    """
     if vocab_size < 256 + len(SPECIAL_TOKENS):
         raise ValueError(f"vocab_size must be at least {256 + len(SPECIAL_TOKENS)} (bytes + specials)")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     tk = _tokenizers()
     tokenizer = tk.Tokenizer(tk.models.BPE())
-    tokenizer.pre_tokenizer = tk.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    if split == "lines":
+        tokenizer.pre_tokenizer = tk.pre_tokenizers.Sequence(
+            [
+                tk.pre_tokenizers.Split(tk.Regex(r"\n+"), "isolated"),
+                tk.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
+    else:
+        tokenizer.pre_tokenizer = tk.pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = tk.decoders.ByteLevel()
     trainer = tk.trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -51,6 +51,9 @@ class TrainConfig:
     init_from: str | None = None  # a checkpoint directory to fine-tune; None trains from scratch
     tokenizer: str | None = None  # a directory with tokenizer.json; None trains a byte-level BPE
     vocab_size: int = 2048
+    tokenizer_split: str = "words"  # how the trained BPE cuts text before merging: "words" or "lines"
+    heldout_data: str | None = None  # held-out file(s); None holds out heldout_fraction of data
+    group_by_length: bool = False  # chat batches of similar length (less padding)
     preset: str = "small"
     model_overrides: dict[str, Any] = field(default_factory=dict)
     num_documents: int = 4000  # size of the generated corpus
@@ -125,10 +128,7 @@ def _heldout_loss(model: PLMForCausalLM, heldout, config: TrainConfig) -> float:
                 break
     else:
         for ids, labels in heldout.all_batches(config.batch_size):
-            logits = model(ids)
-            nll = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
-                                                    labels[:, 1:].reshape(-1), ignore_index=-100, reduction="sum")  # fmt: skip
-            total += float(nll)
+            total += float(model.loss(ids, labels, reduction="sum"))
             count += int((labels[:, 1:] != -100).sum())
     model.train()
     return total / max(count, 1)
@@ -175,7 +175,7 @@ def _build(config: TrainConfig, kind: str, train_items: list) -> tuple[PLMForCau
         tokenizer = PLMTokenizer.from_pretrained(config.tokenizer)
     else:
         texts = train_items if kind == "text" else [m["content"] for chat in train_items for m in chat]
-        tokenizer = train_bpe(texts, config.vocab_size)
+        tokenizer = train_bpe(texts, config.vocab_size, split=config.tokenizer_split)
     fields = dict(PRESETS[config.preset]) | dict(config.model_overrides)
     fields.setdefault("num_key_value_heads", fields["num_attention_heads"])
     model_config = PLMConfig(
@@ -209,7 +209,15 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
     (out / "run_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
 
     kind, items = read_documents(config.data, seed=config.seed, num_documents=config.num_documents)
-    train_items, held_items = split_documents(items, config.heldout_fraction, config.seed)
+    if config.heldout_data:
+        held_kind, held_items = read_documents(config.heldout_data)
+        if held_kind != kind or not held_items:
+            raise ValueError(
+                f"held-out data {config.heldout_data} must hold {kind} records like the training data"
+            )
+        train_items = items
+    else:
+        train_items, held_items = split_documents(items, config.heldout_fraction, config.seed)
     if str(config.data).startswith("generated"):
         corpus = out / "corpus"
         corpus.mkdir(exist_ok=True)
@@ -227,8 +235,8 @@ def train(config: TrainConfig, *, progress: bool = True, stop_at: int | None = N
     if kind == "text":
         train_data, held_data = TokenStream(train_items, tokenizer), TokenStream(held_items, tokenizer)
     else:
-        train_data = ChatBatches(train_items, tokenizer, config.seq_len)
-        held_data = ChatBatches(held_items, tokenizer, config.seq_len)
+        train_data = ChatBatches(train_items, tokenizer, config.seq_len, config.group_by_length)
+        held_data = ChatBatches(held_items, tokenizer, config.seq_len, config.group_by_length)
 
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -335,6 +343,9 @@ def _summarise(
         "heldout_loss": heldout,
         "heldout_perplexity": math.exp(heldout),
     }
+    if isinstance(held_data, ChatBatches):
+        summary.update(train_chats=len(train_data), heldout_chats=len(held_data),
+                       chats_dropped=train_data.dropped + held_data.dropped)  # fmt: skip
     if isinstance(held_data, TokenStream):
         baseline = unigram_cross_entropy(train_data.ids, held_data.ids, model.config.vocab_size)
         summary["unigram_heldout_loss"] = baseline

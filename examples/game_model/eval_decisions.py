@@ -1,0 +1,51 @@
+"""Ask a PLM checkpoint the held-out TextSC2 prompts of a transcript corpus and compare with the expert's answers.
+
+Prints, as JSON: how many replies parse as a ``Decisions:`` list the ``cos`` agent reads (at least one decision
+line, none unmatched), how many give exactly the expert's action list, the share of decision slots that match,
+and the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).
+
+    python examples/game_model/eval_decisions.py --model runs/plm-games/checkpoint \\
+        --corpus runs/corpora/textsc2.heldout.jsonl --calls 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from tactica.envs.textsc2.decisions import parse_decisions
+from tactica.llm import from_spec
+from tactica.llm.games.corpus import read_corpus
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="checkpoint directory or shipped name (games)")
+    parser.add_argument("--corpus", required=True, help="TextSC2 transcript file (.jsonl)")
+    parser.add_argument("--calls", type=int, default=20, help="prompts to ask (the first N; default 20)")
+    parser.add_argument("--max-tokens", type=int, default=96)
+    args = parser.parse_args()
+
+    model = from_spec(f"plm:{args.model}", max_tokens=args.max_tokens)
+    records = [r for r in read_corpus(args.corpus) if r["meta"]["env"] == "TextSC2-v1"][: args.calls]
+    parsed = exact = slots = matched = 0
+    cpu = 0.0
+    for record in records:
+        *prompt, answer = record["messages"]
+        start = time.process_time()
+        reply = model.chat(prompt, temperature=0.0)
+        cpu += time.process_time() - start
+        got, want = parse_decisions(reply), parse_decisions(answer["content"]).actions
+        ok = "Decisions:" in reply and not got.failed
+        parsed += ok
+        exact += ok and got.actions == want
+        slots += len(want)
+        matched += sum(a == b for a, b in zip(got.actions, want, strict=False)) if ok else 0
+    n = max(len(records), 1)
+    print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n,
+                      "slot_accuracy": matched / max(slots, 1), "cpu_s_per_call": cpu / n}, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""SMACProgram transcripts: LLM-SMAC's own calls, answered with measured decision-tree programs."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pytest
+
+from tactica.llm.games import smac
+
+
+@pytest.fixture
+def quick_labels(monkeypatch):
+    """Label programs over 2 battles instead of 20 (the ranking logic is the same, the test is fast)."""
+    quick = functools.cache(functools.partial(smac.measure.__wrapped__, battles=2))
+    monkeypatch.setattr(smac, "measure", quick)
+
+
+def test_variants_are_seeded_distinct_programs_of_each_family():
+    from tactica.envs.smac.program_env import MAX_PROGRAM_CHARS
+
+    for family in smac.FAMILIES:
+        variants = smac.program_variants(family)
+        sources = [v.source for v in variants]
+        assert len(set(sources)) == len(sources) == smac.VARIANTS_PER_FAMILY
+        assert sources == [v.source for v in smac.program_variants.__wrapped__(family)]  # seeded
+        assert all(re.search(r"^def policy\(", s, re.MULTILINE) for s in sources)
+        assert all(len(s) <= MAX_PROGRAM_CHARS for s in sources)
+    with pytest.raises(ValueError, match="families"):
+        smac.program_variants("rush")
+
+
+def test_episode_is_the_agents_own_calls_with_labelled_programs(quick_labels):
+    from tactica.agents.code_policy.agent import LLMSMACAgent, extract_program
+    from tactica.envs.smac.program_env import SMACProgramEnv
+    from tactica.llm.replay import ReplayChatModel
+
+    examples = smac.record_episode("llm-smac", seed=4, episode=0, map_name="3m", explore=0.0)
+    calls = [e.call for e in examples]
+    assert calls[0] == "planner" and "coder" in calls and calls[-1] == "critic"
+    assert examples[0].answer.startswith("### Tactic 1: ")
+    for example in examples:
+        assert example.messages[0]["role"] == "system" and example.label["map_name"] == "3m"
+        if example.call == "coder":
+            assert extract_program(example.answer) is not None
+            assert 0.0 <= example.label["win_rate"] <= 1.0 and example.label["program"].count("#") == 1
+            assert {"damage_dealt", "damage_taken", "allies_left", "attempt_win_rate"} <= set(example.label)
+        if example.call == "critic":
+            assert example.answer.rstrip().endswith(("[Improve Tactic]", "[Change Tactic]"))
+    # replaying the answers through a fresh agent asks exactly the recorded prompts, in order
+    replay = ReplayChatModel([{"messages": e.messages, "response": e.answer} for e in examples])
+    LLMSMACAgent(replay).solve(SMACProgramEnv(map_name="3m", episodes_per_step=10), seed=4)
+    assert replay.position == len(examples)
+
+
+def test_the_best_measured_program_is_written_first(quick_labels):
+    ranked = smac.ranked_variants("3m")
+    keys = [smac.outcome_key(stats) for _, stats in ranked]
+    assert keys == sorted(keys, reverse=True)
+    examples = smac.record_episode("llm-smac", seed=1, episode=0, map_name="3m", explore=0.0)
+    first = next(e for e in examples if e.call == "coder")
+    assert smac.outcome_key(first.label) == keys[0] and first.expert
+
+
+def test_wrong_agent_is_refused():
+    with pytest.raises(ValueError, match="llm-smac"):
+        smac.record_episode("cos", seed=0, episode=0)
