@@ -77,7 +77,7 @@ DIMS = dict(
 )
 PLM_FF = 3072
 HF_FF = 2048  # gated: 3 x 768 x 2048 = 2 x 768 x 3072 parameters
-# issue #10's targets: at 2,048 tokens of context, a cache >= 7x smaller and decoding >= 2x faster
+# the edge runtime's targets: at 2,048 tokens of context, a cache >= 7x smaller and decoding >= 2x faster
 TARGET_CONTEXT, CACHE_TARGET, SPEED_TARGET = 2048, 7.0, 2.0
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 

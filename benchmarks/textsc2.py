@@ -24,7 +24,7 @@ import time
 LOOPS_20_MIN = 26_880
 REAL_TIME_LOOPS_PER_S = 22.4
 LLM_GAME_SECONDS = 7 * 3600  # the original README: "approximately 7 hours for a single game"
-TARGET_S = 1.0  # issue #6: a 20-minute game in under one second on one core
+TARGET_S = 1.0  # the target: a 20-minute game in under one second on one core
 
 
 def env_game(seed: int, difficulty: str, time_limit_s: float) -> tuple[int, float, str]:
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         f"engine + built-in AI on both sides: {engine_rate:,.0f} loops/s -> {LOOPS_20_MIN / engine_rate:.2f} s"
     )
     verdict = "met" if summary["target_met"] else "NOT met"
-    print(f"target (issue #6): a 20-minute game in under {TARGET_S:.0f} CPU s with the expert: {verdict}")
+    print(f"target: a 20-minute game in under {TARGET_S:.0f} CPU s with the expert: {verdict}")
     print(
         f"vs the real game: {env_rate / REAL_TIME_LOOPS_PER_S:,.0f}x real time; "
         f"vs ~7 h per LLM game in the original: the env part of a game is {summary['speedup_vs_llm_game_env']:,.0f}x shorter"
