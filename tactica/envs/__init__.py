@@ -238,6 +238,7 @@ register(
     conformance_kwargs=({}, {"map_name": "8x8", "is_slippery": True, "max_steps": 50}),
     metrics={"success": (0, 1)},
     reward_threshold=1.0,  # deterministic 4x4: the goal reached every episode
+    sb3_view="tactica.envs.frozenlake.sb3:sb3_view",  # the text names the cell: one-hot, as SB3 encodes Discrete
 )
 
 # Retired ids: each names its replacement and what changed, so old scripts fail with the way forward.

@@ -228,3 +228,15 @@ def test_fibre_stream_trains_on_its_declared_feature_view():
     assert env.observation_space.shape == observation.shape == (len(FEATURE_NAMES),)
     assert observation.dtype == np.float32 and np.isfinite(observation).all()
     env.close()
+
+
+def test_frozen_lake_trains_on_the_one_hot_cell_its_text_names():
+    from tactica.baselines.sb3 import SB3Config, _make_env
+
+    env = _make_env(SB3Config(env_id="FrozenLakeText-v0", env_options={}))
+    observation, _ = env.reset(seed=0)
+    assert env.observation_space.shape == observation.shape == (16,)
+    assert observation.tolist() == [1.0] + [0.0] * 15  # the start, row 1 column 1
+    observation, *_ = env.step(2)  # right
+    assert int(np.argmax(observation)) == 1 and observation.sum() == 1.0
+    env.close()
