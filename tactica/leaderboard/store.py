@@ -135,13 +135,15 @@ class ResultStore:
         """
         deadline = time.monotonic() + patience_s
         while True:
+            db = None
             try:
                 # isolation_level=None: autocommit; each statement below is its own durable transaction.
-                self._db = sqlite3.connect(self.path, timeout=patience_s, isolation_level=None)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.executescript(_SCHEMA)
-                return self._db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+                db = sqlite3.connect(self.path, timeout=patience_s, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+                self._db = db
+                return db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
             except sqlite3.OperationalError as exc:
                 locked = "locked" in str(exc) or "busy" in str(exc)
                 if not locked:
@@ -152,7 +154,8 @@ class ResultStore:
                     raise ValueError(
                         f"{str(self.path)!r} stayed locked by another process for {patience_s:.0f} s"
                     ) from None
-                self._db.close()
+                if db is not None:
+                    db.close()
                 time.sleep(0.05 + random.random() * 0.1)
             except sqlite3.DatabaseError as exc:
                 raise ValueError(f"{str(self.path)!r} is not a tactica leaderboard database: {exc}") from None

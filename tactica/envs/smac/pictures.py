@@ -54,24 +54,25 @@ def draw_battle(canvas: Canvas, sim: Any, env: int, box: Box) -> None:
             if int(order[env, i]) == _ATTACK and 0 <= t < len(alive) and alive[t]:
                 color = COLORS["ally"] if sim.team[i] == 0 else COLORS["enemy"]
                 canvas.line(*to_pixel(*positions[i]), *to_pixel(*positions[t]), color)
+    living = []
     for i, kind in enumerate(sim.types):
         x, y = to_pixel(*positions[i])
         if not alive[i]:
             canvas.line(x - 3, y - 3, x + 3, y + 3, COLORS["muted"])
             canvas.line(x - 3, y + 3, x + 3, y - 3, COLORS["muted"])
             continue
-        color = COLORS["ally"] if sim.team[i] == 0 else COLORS["enemy"]
         radius = max(kind.radius * scale, 3.0)
-        if kind.flying:
-            canvas.disc(x, y, radius, color, ring=2.0)
-        else:
-            canvas.disc(x, y, radius, color)
+        living.append((i, kind, x, y, radius))
         top = y - radius - 4
         _health_bar(canvas, x - radius, top, 2 * radius, sim.hp[env, i] / sim.hp_max[i], COLORS["good"])
         if sim.sh_max[i] > 0:
             _health_bar(
                 canvas, x - radius, top - 3, 2 * radius, sim.sh[env, i] / sim.sh_max[i], COLORS["shield"]
             )
+    # bodies after every bar: in a tight formation a neighbour's bar must not cover where a unit stands
+    for i, kind, x, y, radius in living:
+        color = COLORS["ally"] if sim.team[i] == 0 else COLORS["enemy"]
+        canvas.disc(x, y, radius, color, ring=2.0 if kind.flying else None)
 
 
 def _health_bar(canvas: Canvas, x: float, y: float, width: float, fraction: float, color) -> None:
