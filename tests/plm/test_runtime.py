@@ -238,3 +238,25 @@ def test_chunked_prefill_after_a_cached_prefix():
     with torch.no_grad():
         full = model(torch.tensor([ids]))[0]
     torch.testing.assert_close(torch.cat([first, second]), full, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 16])
+def test_prefill_in_micro_batches_equals_one_pass(chunk):
+    """``prefill_chunk`` bounds a prompt's activations by running it in pieces: same logits, same cache."""
+    model = random_model(tiny_config(), seed=7)
+    ids = torch.randint(0, 99, (40,), generator=torch.Generator().manual_seed(3)).tolist()
+    whole, pieces = EdgeModel(model, prefill_chunk=None), EdgeModel(model, prefill_chunk=chunk)
+    cache_whole, cache_pieces = whole.new_cache(), pieces.new_cache()
+    expected = whole.forward(ids, cache_whole, all_logits=True)
+    got = pieces.forward(ids, cache_pieces, all_logits=True)
+    assert got.shape == expected.shape == (40, model.config.vocab_size)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+    assert cache_pieces.length == cache_whole.length == 40
+    torch.testing.assert_close(pieces.forward(ids[:1], cache_pieces), whole.forward(ids[:1], cache_whole),
+                               atol=1e-5, rtol=0)  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "32"])
+def test_prefill_chunk_must_be_a_positive_count(bad):
+    with pytest.raises(ValueError, match="prefill_chunk"):
+        EdgeModel(random_model(tiny_config()), prefill_chunk=bad)

@@ -6,7 +6,8 @@ roped shared key (``qk_rope_head_dim``).  Decoding never decompresses the cache:
 into the query) and the value ``sum_s p_s W_UV_h c_s`` as ``W_UV_h (sum_s p_s c_s)`` (the value up-projection
 absorbed into the output side, just before ``o_proj``).  Prompts of more than ``absorb_threshold`` tokens are
 prefilled with decompressed keys and values instead, which is cheaper for long chunks and gives the same
-numbers.
+numbers.  Prompts longer than ``prefill_chunk`` tokens run in pieces of that size (llama.cpp's micro-batches), so
+a long prompt's activations never grow past one piece's.
 
 Weights are built one tensor at a time from the checkpoint's memory-mapped files (:mod:`.weights`): a weight
 used in its stored format is a view of the file, a converted one is released from memory once converted, so
@@ -204,6 +205,9 @@ class EdgeModel:
             activation is non-zero (pays off when most activations are zero, as in trained models).
         absorb_threshold: chunks up to this many tokens use absorbed attention over the latent cache; longer
             prompt chunks decompress keys and values for that pass.
+        prefill_chunk: a prompt longer than this runs through the model in chunks of this many tokens, each
+            appended to the cache before the next (llama.cpp's micro-batches): activation memory is then bounded
+            by the chunk instead of growing with the prompt.  ``None`` runs every prompt in one pass.
         dtype: convert float weights to this dtype while building (``torch.float32`` to compute a bf16
             checkpoint in float32, at twice the memory); ``None`` keeps the stored dtype.
     """
@@ -215,6 +219,7 @@ class EdgeModel:
         quantize: str | None = None,
         skip_zeros: bool = False,
         absorb_threshold: int = 8,
+        prefill_chunk: int | None = 256,
         dtype: torch.dtype | None = None,
         source: Mapping[str, torch.Tensor] | None = None,
         config: PLMConfig | None = None,
@@ -245,6 +250,12 @@ class EdgeModel:
         self.quantize = mode
         self.skip_zeros = skip_zeros
         self.absorb_threshold = absorb_threshold
+        if prefill_chunk is not None and (isinstance(prefill_chunk, bool) or not isinstance(prefill_chunk, int)
+                                          or prefill_chunk < 1):  # fmt: skip
+            raise ValueError(
+                f"prefill_chunk must be a positive number of tokens or None, got {prefill_chunk!r}"
+            )
+        self.prefill_chunk = prefill_chunk
         self.eps = config.rms_norm_eps
         build = _Builder(source, config, mode, quantization, dtype)
         self._build(build, skip_zeros)
@@ -461,7 +472,7 @@ class EdgeModel:
         return layer.o_proj(out.transpose(0, 1).reshape(t, heads * c.v_head_dim))
 
     def _mlp(self, layer: _Layer, x: torch.Tensor) -> torch.Tensor:
-        act = torch.relu(layer.up_proj(x)).square()
+        act = layer.up_proj(x).relu_().square_()  # in place: the widest activation of the model, made once
         if layer.down_t is not None and x.shape[0] == 1:
             active = act[0].nonzero().squeeze(1)  # squared ReLU leaves most entries exactly zero
             rows = layer.down_t[active]
@@ -488,16 +499,26 @@ class EdgeModel:
                 f"{self.config.max_position_embeddings}"
             )
         self._check_ids(ids)
-        cos, sin = self._rope(torch.arange(cache.length, cache.length + t))
-        x = self.embed.rows(ids)
+        step = t if self.prefill_chunk is None else self.prefill_chunk
+        logits = []
+        for start in range(0, t, step):
+            chunk = ids[start : start + step]
+            x = self._hidden(chunk, cache)
+            if all_logits:
+                logits.append(self.lm_head(x))
+        if all_logits:
+            return logits[0] if len(logits) == 1 else torch.cat(logits)
+        return self.lm_head(x[-1:])[0]
+
+    def _hidden(self, ids: torch.Tensor, cache: LatentCache) -> torch.Tensor:
+        """The final-normed hidden states of ``ids`` [T, hidden], appended to ``cache``."""
+        cos, sin = self._rope(torch.arange(cache.length, cache.length + ids.shape[0]))
+        x = self.embed.rows(ids).float()  # a fresh tensor: the residual stream is then updated in place
         for i, layer in enumerate(self.layers):
-            x = x + self._attention(layer, _rms_norm(x, layer.input_norm, self.eps), cache, i, cos, sin)
-            x = x + self._mlp(layer, _rms_norm(x, layer.post_norm, self.eps))
-        cache.commit(t)
-        if not all_logits:
-            x = x[-1:]
-        logits = self.lm_head(_rms_norm(x, self.norm, self.eps))
-        return logits if all_logits else logits[0]
+            x += self._attention(layer, _rms_norm(x, layer.input_norm, self.eps), cache, i, cos, sin)
+            x += self._mlp(layer, _rms_norm(x, layer.post_norm, self.eps))
+        cache.commit(ids.shape[0])
+        return _rms_norm(x, self.norm, self.eps)
 
     @torch.inference_mode()
     def forward_batch(self, token_ids: Sequence[int], caches: Sequence[LatentCache]) -> torch.Tensor:

@@ -463,15 +463,19 @@ class Int4Linear(DenseLinear):
 
     def _kernel_call(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
-        flat = x.reshape(-1, shape[-1]).float().contiguous()
+        flat = x.reshape(-1, shape[-1])
         low = flat.to(torch.bfloat16)
-        parts = [
-            torch.ops.aten._weight_int4pack_mm_for_cpu(low, weight, self.group_size, scale_zero).float()
-            for weight, scale_zero in self._kernel
-        ]
+        # each chunk's bf16 result is widened straight into its columns of one output: no float copies of the
+        # parts and no concatenation (a prompt's activations are the largest transients of a forward pass)
+        y = torch.empty(flat.shape[0], self.out_features, dtype=torch.float32)
+        start = 0
+        for weight, scale_zero in self._kernel:
+            part = torch.ops.aten._weight_int4pack_mm_for_cpu(low, weight, self.group_size, scale_zero)
+            y[:, start : start + part.shape[1]] = part
+            start += part.shape[1]
+            del part
         if self._tail is not None:
-            parts.append(F.linear(flat, self._tail))
-        y = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+            y[:, start:] = F.linear(flat.float(), self._tail)
         return y.reshape(*shape[:-1], self.out_features)
 
     def dequantize(self) -> torch.Tensor:

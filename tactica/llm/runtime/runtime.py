@@ -110,10 +110,17 @@ class PLMRuntime:
         name: str | None = None,
         dtype: torch.dtype | None = None,
         use_prefix_cache: bool = True,
+        prefill_chunk: int | None = 256,
     ) -> PLMRuntime:
-        """Load a checkpoint directory (plain, or quantised by ``tactica quantize``) from memory-mapped files."""
+        """Load a checkpoint directory (plain, or quantised by ``tactica quantize``) from memory-mapped files.
+
+        ``prefill_chunk``: prompts run through the model in pieces of at most this many tokens (``None``: in one
+        pass), which bounds their activation memory; see :class:`~tactica.llm.runtime.EdgeModel`.
+        """
         directory = Path(directory)
-        engine = EdgeModel.from_pretrained(directory, quantize=quantize, skip_zeros=skip_zeros, dtype=dtype)
+        engine = EdgeModel.from_pretrained(
+            directory, quantize=quantize, skip_zeros=skip_zeros, dtype=dtype, prefill_chunk=prefill_chunk
+        )
         return cls(
             engine,
             PLMTokenizer.from_pretrained(directory),

@@ -273,14 +273,16 @@ _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 _malloc_pinned = False
 
 
-def keep_large_allocations_out_of_the_heap(threshold: int = 1 << 20) -> bool:
+def keep_large_allocations_out_of_the_heap(threshold: int = 1 << 17) -> bool:
     """Make glibc serve allocations of ``threshold`` bytes or more with their own memory maps (returned to the
     system when freed); returns whether the setting applied (Linux with glibc).
 
     glibc otherwise raises its mmap threshold after the first large block is freed and then keeps later large
     blocks in its heap, which it rarely shrinks: converting a model chunk by chunk then leaves hundreds of MiB
-    of freed buffers resident (measured: 1.5x the packed int8 weights).  The setting is process-wide and
-    applied once, when a model is loaded from files; it costs a system call per large allocation.
+    of freed buffers resident (measured: 1.5x the packed int8 weights).  The default threshold, 128 KiB, is
+    glibc's own starting value held fixed: a prompt's activations (hundreds of KiB each) then leave no freed
+    blocks in the heap either.  The setting is process-wide and applied once, when a model is loaded from
+    files; it costs a system call per large allocation.
     """
     global _malloc_pinned
     if _malloc_pinned or not sys.platform.startswith("linux"):
