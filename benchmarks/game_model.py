@@ -223,7 +223,9 @@ def memory_child(args, directory: Path, side: str) -> dict:
     from tactica.llm.plm import checkpoint, tokenizer  # noqa: F401
     from tactica.llm.runtime import runtime  # noqa: F401
 
-    if side == "theirs":  # transformers imports its modules lazily: load what the peer uses before the baseline
+    if (
+        side == "theirs"
+    ):  # transformers imports its modules lazily: load what the peer uses before the baseline
         import transformers.generation.utils  # noqa: F401
         from transformers.models.deepseek_v3 import modeling_deepseek_v3  # noqa: F401
     Path("/proc/self/clear_refs").write_text("5")

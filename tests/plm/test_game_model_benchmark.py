@@ -15,7 +15,10 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 CALLS = [
-    [{"role": "system", "content": "You play a game."}, {"role": "user", "content": "the red one or the blue one"}],
+    [
+        {"role": "system", "content": "You play a game."},
+        {"role": "user", "content": "the red one or the blue one"},
+    ],
     [{"role": "system", "content": "You play a game."}, {"role": "user", "content": "what next"}],
 ]
 
