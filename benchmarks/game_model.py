@@ -7,8 +7,8 @@ DeepSeek's gated MLP with ``act = relu`` and ``gate_proj = up_proj`` (``relu(Wx)
 exactly).  Before timing anything the script checks that both give the same logits on the first call.
 
 The calls are what an LLM agent sends: the chat messages of a transcript corpus (``--corpus``, written by
-``tactica data transcripts``), or, without one, the calls of the ``cos`` agent recorded over one seeded
-``TextSC2-v1`` game at level 1.  Both runtimes answer the first ``--calls`` of them greedily, up to
+``tactica data transcripts``), or, without one, the calls an agent makes over one seeded episode (``--env``,
+``--agent``; by default the ``cos`` agent's calls in a ``TextSC2-v1`` game at level 1).  Both runtimes answer the first ``--calls`` of them greedily, up to
 ``--max-new-tokens`` tokens or the end of the reply, one torch thread each:
 
 - decisions per CPU second (a decision is one agent call answered; ``time.process_time`` of this process, so a
@@ -42,7 +42,8 @@ ROUND = 4
 
 
 # ---------------------------------------------------------------------------------------------- the calls
-def agent_calls(corpus: str | None, count: int, seed: int = 0) -> list[list[dict]]:
+def agent_calls(corpus: str | None, count: int, seed: int = 0, env_id: str = "TextSC2-v1",
+                agent: str = "cos") -> list[list[dict]]:  # fmt: skip
     """The chat messages of ``count`` agent calls (the recorded answer removed)."""
     if corpus:
         from tactica.llm.games.corpus import read_corpus
@@ -51,8 +52,8 @@ def agent_calls(corpus: str | None, count: int, seed: int = 0) -> list[list[dict
     else:
         from tactica.llm.games.transcripts import record_examples
 
-        examples = record_examples("TextSC2-v1", "cos", 1, seed=seed, options={"difficulty": 1})
-        records = [example.record("TextSC2-v1", "cos", "train") for example in examples]
+        examples = record_examples(env_id, agent, 1, seed=seed)
+        records = [example.record(env_id, agent, "train") for example in examples]
     calls = [record["messages"][:-1] for record in records if record["messages"][-1]["role"] == "assistant"]
     if not calls:
         raise ValueError(f"no agent calls found in {corpus or 'the recorded game'}")
@@ -178,7 +179,7 @@ def timed(answer) -> tuple[list[list[int]], float]:
 
 def run_speed(args, directory: Path) -> dict:
     torch.set_num_threads(1)
-    calls = agent_calls(args.corpus, args.calls, args.seed)
+    calls = agent_calls(args.corpus, args.calls, args.seed, args.env, args.agent)
     cached = load_ours(directory, prefix_cache=True)
     fresh = load_ours(directory, prefix_cache=False)
     answers_cached, cpu_cached = timed(lambda: answer_ours(cached, calls, args.max_new_tokens))
@@ -219,7 +220,7 @@ def _status_kib(key: str) -> int:
 def memory_child(args, directory: Path, side: str) -> dict:
     """In a fresh process: load one runtime and answer ``--memory-calls`` calls; the peak above the imports."""
     torch.set_num_threads(1)
-    calls = agent_calls(args.corpus, args.memory_calls, args.seed)
+    calls = agent_calls(args.corpus, args.memory_calls, args.seed, args.env, args.agent)
     from tactica.llm.plm import checkpoint, tokenizer  # noqa: F401
     from tactica.llm.runtime import runtime  # noqa: F401
 
@@ -240,9 +241,25 @@ def memory_child(args, directory: Path, side: str) -> dict:
 def run_memory(args, directory: Path) -> list[dict]:
     rows = []
     for side in ("ours",) if args.no_peer else ("ours", "theirs"):
-        command = [sys.executable, __file__, "--model", str(directory), "--memory-child", side,
-                   "--memory-calls", str(args.memory_calls), "--max-new-tokens", str(args.max_new_tokens),
-                   "--seed", str(args.seed)] + (["--corpus", args.corpus] if args.corpus else [])  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--model",
+            str(directory),
+            "--memory-child",
+            side,
+            "--memory-calls",
+            str(args.memory_calls),
+            "--max-new-tokens",
+            str(args.max_new_tokens),
+            "--seed",
+            str(args.seed),
+            "--env",
+            args.env,
+            "--agent",
+            args.agent,
+        ]
+        command += ["--corpus", args.corpus] if args.corpus else []  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"memory measurement of {side} failed:\n{done.stderr[-3000:]}")
@@ -279,8 +296,13 @@ def main() -> None:
     parser.add_argument(
         "--model", default="games", help="checkpoint directory or shipped name (default: games)"
     )
-    parser.add_argument("--corpus", help="transcript corpus (.jsonl) whose calls are answered (default: record one "
-                        "TextSC2-v1 level-1 game of the cos agent)")  # fmt: skip
+    parser.add_argument("--corpus", help="transcript corpus (.jsonl) whose calls are answered (default: "
+                        "record one seeded episode of --env with --agent)")  # fmt: skip
+    parser.add_argument(
+        "--env", default="TextSC2-v1", help="environment of the recorded episode (default TextSC2-v1)"
+    )
+    parser.add_argument("--agent", default="cos", help="LLM agent of the recorded episode (default cos; ONUW-v1: "
+                        "onuw-rl, onuw-llm-tactic, onuw-react; SMACProgram-v2: llm-smac)")  # fmt: skip
     parser.add_argument("--calls", type=int, default=20, help="agent calls answered per runtime (default 20)")
     parser.add_argument("--max-new-tokens", type=int, default=64, help="answer length limit (default 64)")
     parser.add_argument("--memory-calls", type=int, default=3, help="calls answered in the memory runs")
