@@ -214,3 +214,37 @@ def test_quantize_cli(tmp_path, float_dir, capsys):
         )
         == 2
     )
+
+
+def _mapped_kib(path) -> int:
+    """Resident KiB of this process's mappings of ``path`` (Linux ``/proc/self/smaps``)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            if line[:1] in "0123456789abcdef" and "-" in line.split()[0]:  # a mapping's first line
+                inside = line.rstrip().endswith(str(path))
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_settle_drops_the_pages_that_reading_later_chunks_mapped_again(tmp_path):
+    """A page fault also maps the cached pages around it ("fault-around"), so converting a matrix chunk by
+    chunk maps back pages of the chunks released before; settle() drops them once loading is done."""
+    from tactica.llm.runtime.weights import WeightSource
+
+    path = tmp_path / "model.safetensors"
+    rows, cols = 1000, 256  # rows of 1 KiB: 60-row chunks end inside 64 KiB windows
+    write_safetensors(
+        path, [("w", torch.float32, (rows, cols), lambda: torch.arange(rows * cols).float().view(rows, cols))]
+    )
+    source = WeightSource.from_directory(tmp_path)
+    for start in range(0, rows, 60):  # the converter's pattern: read a chunk, release it
+        end = min(start + 60, rows)
+        assert float(source["w"][start:end, 0].sum()) == sum(r * cols for r in range(start, end))
+        source.release("w", (start, end))
+    refilled = _mapped_kib(path.resolve())
+    source.settle()
+    assert _mapped_kib(path.resolve()) <= 8 < refilled  # at most the pages the tensor shares with the header
+    assert float(source["w"][999, 255]) == rows * cols - 1  # released pages are read from the file again

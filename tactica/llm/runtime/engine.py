@@ -259,6 +259,7 @@ class EdgeModel:
         self.eps = config.rms_norm_eps
         build = _Builder(source, config, mode, quantization, dtype)
         self._build(build, skip_zeros)
+        build.source.settle()
         dim = config.qk_rope_head_dim
         self.inv_freq = 1.0 / (
             config.rope_theta ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim)

@@ -185,6 +185,7 @@ class WeightSource(Mapping):
 
     def __init__(self, files: Mapping[str, SafetensorsFile]):
         self._where = dict(files)
+        self._released: set[str] = set()
 
     @classmethod
     def from_directory(cls, directory: str | Path) -> WeightSource:
@@ -229,6 +230,17 @@ class WeightSource(Mapping):
 
     def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         self._where[name].release(name, rows)
+        self._released.add(name)
+
+    def settle(self) -> None:
+        """Drop again every page of the tensors released so far (call once all tensors are built).
+
+        A page fault on a mapped file also maps the neighbouring pages that are in the page cache ("fault-around",
+        up to 64 KiB), so reading one tensor or chunk maps pages of the ones released before it: with the file
+        fully cached, 4 MiB of a 2-layer int4 checkpoint stayed resident that way.
+        """
+        for name in self._released:
+            self._where[name].release(name)
 
     def read_rows(self, name: str, rows: list[int]) -> torch.Tensor:
         return self._where[name].read_rows(name, rows)
@@ -262,6 +274,9 @@ class TensorDictSource(Mapping):
 
     def release(self, name: str, rows: tuple[int, int] | None = None) -> None:
         """Nothing to drop: the tensors belong to their module."""
+
+    def settle(self) -> None:
+        """Nothing to drop."""
 
     @property
     def nbytes(self) -> int:
