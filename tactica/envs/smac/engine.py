@@ -279,6 +279,7 @@ class BattleSim:
         self.hz_target = np.zeros((B, A), np.int64)
         self._planted = np.zeros((B, N), np.uint8)
         self._anchor = np.zeros((B, N, 2))  # positions at the start of the current game loop
+        self._moved = np.zeros((B, N))  # how far each unit got in the last game loop
         Q = 4 * N + 16
         self._ev_t = np.zeros((B, Q))
         self._ev_kind = np.zeros((B, Q), np.int64)
@@ -372,6 +373,7 @@ class BattleSim:
         self.loop[e] = 0
         self.damage_to[e] = 0.0
         self.hz_target[e] = -1
+        self._moved[e] = 0.0
         self._ev_t[e] = K.INF
         n = len(np.arange(self.num_envs)[e])
         points = self.spec.enemy_attack_points or (self.spec.enemy_attack_point,)
@@ -528,6 +530,7 @@ class BattleSim:
             np.ascontiguousarray(rand),
             1.0 if self.cooldown_jitter else 0.0,
             self._anchor,
+            self._moved,
         )
 
     def max_overlap(self) -> np.ndarray:
