@@ -14,8 +14,7 @@ agent step of ``STEP_MUL = 8`` game loops (16 loops per game second), loop by lo
    group on 2c_vs_64zg, none on 2s_vs_1sc).  The maps start no AI script (no MeleeInitAI or AIStart in their
    MapScript.galaxy), so the enemies act on SC2's default unit behaviour: on attack-move they acquire the
    closest ally they can hit within ``max(range, 5)`` of their edge (threats before unarmed units, and one
-   they can reach before one that a friend of theirs stands in front of: a friend attacking, which holds
-   position, or jammed, getting less than half its speed), keep it while it is in range or, with nothing else
+   they can reach before one that a friend of theirs attacking, which holds position, stands in front of), keep it while it is in range or, with nothing else
    in range, within sight as long as no friend blocks the way to it while another target is free (a
    structure: only in range), switch to a target in range when theirs is not, and turn on allies that shoot
    them.  The scripted attack on the allied group (2c_vs_64zg) takes the closest allied unit and keeps it
@@ -283,7 +282,6 @@ class BattleSim:
         self.hz_target = np.zeros((B, A), np.int64)
         self._planted = np.zeros((B, N), np.uint8)
         self._anchor = np.zeros((B, N, 2))  # positions at the start of the current game loop
-        self._moved = np.zeros((B, N))  # how far each unit got in the last game loop
         Q = 4 * N + 16
         self._ev_t = np.zeros((B, Q))
         self._ev_kind = np.zeros((B, Q), np.int64)
@@ -377,7 +375,6 @@ class BattleSim:
         self.loop[e] = 0
         self.damage_to[e] = 0.0
         self.hz_target[e] = -1
-        self._moved[e] = 0.0
         self._ev_t[e] = K.INF
         n = len(np.arange(self.num_envs)[e])
         points = self.spec.enemy_attack_points or (self.spec.enemy_attack_point,)
@@ -534,7 +531,6 @@ class BattleSim:
             np.ascontiguousarray(rand),
             1.0 if self.cooldown_jitter else 0.0,
             self._anchor,
-            self._moved,
         )
 
     def max_overlap(self) -> np.ndarray:

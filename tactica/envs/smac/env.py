@@ -78,7 +78,7 @@ class SMACParallelEnv(ParallelEnv):
     ['marine_0', 'marine_1', 'marine_2']
 
     ## Version History
-    * v2: melee crowds as SC2's attack-move plays them: an enemy whose own attacking or jammed friends stand
+    * v2: melee crowds as SC2's attack-move plays them: an enemy whose own attacking friends stand
       across its way to the closest ally it can hit acquires the closest one it can reach, and the scripted
       attack on the allied group (2c_vs_64zg) switches to the allied unit a Zergling can reach; random play
       on 2c_vs_64zg wins under 5%.

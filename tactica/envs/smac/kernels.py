@@ -42,7 +42,6 @@ BURST_PENDING = -2.0  # swing value of a dead baneling whose death burst has not
 INF = 1e30
 COLLIDE_TOL = 0.005  # overlaps below 0.5% of the two radii count as resolved
 SQRT2 = math.sqrt(2.0)
-JAMMED = 0.5  # a unit that walks but covers less than this part of its speed in a loop stands in the way
 _EPS = 1e-9
 
 
@@ -580,9 +579,9 @@ def _edge_gap(b, i, t, pos, fu):
 
 
 @njit(cache=True, _nrt=False)
-def _crowd_blocked(b, i, t, fu, iu, pos, alive, planted, vel, moved):
-    """Whether a friend of unit i that holds position (it is attacking) or is jammed (it walks but gets less
-    than half its speed) stands across the straight way i walks until t is in its weapon's range.
+def _crowd_blocked(b, i, t, fu, iu, pos, alive, planted):
+    """Whether a friend of unit i that holds position (it is attacking) stands across the straight way i walks
+    until t is in its weapon's range.
 
     SC2's movers push idle and moving friends out of the way but not attacking ones, so a melee unit behind a
     fighting line of its own side, or behind friends pressed against it, cannot walk through to a target beyond.
@@ -600,10 +599,10 @@ def _crowd_blocked(b, i, t, fu, iu, pos, alive, planted, vel, moved):
     stop = d - fu[t, R] - fu[i, R] - fu[i, RANGE]  # how far i walks before t is in range
     li = iu[i, LAYER]
     for k in range(N):
-        if k == i or k == t or not alive[b, k] or iu[k, TEAM] != iu[i, TEAM] or (li & iu[k, LAYER]) == 0:
+        if k == i or k == t or not alive[b, k] or not planted[b, k] or iu[k, TEAM] != iu[i, TEAM]:
+            continue  # only a friend that attacks holds position: idle and walking ones make way
+        if (li & iu[k, LAYER]) == 0:
             continue
-        if not planted[b, k] and (vel[b, k] <= 1e-9 or moved[b, k] >= JAMMED * fu[k, SPD]):
-            continue  # idle or walking freely: it makes way
         rx = pos[b, k, 0] - x
         ry = pos[b, k, 1] - y
         proj = rx * ux + ry * uy
@@ -630,7 +629,7 @@ def _ai_target_score(b, e, a, scan, fu, iu, dmg, pos, alive):
 
 
 @njit(cache=True, _nrt=False)
-def _best_target(b, e, n_agents, scan, fu, iu, dmg, pos, alive, planted, vel, moved):
+def _best_target(b, e, n_agents, scan, fu, iu, dmg, pos, alive, planted):
     """The ally enemy e acquires, and its score: the lowest :func:`_ai_target_score`, +50 for a target out of
     range that a friend holding position stands in front of (:func:`_crowd_blocked`).
 
@@ -647,7 +646,7 @@ def _best_target(b, e, n_agents, scan, fu, iu, dmg, pos, alive, planted, vel, mo
         if score >= best_score:
             continue
         if _edge_gap(b, e, a, pos, fu) > fu[e, RANGE] and _crowd_blocked(
-            b, e, a, fu, iu, pos, alive, planted, vel, moved
+            b, e, a, fu, iu, pos, alive, planted
         ):
             score += 50.0
             if score >= best_score:
@@ -674,8 +673,6 @@ def _enemy_ai(
     target,
     point,
     planted,
-    vel,
-    moved,
 ):
     """The built-in AI's orders for every live enemy (SC2 attack-move semantics, see engine.py)."""
     N = pos.shape[1]
@@ -692,13 +689,13 @@ def _enemy_ai(
         in_range = have and _edge_gap(b, e, cur, pos, fu) <= fu[e, RANGE]
         if in_range:
             continue  # keep attacking a target in range
-        cur_blocked = have and _crowd_blocked(b, e, cur, fu, iu, pos, alive, planted, vel, moved)
+        cur_blocked = have and _crowd_blocked(b, e, cur, fu, iu, pos, alive, planted)
         if ai_mode == AI_ATTACK_ALLIES:
             # the script's attack order on the allied group: the closest member it can reach, kept while
             # it can still reach it
             if have and not cur_blocked:
                 continue
-            best, _ = _best_target(b, e, n_agents, False, fu, iu, dmg, pos, alive, planted, vel, moved)
+            best, _ = _best_target(b, e, n_agents, False, fu, iu, dmg, pos, alive, planted)
             if best >= 0:
                 order[b, e] = ATTACK
                 target[b, e] = best
@@ -706,7 +703,7 @@ def _enemy_ai(
                 order[b, e] = STOP
             continue
         # the closest threat within scan range
-        best, _ = _best_target(b, e, n_agents, True, fu, iu, dmg, pos, alive, planted, vel, moved)
+        best, _ = _best_target(b, e, n_agents, True, fu, iu, dmg, pos, alive, planted)
         best_in_range = best >= 0 and _edge_gap(b, e, best, pos, fu) <= fu[e, RANGE]
         if have and not best_in_range and fu[e, SPD] > 0.0:
             d = _norm(pos[b, cur, 0] - pos[b, e, 0], pos[b, cur, 1] - pos[b, e, 1])
@@ -716,7 +713,7 @@ def _enemy_ai(
                 cur_blocked
                 and best >= 0
                 and best != cur
-                and not _crowd_blocked(b, e, best, fu, iu, pos, alive, planted, vel, moved)
+                and not _crowd_blocked(b, e, best, fu, iu, pos, alive, planted)
             ):
                 continue
         if best >= 0:
@@ -1080,7 +1077,6 @@ def step_batch(
     rand,
     jitter,
     anchor,
-    moved,
 ):
     """Advance every battle ``n_loops`` game loops, loops ``first_loop``.. of an agent step of ``step_loops``.
 
@@ -1141,8 +1137,6 @@ def step_batch(
                 target,
                 point,
                 planted,
-                vel,
-                moved,
             )
             start = int(rand[b, k, N] * N) % N
             for m in range(N):
@@ -1279,8 +1273,6 @@ def step_batch(
             if collide_iters > 0:
                 iters = final_iters if kk == step_loops - 1 else collide_iters
                 _resolve_collisions(b, iters, COLLIDE_TOL, fu, iu, walk, pos, alive, planted, anchor)
-            for i in range(N):  # how far each unit got this loop: a unit jammed in a crowd stands in the way
-                moved[b, i] = _norm(pos[b, i, 0] - anchor[b, i, 0], pos[b, i, 1] - anchor[b, i, 1])
             # regeneration and cooldowns
             for i in range(N):
                 if not alive[b, i]:
