@@ -584,7 +584,7 @@ def _crowd_blocked(b, i, t, fu, iu, pos, alive, planted):
     until t is in its weapon's range.
 
     SC2's movers push idle and moving friends out of the way but not attacking ones, so a melee unit behind a
-    fighting line of its own side, or behind friends pressed against it, cannot walk through to a target beyond.
+    fighting line of its own side cannot walk through it to a target beyond.
     """
     N = pos.shape[1]
     x = pos[b, i, 0]
@@ -657,23 +657,7 @@ def _best_target(b, e, n_agents, scan, fu, iu, dmg, pos, alive, planted):
 
 
 @njit(cache=True, _nrt=False)
-def _enemy_ai(
-    b,
-    n_agents,
-    ai_mode,
-    attack_point,
-    fu,
-    iu,
-    dmg,
-    pos,
-    alive,
-    hp,
-    sh,
-    order,
-    target,
-    point,
-    planted,
-):
+def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, order, target, point, planted):
     """The built-in AI's orders for every live enemy (SC2 attack-move semantics, see engine.py)."""
     N = pos.shape[1]
     for e in range(n_agents, N):
@@ -1122,21 +1106,7 @@ def step_batch(
             )
             _answer_attackers(b, n_agents, ai_mode, attacked_by, iu, dmg, alive, order, target)
             _enemy_ai(
-                b,
-                n_agents,
-                ai_mode,
-                attack_point,
-                fu,
-                iu,
-                dmg,
-                pos,
-                alive,
-                hp,
-                sh,
-                order,
-                target,
-                point,
-                planted,
+                b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, order, target, point, planted
             )
             start = int(rand[b, k, N] * N) % N
             for m in range(N):
@@ -1248,22 +1218,7 @@ def step_batch(
                         vel[b, i] = 0.0
                         continue
                     _move_towards(
-                        b,
-                        i,
-                        gx,
-                        gy,
-                        INF,
-                        g,
-                        walk,
-                        nearest,
-                        fields,
-                        have,
-                        fu,
-                        iu,
-                        pos,
-                        vel,
-                        alive,
-                        -1,
+                        b, i, gx, gy, INF, g, walk, nearest, fields, have, fu, iu, pos, vel, alive, -1
                     )
                 else:
                     vel[b, i] = 0.0
