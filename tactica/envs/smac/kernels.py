@@ -629,9 +629,10 @@ def _ai_target_score(b, e, a, scan, fu, iu, dmg, pos, alive):
 
 
 @njit(cache=True, _nrt=False)
-def _best_target(b, e, n_agents, scan, fu, iu, dmg, pos, alive, planted):
+def _best_target(b, e, n_agents, scan, crowd, fu, iu, dmg, pos, alive, planted):
     """The ally enemy e acquires, and its score: the lowest :func:`_ai_target_score`, +50 for a target out of
-    range that a friend holding position stands in front of (:func:`_crowd_blocked`).
+    range that a friend holding position stands in front of (:func:`_crowd_blocked`; ``crowd``: whether any
+    friend of e holds position at all).
 
     The SMAC map scripts start no AI script (their MapScript.galaxy calls neither MeleeInitAI nor AIStart), so
     the enemies act on SC2's default unit behaviour: on attack-move a unit acquires the closest enemy it can
@@ -645,8 +646,10 @@ def _best_target(b, e, n_agents, scan, fu, iu, dmg, pos, alive, planted):
         score = _ai_target_score(b, e, a, scan, fu, iu, dmg, pos, alive)
         if score >= best_score:
             continue
-        if _edge_gap(b, e, a, pos, fu) > fu[e, RANGE] and _crowd_blocked(
-            b, e, a, fu, iu, pos, alive, planted
+        if (
+            crowd
+            and _edge_gap(b, e, a, pos, fu) > fu[e, RANGE]
+            and _crowd_blocked(b, e, a, fu, iu, pos, alive, planted)
         ):
             score += 50.0
             if score >= best_score:
@@ -660,6 +663,11 @@ def _best_target(b, e, n_agents, scan, fu, iu, dmg, pos, alive, planted):
 def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, order, target, point, planted):
     """The built-in AI's orders for every live enemy (SC2 attack-move semantics, see engine.py)."""
     N = pos.shape[1]
+    crowd = False  # whether any enemy holds position (attacks): if none, no enemy's way is blocked
+    for k in range(n_agents, N):
+        if alive[b, k] and planted[b, k]:
+            crowd = True
+            break
     for e in range(n_agents, N):
         if not alive[b, e]:
             continue
@@ -673,13 +681,12 @@ def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, o
         in_range = have and _edge_gap(b, e, cur, pos, fu) <= fu[e, RANGE]
         if in_range:
             continue  # keep attacking a target in range
-        cur_blocked = have and _crowd_blocked(b, e, cur, fu, iu, pos, alive, planted)
         if ai_mode == AI_ATTACK_ALLIES:
             # the script's attack order on the allied group: the closest member it can reach, kept while
             # it can still reach it
-            if have and not cur_blocked:
+            if have and not (crowd and _crowd_blocked(b, e, cur, fu, iu, pos, alive, planted)):
                 continue
-            best, _ = _best_target(b, e, n_agents, False, fu, iu, dmg, pos, alive, planted)
+            best, _ = _best_target(b, e, n_agents, False, crowd, fu, iu, dmg, pos, alive, planted)
             if best >= 0:
                 order[b, e] = ATTACK
                 target[b, e] = best
@@ -687,16 +694,17 @@ def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, o
                 order[b, e] = STOP
             continue
         # the closest threat within scan range
-        best, _ = _best_target(b, e, n_agents, True, fu, iu, dmg, pos, alive, planted)
+        best, _ = _best_target(b, e, n_agents, True, crowd, fu, iu, dmg, pos, alive, planted)
         best_in_range = best >= 0 and _edge_gap(b, e, best, pos, fu) <= fu[e, RANGE]
         if have and not best_in_range and fu[e, SPD] > 0.0:
             d = _norm(pos[b, cur, 0] - pos[b, e, 0], pos[b, cur, 1] - pos[b, e, 1])
             # chase it while nothing else is in range and it stays within sight, unless its own crowd holds
             # it back from this target and another can be reached
             if d <= fu[e, SIGHT] and not (
-                cur_blocked
+                crowd
                 and best >= 0
                 and best != cur
+                and _crowd_blocked(b, e, cur, fu, iu, pos, alive, planted)
                 and not _crowd_blocked(b, e, best, fu, iu, pos, alive, planted)
             ):
                 continue
