@@ -13,9 +13,12 @@ agent step of ``STEP_MUL = 8`` game loops (16 loops per game second), loop by lo
    "RL" copies are passive).  Enemies follow the map script's order (attack-move to a point, attack the allied
    group on 2c_vs_64zg, none on 2s_vs_1sc).  The maps start no AI script (no MeleeInitAI or AIStart in their
    MapScript.galaxy), so the enemies act on SC2's default unit behaviour: on attack-move they acquire the
-   closest ally they can hit within ``max(range, 5)`` of their edge (threats before unarmed units), keep it
-   while it is in range or, with nothing else in range, within sight (a structure: only in range), switch to
-   a target in range when theirs is not, and turn on allies that shoot them.  An enemy Medivac's heal
+   closest ally they can hit within ``max(range, 5)`` of their edge (threats before unarmed units, and one
+   they can reach before one that an attacking friend of theirs, which holds position, stands in front of),
+   keep it while it is in range or, with nothing else in range, within sight as long as no such friend blocks
+   the way to it while another target is free (a structure: only in range), switch to a target in range when
+   theirs is not, and turn on allies that shoot them.  The scripted attack on the allied group (2c_vs_64zg) takes the closest allied unit and keeps it
+   until a friend blocks the way to it, then takes the closest one it can reach.  An enemy Medivac's heal
    autocasts on the most hurt biological friend within 6; otherwise it flies on to the attack point.
 3. **Movement.**  Units walk at their data speed (the Medivac accelerates at 2.3125 per game second squared
    and flies) towards their goal along the pathing grid: straight when the line is clear, else along the

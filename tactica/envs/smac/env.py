@@ -78,6 +78,10 @@ class SMACParallelEnv(ParallelEnv):
     ['marine_0', 'marine_1', 'marine_2']
 
     ## Version History
+    * v2: melee crowds as SC2's attack-move plays them: an enemy whose own attacking friends stand
+      across its way to the closest ally it can hit acquires the closest one it can reach, and the scripted
+      attack on the allied group (2c_vs_64zg) switches to the allied unit a Zergling can reach; random play
+      on 2c_vs_64zg wins under 5%.
     * v1: battles as StarCraft II plays them: terrain, spawn points and scripted enemy orders extracted from
       the maps' ``.SC2Map`` files, unit data from the maps' own ``UnitData.xml``, collisions resolved every
       game loop, movement along the pathing grid (wall sliding, shortest paths, Colossus cliff walking),

@@ -579,29 +579,95 @@ def _edge_gap(b, i, t, pos, fu):
 
 
 @njit(cache=True, _nrt=False)
-def _ai_target_score(b, e, a, fu, iu, dmg, pos, alive):
-    """How much enemy e wants ally a: the edge distance, +100 for a unit that cannot attack (INF when a is
-    beyond e's scan range or e's weapon cannot hit it).
+def _crowd_blocked(b, i, t, fu, iu, pos, alive, planted):
+    """Whether a friend of unit i that holds position (it is attacking) stands across the straight way i walks
+    until t is in its weapon's range.
 
-    The SMAC map scripts start no AI script (their MapScript.galaxy calls neither MeleeInitAI nor AIStart), so
-    the enemies act on SC2's default unit behaviour: on attack-move a unit acquires the closest enemy it can
-    hit within its scan range, threats (units that can attack) before the others.
+    SC2's movers push idle and moving friends out of the way but not attacking ones, so a melee unit behind a
+    fighting line of its own side cannot walk through it to a target beyond.
     """
+    N = pos.shape[1]
+    x = pos[b, i, 0]
+    y = pos[b, i, 1]
+    dx = pos[b, t, 0] - x
+    dy = pos[b, t, 1] - y
+    d = _norm(dx, dy)
+    if d < _EPS:
+        return False
+    ux = dx / d
+    uy = dy / d
+    stop = d - fu[t, R] - fu[i, R] - fu[i, RANGE]  # how far i walks before t is in range
+    li = iu[i, LAYER]
+    for k in range(N):
+        if k == i or k == t or not alive[b, k] or not planted[b, k] or iu[k, TEAM] != iu[i, TEAM]:
+            continue  # only a friend that attacks holds position: idle and walking ones make way
+        if (li & iu[k, LAYER]) == 0:
+            continue
+        rx = pos[b, k, 0] - x
+        ry = pos[b, k, 1] - y
+        proj = rx * ux + ry * uy
+        if proj <= 0.0 or proj > stop + fu[k, R]:
+            continue
+        if abs(-uy * rx + ux * ry) < fu[i, R] + fu[k, R]:
+            return True
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def _ai_target_score(b, e, a, scan, fu, iu, dmg, pos, alive):
+    """How much enemy e wants ally a before reachability (lower is better): the edge distance, +100 for a unit
+    that cannot attack; INF when e's weapon cannot hit a, or (with ``scan``) a is beyond e's scan range."""
     if not alive[b, a] or dmg[e, a] <= 0.0:
         return INF
     dx = pos[b, a, 0] - pos[b, e, 0]
     dy = pos[b, a, 1] - pos[b, e, 1]
     reach = fu[e, SCAN] + fu[e, R] + fu[a, R]
-    if dx * dx + dy * dy > reach * reach:
+    if scan and dx * dx + dy * dy > reach * reach:
         return INF
     gap = math.sqrt(dx * dx + dy * dy) - fu[e, R] - fu[a, R]
     return gap + (0.0 if iu[a, ARMED] else 100.0)
 
 
 @njit(cache=True, _nrt=False)
-def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, sh, order, target, point):
+def _best_target(b, e, n_agents, scan, crowd, fu, iu, dmg, pos, alive, planted):
+    """The ally enemy e acquires, and its score: the lowest :func:`_ai_target_score`, +50 for a target out of
+    range that a friend holding position stands in front of (:func:`_crowd_blocked`; ``crowd``: whether any
+    friend of e holds position at all).
+
+    The SMAC map scripts start no AI script (their MapScript.galaxy calls neither MeleeInitAI nor AIStart), so
+    the enemies act on SC2's default unit behaviour: on attack-move a unit acquires the closest enemy it can
+    hit within its scan range, threats (units that can attack) before the others, and one it can reach
+    before one its own fighting crowd stands in front of.  (The blocking test runs only for candidates that
+    would beat the best so far, which keeps it cheap.)
+    """
+    best = -1
+    best_score = INF
+    for a in range(n_agents):
+        score = _ai_target_score(b, e, a, scan, fu, iu, dmg, pos, alive)
+        if score >= best_score:
+            continue
+        if (
+            crowd
+            and _edge_gap(b, e, a, pos, fu) > fu[e, RANGE]
+            and _crowd_blocked(b, e, a, fu, iu, pos, alive, planted)
+        ):
+            score += 50.0
+            if score >= best_score:
+                continue
+        best_score = score
+        best = a
+    return best, best_score
+
+
+@njit(cache=True, _nrt=False)
+def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, order, target, point, planted):
     """The built-in AI's orders for every live enemy (SC2 attack-move semantics, see engine.py)."""
     N = pos.shape[1]
+    crowd = False  # whether any enemy holds position (attacks): if none, no enemy's way is blocked
+    for k in range(n_agents, N):
+        if alive[b, k] and planted[b, k]:
+            crowd = True
+            break
     for e in range(n_agents, N):
         if not alive[b, e]:
             continue
@@ -611,40 +677,37 @@ def _enemy_ai(b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, s
         if not iu[e, ARMED]:
             continue
         cur = target[b, e]
+        have = order[b, e] == ATTACK and alive[b, cur] and dmg[e, cur] > 0.0
+        in_range = have and _edge_gap(b, e, cur, pos, fu) <= fu[e, RANGE]
+        if in_range:
+            continue  # keep attacking a target in range
         if ai_mode == AI_ATTACK_ALLIES:
-            if order[b, e] == ATTACK and alive[b, cur] and dmg[e, cur] > 0.0:
+            # the script's attack order on the allied group: the closest member it can reach, kept while
+            # it can still reach it
+            if have and not (crowd and _crowd_blocked(b, e, cur, fu, iu, pos, alive, planted)):
                 continue
-            best = -1
-            bestd = INF
-            for a in range(n_agents):
-                if alive[b, a] and dmg[e, a] > 0.0:
-                    d = _norm(pos[b, a, 0] - pos[b, e, 0], pos[b, a, 1] - pos[b, e, 1])
-                    if d < bestd:
-                        bestd = d
-                        best = a
+            best, _ = _best_target(b, e, n_agents, False, crowd, fu, iu, dmg, pos, alive, planted)
             if best >= 0:
                 order[b, e] = ATTACK
                 target[b, e] = best
             else:
                 order[b, e] = STOP
             continue
-        have = order[b, e] == ATTACK and alive[b, cur] and dmg[e, cur] > 0.0
-        in_range = have and _edge_gap(b, e, cur, pos, fu) <= fu[e, RANGE]
-        if in_range:
-            continue  # keep shooting a target in range
         # the closest threat within scan range
-        best = -1
-        best_score = INF
-        for a in range(n_agents):
-            score = _ai_target_score(b, e, a, fu, iu, dmg, pos, alive)
-            if score < best_score:
-                best_score = score
-                best = a
+        best, _ = _best_target(b, e, n_agents, True, crowd, fu, iu, dmg, pos, alive, planted)
         best_in_range = best >= 0 and _edge_gap(b, e, best, pos, fu) <= fu[e, RANGE]
         if have and not best_in_range and fu[e, SPD] > 0.0:
             d = _norm(pos[b, cur, 0] - pos[b, e, 0], pos[b, cur, 1] - pos[b, e, 1])
-            if d <= fu[e, SIGHT]:
-                continue  # chase it while nothing else is in range and it stays within sight
+            # chase it while nothing else is in range and it stays within sight, unless its own crowd holds
+            # it back from this target and another can be reached
+            if d <= fu[e, SIGHT] and not (
+                crowd
+                and best >= 0
+                and best != cur
+                and _crowd_blocked(b, e, cur, fu, iu, pos, alive, planted)
+                and not _crowd_blocked(b, e, best, fu, iu, pos, alive, planted)
+            ):
+                continue
         if best >= 0:
             order[b, e] = ATTACK
             target[b, e] = best
@@ -1051,7 +1114,7 @@ def step_batch(
             )
             _answer_attackers(b, n_agents, ai_mode, attacked_by, iu, dmg, alive, order, target)
             _enemy_ai(
-                b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, sh, order, target, point
+                b, n_agents, ai_mode, attack_point, fu, iu, dmg, pos, alive, hp, order, target, point, planted
             )
             start = int(rand[b, k, N] * N) % N
             for m in range(N):

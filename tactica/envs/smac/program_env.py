@@ -72,6 +72,8 @@ class SMACProgramEnv(gym.Env):
     True
 
     ## Version History
+    * v3: the battles of ``SMAC-v2``: an attack-moving enemy whose own attacking friends stand
+      across its way to the closest ally acquires one it can reach (melee crowds surround their targets).
     * v2: the battles are those of ``SMAC-v1``'s simulator (real map terrain, per-loop collisions, path
       finding, SC2's default unit behaviour for the enemies); bad seeds and ``step`` before ``reset`` or
       after the end raise a clear error.
