@@ -1,7 +1,7 @@
 """Ask a PLM checkpoint the held-out TextSC2 prompts of a transcript corpus and compare with the expert's answers.
 
 Prints, as JSON: how many replies parse as a ``Decisions:`` list the ``cos`` agent reads (at least one decision
-line, none unmatched), how many give exactly the expert's action list, the share of decision slots that match,
+line, each naming an action exactly), how many give exactly the expert's action list, the share of decision slots that match,
 and the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).
 
     python examples/game_model/eval_decisions.py --model runs/plm-games/checkpoint \\
@@ -37,7 +37,7 @@ def main() -> None:
         reply = model.chat(prompt, temperature=0.0)
         cpu += time.process_time() - start
         got, want = parse_decisions(reply), parse_decisions(answer["content"]).actions
-        ok = "Decisions:" in reply and not got.failed
+        ok = "Decisions:" in reply and bool(got.matches) and all(m.how == "exact" for m in got.matches)
         parsed += ok
         exact += ok and got.actions == want
         slots += len(want)

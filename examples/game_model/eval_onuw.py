@@ -8,13 +8,17 @@ the discussion agents' own parsers accept, and how many agree with the expert's 
   expert's;
 * ``speech``: a non-empty ``"speech"``, and agreement is the offline reader's reading of it (kind of speech,
   claimed role, target) equal to its reading of the expert's speech;
-* the ``onuw-rl`` writer's ``speech`` (a bare sentence, no JSON): agreement as for ``speech``.
+* ``words``, the ``onuw-rl`` writer's speech (a bare sentence, no JSON): agreement as for ``speech``.
+
+With ``--transcript FILE`` (a recording of ``benchmarks/onuw_paper_table.py --record``) it asks no model and
+prints, per call kind, the share of the recorded replies that the agents' parsers accepted.
 
 Also the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).  The agents sample
 at temperature 1.0 (decisions) and 0.0 (beliefs); ``--temperature`` sets one temperature for every call.
 
     python examples/game_model/eval_onuw.py --model runs/plm-onuw/checkpoint \\
         --corpus runs/corpora/onuw-paper-llm-tactic.heldout.jsonl,runs/corpora/onuw-paper-react.heldout.jsonl
+    python examples/game_model/eval_onuw.py --transcript docs/results/onuw_plm_paper_table.jsonl
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ def score(call: str, prompt: str, reply: str, expert: str) -> tuple[bool, float]
             return False, 0.0
         same = [int(np.argmax(g)) == int(np.argmax(w)) for g, w in zip(got, want) if w is not None]
         return True, float(np.mean(same)) if same else 0.0
-    if call == "speech" and "{" not in expert:  # the onuw-rl writer: the speech itself
+    if call == "words":  # the onuw-rl writer: the speech itself, no JSON
         ok = bool(reply.strip())
         return ok, float(ok and _reading(reply) == _reading(expert))
     data, want = extract_json(reply), extract_json(expert)
@@ -79,10 +83,39 @@ def score(call: str, prompt: str, reply: str, expert: str) -> tuple[bool, float]
     raise ValueError(f"unknown call {call!r}")
 
 
+def call_of(prompt: str) -> str:
+    """The call kind of a discussion agent's prompt (its last user message); ``words``: the onuw-rl writer."""
+    if "CURRENT role" in prompt:
+        return "belief"
+    if "Say it in your own words." in prompt:
+        return "words"  # the onuw-rl writer
+    for marker, call in (("Choose your night action", "night"), ("speaking strategy for your next", "tactic"),
+                         ("Vote for the other player", "vote"), ("public speech", "speech")):  # fmt: skip
+        if marker in prompt:
+            return call
+    raise ValueError(f"not a discussion agent's prompt: {prompt[-80:]!r}")
+
+
+def transcript_parse_rates(path: str) -> dict[str, dict]:
+    """Per call kind: how many recorded replies the agents' parsers accepted."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for line in open(path, encoding="utf-8"):
+        record = json.loads(line)
+        prompt = record["messages"][-1]["content"]
+        call = call_of(prompt)
+        ok, _ = score(call, prompt, record["response"], record["response"])
+        counts[call][0] += ok
+        counts[call][1] += 1
+    return {call: {"calls": n, "parseable": round(ok / n, 3)} for call, (ok, n) in sorted(counts.items())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="checkpoint directory or shipped name (games)")
-    parser.add_argument("--corpus", required=True, help="ONUW transcript file(s), comma-separated")
+    parser.add_argument("--model", help="checkpoint directory or shipped name (games)")
+    parser.add_argument("--corpus", help="ONUW transcript corpus file(s), comma-separated")
+    parser.add_argument(
+        "--transcript", help="a recorded paper-table transcript: its replies' parse rates only"
+    )
     parser.add_argument(
         "--calls", type=int, default=40, help="prompts per call kind (the first N; default 40)"
     )
@@ -91,12 +124,17 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampling (call i uses seed + i)")
     args = parser.parse_args()
+    if args.transcript:
+        print(json.dumps(transcript_parse_rates(args.transcript), indent=2))
+        return
+    if not (args.model and args.corpus):
+        parser.error("--model and --corpus are needed (or --transcript)")
 
     model = from_spec(f"plm:{args.model}", max_tokens=400)
     by_call: dict[str, list[dict]] = defaultdict(list)
     for path in args.corpus.split(","):
         for record in read_corpus(path):
-            by_call[record["meta"]["call"]].append(record)
+            by_call[call_of(record["messages"][-2]["content"])].append(record)
     results = {}
     for call, records in sorted(by_call.items()):
         parsed = agreement = 0.0
