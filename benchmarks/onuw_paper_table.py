@@ -22,6 +22,8 @@ writes its transcript, and ``--llm replay:FILE`` then reproduces the same table 
     python benchmarks/onuw_paper_table.py --llm openai:gpt-4o-mini@https://api.openai.com/v1 --games 30 \\
         --record runs/onuw_gpt4o_mini.jsonl
     python benchmarks/onuw_paper_table.py --llm replay:runs/onuw_gpt4o_mini.jsonl --games 30
+    python benchmarks/onuw_paper_table.py --llm replay:docs/results/onuw_plm_paper_table.jsonl.gz --games 30 \\
+        --nashconv-games 0          # the shipped game model's recorded table (docs/onuw.md)
 """
 
 from __future__ import annotations
@@ -148,6 +150,19 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def replay_gzip(path: str) -> Any:
+    """``replay:FILE.jsonl.gz``: a gzip-compressed transcript replayed as ``replay:FILE.jsonl`` would be."""
+    import gzip
+
+    from tactica.llm.replay import ReplayChatModel
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"replay transcript {path!r} does not exist")
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    return ReplayChatModel(records, source=path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/onuw_paper_table.py",
@@ -197,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         from tactica.llm import from_spec
 
         try:
-            llm = from_spec(args.llm)
-        except (ValueError, LookupError, FileNotFoundError) as exc:
+            llm = replay_gzip(args.llm[len("replay:") :]) if args.llm.endswith(".gz") else from_spec(args.llm)
+        except (ValueError, LookupError, FileNotFoundError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if args.record is not None:

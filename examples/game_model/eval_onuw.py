@@ -13,8 +13,9 @@ the discussion agents' own parsers accept, and how many agree with the expert's 
 With ``--transcript FILE`` (a recording of ``benchmarks/onuw_paper_table.py --record``) it asks no model and
 prints, per call kind, the share of the recorded replies that the agents' parsers accepted.
 
-Also the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).  The agents sample
-at temperature 1.0 (decisions) and 0.0 (beliefs); ``--temperature`` sets one temperature for every call.
+Also the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).  Each call is asked
+at the agent's own temperature (1.0 for decisions and speeches, 0.0 for beliefs, 0.7 for the ``onuw-rl``
+writer); ``--temperature`` sets one temperature for every call.
 
     python examples/game_model/eval_onuw.py --model runs/plm-onuw/checkpoint \\
         --corpus runs/corpora/onuw-paper-llm-tactic.heldout.jsonl,runs/corpora/onuw-paper-react.heldout.jsonl
@@ -38,6 +39,8 @@ from tactica.llm import from_spec
 from tactica.llm.games.corpus import read_corpus
 
 ROLES = {role.title: role for role in Role}
+#: The temperatures the agents ask at (LLMListener, LLMWriter; LLMDecisions uses 1.0).
+AGENT_TEMPERATURES = {"belief": 0.0, "words": 0.7}
 
 
 def _players(prompt: str) -> int:
@@ -143,7 +146,7 @@ def main() -> None:
         for i, record in enumerate(records):
             *prompt, answer = record["messages"]
             temperature = (
-                args.temperature if args.temperature is not None else (0.0 if call == "belief" else 1.0)
+                args.temperature if args.temperature is not None else AGENT_TEMPERATURES.get(call, 1.0)
             )
             start = time.process_time()
             reply = model.chat(prompt, temperature=temperature, max_tokens=400, seed=args.seed + i)
