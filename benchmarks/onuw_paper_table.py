@@ -143,11 +143,16 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in rows:
+        votes = f"{r['votes']:.2f} ({r['votes_ci'][0]:.2f}-{r['votes_ci'][1]:.2f})"
         lines.append(
-            f"| {r['deal']} | {AGENTS[r['agent']]} | {r['win_rate']:.2f} ({r['win_ci'][0]:.2f}-{r['win_ci'][1]:.2f}) "
-            f"| {r['draw_rate']:.2f} | {r['votes']:.2f} ({r['votes_ci'][0]:.2f}-{r['votes_ci'][1]:.2f}) |"
+            f"| {r['deal']} | {AGENTS[r['agent']]} | {win_cell(r)} | {r['draw_rate']:.2f} | {votes} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def win_cell(row: dict[str, Any]) -> str:
+    """``0.43 (0.27-0.61)``: a row's win rate and its 95% interval."""
+    return f"{row['win_rate']:.2f} ({row['win_ci'][0]:.2f}-{row['win_ci'][1]:.2f})"
 
 
 def replay_gzip(path: str) -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from onuw_paper_table import DEALS, play_deal, wilson  # noqa: E402
+from onuw_paper_table import DEALS, play_deal, wilson, win_cell  # noqa: E402
 
 
 def compare(llm_spec: str, games: int, seed: int, deals: list[str]) -> list[dict]:
@@ -46,16 +46,11 @@ def compare(llm_spec: str, games: int, seed: int, deals: list[str]) -> list[dict
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = [
-        "| deal | Player 3 speech | games | win rate (95% CI) | votes received |",
-        "|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['deal']} | {r['speech']} | {r['games']} | {r['win_rate']:.2f} "
-            f"({r['win_ci'][0]:.2f}-{r['win_ci'][1]:.2f}) | {r['votes']:.2f} |"
-        )
-    return "\n".join(lines) + "\n"
+    header = (
+        "| deal | Player 3 speech | games | win rate (95% CI) | votes received |\n|---|---|---|---|---|\n"
+    )
+    cells = [(r["deal"], r["speech"], r["games"], win_cell(r), f"{r['votes']:.2f}") for r in rows]
+    return header + "".join("| " + " | ".join(map(str, row)) + " |\n" for row in cells)
 
 
 def main(argv: list[str] | None = None) -> int:
