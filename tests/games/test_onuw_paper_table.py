@@ -21,7 +21,9 @@ def _benchmark():
     return module
 
 
-@pytest.mark.parametrize("name, seats", [("onuw_plm_paper_table_player3", "player3")])
+@pytest.mark.parametrize(
+    "name, seats", [("onuw_plm_paper_table", "all"), ("onuw_plm_paper_table_player3", "player3")]
+)
 def test_replaying_the_recorded_transcript_gives_the_published_rows(name, seats, capsys):
     """The first row (3p, LLM-only) of the table in docs/onuw.md, replayed from the committed transcript; the
     replay raises if a single prompt differs from the recording, so the games are the recorded ones."""
