@@ -13,14 +13,17 @@ three seats of the ``3p`` game (``--nashconv-games``; 0 skips it).
 Without ``--llm`` nothing calls a language model: speeches are paraphrases of each agent's structured content and
 every listener is the shipped offline text reader (see ``docs/onuw.md`` for what each agent is then).  With
 ``--llm SPEC`` (any :mod:`tactica.llm` spec: ``openai:<model>@<url>``, ``plm:<dir>``, ``replay:<file.jsonl>``)
-every seat's decisions, speeches and beliefs come from that model; ``--record FILE`` writes its transcript, and
-``--llm replay:FILE`` then reproduces the same table without the model.
+every seat's decisions, speeches and beliefs come from that model (``--llm-seats player3``: only Player 3's,
+while the other seats play the no-LLM Belief agent, a cheaper variant of the paper's setting); ``--record FILE``
+writes its transcript, and ``--llm replay:FILE`` then reproduces the same table without the model.
 
     python benchmarks/onuw_paper_table.py                       # offline: no LLM at all
     python benchmarks/onuw_paper_table.py --games 200 --json
     python benchmarks/onuw_paper_table.py --llm openai:gpt-4o-mini@https://api.openai.com/v1 --games 30 \\
         --record runs/onuw_gpt4o_mini.jsonl
     python benchmarks/onuw_paper_table.py --llm replay:runs/onuw_gpt4o_mini.jsonl --games 30
+    python benchmarks/onuw_paper_table.py --llm replay:docs/results/onuw_plm_paper_table.jsonl.gz --games 30 \\
+        --nashconv-games 0          # the shipped game model's recorded table (docs/onuw.md)
 """
 
 from __future__ import annotations
@@ -49,12 +52,27 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def play_deal(deal: str, agent: str, games: int, seed: int, llm: Any, progress: Any = None) -> dict[str, Any]:
-    """``games`` seeded games of ``deal`` with Player 3 played by ``agent`` and Belief agents elsewhere."""
+def play_deal(
+    deal: str,
+    agent: str,
+    games: int,
+    seed: int,
+    llm: Any,
+    progress: Any = None,
+    *,
+    player3: Any = None,
+    others_llm: Any = "same",
+) -> dict[str, Any]:
+    """``games`` seeded games of ``deal`` with Player 3 played by ``agent`` and Belief agents elsewhere.
+
+    ``player3(seed)`` builds Player 3 instead of ``PaperAgent(agent, llm)``; ``others_llm`` is the Belief agents'
+    model (default: ``llm``; ``None``: the no-LLM Belief agent)."""
     from tactica.agents.discussion.paper_agents import PaperAgent
     from tactica.agents.discussion.selfplay import Setting, play_game
     from tactica.envs.onuw.rules import Team
 
+    others_llm = llm if others_llm == "same" else others_llm
+    player3 = player3 or (lambda s: PaperAgent(agent, llm, seed=s))
     setting = Setting.from_preset(deal)
     wins = draws = 0
     votes: list[int] = []
@@ -64,7 +82,9 @@ def play_deal(deal: str, agent: str, games: int, seed: int, llm: Any, progress: 
     for _ in range(games):
         game_seed = int(rng.integers(2**31))
         agents = [
-            PaperAgent(agent if p == PLAYER_3 else "belief", llm, seed=game_seed * 16 + p)
+            player3(game_seed * 16 + p)
+            if p == PLAYER_3
+            else PaperAgent("belief", others_llm, seed=game_seed * 16 + p)
             for p in range(setting.num_players)
         ]
         record = play_game(setting, agents, np.random.default_rng(game_seed), record_states=False)
@@ -123,11 +143,29 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in rows:
+        votes = f"{r['votes']:.2f} ({r['votes_ci'][0]:.2f}-{r['votes_ci'][1]:.2f})"
         lines.append(
-            f"| {r['deal']} | {AGENTS[r['agent']]} | {r['win_rate']:.2f} ({r['win_ci'][0]:.2f}-{r['win_ci'][1]:.2f}) "
-            f"| {r['draw_rate']:.2f} | {r['votes']:.2f} ({r['votes_ci'][0]:.2f}-{r['votes_ci'][1]:.2f}) |"
+            f"| {r['deal']} | {AGENTS[r['agent']]} | {win_cell(r)} | {r['draw_rate']:.2f} | {votes} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def win_cell(row: dict[str, Any]) -> str:
+    """``0.43 (0.27-0.61)``: a row's win rate and its 95% interval."""
+    return f"{row['win_rate']:.2f} ({row['win_ci'][0]:.2f}-{row['win_ci'][1]:.2f})"
+
+
+def replay_gzip(path: str) -> Any:
+    """``replay:FILE.jsonl.gz``: a gzip-compressed transcript replayed as ``replay:FILE.jsonl`` would be."""
+    import gzip
+
+    from tactica.llm.replay import ReplayChatModel
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"replay transcript {path!r} does not exist")
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    return ReplayChatModel(records, source=path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--nashconv-games", type=int, default=200, help="3p games per agent for the NashConv table (0: skip)"
     )
     parser.add_argument("--llm", default=None, help="a tactica.llm spec; default: no language model at all")
+    parser.add_argument(
+        "--llm-seats",
+        choices=("all", "player3"),
+        default="all",
+        help="who uses --llm: every seat, as in the paper (default), or Player 3 alone",
+    )
     parser.add_argument("--record", type=Path, default=None, help="write the LLM's transcript here (JSONL)")
     parser.add_argument("--out", type=Path, default=None, help="write table.md and results.json here")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -173,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         from tactica.llm import from_spec
 
         try:
-            llm = from_spec(args.llm)
-        except (ValueError, LookupError, FileNotFoundError) as exc:
+            llm = replay_gzip(args.llm[len("replay:") :]) if args.llm.endswith(".gz") else from_spec(args.llm)
+        except (ValueError, LookupError, FileNotFoundError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if args.record is not None:
@@ -188,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         for deal in deals:
             for agent in agents:
                 task = progress.add_task(f"{deal} P3={agent}", total=args.games, visible=sys.stdout.isatty())
-                rows.append(
-                    play_deal(deal, agent, args.games, args.seed, llm, lambda t=task: progress.advance(t))
-                )
+                others = llm if args.llm_seats == "all" else None
+                advance = lambda t=task: progress.advance(t)  # noqa: E731
+                rows.append(play_deal(deal, agent, args.games, args.seed, llm, advance, others_llm=others))
     nash = []
     if args.nashconv_games > 0:
         for agent in [*agents, "belief"]:
@@ -199,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "table.md").write_text(table)
-        config = {"games": args.games, "seed": args.seed, "llm": args.llm, "deals": deals, "agents": agents}
+        config = {"games": args.games, "seed": args.seed, "llm": args.llm, "llm_seats": args.llm_seats,
+                  "deals": deals, "agents": agents}  # fmt: skip
         payload = {"config": config, "rows": rows, "nash_conv": nash}
         (args.out / "results.json").write_text(json.dumps(payload, indent=2))
     print(json.dumps({"rows": rows, "nash_conv": nash}) if args.json else table)

@@ -1,7 +1,8 @@
 """Ask a PLM checkpoint the held-out TextSC2 prompts of a transcript corpus and compare with the expert's answers.
 
 Prints, as JSON: how many replies parse as a ``Decisions:`` list the ``cos`` agent reads (at least one decision
-line, none unmatched), how many give exactly the expert's action list, the share of decision slots that match,
+line, each naming an action exactly), how many give exactly the expert's action list, the share of decision slots that match (and,
+for scale, the share of the expert's slots that are ``<EMPTY ACTION>``, what always waiting would match),
 and the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).
 
     python examples/game_model/eval_decisions.py --model runs/plm-games/checkpoint \\
@@ -14,7 +15,7 @@ import argparse
 import json
 import time
 
-from tactica.envs.textsc2.decisions import parse_decisions
+from tactica.envs.textsc2.decisions import EMPTY_ACTION, parse_decisions
 from tactica.llm import from_spec
 from tactica.llm.games.corpus import read_corpus
 
@@ -29,7 +30,7 @@ def main() -> None:
 
     model = from_spec(f"plm:{args.model}", max_tokens=args.max_tokens)
     records = [r for r in read_corpus(args.corpus) if r["meta"]["env"] == "TextSC2-v1"][: args.calls]
-    parsed = exact = slots = matched = 0
+    parsed = exact = slots = matched = empty = 0
     cpu = 0.0
     for record in records:
         *prompt, answer = record["messages"]
@@ -37,14 +38,16 @@ def main() -> None:
         reply = model.chat(prompt, temperature=0.0)
         cpu += time.process_time() - start
         got, want = parse_decisions(reply), parse_decisions(answer["content"]).actions
-        ok = "Decisions:" in reply and not got.failed
+        ok = "Decisions:" in reply and bool(got.matches) and all(m.how == "exact" for m in got.matches)
         parsed += ok
         exact += ok and got.actions == want
         slots += len(want)
+        empty += sum(a == EMPTY_ACTION for a in want)
         matched += sum(a == b for a, b in zip(got.actions, want, strict=False)) if ok else 0
     n = max(len(records), 1)
     print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n,
-                      "slot_accuracy": matched / max(slots, 1), "cpu_s_per_call": cpu / n}, indent=2))  # fmt: skip
+                      "slot_accuracy": matched / max(slots, 1), "empty_slot_share": empty / max(slots, 1),
+                      "cpu_s_per_call": cpu / n}, indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -63,17 +63,56 @@ def test_from_spec_and_serve_name_the_missing_model(monkeypatch, capsys):
     assert "shipped model 'games' is not installed" in capsys.readouterr().err
 
 
-def test_the_shipped_model_answers_a_textsc2_prompt_with_decisions():
-    """Runs once ``plm:games`` is installed; skipped (saying so) while it is not built."""
-    from tactica.envs.textsc2.decisions import parse_decisions
+def test_the_package_data_ships_the_checkpoint_files():
+    """``pip install`` copies ``tactica/llm/games/weights/<name>/*``: the folder is a (namespace) package and
+    pyproject's package-data patterns cover every file a checkpoint holds."""
+    import fnmatch
+    from pathlib import Path
+
+    from setuptools import find_namespace_packages
+
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+    shipped = root / "tactica" / "llm" / "games" / "weights" / "games"
+    if shipped.is_dir():
+        assert "tactica.llm.games.weights.games" in find_namespace_packages(str(root), include=["tactica*"])
+        for path in shipped.iterdir():
+            assert any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns), path.name
+
+
+def _shipped_model():
     from tactica.llm import from_spec
-    from tactica.llm.games.textsc2 import record_episode
 
     try:
         checkpoint.resolve_checkpoint("games")
     except FileNotFoundError as missing:
         pytest.skip(str(missing))
-    prompt = record_episode("cos", seed=0, episode=0, difficulty=1, time_limit_s=30.0)[-1].messages
-    reply = from_spec("plm:games").chat(prompt)
-    parsed = parse_decisions(reply)
-    assert "Decisions:" in reply and not parsed.failed
+    return from_spec("plm:games")
+
+
+def test_the_shipped_model_answers_onuw_prompts_the_agents_parse():
+    """The shipped model answers the paper agents' belief, speech and vote prompts (greedy) in the JSON their
+    parsers read; skipped (saying so) while no model is installed."""
+    from tactica.agents.discussion.listeners import extract_json, parse_belief_json
+    from tactica.agents.discussion.paper_agents import read_vote
+    from tactica.envs.onuw.rules import Role
+    from tactica.llm.games.transcripts import record_examples
+
+    model = _shipped_model()
+    examples = record_examples(
+        "ONUW-v1", "onuw-llm-tactic", 1, seed=7, options={"preset": "3p", "others": "belief"}
+    )
+    for call in ("belief", "speech", "vote"):
+        example = next(e for e in examples if e.call == call)
+        reply = model.chat(example.messages, temperature=0.0, max_tokens=400)
+        if call == "belief":
+            assert all(
+                row is not None for row in parse_belief_json(reply, 3, (Role.WEREWOLF, Role.ROBBER))
+            ), reply
+        elif call == "speech":
+            assert str(extract_json(reply).get("speech", "")).strip(), reply
+        else:
+            assert read_vote(extract_json(reply).get("player", ""), 3) is not None, reply

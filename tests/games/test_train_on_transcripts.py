@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -19,6 +20,51 @@ def test_line_split_bpe_merges_repeated_lines_across_words():
     text = "- Probe count: 7\n"
     assert len(whole.encode(text)) < len(words.encode(text))
     assert whole.decode(whole.encode(text)) == text
+
+
+def test_line_split_keeps_the_reply_header_apart_from_a_reply_s_end():
+    """The generation prompt ends in the token ``assistant\n``, never in the bare line break that ends a reply
+    (what made a trained model answer ``<|im_end|>`` at once)."""
+    replies = [f"Decisions:\n1: <TRAIN PROBE>\n2: <BUILD PYLON {n}>\n" for n in range(30)]
+    tokenizer = train_bpe(replies, vocab_size=300, split="lines")
+    header = tokenizer.encode("<|im_start|>assistant\n")
+    assert header == [tokenizer.token_id("<|im_start|>"), tokenizer.token_id("assistant\n")]
+    chat = [{"role": "user", "content": "go"}, {"role": "assistant", "content": replies[0]}]
+    ids = tokenizer.encode(tokenizer.apply_chat_template(chat, add_generation_prompt=False))
+    ends = [ids[i - 1] for i, t in enumerate(ids) if t == tokenizer.token_id("<|im_end|>")]
+    assert header[-1] not in ends
+    batches = ChatBatches([chat], tokenizer, seq_len=64)  # the reply's labels start after the header
+    first = next(i for i, label in enumerate(batches.items[0].labels.tolist()) if label != -100)
+    assert batches.items[0].ids[first - 1] == tokenizer.token_id("assistant\n")
+
+
+def test_a_trained_model_answers_instead_of_ending_at_once(tmp_path):
+    """A model trained on replies that end in a line break starts its reply with the reply, not ``<|im_end|>``."""
+    from tactica.llm import from_spec
+
+    rng = np.random.default_rng(0)
+    actions = ["TRAIN PROBE", "BUILD PYLON", "BUILD GATEWAY", "TRAIN ZEALOT", "EMPTY ACTION"]
+    chats = []
+    for k in range(60):
+        user = (
+            f"Game state:\nMinerals: {int(rng.integers(50, 400))}\nSupply: {k % 20}/{15 + k % 7}\nDecide.\n"
+        )
+        answer = "Decisions:\n" + "".join(f"{i}: <{actions[int(rng.integers(5))]}>\n" for i in range(1, 4))
+        chats.append(
+            {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]}
+        )
+    data = tmp_path / "chats.jsonl"
+    data.write_text("\n".join(json.dumps(c) for c in chats) + "\n")
+    code = main(["train", "plm", "--out", str(tmp_path / "run"), "--data", str(data), "--preset", "tiny",
+                 "--vocab-size", "320", "--tokenizer-split", "lines", "--seq-len", "128", "--batch-size", "8",
+                 "--steps", "100", "--eval-every", "1000", "--lr", "0.01", "--threads", "1", "--no-quant-eval",
+                 "--no-progress"])  # fmt: skip
+    assert code == 0
+    model = from_spec(f"plm:{tmp_path / 'run' / 'checkpoint'}")
+    for chat in chats[:3]:
+        first = model.chat(chat["messages"][:1], max_tokens=1)
+        assert first != ""  # an empty reply: the first token was <|im_end|>
+        assert model.chat(chat["messages"][:1], max_tokens=24).startswith("Decisions:")
 
 
 def test_chat_batches_pad_to_the_longest_and_drop_chats_without_reply(tmp_path):

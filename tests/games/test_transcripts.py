@@ -93,6 +93,27 @@ def test_onuw_decision_answers_parse(tmp_path):
             assert all(row is not None for row in rows)
 
 
+def test_onuw_paper_setting_records_the_paper_tables_calls():
+    """``others=belief``: Player 3 plays the agent, the others the LLM Belief agent, exactly as
+    ``benchmarks/onuw_paper_table.py`` seats them, so replaying the corpus there asks the recorded prompts."""
+    from tactica.agents.discussion.paper_agents import PaperAgent
+    from tactica.agents.discussion.selfplay import Setting, play_game
+    from tactica.llm.replay import ReplayChatModel
+
+    options = {"preset": "3p", "others": "belief"}
+    examples = record_examples("ONUW-v1", "onuw-llm-tactic", 1, seed=3, options=options)
+    assert {e.call for e in examples} >= {"belief", "tactic", "speech", "vote"}
+    seed = examples[0].seed
+    replay = ReplayChatModel([{"messages": e.messages, "response": e.answer} for e in examples])
+    players = [PaperAgent("llm-tactic" if p == 2 else "belief", replay, seed=seed * 16 + p) for p in range(3)]
+    play_game(Setting.from_preset("3p"), players, np.random.default_rng(seed), record_states=False)
+    assert replay.position == len(examples)
+    tactic_prompts = [e.messages[-1]["content"] for e in examples if e.call == "tactic"]
+    assert tactic_prompts and all(p.startswith("You are Player 3 ") for p in tactic_prompts)
+    with pytest.raises(ValueError, match="others must be"):
+        record_examples("ONUW-v1", "onuw-react", 1, options={"others": "random"})
+
+
 def _roles():
     from tactica.envs.onuw.presets import PAPER_DECK_5P
 

@@ -44,6 +44,8 @@ __all__ = [
     "LLMDecisions",
     "PaperAgent",
     "label_tactic",
+    "read_tactic",
+    "read_vote",
     "make_react_agent",
     "make_llm_tactic_agent",
 ]
@@ -166,12 +168,7 @@ class LLMDecisions:
             f"others and to make them reveal their true night actions. Options: [{names}].\n"
             'Answer {"thought": <why>, "strategy": <one option>}.',
         )
-        text = str(data.get("strategy", "")) if data else ""
-        key = re.sub(r"[^a-z]+", "_", text.lower()).strip("_")
-        for tactic in Tactic:
-            if tactic.label == key or tactic.label.replace("_", "") == key.replace("_", ""):
-                return tactic
-        return None
+        return read_tactic(data.get("strategy", "") if data else "")
 
     def speech(self, view: PlayerView, tactic: Tactic | None, belief: np.ndarray | None) -> str | None:
         task = ""
@@ -198,10 +195,24 @@ class LLMDecisions:
             'Answer {"thought": <your reasoning>, "player": "Player k"}.'
         )
         data = self._ask(view, task)
-        match = re.search(r"(\d+)", str(data.get("player", ""))) if data else None
-        if match and 1 <= int(match.group(1)) <= view.num_players:
-            return int(match.group(1)) - 1
-        return None
+        return read_vote(data.get("player", "") if data else "", view.num_players)
+
+
+def read_tactic(answer: Any) -> Tactic | None:
+    """The tactic a model's ``"strategy"`` answer names (case, spaces and underscores ignored), or ``None``."""
+    key = re.sub(r"[^a-z]+", "_", str(answer).lower()).strip("_")
+    for tactic in Tactic:
+        if tactic.label == key or tactic.label.replace("_", "") == key.replace("_", ""):
+            return tactic
+    return None
+
+
+def read_vote(answer: Any, num_players: int) -> int | None:
+    """The seat a model's ``"player"`` answer names (``"Player k"`` -> ``k - 1``), or ``None``."""
+    match = re.search(r"(\d+)", str(answer))
+    if match and 1 <= int(match.group(1)) <= num_players:
+        return int(match.group(1)) - 1
+    return None
 
 
 def label_tactic(

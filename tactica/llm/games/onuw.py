@@ -27,6 +27,8 @@ from tactica.llm.games.corpus import Example, ExpertModel
 
 __all__ = ["AGENTS", "DEFAULT_OPTIONS", "record_episode", "belief_answer"]
 
+PLAYER_3 = 2  # the seat the paper's evaluation replaces
+
 AGENTS = ("onuw-rl", "onuw-llm-tactic", "onuw-react")
 #: Options cycled over episodes when not given (episode k plays ``presets[k % 4]``).
 DEFAULT_OPTIONS: dict[str, Any] = {"preset": ["5p", "5p-easy", "5p-hard", "3p"]}
@@ -163,15 +165,26 @@ def _vote_thought(view, belief: np.ndarray, target: int | None) -> str:
 
 
 def record_episode(
-    agent: str, seed: int, episode: int, preset: str = "5p", rules: str | None = None
+    agent: str, seed: int, episode: int, preset: str = "5p", rules: str | None = None, others: str = "same"
 ) -> list[Example]:
-    """One game of ``preset`` with every seat played by ``agent`` through :class:`ExpertModel`; its examples."""
+    """One game of ``preset`` played through :class:`ExpertModel`; its examples.
+
+    ``others="same"``: every seat plays ``agent``.  ``others="belief"``: only Player 3 plays ``agent`` and every
+    other seat plays the LLM Belief agent (belief step, speech, vote; no tactic), the paper's evaluation
+    setting, whose prompts ``benchmarks/onuw_paper_table.py`` sends (``onuw-llm-tactic`` and ``onuw-react``).
+    """
     from tactica.agents.discussion.agent import make_rl_agent
     from tactica.agents.discussion.paper_agents import LLMTactic, PaperAgent
     from tactica.agents.discussion.selfplay import Setting, play_game
 
     if agent not in AGENTS:
         raise ValueError(f"ONUW transcripts record {', '.join(AGENTS)}; got {agent!r}")
+    if others not in ("same", "belief"):
+        raise ValueError(f"others must be 'same' or 'belief', got {others!r}")
+    if others == "belief" and agent == "onuw-rl":
+        raise ValueError(
+            "others='belief' records the paper agents (onuw-llm-tactic, onuw-react), not onuw-rl"
+        )
     setting = Setting.from_preset(preset, rules)
     recorder = _Recorder(seed)
     recorder.expert.episode, recorder.expert.seed = episode, seed
@@ -182,6 +195,8 @@ def record_episode(
             player.writer = _writer(recorder)
         else:
             kind = "llm-tactic" if agent == "onuw-llm-tactic" else "react"
+            if others == "belief" and p != PLAYER_3:
+                kind = "belief"
             player = PaperAgent(kind, recorder.expert, seed=seed * 16 + p)
             helper = make_rl_agent(seed=seed * 16 + p)  # the expert: RL tactics, offline belief, belief vote
             player.decisions = _decisions(recorder, helper)

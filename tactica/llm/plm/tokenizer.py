@@ -18,7 +18,15 @@ from typing import Any
 from tactica.errors import MissingDependency
 from tactica.llm.plm.chat_template import SPECIAL_TOKEN_NAMES, ChatTemplate, ChatTemplateError
 
-__all__ = ["PLMTokenizer", "train_bpe", "CHATML_TEMPLATE", "SPECIAL_TOKENS", "SPLITS", "CHAT_TEMPLATE_FILE"]
+__all__ = [
+    "PLMTokenizer",
+    "train_bpe",
+    "CHATML_TEMPLATE",
+    "SPECIAL_TOKENS",
+    "SPLITS",
+    "ROLE_HEADERS",
+    "CHAT_TEMPLATE_FILE",
+]
 
 # transformers >= 4.43 may save the template in its own file instead of tokenizer_config.json
 CHAT_TEMPLATE_FILE = "chat_template.jinja"
@@ -222,6 +230,9 @@ class PLMTokenizer:
 #: How :func:`train_bpe` cuts text before merging: GPT-2's word regex, or at line breaks only.
 SPLITS = ("words", "lines")
 
+#: ChatML's role headers (what follows ``<|im_start|>``): whole tokens of a ``split="lines"`` tokenizer.
+ROLE_HEADERS = ("system\n", "user\n", "assistant\n")
+
 
 def train_bpe(
     texts: Iterable[str], vocab_size: int = 2048, *, min_frequency: int = 2, split: str = "words"
@@ -231,7 +242,11 @@ def train_bpe(
     ``split="words"`` cuts text into words first (GPT-2's regex), as PLM's tokenizer does.  ``split="lines"``
     cuts only at line breaks, so merges may span words: text that repeats line for line (an agent's prompt, a
     game's state summary, code) becomes a few tokens per line, which shortens the sequences of a model trained
-    on such transcripts several-fold.
+    on such transcripts several-fold.  Each line keeps its line break at its end, and the ChatML role headers
+    (``system\n``, ``user\n``, ``assistant\n``, which the message texts never contain) are added as whole
+    tokens, so the generation prompt ``<|im_start|>assistant\n`` ends in a token of its own rather than in a bare
+    line break that also ends most replies: a small model would otherwise read the header's line break as a
+    reply's end and answer ``<|im_end|>`` at once.
     """
     if vocab_size < 256 + len(SPECIAL_TOKENS):
         raise ValueError(f"vocab_size must be at least {256 + len(SPECIAL_TOKENS)} (bytes + specials)")
@@ -242,7 +257,7 @@ def train_bpe(
     if split == "lines":
         tokenizer.pre_tokenizer = tk.pre_tokenizers.Sequence(
             [
-                tk.pre_tokenizers.Split(tk.Regex(r"\n+"), "isolated"),
+                tk.pre_tokenizers.Split(tk.Regex(r"\n+"), "merged_with_previous"),
                 tk.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
             ]
         )
@@ -257,6 +272,8 @@ def train_bpe(
         show_progress=False,
     )
     tokenizer.train_from_iterator(texts, trainer=trainer)
+    if split == "lines":
+        tokenizer.add_tokens([tk.AddedToken(header, normalized=False) for header in ROLE_HEADERS])
     config = {
         "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": None,
