@@ -38,7 +38,7 @@ def test_missing_models_are_a_note_not_an_error(monkeypatch):
     monkeypatch.setitem(checkpoint.SHIPPED, "games", "tests.games/absent")
     monkeypatch.setitem(checkpoint.SHIPPED, "games-aligned", "tests.games/absent")
     missing: dict[str, None] = {}
-    assert suites._game_models("cos", None, missing) == []
+    assert suites._game_models("onuw-rl", None, missing) == []
     assert list(missing) == ["plm:games", "plm:games-aligned"]
     assert suites._game_models("random", None, missing) == []
 
@@ -47,7 +47,7 @@ def test_installed_models_give_rows_with_their_weights_digest(monkeypatch, tmp_p
     (tmp_path / "model.safetensors").write_bytes(b"weights")
     monkeypatch.setattr(checkpoint, "resolve_checkpoint", lambda name: tmp_path)
     missing: dict[str, None] = {}
-    rows = suites._game_models("llm-smac", "plm:games", missing)
+    rows = suites._game_models("onuw-rl", "plm:games", missing)
     assert [spec for spec, _ in rows] == ["plm:games-aligned"]  # the configured model has its own row
     assert rows[0][1] == suites._file_digest(tmp_path / "model.safetensors") and not missing
 
@@ -116,3 +116,9 @@ def test_the_shipped_model_answers_onuw_prompts_the_agents_parse():
             assert str(extract_json(reply).get("speech", "")).strip(), reply
         else:
             assert read_vote(extract_json(reply).get("player", ""), 3) is not None, reply
+
+
+def test_only_agents_the_shipped_model_plays_get_its_rows():
+    """The shipped model learnt the ONUW agents' calls; TextSC2 and SMACProgram prompts exceed its context."""
+    assert set(suites.GAME_MODEL_ROWS) == {"onuw-rl"}
+    assert suites._game_models("cos", None, {}) == [] and suites._game_models("llm-smac", None, {}) == []
