@@ -302,7 +302,7 @@ def main() -> None:
         "--env", default="TextSC2-v1", help="environment of the recorded episode (default TextSC2-v1)"
     )
     parser.add_argument("--agent", default="cos", help="LLM agent of the recorded episode (default cos; ONUW-v1: "
-                        "onuw-rl, onuw-llm-tactic, onuw-react; SMACProgram-v2: llm-smac)")  # fmt: skip
+                        "onuw-rl, onuw-llm-tactic, onuw-react; SMACProgram-v3: llm-smac)")  # fmt: skip
     parser.add_argument("--calls", type=int, default=20, help="agent calls answered per runtime (default 20)")
     parser.add_argument("--max-new-tokens", type=int, default=64, help="answer length limit (default 64)")
     parser.add_argument("--memory-calls", type=int, default=3, help="calls answered in the memory runs")

@@ -1,4 +1,4 @@
-"""What the sandbox costs: one program, one call, one SMACProgram-v2 step, against running without it.
+"""What the sandbox costs: one program, one call, one SMACProgram-v3 step, against running without it.
 
 ``python benchmarks/sandbox.py [--programs 30] [--calls 2000] [--episodes 10] [--json]``
 
@@ -11,7 +11,7 @@ shared, so wall times include waiting for a core.  Rows:
   kill, reap), against starting a fresh ``python -I -c`` per program (the naive way to get a clean process);
 * ``call``: one round trip in an open session (a list of 8 units' fields out, the same back), against calling
   the function in-process;
-* ``SMACProgram-v2 step``: a step of ``--episodes`` battles with the hand-written program of a map, against
+* ``SMACProgram-v3 step``: a step of ``--episodes`` battles with the hand-written program of a map, against
   playing the same program in-process with :func:`tactica.envs.smac.programs.run_policy_episodes` (no
   sandbox: what the battles themselves cost).
 """
@@ -27,7 +27,7 @@ import time
 
 import gymnasium as gym
 
-import tactica  # noqa: F401  (registers SMACProgram-v2)
+import tactica  # noqa: F401  (registers SMACProgram-v3)
 from tactica.baselines.smac import load_policy, program_source
 from tactica.envs.smac.programs import run_policy_episodes
 from tactica.sandbox import ProgramSession, run_program, spawner
@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--programs", type=int, default=30, help="one-shot programs to time (default 30)")
     parser.add_argument("--calls", type=int, default=2000, help="round trips to time (default 2000)")
     parser.add_argument(
-        "--episodes", type=int, default=10, help="battles per SMACProgram-v2 step (default 10)"
+        "--episodes", type=int, default=10, help="battles per SMACProgram-v3 step (default 10)"
     )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
@@ -111,13 +111,13 @@ def main() -> None:
     rows.append(("call", call, _measure(lambda: call_function(namespace, "f", UNITS), args.calls)))
 
     for map_name in ("3m", "3s_vs_5z"):
-        env = gym.make("SMACProgram-v2", map_name=map_name, episodes_per_step=args.episodes)
+        env = gym.make("SMACProgram-v3", map_name=map_name, episodes_per_step=args.episodes)
         env.reset(seed=0)
         source, policy = program_source(map_name), load_policy(map_name)
         seeds = list(range(args.episodes))
         step = _measure(lambda: env.step(source), 3)  # noqa: B023
         plain = _measure(lambda: run_policy_episodes(policy, map_name, seeds), 3)  # noqa: B023
-        rows.append((f"SMACProgram-v2 step, {map_name}, {args.episodes} battles", step, plain))
+        rows.append((f"SMACProgram-v3 step, {map_name}, {args.episodes} battles", step, plain))
 
     if args.json:
         print(json.dumps([{"row": r, "sandbox": s, "without": w} for r, s, w in rows], indent=2))

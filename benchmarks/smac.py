@@ -7,7 +7,7 @@ Every figure counts agent steps of one battle with uniformly random legal action
 is 64 steps), per CPU-second of this process ("cpu") and per elapsed second ("wall"); on a shared machine the
 CPU rate is the one that compares runs.  Measured, each after a warm-up:
 
-* ``pettingzoo``: ``tactica.make_parallel("SMAC-v1")``: per-agent dicts with observation and action mask.
+* ``pettingzoo``: ``tactica.make_parallel("SMAC-v2")``: per-agent dicts with observation and action mask.
 * ``pymarl``: oxwhirl/smac's loop on ``SMACEnv``: ``get_obs()``, ``get_state()``, ``get_avail_actions()``, ``step()``.
 * ``batched``: ``SMACVectorEnv`` with ``--batch`` battles: observations, states and masks of all of them.
 * ``smaclite``: uoe-agents/smaclite's ``SMACliteEnv`` (NumPy RVO2), when installed (from its source: it is not
@@ -71,7 +71,7 @@ def _rates(steps: int, t: Timer) -> dict[str, float]:
 
 
 def bench_pettingzoo(map_name: str, steps: int, seed: int) -> dict:
-    env = tactica.make_parallel("SMAC-v1", map_name=map_name)
+    env = tactica.make_parallel("SMAC-v2", map_name=map_name)
     rng = np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
 
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for col in (
         "map",
-        "SMAC-v1 (PettingZoo)",
+        "SMAC-v2 (PettingZoo)",
         "pymarl loop",
         "batched",
         "smaclite",

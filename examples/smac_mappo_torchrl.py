@@ -1,6 +1,6 @@
-"""MAPPO on SMAC-v1 through TorchRL's PettingZoo wrapper: multi-agent RL with a maintained library.
+"""MAPPO on SMAC-v2 through TorchRL's PettingZoo wrapper: multi-agent RL with a maintained library.
 
-SMAC-v1 is a PettingZoo ParallelEnv, so TorchRL's ``PettingZooWrapper`` takes it as it is: the three marines of
+SMAC-v2 is a PettingZoo ParallelEnv, so TorchRL's ``PettingZooWrapper`` takes it as it is: the three marines of
 ``3m`` become one agent group, their ``action_mask`` masks the policy, and agents that died leave the batch.
 MAPPO (Yu et al. 2022, "The Surprising Effectiveness of PPO in Cooperative Multi-Agent Games") is PPO with one
 policy shared by the agents, each acting on its own observation, and a centralised critic that reads every
@@ -52,7 +52,7 @@ def make_env(args: Args, seed: int):
     from torchrl.envs import RewardSum, TransformedEnv
     from torchrl.envs.libs.pettingzoo import PettingZooWrapper
 
-    base = tactica.make_parallel("SMAC-v1", map_name=args.map)
+    base = tactica.make_parallel("SMAC-v2", map_name=args.map)
     env = PettingZooWrapper(env=base, use_mask=True, categorical_actions=True, seed=seed, return_state=False)
     (group,) = env.group_map  # one group: SMAC's agents of one kind share it ("marine" on 3m)
     return TransformedEnv(
@@ -108,7 +108,7 @@ def greedy_win_rate(logits: nn.Module, args: Args, seeds: list[int]) -> tuple[fl
     """Win rate of the most probable legal action per agent, on plain PettingZoo episodes (seeded)."""
     wins = 0
     for seed in seeds:
-        env = tactica.make_parallel("SMAC-v1", map_name=args.map)
+        env = tactica.make_parallel("SMAC-v2", map_name=args.map)
         observations, infos = env.reset(seed=seed)
         agents = list(env.possible_agents)
         dead = np.zeros(env.observation_space(agents[0])["observation"].shape, np.float32)

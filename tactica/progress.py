@@ -6,7 +6,7 @@ a terminal it is a rich progress bar there; otherwise (CI logs, ``| tee``, a not
 writes one plain line per noticeable step instead, at most one per ``interval_s`` seconds or per tenth of the
 work, plus one at the end, so a log shows how far a run got and how long is left::
 
-    leaderboard: 24/84 (29%), 00:31 elapsed, about 01:17 left, SMAC-v1 / random #2 ok
+    leaderboard: 24/84 (29%), 00:31 elapsed, about 01:17 left, SMAC-v2 / random #2 ok
 
 Progress goes to standard error so that standard output (tables, ``--json``) stays clean.
 """

@@ -1,4 +1,4 @@
-"""examples/smac_mappo_torchrl.py: MAPPO through TorchRL's PettingZoo wrapper runs end to end on SMAC-v1."""
+"""examples/smac_mappo_torchrl.py: MAPPO through TorchRL's PettingZoo wrapper runs end to end on SMAC-v2."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def test_timeline_restarts_with_a_new_episode_and_replaces_same_time_samples():
 
 
 def test_smac_picture_puts_each_unit_where_the_simulator_has_it():
-    env = tactica.make_parallel("SMAC-v1", map_name="3m", render_mode="rgb_array")
+    env = tactica.make_parallel("SMAC-v2", map_name="3m", render_mode="rgb_array")
     env.reset(seed=0)
     frame = env.render()
     sim = env.env.core.sim
@@ -106,7 +106,7 @@ def test_frozen_lake_picture():
     )
 
 
-@pytest.mark.parametrize("env_id", ["TextSC2-v1", "FiberStream-v1", "MacroLeader-v1", "SMACProgram-v2"])
+@pytest.mark.parametrize("env_id", ["TextSC2-v1", "FiberStream-v1", "MacroLeader-v1", "SMACProgram-v3"])
 def test_a_frame_before_reset_is_a_placeholder_of_the_same_size(env_id):
     import gymnasium as gym
 

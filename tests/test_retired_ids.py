@@ -10,9 +10,11 @@ from tactica.errors import RetiredIdError
 
 RETIRED = {
     "ONUW-v0": "ONUW-v1",
-    "SMACProgram-v0": "SMACProgram-v2",
-    "SMACProgram-v1": "SMACProgram-v2",
-    "SMAC-v0": "SMAC-v1",
+    "SMACProgram-v0": "SMACProgram-v3",
+    "SMACProgram-v1": "SMACProgram-v3",
+    "SMACProgram-v2": "SMACProgram-v3",
+    "SMAC-v0": "SMAC-v2",
+    "SMAC-v1": "SMAC-v2",
     "TextSC2-v0": "TextSC2-v1",
     "FiberStream-v0": "FiberStream-v1",
     "FiberSegments-v0": "FiberSegments-v1",

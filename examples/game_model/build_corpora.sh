@@ -17,7 +17,7 @@ if [[ " $GAMES " == *" textsc2 "* ]]; then
     > "$OUT/textsc2.summary.json"
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
-  transcripts --env SMACProgram-v2 --agent llm-smac --episodes "$SMAC_EPISODES" --out "$OUT/smac.jsonl" \
+  transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --out "$OUT/smac.jsonl" \
     > "$OUT/smac.summary.json"
 fi
 if [[ " $GAMES " == *" onuw "* ]]; then

@@ -173,8 +173,8 @@ register(
 register(
     "llm-smac",
     "tactica.agents.code_policy.agent:LLMSMACAgent",
-    summary="LLM-SMAC planner/coder/critic writing decision-tree programs for SMACProgram-v2",
-    env_ids=("SMACProgram-v2",),
+    summary="LLM-SMAC planner/coder/critic writing decision-tree programs for SMACProgram-v3",
+    env_ids=("SMACProgram-v3",),
     needs_llm=True,
 )
 register(

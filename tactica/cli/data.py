@@ -23,7 +23,7 @@ __all__ = ["add_parser"]
 _EXAMPLES = (
     "examples:\n"
     "  tactica data transcripts --env ONUW-v1 --agent onuw-rl --episodes 2 --out onuw.jsonl  (about 5 s)\n"
-    "  tactica data transcripts --env SMACProgram-v2 --agent llm-smac --episodes 14 --out smac.jsonl  "
+    "  tactica data transcripts --env SMACProgram-v3 --agent llm-smac --episodes 14 --out smac.jsonl  "
     "(a few minutes)\n"
     '  tactica data transcripts --env TextSC2-v1 --agent cos --episodes 24 --opt "difficulty=[1,2,3,4]" '
     "--out textsc2.jsonl  (a few minutes)"

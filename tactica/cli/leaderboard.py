@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
         "runs only what is missing. Exit 0 when every episode ran, 1 when some failed (they are retried next "
         "time), 2 on bad input.",
         epilog="examples:\n"
-        "  tactica leaderboard run --suite SMAC-v1,MarkovGame-v0 --episodes 5        (a few seconds)\n"
+        "  tactica leaderboard run --suite SMAC-v2,MarkovGame-v0 --episodes 5        (a few seconds)\n"
         "  tactica leaderboard run --suite quick --workers 2        (84 episodes, about a minute)\n"
         "  tactica leaderboard run --suite default --workers 2        (hours: every sweep, 20 episodes each)",
     )
@@ -93,7 +93,7 @@ def add_parser(subparsers) -> None:
         "show",
         help="print the stored results",
         description="Print the stored results.",
-        epilog="examples (a second each):\n  tactica leaderboard show --env SMAC-v1\n  tactica leaderboard show --json",
+        epilog="examples (a second each):\n  tactica leaderboard show --env SMAC-v2\n  tactica leaderboard show --json",
     )
     _add_db(show, DEFAULT_DB)
     show.add_argument(

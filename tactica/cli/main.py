@@ -44,7 +44,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         ),
         epilog="first commands (a few seconds each):\n"
         "  tactica envs --spaces\n"
-        "  tactica play SMAC-v1 --record battle.gif\n"
+        "  tactica play SMAC-v2 --record battle.gif\n"
         "  tactica leaderboard run --suite quick        (every environment and agent, about a minute)\n"
         "Run 'tactica COMMAND --help' for the options and examples of a command; docs/start-here.md says where "
         "to begin.",

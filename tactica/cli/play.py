@@ -25,12 +25,12 @@ def add_parser(subparsers) -> None:
         "episodes.",
         epilog="examples (each finishes in a few seconds):\n"
         "  tactica play MarkovGame-v0 --opt game=matching_pennies --episodes 3 --seed 0 --json\n"
-        "  tactica play SMAC-v1 --opt map_name=3m --record battle.gif\n"
+        "  tactica play SMAC-v2 --opt map_name=3m --record battle.gif\n"
         "  tactica play ONUW-v1 --render ansi\n"
         "  tactica play --all --episodes 1        (every environment, about 20 s)\n"
         "with your own code or a language model:\n"
         "  tactica play MyEnv-v0 --import my_plugin --agent my-agent\n"
-        "  tactica play SMACProgram-v2 --agent llm-smac --llm openai:MODEL@http://localhost:8000/v1",
+        "  tactica play SMACProgram-v3 --agent llm-smac --llm openai:MODEL@http://localhost:8000/v1",
     )
     parser.add_argument(
         "env_id", metavar="ID", nargs="?", help="a registered environment id (see 'tactica envs')"

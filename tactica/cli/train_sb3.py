@@ -30,7 +30,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "  tactica train sb3 TextSC2-v1 --timesteps 1000 --eval-episodes 0        (about 10 s)\n"
         "  tactica train sb3 MacroLeader-v1 --timesteps 100000 --n-envs 4        (about 10 min)\n"
         "then: tactica leaderboard run --suite quick --sb3-dir runs/sb3 (the model plays as agent 'sb3').\n"
-        "Text-only environments (SMACProgram-v2) are refused with the reason, exit 2.",
+        "Text-only environments (SMACProgram-v3) are refused with the reason, exit 2.",
     )
     parser.add_argument("env_id", metavar="ID", help="a registered single-agent environment id")
     parser.add_argument(

@@ -149,7 +149,7 @@ register(
 )
 
 register(
-    id="SMAC-v1",
+    id="SMAC-v2",
     entry_point="tactica.envs.smac.env:SMACParallelEnv",
     kind="multi",
     summary="StarCraft Multi-Agent Challenge micro battles (oxwhirl/smac vectors) on an embedded simulator",
@@ -216,7 +216,7 @@ register(
 )
 
 register(
-    id="SMACProgram-v2",
+    id="SMACProgram-v3",
     entry_point="tactica.envs.smac.program_env:SMACProgramEnv",
     kind="single",
     summary="LLM-SMAC: the action is a decision-tree program run in a sandbox on seeded SMAC battles",
@@ -249,18 +249,28 @@ retire(
 )
 retire(
     "SMACProgram-v0",
-    "SMACProgram-v2",
+    "SMACProgram-v3",
     "the env began simulating the battles itself (programs only send orders)",
 )
 retire(
     "SMACProgram-v1",
+    "SMACProgram-v3",
+    "its battles moved to the SMAC simulator (map terrain, per-loop collisions, path finding)",
+)
+retire(
     "SMACProgram-v2",
-    "its battles moved to the SMAC-v1 simulator (map terrain, per-loop collisions, path finding)",
+    "SMACProgram-v3",
+    "its battles follow SMAC-v2's melee crowds (attack-moving enemies take the closest ally they can reach)",
 )
 retire(
     "SMAC-v0",
-    "SMAC-v1",
+    "SMAC-v2",
     "battles began following StarCraft II (map terrain, per-loop collisions, path finding, damage points)",
+)
+retire(
+    "SMAC-v1",
+    "SMAC-v2",
+    "attack-moving enemies began taking the closest ally they can reach past their own attacking friends",
 )
 retire(
     "FiberStream-v0", "FiberStream-v1", "waves began reaching the fibre after their source (causal timing)"

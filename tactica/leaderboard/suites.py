@@ -109,7 +109,7 @@ SWEEPS: dict[str, Sweep] = {
     "TextSC2-v1": Sweep("difficulty", (1, 2, 3, 4, 5, 6), "built-in AI level"),
     # SMAC has no difficulty knob; its maps are graded (SMAC paper: Easy 8m, Hard 5m_vs_6m, Super Hard
     # 27m_vs_30m), and these three use one unit type so the axis is difficulty alone.
-    "SMAC-v1": Sweep("map_name", ("8m", "5m_vs_6m", "27m_vs_30m"), "map (Easy, Hard, Super Hard)"),
+    "SMAC-v2": Sweep("map_name", ("8m", "5m_vs_6m", "27m_vs_30m"), "map (Easy, Hard, Super Hard)"),
 }
 
 #: LLM agents that also get one row per model shipped with the package (``plm:games`` and its aligned

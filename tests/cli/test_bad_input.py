@@ -101,8 +101,8 @@ BAD_INPUT = [
         "must have the form SCHEME:ARGUMENT",
     ),
     (["leaderboard", "run", "--suite", "MarkovGame-v0", "--llm", "replay:none.jsonl"], "does not exist"),
-    (["play", "SMACProgram-v2", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
-    (["play", "SMACProgram-v2", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
+    (["play", "SMACProgram-v3", "--agent", "llm-smac"], "needs a language model: pass --llm SPEC"),
+    (["play", "SMACProgram-v3", "--agent", "llm-smac", "--llm", "bogus:x"], "unknown backend scheme"),
     (["play", "MarkovGame-v0", "--import", "no_such_plugin_xyz"], "--import: No module named"),
     # equilibria: unreadable games, a real equilibrium checked with a NaN tolerance, a profile off the simplex
     (["eq", "solve", "game.nfg"], "game.nfg: is a directory, not a game file"),

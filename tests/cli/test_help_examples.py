@@ -44,7 +44,7 @@ def test_example_lines_stay_whole_in_the_help(capsys):
 
     assert main(["play", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "\n  tactica play SMAC-v1 --opt map_name=3m --record battle.gif\n" in out
+    assert "\n  tactica play SMAC-v2 --opt map_name=3m --record battle.gif\n" in out
 
 
 def _example_commands():

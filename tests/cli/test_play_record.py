@@ -47,7 +47,7 @@ def test_record_gif_has_one_frame_per_step_and_the_env_frame_rate(tmp_path, caps
 def test_several_episodes_get_one_file_each_as_record_video_names_them(tmp_path, capsys):
     target = tmp_path / "battle.gif"
     code, out, _ = _play(
-        capsys, "SMAC-v1", "--episodes", "2", "--record", str(target), "--record-every", "4", "--fps", "5"
+        capsys, "SMAC-v2", "--episodes", "2", "--record", str(target), "--record-every", "4", "--fps", "5"
     )
     assert code == 0
     written = [tmp_path / "battle-episode-0.gif", tmp_path / "battle-episode-1.gif"]
@@ -86,11 +86,11 @@ def test_mp4_without_an_encoder_names_the_extra(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["SMAC-v1", "--record", "run.avi"], "must end in .gif or .mp4"),
-        (["SMAC-v1", "--record", "no/such/folder/run.gif"], "does not exist"),
-        (["SMAC-v1", "--record", "run.gif", "--render", "ansi"], "not both"),
+        (["SMAC-v2", "--record", "run.avi"], "must end in .gif or .mp4"),
+        (["SMAC-v2", "--record", "no/such/folder/run.gif"], "does not exist"),
+        (["SMAC-v2", "--record", "run.gif", "--render", "ansi"], "not both"),
         (["--all", "--record", "run.gif"], "records one environment"),
-        (["SMAC-v1", "--record", "run.gif", "--record-every", "0"], "--record-every"),
+        (["SMAC-v2", "--record", "run.gif", "--record-every", "0"], "--record-every"),
     ],
 )
 def test_record_bad_input_is_one_line(argv, message, capsys, tmp_path, monkeypatch):

@@ -192,7 +192,7 @@ def test_report_frames_are_decoded_and_fit_the_page(tmp_path):
     records = [
         Record(
             key=f"smac-{seed}",
-            env_id="SMAC-v1",
+            env_id="SMAC-v2",
             env_options={"map_name": "3m"},
             agent="random",
             agent_kwargs={},
@@ -215,7 +215,7 @@ def test_report_frames_are_decoded_and_fit_the_page(tmp_path):
     assert found, "the page did not load in Chromium"
     probe = json.loads(found.group(1).replace("&quot;", '"'))
     assert probe["page"] <= 1280
-    strips = [image for image in probe["images"] if image[0] == "SMAC-v1: frames of a seeded episode"]
+    strips = [image for image in probe["images"] if image[0] == "SMAC-v2: frames of a seeded episode"]
     ((_, natural_w, natural_h, shown_w, shown_h),) = strips
     assert (natural_w, natural_h) == (4 * 480 + 3 * 8, 320)  # decoded, four frames side by side
     assert shown_w <= 1280 and shown_h >= 150  # scaled to the page, each frame still about 300 x 200

@@ -141,9 +141,9 @@ def test_text_observations_train_only_with_a_declared_numeric_view(tmp_path, cap
 def test_a_text_only_environment_exits_2_with_the_reason(capsys):
     from tactica.cli.main import main
 
-    assert main(["train", "sb3", "SMACProgram-v2"]) == 2
+    assert main(["train", "sb3", "SMACProgram-v3"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "SMACProgram-v2 observes Text" in err
+    assert err.count("\n") == 1 and "SMACProgram-v3 observes Text" in err
 
 
 def test_ppo_rollouts_follow_a_short_run(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """Hostile programs for the sandbox tests: each technique as an LLM would send it, and as attacker code.
 
 ``PROGRAMS`` are whole programs (defining ``policy(view)``) sent the way an LLM's program arrives: through
-:func:`tactica.sandbox.run_program` and ``SMACProgram-v2.step``.  ``PAYLOADS`` are the attacks themselves as
+:func:`tactica.sandbox.run_program` and ``SMACProgram-v3.step``.  ``PAYLOADS`` are the attacks themselves as
 plain Python, run by ``tests.sandbox.sandbox_test_tasks.unrestricted`` inside the program's process with the
 real builtins, i.e. as if every Python-level layer had been bypassed; they record what the kernel let them do
 in ``result`` (``"<what>: ALLOWED"`` or the exception's name).

@@ -24,7 +24,7 @@ def unrestricted(namespace, payload):
 
 
 def unrestricted_orders(namespace, request):
-    """``SMACProgram-v2``'s task, after running the program's ``PAYLOAD`` unrestricted once per battle."""
+    """``SMACProgram-v3``'s task, after running the program's ``PAYLOAD`` unrestricted once per battle."""
     if "map" in request:
         _escape(namespace["PAYLOAD"])
     return program_orders(namespace, request)

@@ -1,7 +1,7 @@
 """Hostile programs are stopped, or have no effect outside their process, on every route a program takes.
 
 Each technique of ``tests/sandbox/hostile.py`` runs through the sandbox API (``run_program``) and through
-``SMACProgram-v2.step``; each attacker payload also runs with every Python-level layer bypassed (the OS layer
+``SMACProgram-v3.step``; each attacker payload also runs with every Python-level layer bypassed (the OS layer
 alone).  After each run the test checks the outside world: no file created, changed or deleted in a
 world-writable folder, no connection to a loopback listener, the canary ``OPENAI_API_KEY`` of this process
 nowhere in what came back, no process left (none forked by the process server alive, none in the program's
@@ -20,7 +20,7 @@ import threading
 import gymnasium as gym
 import pytest
 
-import tactica  # noqa: F401  (registers SMACProgram-v2)
+import tactica  # noqa: F401  (registers SMACProgram-v3)
 from tactica.envs.smac import program_sandbox
 from tactica.sandbox import Limits, ProgramSession, run_program, spawner
 from tactica.sandbox.tasks import call_function
@@ -156,7 +156,7 @@ def recorded(world, monkeypatch):
 
 
 def _smac_step(program: str):
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=1, limits=LIMITS)
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=1, limits=LIMITS)
     env.reset(seed=0)
     observation, reward, _, _, info = env.step(program)
     env.close()

@@ -1,4 +1,4 @@
-"""SMAC-v1 (PettingZoo), SMACEnv's oxwhirl API, the vector env and seeding."""
+"""SMAC-v2 (PettingZoo), SMACEnv's oxwhirl API, the vector env and seeding."""
 
 import numpy as np
 import pytest
@@ -87,7 +87,7 @@ def test_observation_layout_of_3m_at_start():
 
 
 def test_pettingzoo_env_names_and_spaces():
-    env = tactica.make_parallel("SMAC-v1", map_name="MMM")
+    env = tactica.make_parallel("SMAC-v2", map_name="MMM")
     obs, _ = env.reset(seed=0)
     assert (
         env.possible_agents[:3] == ["marauder_0", "marauder_1", "marine_0"]
@@ -101,7 +101,7 @@ def test_pettingzoo_env_names_and_spaces():
 
 
 def test_pettingzoo_masked_random_play_ends():
-    env = tactica.make_parallel("SMAC-v1", map_name="3m")
+    env = tactica.make_parallel("SMAC-v2", map_name="3m")
     obs, _ = env.reset(seed=1)
     rng = np.random.default_rng(1)
     steps = 0

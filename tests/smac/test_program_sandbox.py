@@ -1,4 +1,4 @@
-"""SMACProgram-v2 plays programs through the sandbox: same battles as in-process, orders checked, lengths."""
+"""SMACProgram-v3 plays programs through the sandbox: same battles as in-process, orders checked, lengths."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import tactica  # noqa: F401  (registers SMACProgram-v2)
+import tactica  # noqa: F401  (registers SMACProgram-v3)
 from tactica.agents.code_policy import LLMSMACAgent
 from tactica.baselines.smac import load_policy, program_source
 from tactica.envs.smac import SMACEnv
@@ -79,7 +79,7 @@ def test_non_finite_moves_are_the_programs_error():
 
 
 def test_programs_longer_than_max_length_are_refused():
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=1)
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=1)
     env.reset(seed=0)
     program = program_source("3m")
     program += "#" * (MAX_PROGRAM_CHARS - len(program) + 1)
@@ -95,7 +95,7 @@ def test_llm_smac_asks_once_for_a_shorter_program():
     plan = "### Tactic 1: Focus fire\n**Condition to use:** always"
     long = "```python\n" + program_source("3m") + "#" * MAX_PROGRAM_CHARS + "\n```"
     good = "```python\n" + program_source("3m") + "```"
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=1, max_attempts=1)
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=1, max_attempts=1)
     agent = LLMSMACAgent(llm="scripted:" + json.dumps([plan, long, good, "ok [Improve Tactic]"]))
     result = agent.solve(env, seed=0)
     assert result["best_win_rate"] == 1.0

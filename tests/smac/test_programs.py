@@ -1,4 +1,4 @@
-"""Hand-written programs beat the built-in AI; random actions do not; SMACProgram-v2 and LLM-SMAC."""
+"""Hand-written programs beat the built-in AI; random actions do not; SMACProgram-v3 and LLM-SMAC."""
 
 import json
 
@@ -65,7 +65,7 @@ def test_random_actions_rarely_win(map_name):
 
 
 def test_program_env_scores_a_program_in_the_sandbox():
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=3, render_mode="ansi")
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=3, render_mode="ansi")
     obs, _ = env.reset(seed=0)
     assert obs.startswith("TASK") and "def policy" not in obs and "policy(view)" in obs
     obs, reward, terminated, truncated, info = env.step(program_source("3m"))
@@ -76,7 +76,7 @@ def test_program_env_scores_a_program_in_the_sandbox():
 
 def test_program_env_reports_errors_with_lines():
     limits = {"cpu_seconds": 1, "wall_seconds": 5, "memory_mb": 300}
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=2, limits=limits)
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=2, limits=limits)
     env.reset(seed=0)
     obs, reward, *_, info = env.step(
         "def policy(view):\n    target = view.enemies[0]\n    view.units[0].attack(None)\n"
@@ -91,7 +91,7 @@ def test_program_env_reports_errors_with_lines():
 
 def test_program_env_is_seeded():
     def run():
-        env = gym.make("SMACProgram-v2", map_name="3s_vs_3z", episodes_per_step=2)
+        env = gym.make("SMACProgram-v3", map_name="3s_vs_3z", episodes_per_step=2)
         env.reset(seed=4)
         return env.step(program_source("3s_vs_3z"))[4]["episodes"]
 
@@ -113,7 +113,7 @@ def test_llm_smac_loop_with_a_scripted_model_and_its_replay(tmp_path):
     script = json.dumps(
         [PLAN, BAD, "It crashed on line 2. [Improve Tactic]", GOOD, "All won. [Improve Tactic]"]
     )
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=2, max_attempts=4)
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=2, max_attempts=4)
     agent = tactica.agents.make("llm-smac", llm="scripted:" + script, transcript=transcript)
     result = agent.solve(env, seed=0)
     assert [p["win_rate"] for p in result["programs"]] == [0.0, 1.0] and result["best_win_rate"] == 1.0
@@ -126,7 +126,7 @@ def test_llm_smac_loop_with_a_scripted_model_and_its_replay(tmp_path):
 
 def test_llm_smac_replans_on_change_tactic():
     script = [PLAN, BAD, "Wrong idea. [Change Tactic]", PLAN, GOOD, "ok [Improve Tactic]"]
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=1, max_attempts=5)
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=1, max_attempts=5)
     agent = LLMSMACAgent(llm="scripted:" + json.dumps(script), max_plans=2)
     result = agent.solve(env, seed=1)
     assert agent.plans_used == 2 and result["best_win_rate"] == 1.0
@@ -134,7 +134,7 @@ def test_llm_smac_replans_on_change_tactic():
 
 
 def test_program_env_observation_stays_in_its_charset():
-    env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=1)
+    env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=1)
     env.reset(seed=0)
     obs, *_ = env.step("def policy(view):\n    raise ValueError('\u00e9\u00e8 \u2603')\n")
     assert env.observation_space.contains(obs) and "ValueError" in obs

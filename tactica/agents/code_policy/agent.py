@@ -1,6 +1,6 @@
 """LLM-SMAC: a planner proposes tactics, a coder writes decision-tree programs, a critic reads the results.
 
-The agent plays ``SMACProgram-v2``: each ``act(observation, info)`` returns the next program text.  The loop
+The agent plays ``SMACProgram-v3``: each ``act(observation, info)`` returns the next program text.  The loop
 follows LLM-SMAC (Deng et al. 2024): plan (up to 3 tactics) -> code -> test (the env runs the program) ->
 critic (explains, then tags ``[Change Tactic]`` or ``[Improve Tactic]``) -> improve the code or re-plan, with a
 budget of ``max_plans`` plans and ``attempts_per_plan`` programs per plan; :meth:`LLMSMACAgent.solve` stops at
@@ -88,7 +88,7 @@ class LLMSMACAgent:
         return self.attempts_on_plan < self.attempts_per_plan or self.plans_used < self.max_plans
 
     def act(self, observation: str, info: dict[str, Any] | None = None) -> str:
-        """The next program for ``SMACProgram-v2`` given the task text and the feedback on the last one."""
+        """The next program for ``SMACProgram-v3`` given the task text and the feedback on the last one."""
         task, feedback = _split(observation)
         if self.program is not None and feedback:
             self._review(task, feedback, (info or {}).get("win_rate"))
@@ -160,7 +160,7 @@ class LLMSMACAgent:
 
     # ---------------------------------------------------------------- loop
     def solve(self, env, seed: int | None = None) -> dict[str, Any]:
-        """Run the plan/code/test/critic loop on a ``SMACProgram-v2`` env until the target or the budget.
+        """Run the plan/code/test/critic loop on a ``SMACProgram-v3`` env until the target or the budget.
 
         Returns the best program, its win rate and the history of every tested program.
         """
@@ -193,7 +193,7 @@ class LLMSMACAgent:
 def _split(observation: str) -> tuple[str, str]:
     if not isinstance(observation, str):
         raise TypeError(
-            f"LLM-SMAC plays text observations (SMACProgram-v2), got {type(observation).__name__}"
+            f"LLM-SMAC plays text observations (SMACProgram-v3), got {type(observation).__name__}"
         )
     head, mark, tail = observation.partition(_FEEDBACK_MARK)
     if not mark:

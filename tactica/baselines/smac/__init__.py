@@ -1,7 +1,7 @@
-"""Hand-written SMAC decision-tree programs: examples of the program API and baselines for SMACProgram-v2.
+"""Hand-written SMAC decision-tree programs: examples of the program API and baselines for SMACProgram-v3.
 
 Each module defines ``policy(view)`` and passes the sandbox's allow-list, so its source can be sent as an
-action of ``SMACProgram-v2`` unchanged.  ``PROGRAMS`` maps each map to its program module; win rates against
+action of ``SMACProgram-v3`` unchanged.  ``PROGRAMS`` maps each map to its program module; win rates against
 the built-in AI over 100 seeded episodes are in ``docs/smac.md`` (and asserted in ``tests/smac``).
 
 >>> from tactica.baselines.smac import program_source

@@ -1,9 +1,9 @@
 """SMAC without StarCraft II: an embedded micro simulator with oxwhirl/smac's exact vector contract.
 
 * :class:`SMACEnv` - oxwhirl/smac's ``StarCraft2Env`` API (``backend="sc2"`` delegates to the real game).
-* :class:`SMACParallelEnv` - the PettingZoo ``ParallelEnv`` registered as ``SMAC-v1``.
+* :class:`SMACParallelEnv` - the PettingZoo ``ParallelEnv`` registered as ``SMAC-v2``.
 * :class:`SMACVectorEnv` - many battles stepped together (batched NumPy) for training.
-* :class:`SMACProgramEnv` - ``SMACProgram-v2``: the action is a Python decision-tree program (LLM-SMAC).
+* :class:`SMACProgramEnv` - ``SMACProgram-v3``: the action is a Python decision-tree program (LLM-SMAC).
 """
 
 from tactica.envs.smac.maps import MAP_NAMES, get_map

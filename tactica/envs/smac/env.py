@@ -1,4 +1,4 @@
-"""``SMAC-v1``: the StarCraft Multi-Agent Challenge as a PettingZoo ParallelEnv, without StarCraft II."""
+"""``SMAC-v2``: the StarCraft Multi-Agent Challenge as a PettingZoo ParallelEnv, without StarCraft II."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class SMACParallelEnv(ParallelEnv):
     ``cooldown_jitter``, ``episode_limit``...).
 
     >>> import tactica
-    >>> env = tactica.make_parallel("SMAC-v1", map_name="3m")
+    >>> env = tactica.make_parallel("SMAC-v2", map_name="3m")
     >>> obs, infos = env.reset(seed=0)
     >>> sorted(obs)
     ['marine_0', 'marine_1', 'marine_2']
@@ -103,7 +103,7 @@ class SMACParallelEnv(ParallelEnv):
             raise ValueError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
         if kwargs.get("backend", "embedded") != "embedded":
             raise ValueError(
-                "SMAC-v1 runs the embedded simulator; use SMACEnv(backend='sc2') for StarCraft II"
+                "SMAC-v2 runs the embedded simulator; use SMACEnv(backend='sc2') for StarCraft II"
             )
         kwargs.pop("backend", None)
         self.map_name = map_name

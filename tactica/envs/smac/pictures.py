@@ -1,4 +1,4 @@
-"""Pictures of SMAC battles for ``render_mode="rgb_array"`` (``SMAC-v1`` and ``SMACProgram-v2``).
+"""Pictures of SMAC battles for ``render_mode="rgb_array"`` (``SMAC-v2`` and ``SMACProgram-v3``).
 
 The battle is drawn from the simulator's state, the same fields the ansi render prints: terrain (pathable
 ground light, cliffs and walls dark), every living unit as a disc of its radius (allies blue, enemies red,
@@ -127,7 +127,7 @@ def battle_frame(sim: Any, env: int = 0, step: int = 0, limit: int | None = None
 
 
 def program_frame(program_env: Any) -> np.ndarray:
-    """``SMACProgram-v2``: the battle the programs play (the map with both armies at their spawns) and the
+    """``SMACProgram-v3``: the battle the programs play (the map with both armies at their spawns) and the
     results so far: each submitted program's win rate and, for the last one, how each battle ended."""
     pictures = program_env.__dict__.setdefault("_picture_cache", {})
     sim = pictures.get("sim")

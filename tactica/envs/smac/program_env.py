@@ -1,4 +1,4 @@
-"""``SMACProgram-v2``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
+"""``SMACProgram-v3``: write a decision-tree program, get its win rate (LLM-SMAC as a Gymnasium env)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class SMACProgramEnv(gym.Env):
     :class:`tactica.envs.smac.SMACEnv`.
 
     >>> import gymnasium as gym, tactica
-    >>> env = gym.make("SMACProgram-v2", map_name="3m", episodes_per_step=2)
+    >>> env = gym.make("SMACProgram-v3", map_name="3m", episodes_per_step=2)
     >>> obs, info = env.reset(seed=0)
     >>> obs.startswith("TASK")
     True

@@ -1,4 +1,4 @@
-"""How ``SMACProgram-v2`` plays an untrusted program: the parent simulates, the program only gives orders.
+"""How ``SMACProgram-v3`` plays an untrusted program: the parent simulates, the program only gives orders.
 
 The program runs in :mod:`tactica.sandbox` (an isolated process).  Each step of each battle the parent sends
 it a snapshot of the living units (plain JSON: the fields of :class:`~tactica.envs.smac.programs.UnitView`;

@@ -9,7 +9,7 @@ the unit moves towards the target; a move picks the legal direction (N/S/E/W, 2 
 point.  Coordinates: x grows to the east, y to the north, on a 32 x 32 map; distances in SC2 units.
 
 :func:`run_policy_episodes` plays seeded episodes with a trusted, in-process policy and returns per-episode
-statistics; :func:`play_episodes` is its loop, which ``SMACProgram-v2`` drives with orders that a sandboxed
+statistics; :func:`play_episodes` is its loop, which ``SMACProgram-v3`` drives with orders that a sandboxed
 program sends back (:mod:`tactica.envs.smac.program_sandbox`).
 """
 

@@ -1,4 +1,4 @@
-"""The text task of SMACProgram-v2: map, armies, unit statistics, coordinates and the program API (ASCII)."""
+"""The text task of SMACProgram-v3: map, armies, unit statistics, coordinates and the program API (ASCII)."""
 
 from __future__ import annotations
 

@@ -170,7 +170,7 @@ def all_variants() -> list[Variant]:
 def measure(
     source: str, map_name: str, battles: int = LABEL_BATTLES, seed: int = LABEL_SEED
 ) -> dict[str, Any]:
-    """What ``source`` does on ``map_name`` over ``battles`` seeded battles (SMACProgram-v2's own measurement)."""
+    """What ``source`` does on ``map_name`` over ``battles`` seeded battles (SMACProgram-v3's own measurement)."""
     from tactica.envs.smac.program_env import SMACProgramEnv
 
     env = SMACProgramEnv(map_name=map_name, episodes_per_step=battles, max_attempts=1)

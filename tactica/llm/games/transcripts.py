@@ -1,4 +1,4 @@
-"""Record transcript corpora: ``record_transcripts("SMACProgram-v2", "llm-smac", episodes=50, out=...)``.
+"""Record transcript corpora: ``record_transcripts("SMACProgram-v3", "llm-smac", episodes=50, out=...)``.
 
 Each (environment, agent) pair has a recorder module with ``record_episode(agent, seed, episode, **options)``
 and ``DEFAULT_OPTIONS``.  Options whose value is a list are cycled over the episodes (episode ``k`` uses item
@@ -19,7 +19,7 @@ __all__ = ["RECORDERS", "recorder_for", "episode_options", "record_examples", "r
 #: environment id -> agent -> recorder module
 RECORDERS: dict[str, dict[str, str]] = {
     "TextSC2-v1": {"cos": "tactica.llm.games.textsc2"},
-    "SMACProgram-v2": {"llm-smac": "tactica.llm.games.smac"},
+    "SMACProgram-v3": {"llm-smac": "tactica.llm.games.smac"},
     "ONUW-v1": {name: "tactica.llm.games.onuw" for name in ("onuw-rl", "onuw-llm-tactic", "onuw-react")},
 }
 
