@@ -40,6 +40,8 @@ from tactica.envs.smac.vector import SMACVectorEnv
 
 @dataclass
 class Args:
+    config: str = "pymarl"
+    """the hyper-parameter set the other values started from (``CONFIGS``)"""
     map_name: str = "3m"
     """SMAC map"""
     seed: int = 0
@@ -59,6 +61,12 @@ class Args:
     epsilon_anneal_steps: int = 50_000
     target_update_episodes: int = 200
     grad_clip: float = 10.0
+    optimizer: str = "rmsprop"
+    """rmsprop (pymarl: alpha 0.99, eps 1e-5) or adam (pymarl2)"""
+    td_lambda: float = 0.0
+    """0: pymarl's one-step target; 0.6: pymarl2's TD(lambda) target"""
+    half_squared_error: bool = False
+    """loss 0.5 * td^2 (pymarl2) instead of td^2 (pymarl); it matters only through the gradient clipping"""
     rnn_hidden: int = 64
     mixing_embed: int = 32
     hypernet_embed: int = 64
@@ -69,6 +77,29 @@ class Args:
     """parent folder of the run directory"""
     threads: int = 1
     """torch CPU threads"""
+    checkpoints: bool = False
+    """also save the weights at every test, as checkpoints/model_<steps>.pt"""
+
+    def problems(self) -> list[str]:
+        """What is wrong with these arguments, in words (empty when they can run)."""
+        from tactica.envs.smac.maps import MAP_NAMES
+
+        found = []
+        if self.map_name not in MAP_NAMES:
+            found.append(f"unknown map {self.map_name!r}; known maps: {', '.join(sorted(MAP_NAMES))}")
+        if self.optimizer not in ("rmsprop", "adam"):
+            found.append(f"optimizer must be rmsprop or adam, got {self.optimizer!r}")
+        if not 0.0 <= self.td_lambda <= 1.0:
+            found.append(f"td_lambda must lie in [0, 1], got {self.td_lambda}")
+        for name in ("total_steps", "num_envs", "episodes_per_update", "buffer_episodes", "batch_episodes"):
+            if getattr(self, name) < 1:
+                found.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.batch_episodes > self.buffer_episodes:
+            found.append("batch_episodes must not exceed buffer_episodes")
+        for name in ("test_interval", "test_episodes", "target_update_episodes", "epsilon_anneal_steps"):
+            if getattr(self, name) < 1:
+                found.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        return found
 
 
 # ------------------------------------------------------------------------------------------ networks
@@ -166,24 +197,49 @@ class EpisodeBuffer:
 
 # ------------------------------------------------------------------------------------------ learner
 def agent_inputs(obs: torch.Tensor, last_actions: torch.Tensor, n_actions: int) -> torch.Tensor:
-    """[observation | one-hot last action | one-hot agent id] for every agent: (..., A, input_dim)."""
+    """[observation | one-hot last action | one-hot agent id] for every agent: (..., A, input_dim).
+
+    ``last_actions`` is -1 at an episode's first step, which has no last action: its part is all zeros there,
+    as in pymarl (action 0 is the no-op of dead agents, a different input)."""
     A = obs.shape[-2]
     ids = torch.eye(A).expand(*obs.shape[:-2], A, A)
-    return torch.cat([obs, F.one_hot(last_actions, n_actions).float(), ids], dim=-1)
+    last = F.one_hot(last_actions.clamp(min=0), n_actions).float() * (last_actions >= 0).unsqueeze(-1)
+    return torch.cat([obs, last, ids], dim=-1)
 
 
 def unroll(net: AgentNet, obs: torch.Tensor, actions: torch.Tensor, n_actions: int) -> torch.Tensor:
     """Q-values of every agent at every step of a batch of episodes: obs (B, T+1, A, O) -> (B, T+1, A, n)."""
     B, T1, A, _ = obs.shape
-    last = torch.zeros(B, T1, A, dtype=torch.long)
+    last = torch.full((B, T1, A), -1, dtype=torch.long)
     last[:, 1:] = actions[:, : T1 - 1]
     inputs = agent_inputs(obs, last, n_actions)  # (B, T+1, A, input)
     q = net.sequence(inputs.permute(1, 0, 2, 3).reshape(T1, B * A, -1))
     return q.view(T1, B, A, -1).permute(1, 0, 2, 3)
 
 
-def td_loss(batch, agent, mixer, target_agent, target_mixer, args: Args, n_actions: int) -> torch.Tensor:
-    """Double-Q QMIX loss over the filled steps of a batch of episodes."""
+def lambda_targets(
+    reward: torch.Tensor, terminated: torch.Tensor, q_next: torch.Tensor, gamma: float, lam: float
+) -> torch.Tensor:
+    """TD(lambda) targets of every step: reward, terminated (B, T); q_next (B, T) is Q_tot at step t+1.
+
+    G_t = r_t + gamma (1 - d_t) ((1 - lam) Q_{t+1} + lam G_{t+1}), starting from G_T = Q_T; ``lam = 0`` is the
+    one-step target of pymarl's QLearner.  Padded steps after an episode's end never reach a filled step,
+    because the episode's last filled step is terminal (d = 1).
+    """
+    if lam == 0.0:
+        return reward + gamma * (1 - terminated) * q_next
+    targets = torch.empty_like(reward)
+    following = q_next[:, -1]  # G_{t+1} of the last step: the bootstrap value itself
+    for t in range(reward.shape[1] - 1, -1, -1):
+        following = reward[:, t] + gamma * (1 - terminated[:, t]) * (
+            (1 - lam) * q_next[:, t] + lam * following
+        )
+        targets[:, t] = following
+    return targets
+
+
+def td_loss(batch, agent, mixer, target_agent, target_mixer, args: Args, n_actions: int):
+    """Double-Q QMIX loss over the filled steps of a batch of episodes, with learner statistics."""
     q = unroll(agent, batch["obs"], batch["actions"], n_actions)
     chosen = q[:, :-1].gather(3, batch["actions"].unsqueeze(3)).squeeze(3)
     with torch.no_grad():
@@ -192,10 +248,20 @@ def td_loss(batch, agent, mixer, target_agent, target_mixer, args: Args, n_actio
         best = masked.argmax(dim=3, keepdim=True)  # greedy action of the online network (double Q)
         next_q = q_target.gather(3, best).squeeze(3)
         target_tot = target_mixer(next_q, batch["state"][:, 1:])
-        y = batch["reward"] + args.gamma * (1 - batch["terminated"]) * target_tot
+        y = lambda_targets(batch["reward"], batch["terminated"], target_tot, args.gamma, args.td_lambda)
     q_tot = mixer(chosen, batch["state"][:, :-1])
     mask = batch["filled"]
-    return (((q_tot - y) ** 2) * mask).sum() / mask.sum()
+    n = mask.sum()
+    error = ((q_tot - y) ** 2) * mask
+    loss = error.sum() / n
+    if args.half_squared_error:
+        loss = 0.5 * loss
+    stats = {
+        "q_taken": float((q_tot.detach() * mask).sum() / n),
+        "target": float((y * mask).sum() / n),
+        "td_abs": float(((q_tot.detach() - y).abs() * mask).sum() / n),
+    }
+    return loss, stats
 
 
 def select_actions(agent, obs, last, h, avail, epsilon, rng, n_actions):
@@ -214,25 +280,36 @@ def select_actions(agent, obs, last, h, avail, epsilon, rng, n_actions):
     return np.where(explore, random_pick, greedy), h
 
 
-def evaluate(agent, map_name: str, episodes: int, seed: int, n_actions: int) -> tuple[float, float]:
-    """Win rate and mean return of the greedy policy over ``episodes`` battles played together."""
+def evaluate(agent, map_name: str, episodes: int, seed: int, n_actions: int) -> dict[str, float]:
+    """The greedy policy over ``episodes`` battles played together: win rate, mean return, the share of
+    battles that ran into the episode limit and the mean battle length in steps."""
     env = SMACVectorEnv(map_name, num_envs=episodes)
     obs, state, avail = env.reset(seed=seed)
     A = env.n_agents
     h = torch.zeros(episodes * A, agent.hidden)
-    last = np.zeros((episodes, A), np.int64)
+    last = np.full((episodes, A), -1, np.int64)
     done = np.zeros(episodes, bool)
     won = np.zeros(episodes, bool)
+    timeout = np.zeros(episodes, bool)
+    length = np.zeros(episodes)
     ret = np.zeros(episodes)
     rng = np.random.default_rng(seed)
     while not done.all():
         actions, h = select_actions(agent, obs, last, h, avail, 0.0, rng, n_actions)
         obs, state, avail, reward, terminated, info = env.step(actions)
         ret += reward * ~done
-        won |= info["battle_won"] & terminated & ~done
+        ending = terminated & ~done
+        won |= info["battle_won"] & ending
+        timeout |= info["timeout"] & ending
+        length += ~done
         done |= terminated
         last = actions
-    return float(won.mean()), float(ret.mean())
+    return {
+        "win_rate": float(won.mean()),
+        "return": float(ret.mean()),
+        "timeout_rate": float(timeout.mean()),
+        "length": float(length.mean()),
+    }
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -252,11 +329,17 @@ def train(args: Args) -> Path:
     target_agent.load_state_dict(agent.state_dict())
     target_mixer.load_state_dict(mixer.state_dict())
     params = list(agent.parameters()) + list(mixer.parameters())
-    optimiser = torch.optim.RMSprop(params, lr=args.lr, alpha=0.99, eps=1e-5)
+    if args.optimizer == "adam":
+        optimiser = torch.optim.Adam(params, lr=args.lr)
+    else:
+        optimiser = torch.optim.RMSprop(params, lr=args.lr, alpha=0.99, eps=1e-5)
     buffer = EpisodeBuffer(args.buffer_episodes, limit, A, env.obs_size, env.state_size, n_actions)
 
     run = Path(args.run_dir) / f"qmix_{args.map_name}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
     run.mkdir(parents=True, exist_ok=True)
+    checkpoints = run / "checkpoints"
+    if args.checkpoints:
+        checkpoints.mkdir()
     (run / "config.json").write_text(json.dumps(dataclasses.asdict(args), indent=2) + "\n")
     metrics_file = (run / "metrics.csv").open("w", newline="")
     writer = csv.writer(metrics_file)
@@ -266,8 +349,13 @@ def train(args: Args) -> Path:
             "episodes",
             "test_win_rate",
             "test_return",
+            "test_timeout_rate",
+            "test_length",
             "train_win_rate",
             "loss",
+            "q_taken",
+            "target",
+            "grad_norm",
             "epsilon",
             "wall_s",
             "cpu_s",
@@ -280,17 +368,25 @@ def train(args: Args) -> Path:
 
     current = [fresh() for _ in range(B)]
     h = torch.zeros(B * A, args.rnn_hidden)
-    last = np.zeros((B, A), np.int64)
+    last = np.full((B, A), -1, np.int64)
     steps = episodes = updates = 0
-    next_test, wins_since, ends_since, loss_value = 0, 0, 0, float("nan")
+    next_test, wins_since, ends_since = 0, 0, 0
+    learner = {
+        "loss": float("nan"),
+        "q_taken": float("nan"),
+        "target": float("nan"),
+        "grad_norm": float("nan"),
+    }
     wall0, cpu0 = time.perf_counter(), time.process_time()
     rows = []
     tty = sys.stdout.isatty()
     while True:
         if steps >= next_test or steps >= args.total_steps:
-            win, ret = evaluate(
-                agent, args.map_name, args.test_episodes, args.seed + 10_000 + steps, n_actions
-            )
+            test = evaluate(agent, args.map_name, args.test_episodes, args.seed + 10_000 + steps, n_actions)
+            win, ret = test["win_rate"], test["return"]
+            if args.checkpoints:
+                weights = {"agent": agent.state_dict(), "mixer": mixer.state_dict()}
+                torch.save(weights, checkpoints / f"model_{steps}.pt")
             epsilon = max(
                 args.epsilon_finish,
                 args.epsilon_start
@@ -301,8 +397,13 @@ def train(args: Args) -> Path:
                 episodes,
                 win,
                 ret,
+                test["timeout_rate"],
+                test["length"],
                 wins_since / max(ends_since, 1),
-                loss_value,
+                learner["loss"],
+                learner["q_taken"],
+                learner["target"],
+                learner["grad_norm"],
                 epsilon,
                 time.perf_counter() - wall0,
                 time.process_time() - cpu0,
@@ -342,19 +443,19 @@ def train(args: Args) -> Path:
             ep["avail"].append(np.ones_like(ep["avail"][0]))
             buffer.add({k: np.array(v) for k, v in ep.items()} | {"length": n})
             current[b] = fresh()
-            last[b] = 0
+            last[b] = -1
             h.view(B, A, -1)[b] = 0.0
             episodes += 1
             ends_since += 1
             wins_since += int(info["battle_won"][b])
             if buffer.size >= args.batch_episodes and episodes % args.episodes_per_update == 0:
                 batch = buffer.sample(args.batch_episodes, rng)
-                loss = td_loss(batch, agent, mixer, target_agent, target_mixer, args, n_actions)
+                loss, stats = td_loss(batch, agent, mixer, target_agent, target_mixer, args, n_actions)
                 optimiser.zero_grad()
                 loss.backward()
-                nn.utils.clip_grad_norm_(params, args.grad_clip)
+                grad_norm = nn.utils.clip_grad_norm_(params, args.grad_clip)
                 optimiser.step()
-                loss_value = float(loss.detach())
+                learner = stats | {"loss": float(loss.detach()), "grad_norm": float(grad_norm)}
                 updates += 1
             if episodes % args.target_update_episodes == 0:
                 target_agent.load_state_dict(agent.state_dict())
@@ -388,20 +489,56 @@ def plot(run: Path, rows: list, map_name: str) -> None:
     plt.close(figure)
 
 
+# pymarl2's QMIX (hu-llm/pymarl2 ``qmix.yaml``: Adam lr 1e-3, TD(lambda) 0.6, epsilon over 100,000 steps, batches
+# of 128 episodes, 0.5 td^2) on top of the defaults above, which are oxwhirl/pymarl's ``qmix.yaml``
+CONFIGS: dict[str, dict] = {
+    "pymarl": {},
+    "pymarl2": {
+        "optimizer": "adam",
+        "lr": 1e-3,
+        "td_lambda": 0.6,
+        "epsilon_anneal_steps": 100_000,
+        "batch_episodes": 128,
+        "half_squared_error": True,
+    },
+}
+
+
+def _flag_type(default):
+    if isinstance(default, bool):
+        return lambda text: {"true": True, "1": True, "false": False, "0": False}[text.lower()]
+    return type(default)
+
+
 def parse_args(argv: list[str] | None = None) -> Args:
     import argparse
 
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:6]),
+        epilog="\n".join(__doc__.splitlines()[2:7]),
+    )
+    parser.add_argument(
+        "--config",
+        choices=sorted(CONFIGS),
+        default="pymarl",
+        help="hyper-parameter set the other flags start from (default pymarl)",
     )
     for field in dataclasses.fields(Args):
+        if field.name == "config":
+            continue
         flag = "--" + field.name.replace("_", "-")
-        parser.add_argument(
-            flag, type=type(field.default), default=field.default, help=f"(default {field.default})"
-        )
-    return Args(**vars(parser.parse_args(argv)))
+        parser.add_argument(flag, type=_flag_type(field.default), default=field.default)
+    chosen = parser.parse_known_args(argv)[0].config
+    parser.set_defaults(**CONFIGS[chosen])
+    for action in parser._actions:
+        if action.dest not in ("help", "config"):
+            action.help = f"(default {action.default})"
+    args = Args(**vars(parser.parse_args(argv)))
+    problems = args.problems()
+    if problems:
+        parser.error("; ".join(problems))
+    return args
 
 
 def replot(run: Path) -> None:
