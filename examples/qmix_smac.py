@@ -1,22 +1,32 @@
-"""QMIX (Rashid et al. 2018) on tactica's SMAC, in one readable file, with pymarl's default hyper-parameters.
+"""QMIX (Rashid et al. 2018) on tactica's SMAC, in one readable file, with pymarl's or pymarl2's hyper-parameters.
 
 Run:  nice -n 10 env OMP_NUM_THREADS=1 python examples/qmix_smac.py --map-name 3m --seed 0
-      python examples/qmix_smac.py --map-name 8m --seed 1 --total-steps 2000000 --run-dir runs
-      python examples/qmix_smac.py --help
+      python examples/qmix_smac.py --config pymarl2 --map-name 8m --seed 1 --total-steps 2000000 --run-dir runs
       python examples/qmix_smac.py --replot runs/qmix_3m_seed0_...   (curve.png of a run, finished or stopped)
+      python examples/qmix_smac.py --figure docs/img/smac_qmix_3m.png runs/qmix_3m_seed*   (seeds together)
+      python examples/qmix_smac.py --help
 
-The agents share one recurrent Q-network (GRU, 64 units) fed with their observation, their last action and
-their id; a monotonic mixing network conditioned on the global state combines the agents' Q-values into
-Q_tot (oxwhirl/pymarl ``qmix.yaml``: RMSprop lr 5e-4, alpha 0.99, eps 1e-5, batch of 32 episodes, replay of
-5000 episodes, double Q-learning, target networks copied every 200 episodes, epsilon annealed from 1 to
-0.05 over 50,000 steps, gamma 0.99, gradient norm clipped at 10, mixing embedding 32, hypernetwork 64).
+The agents share one recurrent Q-network (GRU, 64 units) fed with their observation, their last action (none
+at an episode's first step) and their id; a monotonic mixing network conditioned on the global state combines
+the agents' Q-values into Q_tot.  ``--config pymarl`` (the default) is oxwhirl/pymarl's ``qmix.yaml``: RMSprop
+lr 5e-4, alpha 0.99, eps 1e-5, batch of 32 episodes, replay of 5000 episodes, double Q-learning, one-step
+targets, target networks copied every 200 episodes, epsilon annealed from 1 to 0.05 over 50,000 steps, gamma
+0.99, gradient norm clipped at 10, mixing embedding 32, hypernetwork 64.  ``--config pymarl2`` is
+hu-llm/pymarl2's tuned ``qmix.yaml`` on top of it: Adam lr 1e-3, TD(lambda) targets with lambda 0.6, epsilon
+annealed over 100,000 steps, batches of 128 episodes, loss 0.5 td^2.  Any single value can be overridden.
 ``--num-envs`` battles are played together (in one call of tactica's batched simulator) and the learner makes
 one update per 8 finished episodes, as pymarl's parallel runner with ``batch_size_run=8`` does
 (``--episodes-per-update 1`` is its episode runner: eight times the updates per environment step).
 
+Episode ends follow pymarl with SMAC's defaults: a battle that reaches the episode limit is terminal for the
+targets (SMAC sets ``info["episode_limit"]``, which pymarl's runner uses to bootstrap, only with
+``continuing_episode=True``; its default, and pymarl's ``sc2.yaml``, is False).
+
 Every ``--test-interval`` environment steps the greedy policy plays ``--test-episodes`` battles; the run
-directory holds ``config.json``, ``metrics.csv`` (one row per test), ``model.pt`` (weights only; load with
-``torch.load(..., weights_only=True)``) and ``curve.png``.
+directory holds ``config.json``, ``metrics.csv`` (one row per test: test win rate, return, timeouts, length;
+the epsilon-greedy win rate since the last test; loss, mean Q_tot, mean target and gradient norm of the last
+update), ``model.pt`` (weights only; load with ``torch.load(..., weights_only=True)``), ``curve.png`` and, with
+``--checkpoints true``, the weights at every test.
 """
 
 from __future__ import annotations
@@ -91,14 +101,18 @@ class Args:
             found.append(f"optimizer must be rmsprop or adam, got {self.optimizer!r}")
         if not 0.0 <= self.td_lambda <= 1.0:
             found.append(f"td_lambda must lie in [0, 1], got {self.td_lambda}")
-        for name in ("total_steps", "num_envs", "episodes_per_update", "buffer_episodes", "batch_episodes"):
-            if getattr(self, name) < 1:
-                found.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        counts = ("total_steps", "num_envs", "episodes_per_update", "buffer_episodes", "batch_episodes")
+        counts += ("test_interval", "test_episodes", "target_update_episodes", "epsilon_anneal_steps")
+        counts += ("rnn_hidden", "mixing_embed", "hypernet_embed", "threads")
+        found += [
+            f"{name} must be at least 1, got {getattr(self, name)}"
+            for name in counts
+            if getattr(self, name) < 1
+        ]
         if self.batch_episodes > self.buffer_episodes:
             found.append("batch_episodes must not exceed buffer_episodes")
-        for name in ("test_interval", "test_episodes", "target_update_episodes", "epsilon_anneal_steps"):
-            if getattr(self, name) < 1:
-                found.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not (self.lr > 0 and 0 < self.gamma <= 1 and 0 <= self.epsilon_finish <= self.epsilon_start <= 1):
+            found.append("need lr > 0, 0 < gamma <= 1 and 0 <= epsilon_finish <= epsilon_start <= 1")
         return found
 
 
@@ -378,7 +392,6 @@ def train(args: Args) -> Path:
         "grad_norm": float("nan"),
     }
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    rows = []
     tty = sys.stdout.isatty()
     while True:
         if steps >= next_test or steps >= args.total_steps:
@@ -410,7 +423,6 @@ def train(args: Args) -> Path:
             ]
             writer.writerow(row)
             metrics_file.flush()
-            rows.append(row)
             wins_since = ends_since = 0
             line = f"steps {steps:>9,} episodes {episodes:>6,} test win {win:5.1%} return {ret:6.2f} eps {epsilon:.2f}"
             print(("\r" if tty else "") + line, end="" if tty else "\n", flush=True)
@@ -464,28 +476,62 @@ def train(args: Args) -> Path:
         print()
     metrics_file.close()
     torch.save({"agent": agent.state_dict(), "mixer": mixer.state_dict()}, run / "model.pt")
-    plot(run, rows, args.map_name)
+    plot_runs(run / "curve.png", [run])
     print(f"run directory: {run}")
     return run
 
 
-def plot(run: Path, rows: list, map_name: str) -> None:
+def read_metrics(run: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """A run directory's ``config.json`` and its ``metrics.csv`` as columns (also of a run stopped early)."""
+    config = json.loads((run / "config.json").read_text())
+    with (run / "metrics.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns = {name: np.array([float(r[name]) for r in rows]) for name in (rows[0] if rows else {})}
+    return config, columns
+
+
+def plot_runs(out: Path, runs: list[Path], title: str | None = None, note: str | None = None) -> None:
+    """The greedy test win rate of one or more runs (one line per seed, their median where all have data)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = np.array(rows, float)
-    figure, axis = plt.subplots(figsize=(6, 3.5))
-    axis.plot(data[:, 0] / 1e6, data[:, 2] * 100, label="test win rate (greedy, 32 battles)")
+    figure, axis = plt.subplots(figsize=(6.4, 3.8))
+    curves = [read_metrics(run) for run in runs]
+    for config, columns in curves:
+        if "env_steps" not in columns:
+            continue
+        label = f"seed {config['seed']}" if len(runs) > 1 else "test win rate (greedy)"
+        axis.plot(
+            columns["env_steps"] / 1e6,
+            columns["test_win_rate"] * 100,
+            lw=1.2 if len(runs) > 1 else 1.6,
+            alpha=0.75 if len(runs) > 1 else 1.0,
+            label=label,
+        )
+    if len(curves) > 1:
+        n = min(len(c[1].get("env_steps", ())) for c in curves)
+        if n:
+            steps = curves[0][1]["env_steps"][:n]
+            median = np.median([c[1]["test_win_rate"][:n] for c in curves], axis=0)
+            axis.plot(
+                steps / 1e6, median * 100, color="black", lw=2.2, label=f"median of {len(curves)} seeds"
+            )
+    axis.axhline(90, color="grey", ls="--", lw=0.8)
+    if note:
+        axis.text(0.01, 0.02, note, transform=axis.transAxes, fontsize=7.5, va="bottom")
+    config = curves[0][0]
     axis.set_xlabel("environment steps (millions)")
-    axis.set_ylabel("win rate (%)")
+    axis.set_ylabel("test win rate (%)")
     axis.set_ylim(-2, 102)
-    axis.set_title(f"QMIX on {map_name} (tactica SMAC)")
+    axis.set_title(
+        title or f"QMIX ({config.get('config', 'pymarl')} settings) on {config['map_name']}, tactica SMAC"
+    )
     axis.grid(alpha=0.3)
-    axis.legend(loc="lower right")
+    axis.legend(loc="center right", fontsize=8)
     figure.tight_layout()
-    figure.savefig(run / "curve.png", dpi=120)
+    figure.savefig(out, dpi=120)
     plt.close(figure)
 
 
@@ -513,27 +559,30 @@ def _flag_type(default):
 def parse_args(argv: list[str] | None = None) -> Args:
     import argparse
 
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--config", choices=sorted(CONFIGS), default="pymarl")
+    chosen = first.parse_known_args(argv)[0].config
+    defaults = dataclasses.asdict(Args()) | CONFIGS[chosen] | {"config": chosen}
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:7]),
+        epilog="\n".join(__doc__.splitlines()[2:8]),
     )
     parser.add_argument(
         "--config",
         choices=sorted(CONFIGS),
-        default="pymarl",
-        help="hyper-parameter set the other flags start from (default pymarl)",
+        default=chosen,
+        help="hyper-parameter set the other defaults come from: pymarl (oxwhirl/pymarl) or pymarl2 (default pymarl)",
     )
     for field in dataclasses.fields(Args):
-        if field.name == "config":
-            continue
-        flag = "--" + field.name.replace("_", "-")
-        parser.add_argument(flag, type=_flag_type(field.default), default=field.default)
-    chosen = parser.parse_known_args(argv)[0].config
-    parser.set_defaults(**CONFIGS[chosen])
-    for action in parser._actions:
-        if action.dest not in ("help", "config"):
-            action.help = f"(default {action.default})"
+        if field.name != "config":
+            value = defaults[field.name]
+            parser.add_argument(
+                "--" + field.name.replace("_", "-"),
+                type=_flag_type(field.default),
+                default=value,
+                help=f"(default {value})",
+            )
     args = Args(**vars(parser.parse_args(argv)))
     problems = args.problems()
     if problems:
@@ -543,15 +592,30 @@ def parse_args(argv: list[str] | None = None) -> Args:
 
 def replot(run: Path) -> None:
     """Draw ``curve.png`` from a run directory's ``metrics.csv`` (also for a run stopped before its end)."""
-    with (run / "metrics.csv").open(newline="") as f:
-        rows = [[float(v) for v in row] for row in list(csv.reader(f))[1:]]
-    config = json.loads((run / "config.json").read_text())
-    plot(run, rows, config["map_name"])
+    plot_runs(run / "curve.png", [run])
+
+
+# What real SMAC gives QMIX on these maps, for the docs figures (published as numbers, not as curve data)
+PUBLISHED = {
+    "8m": "published, real SMAC: fine-tuned QMIX 100% (hu-llm/pymarl2 README, SC2 4.10)",
+    "3m": "published, real SMAC: no tabulated value (not among the SMAC paper's 14 benchmark maps)",
+}
+
+
+def figure(out: Path, runs: list[Path]) -> None:
+    """One figure of several runs (seeds) of one map, with the published real-SMAC result as a note."""
+    missing = [str(run) for run in runs if not (run / "metrics.csv").is_file()]
+    if missing:
+        raise SystemExit(f"error: no metrics.csv in {', '.join(missing)}")
+    config = read_metrics(runs[0])[0]
+    plot_runs(out, runs, note=PUBLISHED.get(config["map_name"]))
 
 
 if __name__ == "__main__":
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if len(sys.argv) == 3 and sys.argv[1] == "--replot":
         replot(Path(sys.argv[2]))
+    elif len(sys.argv) >= 4 and sys.argv[1] == "--figure":
+        figure(Path(sys.argv[2]), [Path(a) for a in sys.argv[3:]])
     else:
         train(parse_args())
