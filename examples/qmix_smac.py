@@ -132,9 +132,22 @@ class AgentNet(nn.Module):
         out, h = self.rnn(F.relu(self.fc1(x)).unsqueeze(0), h.unsqueeze(0))
         return self.fc2(out[0]), h[0]
 
-    def sequence(self, x: torch.Tensor) -> torch.Tensor:
-        """Whole sequences from a zero state: x (T, M, input_dim) -> Q (T, M, n_actions)."""
-        out, _ = self.rnn(F.relu(self.fc1(x)))
+    def sequence(self, x: torch.Tensor, lengths: torch.Tensor | None = None, groups: int = 4) -> torch.Tensor:
+        """Whole sequences from a zero state: x (T, M, input_dim) -> Q (T, M, n_actions).
+
+        With ``lengths`` (M,) the sequences are sorted by length and run in ``groups`` groups, each only as far
+        as its longest sequence; the Q-values after a sequence's end are 0.  pymarl runs every sequence to the
+        batch's longest, which changes nothing the loss sees but costs up to 2-3 times more on 8m (limit 120,
+        typical episodes 30-50).  (A packed sequence is slower still on CPU.)"""
+        hidden = F.relu(self.fc1(x))
+        if lengths is None:
+            return self.fc2(self.rnn(hidden)[0])
+        out = hidden.new_zeros(x.shape[0], x.shape[1], self.hidden)
+        order = torch.argsort(lengths)
+        for part in torch.tensor_split(order, groups):
+            if len(part):
+                steps = int(lengths[part].max())
+                out[:steps, part] = self.rnn(hidden[:steps, part])[0]
         return self.fc2(out)
 
 
@@ -221,13 +234,22 @@ def agent_inputs(obs: torch.Tensor, last_actions: torch.Tensor, n_actions: int) 
     return torch.cat([obs, last, ids], dim=-1)
 
 
-def unroll(net: AgentNet, obs: torch.Tensor, actions: torch.Tensor, n_actions: int) -> torch.Tensor:
-    """Q-values of every agent at every step of a batch of episodes: obs (B, T+1, A, O) -> (B, T+1, A, n)."""
+def unroll(
+    net: AgentNet,
+    obs: torch.Tensor,
+    actions: torch.Tensor,
+    n_actions: int,
+    lengths: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Q-values of every agent at every step of a batch of episodes: obs (B, T+1, A, O) -> (B, T+1, A, n).
+
+    ``lengths`` (B,): the steps of each episode (its observations are one more); Q after them is 0."""
     B, T1, A, _ = obs.shape
     last = torch.full((B, T1, A), -1, dtype=torch.long)
     last[:, 1:] = actions[:, : T1 - 1]
     inputs = agent_inputs(obs, last, n_actions)  # (B, T+1, A, input)
-    q = net.sequence(inputs.permute(1, 0, 2, 3).reshape(T1, B * A, -1))
+    steps = None if lengths is None else (lengths + 1).repeat_interleave(A)
+    q = net.sequence(inputs.permute(1, 0, 2, 3).reshape(T1, B * A, -1), steps)
     return q.view(T1, B, A, -1).permute(1, 0, 2, 3)
 
 
@@ -253,27 +275,32 @@ def lambda_targets(
 
 
 def td_loss(batch, agent, mixer, target_agent, target_mixer, args: Args, n_actions: int):
-    """Double-Q QMIX loss over the filled steps of a batch of episodes, with learner statistics."""
-    q = unroll(agent, batch["obs"], batch["actions"], n_actions)
+    """Double-Q QMIX loss over the filled steps of a batch of episodes, with learner statistics.
+
+    Only the filled steps are computed (the agents' GRU over each episode's own length, the mixers over the
+    filled rows); pymarl computes the padding as well and masks it out, which gives the same loss."""
+    filled = batch["filled"] > 0  # (B, T); every episode's last filled step is terminal
+    lengths = filled.sum(dim=1)
+    q = unroll(agent, batch["obs"], batch["actions"], n_actions, lengths)
     chosen = q[:, :-1].gather(3, batch["actions"].unsqueeze(3)).squeeze(3)
     with torch.no_grad():
-        q_target = unroll(target_agent, batch["obs"], batch["actions"], n_actions)[:, 1:]
+        q_target = unroll(target_agent, batch["obs"], batch["actions"], n_actions, lengths)[:, 1:]
         masked = q.detach()[:, 1:].masked_fill(batch["avail"][:, 1:] == 0, -1e9)
         best = masked.argmax(dim=3, keepdim=True)  # greedy action of the online network (double Q)
         next_q = q_target.gather(3, best).squeeze(3)
-        target_tot = target_mixer(next_q, batch["state"][:, 1:])
-        y = lambda_targets(batch["reward"], batch["terminated"], target_tot, args.gamma, args.td_lambda)
-    q_tot = mixer(chosen, batch["state"][:, :-1])
-    mask = batch["filled"]
-    n = mask.sum()
-    error = ((q_tot - y) ** 2) * mask
-    loss = error.sum() / n
+        target_tot = torch.zeros_like(batch["reward"])
+        target_tot[filled] = target_mixer(next_q[filled][None], batch["state"][:, 1:][filled][None])[0]
+        y = lambda_targets(batch["reward"], batch["terminated"], target_tot, args.gamma, args.td_lambda)[
+            filled
+        ]
+    q_tot = mixer(chosen[filled][None], batch["state"][:, :-1][filled][None])[0]
+    loss = ((q_tot - y) ** 2).mean()
     if args.half_squared_error:
         loss = 0.5 * loss
     stats = {
-        "q_taken": float((q_tot.detach() * mask).sum() / n),
-        "target": float((y * mask).sum() / n),
-        "td_abs": float(((q_tot.detach() - y).abs() * mask).sum() / n),
+        "q_taken": float(q_tot.detach().mean()),
+        "target": float(y.mean()),
+        "td_abs": float((q_tot.detach() - y).abs().mean()),
     }
     return loss, stats
 

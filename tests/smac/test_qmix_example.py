@@ -90,6 +90,30 @@ def test_padding_after_an_episode_never_reaches_the_loss(qmix, config):
     assert set(stats) == {"q_taken", "target", "td_abs"}
 
 
+@pytest.mark.parametrize("config", ["pymarl", "pymarl2"])
+def test_loss_over_filled_steps_only_equals_pymarls_padded_computation(qmix, config):
+    """td_loss skips the padding (packed GRU, mixers on filled rows); pymarl computes it and masks it out."""
+    torch.manual_seed(1)
+    args = qmix.parse_args(["--config", config])
+    A, obs, state, n = 3, 30, 48, 9
+    agent, mixer = qmix.AgentNet(obs + n + A, n, 16), qmix.QMixer(A, state, 8, 16)
+    target_agent, target_mixer = qmix.AgentNet(obs + n + A, n, 16), qmix.QMixer(A, state, 8, 16)
+    batch = _batch()
+    loss, _ = qmix.td_loss(batch, agent, mixer, target_agent, target_mixer, args, n)
+    # pymarl's way: every step of the padded batch through both networks, then the mask
+    q = qmix.unroll(agent, batch["obs"], batch["actions"], n)
+    chosen = q[:, :-1].gather(3, batch["actions"].unsqueeze(3)).squeeze(3)
+    q_target = qmix.unroll(target_agent, batch["obs"], batch["actions"], n)[:, 1:]
+    best = q.detach()[:, 1:].masked_fill(batch["avail"][:, 1:] == 0, -1e9).argmax(3, keepdim=True)
+    target_tot = target_mixer(q_target.gather(3, best).squeeze(3), batch["state"][:, 1:])
+    y = qmix.lambda_targets(batch["reward"], batch["terminated"], target_tot, args.gamma, args.td_lambda)
+    mask = batch["filled"]
+    expected = (((mixer(chosen, batch["state"][:, :-1]) - y) ** 2) * mask).sum() / mask.sum()
+    if args.half_squared_error:
+        expected = 0.5 * expected
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
 def test_configs_set_pymarl2_and_flags_override(qmix):
     base = qmix.parse_args([])
     assert (base.optimizer, base.lr, base.td_lambda, base.batch_episodes) == ("rmsprop", 5e-4, 0.0, 32)
