@@ -354,6 +354,12 @@ def evaluate(agent, map_name: str, episodes: int, seed: int, n_actions: int) -> 
 
 
 # ------------------------------------------------------------------------------------------ training
+def epsilon_at(args: Args, steps: int) -> float:
+    """pymarl's linear schedule: from epsilon_start down to epsilon_finish over epsilon_anneal_steps."""
+    fraction = min(1.0, steps / args.epsilon_anneal_steps)
+    return args.epsilon_start + (args.epsilon_finish - args.epsilon_start) * fraction
+
+
 def train(args: Args) -> Path:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -427,11 +433,7 @@ def train(args: Args) -> Path:
             if args.checkpoints:
                 weights = {"agent": agent.state_dict(), "mixer": mixer.state_dict()}
                 torch.save(weights, checkpoints / f"model_{steps}.pt")
-            epsilon = max(
-                args.epsilon_finish,
-                args.epsilon_start
-                - (args.epsilon_start - args.epsilon_finish) * steps / args.epsilon_anneal_steps,
-            )
+            epsilon = epsilon_at(args, steps)
             row = [
                 steps,
                 episodes,
@@ -456,12 +458,7 @@ def train(args: Args) -> Path:
             next_test += args.test_interval
             if steps >= args.total_steps:
                 break
-        epsilon = max(
-            args.epsilon_finish,
-            args.epsilon_start
-            - (args.epsilon_start - args.epsilon_finish) * steps / args.epsilon_anneal_steps,
-        )
-        actions, h = select_actions(agent, obs, last, h, avail, epsilon, rng, n_actions)
+        actions, h = select_actions(agent, obs, last, h, avail, epsilon_at(args, steps), rng, n_actions)
         for b in range(B):
             current[b]["obs"].append(obs[b].copy())
             current[b]["state"].append(state[b].copy())

@@ -123,6 +123,10 @@ def test_configs_set_pymarl2_and_flags_override(qmix):
     assert tuned.epsilon_anneal_steps == 100_000 and tuned.half_squared_error
     mixed = qmix.parse_args(["--config", "pymarl2", "--td-lambda", "0", "--half-squared-error", "false"])
     assert mixed.td_lambda == 0.0 and not mixed.half_squared_error and mixed.optimizer == "adam"
+    # pymarl's linear epsilon schedule, flat after the annealing steps
+    assert [qmix.epsilon_at(tuned, s) for s in (0, 50_000, 100_000, 300_000)] == pytest.approx(
+        [1.0, 0.525, 0.05, 0.05]
+    )
 
 
 @pytest.mark.parametrize(
