@@ -563,7 +563,7 @@ def plot_runs(
         title or f"QMIX ({config.get('config', 'pymarl')} settings) on {config['map_name']}, tactica SMAC"
     )
     axis.grid(alpha=0.3)
-    axis.legend(loc="center right", fontsize=8)
+    axis.legend(loc="best", fontsize=8, framealpha=0.9)
     figure.tight_layout(rect=(0, 0.05 if note else 0, 1, 1))
     figure.savefig(out, dpi=120)
     plt.close(figure)
