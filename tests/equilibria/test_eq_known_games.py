@@ -1,4 +1,4 @@
-"""Known games give known answers (values from the reference note, section 7.1, and hand computation)."""
+"""Known games give known answers: textbook equilibria (Shapley 1964, Robinson 1951, Aumann's Chicken CE) and hand computation."""
 
 from __future__ import annotations
 
