@@ -135,15 +135,10 @@ def load_theirs(directory: Path):
 
 
 def answer_ours(runtime, calls, max_new_tokens: int) -> list[list[int]]:
-    from tactica.llm.runtime import Generation, SamplingParams
+    from tactica.llm.runtime import SamplingParams
 
-    out = []
-    for messages in calls:
-        result = Generation()
-        for _ in runtime.stream_chat(messages, SamplingParams(max_new_tokens=max_new_tokens), result):
-            pass
-        out.append(list(result.token_ids or []))
-    return out
+    params = SamplingParams(max_new_tokens=max_new_tokens)
+    return [list(runtime.chat(messages, params).token_ids or []) for messages in calls]
 
 
 def answer_theirs(peer, runtime, calls, max_new_tokens: int) -> list[list[int]]:

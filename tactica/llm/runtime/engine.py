@@ -503,23 +503,22 @@ class EdgeModel:
         step = t if self.prefill_chunk is None else self.prefill_chunk
         logits = []
         for start in range(0, t, step):
-            chunk = ids[start : start + step]
-            x = self._hidden(chunk, cache)
+            x = self._hidden(ids[start : start + step], cache)
             if all_logits:
-                logits.append(self.lm_head(x))
+                logits.append(self.lm_head(_rms_norm(x, self.norm, self.eps)))
         if all_logits:
             return logits[0] if len(logits) == 1 else torch.cat(logits)
-        return self.lm_head(x[-1:])[0]
+        return self.lm_head(_rms_norm(x[-1:], self.norm, self.eps))[0]  # only the last token is read
 
     def _hidden(self, ids: torch.Tensor, cache: LatentCache) -> torch.Tensor:
-        """The final-normed hidden states of ``ids`` [T, hidden], appended to ``cache``."""
+        """The residual stream after the last layer for ``ids`` [T, hidden], appended to ``cache``."""
         cos, sin = self._rope(torch.arange(cache.length, cache.length + ids.shape[0]))
         x = self.embed.rows(ids).float()  # a fresh tensor: the residual stream is then updated in place
         for i, layer in enumerate(self.layers):
             x += self._attention(layer, _rms_norm(x, layer.input_norm, self.eps), cache, i, cos, sin)
             x += self._mlp(layer, _rms_norm(x, layer.post_norm, self.eps))
         cache.commit(ids.shape[0])
-        return _rms_norm(x, self.norm, self.eps)
+        return x
 
     @torch.inference_mode()
     def forward_batch(self, token_ids: Sequence[int], caches: Sequence[LatentCache]) -> torch.Tensor:
