@@ -40,14 +40,9 @@ from pathlib import Path
 
 import torch
 
+from tactica._procfs import status_kib
+
 VOCAB = 32000
-
-
-def _rss_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 class PeakMemory:
@@ -64,13 +59,13 @@ class PeakMemory:
             self.base = torch.cuda.memory_allocated()
         else:
             Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident set
-            self.base = _rss_kib("VmRSS") * 1024
+            self.base = status_kib("VmRSS") * 1024
 
     def peak_mib(self) -> float:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
             return (torch.cuda.max_memory_allocated() - self.base) / 2**20
-        return (_rss_kib("VmHWM") * 1024 - self.base) / 2**20
+        return (status_kib("VmHWM") * 1024 - self.base) / 2**20
 
 
 def _clock(device: torch.device) -> float:

@@ -57,6 +57,7 @@ from pathlib import Path
 
 import torch
 
+from tactica._procfs import status_kib
 from tactica.errors import MissingDependency
 from tactica.llm.plm import PLMConfig, PLMForCausalLM
 from tactica.llm.runtime import EdgeModel
@@ -374,13 +375,6 @@ PLM_18B = dict(vocab_size=151936, hidden_size=2048, intermediate_size=8192, num_
 MEMORY_TARGET = 1.3  # peak resident memory to load and generate / size on disk
 
 
-def _status_kib(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"/proc/self/status has no {key}")
-
-
 def memory_child(directory: str, mode: str | None, dtype: str, prompt: int, tokens: int) -> dict:
     """Runs in a fresh process: load ``directory`` and generate, measuring the peak resident memory.
 
@@ -393,15 +387,15 @@ def memory_child(directory: str, mode: str | None, dtype: str, prompt: int, toke
 
     torch.set_num_threads(1)
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak to what the imports left resident
-    baseline = _status_kib("VmRSS")
+    baseline = status_kib("VmRSS")
     start = time.process_time()
     engine = EdgeModel.from_pretrained(
         directory, quantize=mode, dtype=torch.float32 if dtype == "float32" else None
     )
-    weights_peak = _status_kib("VmHWM")
-    before_tokenizer = _status_kib("VmRSS")
+    weights_peak = status_kib("VmHWM")
+    before_tokenizer = status_kib("VmRSS")
     tokenizer = PLMTokenizer.from_pretrained(directory)
-    tokenizer_kib = _status_kib("VmRSS") - before_tokenizer
+    tokenizer_kib = status_kib("VmRSS") - before_tokenizer
     runtime = PLMRuntime(
         engine, tokenizer, generation_config=read_generation_config(directory), use_prefix_cache=False
     )
@@ -411,7 +405,7 @@ def memory_child(directory: str, mode: str | None, dtype: str, prompt: int, toke
     pieces = list(runtime.stream(ids.tolist(), SamplingParams(max_new_tokens=tokens)))
     generate_cpu = time.process_time() - start
     return {"baseline_kib": baseline, "weights_peak_kib": weights_peak, "tokenizer_kib": tokenizer_kib,
-            "peak_kib": _status_kib("VmHWM"), "final_rss_kib": _status_kib("VmRSS"), "load_cpu_s": load_cpu,
+            "peak_kib": status_kib("VmHWM"), "final_rss_kib": status_kib("VmRSS"), "load_cpu_s": load_cpu,
             "generate_cpu_s": generate_cpu, "tokens": len(pieces)}  # fmt: skip
 
 

@@ -32,6 +32,8 @@ import os
 import sys
 from typing import Any
 
+from tactica._procfs import status_kib
+
 __all__ = ["UNISOLATED_ENV", "SYSCALLS_ALLOWED", "SandboxUnavailable", "opted_out", "prepare", "lock_down"]
 
 UNISOLATED_ENV = "TACTICA_SANDBOX_UNISOLATED"
@@ -202,13 +204,9 @@ def _drop_privileges() -> None:
 
 def _address_space_bytes() -> int:
     try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # not Linux: the limit counts from zero
-        pass
-    return 0
+        return status_kib("VmSize") * 1024
+    except (OSError, KeyError):  # not Linux: the limit counts from zero
+        return 0
 
 
 def _set_limits(cpu_seconds: float, memory_mb: int, max_fds: int) -> None:
