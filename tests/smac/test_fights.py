@@ -104,6 +104,52 @@ def test_baneling_splash_hits_every_marine_within_radius():
     np.testing.assert_allclose(sim.hp[0, :4], [10, 10, 10, 45])
 
 
+def test_a_passive_allied_baneling_bursts_only_when_killed_and_spares_its_friends():
+    # The maps' Baneling_RL is DefaultAcquireLevel Passive with Response Nothing: stopped next to an enemy
+    # zergling that attacks it, it never bursts on its own.  The zergling (5 per hit at loops 3, 15, ..., 63:
+    # 30 damage, while the baneling regenerates 0.2734 per game second) kills it with its 7th hit at loop 75
+    # (step 10); Liberty's BanelingExplode behaviour then fires VolatileBurst as its death response: 20 +15 vs
+    # light kills the zergling (35 HP), and the allied zergling 2 away, inside the 2.2 radius, is not hurt
+    # (VolatileBurstU searches enemies only: Player and Ally excluded).
+    env = SMACEnv(
+        "bane_vs_bane",
+        seed=0,
+        cooldown_jitter=False,
+        unit_overrides=([("baneling", 16.0, 12.0), ("zergling", 14.0, 12.0)], [("zergling", 16.8, 12.0)]),
+    )
+    env.reset()
+    sim = env.core.sim
+    for _ in range(9):
+        _, terminated, _ = env.step([1, 1])  # stop
+        assert not terminated
+    assert sim.alive[0, 0] and 0.0 < sim.hp[0, 0] < 2.0
+    assert sim.hp[0, 2] == 35.0
+    _, terminated, info = env.step([1, 1])
+    assert terminated and info["battle_won"]
+    assert not sim.alive[0, 0] and not sim.alive[0, 2]
+    assert sim.hp[0, 1] == 35.0
+
+
+def test_an_enemy_baneling_burst_hits_ground_enemies_only():
+    # VolatileBurstU's search filters require Ground and exclude Player and Ally: the enemy baneling bursts on
+    # the marine at once (35 of its 45: Marines are light), the Medivac above it and the baneling's own
+    # zergling keep their health.
+    env = SMACEnv(
+        "3m",
+        seed=0,
+        cooldown_jitter=False,
+        unit_overrides=(
+            [("marine", 10.0, 16.0), ("medivac", 10.4, 16.3)],
+            [("baneling", 10.8, 16.0), ("zergling", 13.0, 16.0)],
+        ),
+    )
+    env.reset()
+    sim = env.core.sim
+    env.step([1, 1])
+    assert not sim.alive[0, 2]
+    np.testing.assert_allclose(sim.hp[0, [0, 1, 3]], [10.0, 150.0, 35.0])
+
+
 def test_medivac_heals_nine_per_game_second_and_accelerates():
     # 9 HP per game second = 4.5 per step for 0.33 energy per HP (1.485); energy regenerates 0.5625 per game second
     # (0.28125 per step).
