@@ -288,6 +288,7 @@ class BattleSim:
         self._ev_src = np.zeros((B, Q), np.int64)
         self._ev_dst = np.zeros((B, Q), np.int64)
         self._build_action_tables()
+        self.loop_observer = None  # see step_checked
         self.reset()
 
     def _unit_tables(self) -> tuple[np.ndarray, np.ndarray]:
@@ -473,7 +474,9 @@ class BattleSim:
 
         Returns ``([ground units on unwalkable cells, loop moves that crossed one], largest overlap)``: the counts
         summed over the 8 loops and battles, the overlap the largest of two colliding units after any loop, as
-        a fraction of their combined radii.
+        a fraction of their combined radii.  ``loop_observer``, when set, is called after every loop with the
+        simulator and the ``alive`` array from before that loop (``benchmarks/smac_play.py --fates`` counts who
+        kills whom with it).
         """
         if not self.heuristic_ai:
             self.set_actions(actions)
@@ -483,9 +486,12 @@ class BattleSim:
         overlap = 0.0
         for k in range(STEP_MUL):
             prev = self.pos.copy()
+            alive_before = self.alive.copy()
             self._run(rand[:, k : k + 1], k, 1)
             K.check_moves(self._walk, movers, prev, self.pos, self.alive, out)
             overlap = max(overlap, float(self.max_overlap().max()))
+            if self.loop_observer is not None:
+                self.loop_observer(self, alive_before)
         return out, overlap
 
     def _run(self, rand: np.ndarray, first_loop: int, n_loops: int) -> None:
