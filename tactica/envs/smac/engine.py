@@ -30,7 +30,8 @@ agent step of ``STEP_MUL = 8`` game loops (16 loops per game second), loop by lo
    SC2's random delay (-1..+2 loops, seeded; ``cooldown_jitter=False`` turns it off).  Each hit is absorbed by
    shields first; what passes loses the target's armor (at least 0.5 per hit).  Weapons hit only the planes
    their data allow (Marauders, Zealots, Colossi, Zerglings, Banelings and Spine Crawlers cannot hit the
-   Medivac).  Banelings explode on contact (20 +15 vs light to every enemy ground unit within 2.2) and die;
+   Medivac).  A Baneling bursts when its target is within 0.25 (20 +15 vs light to every enemy
+   ground unit within 2.2) and dies; a killed Baneling bursts too (its BanelingExplode death response);
    each Colossus beam hits every enemy ground unit on a 2.5-long line across the target.
 5. **Collisions**: overlapping units whose SC2 collision layers meet are pushed apart (Gauss-Seidel passes, more
    of them in the last loop of a step); structures never move and a unit firing is not pushed by one that is
