@@ -4,6 +4,7 @@ Run:  python benchmarks/smac_play.py --policy random --episodes 100        (the 
       python benchmarks/smac_play.py --policy heuristic --episodes 100     (the heuristic table of docs/smac.md)
       python benchmarks/smac_play.py --policy program --episodes 100          (the programs table of docs/smac.md)
       python benchmarks/smac_play.py --policy random --maps 3m 2c_vs_64zg --episodes 5 --json
+      python benchmarks/smac_play.py --policy random --maps bane_vs_bane --fates    (who kills whom)
 
 ``random`` picks, for every agent and step, one of its available actions uniformly at random (oxwhirl/smac's
 random agent); ``heuristic`` is oxwhirl/smac's ``heuristic_ai`` (every agent attacks the nearest enemy, walking
@@ -12,7 +13,10 @@ program of ``tactica.baselines.smac`` for the map (default maps: those that have
 ``--seed + k``.  Each game loop is checked (``BattleSim.step_checked``): ground units standing on a cell their
 movement class cannot walk, straight moves within a loop that cross such a cell, and the largest overlap of two
 units that collide, as a fraction of their combined radii.  With ``--check`` the exit status is 1 when a random
-policy wins 5% or more of a map's battles, an overlap reaches 10% or the terrain is violated.
+policy wins 5% or more of a map's battles, an overlap reaches 10% or the terrain is violated.  ``--fates``
+also counts, per battle, who dealt the killing blow to whom (each death is credited to the last unit that hit
+the victim) and how every Baneling ended: burst on its attack, killed first (it then bursts as it dies, its
+``BanelingExplode`` death response), or alive at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import math
 import sys
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -60,11 +65,58 @@ def play_program(map_name: str, episodes: int, seed: int) -> dict:
     }
 
 
-def play(map_name: str, policy: str, episodes: int, seed: int) -> dict:
+class Fates:
+    """Who kills whom, game loop by game loop (``BattleSim.loop_observer``, battle 0 of the simulator).
+
+    A unit that dies in a loop in which it was hit is credited to the last unit that hit it.  A Baneling that
+    dies without a hit in that loop burst on its attack; one that was hit was killed, and its death response
+    burst it there; so every kill by a Baneling is labelled ``burst`` or ``death burst``.
+    """
+
+    def __init__(self, sim) -> None:
+        self.kind = [t.name for t in sim.types]
+        self.side = ["ally" if team == 0 else "enemy" for team in sim.team]
+        self.kills: Counter = Counter()  # (killer side, killer kind, how, victim kind) -> deaths
+        self.banelings: Counter = Counter()  # (side, "burst" | "killed" | "alive") -> count
+
+    def __call__(self, sim, alive_before: np.ndarray) -> None:
+        now = sim.loop[0] - 1  # the loop that has just run
+        died = np.flatnonzero(alive_before[0] & ~sim.alive[0])
+        hit = {int(i): sim.last_hit[0, i] == now for i in died}
+        how = {}
+        for i in died:
+            if self.kind[i] == "baneling":
+                how[int(i)] = "death burst" if hit[int(i)] else "burst"
+                self.banelings[(self.side[i], "killed" if hit[int(i)] else "burst")] += 1
+        for i in died:
+            if hit[int(i)]:
+                k = int(sim.attacked_by[0, i])
+                self.kills[(self.side[k], self.kind[k], how.get(k, "attack"), self.kind[i])] += 1
+
+    def end_episode(self, sim) -> None:
+        for i in np.flatnonzero(sim.alive[0]):
+            if self.kind[i] == "baneling":
+                self.banelings[(self.side[i], "alive")] += 1
+
+    def summary(self, episodes: int) -> dict:
+        return {
+            "banelings_per_battle": {
+                f"{side} {fate}": n / episodes for (side, fate), n in sorted(self.banelings.items())
+            },
+            "kills_per_battle": [
+                {"killer": f"{side} {kind}", "how": how, "victim": victim, "per_battle": n / episodes}
+                for (side, kind, how, victim), n in sorted(self.kills.items(), key=lambda kv: -kv[1])
+            ],
+        }
+
+
+def play(map_name: str, policy: str, episodes: int, seed: int, fates: bool = False) -> dict:
     if policy == "program":
         return play_program(map_name, episodes, seed)
     env = SMACEnv(map_name, seed=seed, heuristic_ai=policy == "heuristic")
     env.core.check_physics = True
+    counter = Fates(env.core.sim) if fates else None
+    env.core.sim.loop_observer = counter
     rng = np.random.default_rng(seed)
     wins = steps = 0
     cpu = time.process_time()
@@ -77,9 +129,11 @@ def play(map_name: str, policy: str, episodes: int, seed: int) -> dict:
             _, terminated, info = env.step(actions)
             steps += 1
         wins += bool(info["battle_won"])
+        if counter is not None:
+            counter.end_episode(env.core.sim)
     low, high = wilson(wins, episodes)
     on_wall, crossing = (int(v) for v in env.core.terrain_violations)
-    return {
+    row = {
         "map": map_name,
         "policy": policy,
         "episodes": episodes,
@@ -92,6 +146,18 @@ def play(map_name: str, policy: str, episodes: int, seed: int) -> dict:
         "mean_episode_steps": steps / episodes,
         "cpu_seconds": time.process_time() - cpu,
     }
+    if counter is not None:
+        row["fates"] = counter.summary(episodes)
+    return row
+
+
+def print_fates(fates: dict) -> None:
+    banes = fates["banelings_per_battle"]
+    if banes:
+        print("  banelings per battle: " + ", ".join(f"{k} {v:.2f}" for k, v in banes.items()))
+    for k in fates["kills_per_battle"]:
+        if k["per_battle"] >= 0.05:
+            print(f"  {k['killer']:16s} {k['how']:11s} kills {k['per_battle']:5.2f} {k['victim']} per battle")
 
 
 def failures(row: dict) -> list[str]:
@@ -117,20 +183,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--check", action="store_true", help="exit 1 when a check fails (see above)")
+    parser.add_argument("--fates", action="store_true", help="count who kills whom (random and heuristic)")
     args = parser.parse_args(argv)
     if args.maps is None:
         args.maps = list(PROGRAMS) if args.policy == "program" else list(MAP_NAMES)
     known = PROGRAMS if args.policy == "program" else MAP_NAMES
     unknown = [m for m in args.maps if m not in known]
-    if unknown or args.episodes < 1:
-        print(
-            f"error: unknown maps {unknown}" if unknown else "error: --episodes must be positive",
-            file=sys.stderr,
-        )
+    if unknown or args.episodes < 1 or (args.fates and args.policy == "program"):
+        if unknown:
+            message = f"error: unknown maps {unknown}"
+        elif args.episodes < 1:
+            message = "error: --episodes must be positive"
+        else:
+            message = "error: --fates needs --policy random or heuristic"
+        print(message, file=sys.stderr)
         return 2
     rows = []
     for map_name in args.maps:
-        row = play(map_name, args.policy, args.episodes, args.seed)
+        row = play(map_name, args.policy, args.episodes, args.seed, fates=args.fates)
         rows.append(row)
         if not args.json:
             low, high = row["win_rate_ci95"]
@@ -141,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {row['mean_episode_steps']:.0f} steps/episode  {row['cpu_seconds']:.0f} CPU s",
                 flush=True,
             )
+            if "fates" in row:
+                print_fates(row["fates"])
     failed = [(r["map"], f) for r in rows for f in failures(r)]
     if args.json:
         print(json.dumps({"policy": args.policy, "rows": rows, "failed": failed}, indent=2))

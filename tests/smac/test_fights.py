@@ -29,6 +29,13 @@ def _duel(ally, enemy, distance, map_name="3m", **kw):
     )
 
 
+def _fight(map_name, allies, enemies):
+    """A battle of the given units (jitter off), reset."""
+    env = SMACEnv(map_name, seed=0, cooldown_jitter=False, unit_overrides=(allies, enemies))
+    env.reset()
+    return env
+
+
 def test_weapon_periods_in_loops():
     periods = [
         math.ceil(unit_type(u).period_loops) for u in ("marine", "zergling", "zealot", "stalker", "marauder")
@@ -88,35 +95,62 @@ def test_stalker_shields_against_zealot():
 def test_baneling_splash_hits_every_marine_within_radius():
     # Baneling: 20 +15 vs light = 35 to every enemy ground unit within 2.2 of its centre (plus their radius);
     # the marines (45 HP) keep 10; the one 5.8 away is spared; the baneling dies.
-    env = SMACEnv(
+    env = _fight(
         "3m",
-        seed=0,
-        cooldown_jitter=False,
-        unit_overrides=(
-            [("marine", 10.0, 16.0), ("marine", 10.0, 17.0), ("marine", 10.0, 15.0), ("marine", 5.0, 16.0)],
-            [("baneling", 10.8, 16.0)],
-        ),
+        [("marine", 10.0, 16.0), ("marine", 10.0, 17.0), ("marine", 10.0, 15.0), ("marine", 5.0, 16.0)],
+        [("baneling", 10.8, 16.0)],
     )
-    env.reset()
     env.step([1, 1, 1, 1])
     sim = env.core.sim
     assert not sim.alive[0, 4]
     np.testing.assert_allclose(sim.hp[0, :4], [10, 10, 10, 45])
 
 
+def test_a_passive_allied_baneling_bursts_only_when_killed_and_spares_its_friends():
+    # The maps' Baneling_RL is DefaultAcquireLevel Passive with Response Nothing: stopped next to an enemy
+    # zergling that attacks it, it never bursts on its own.  The zergling (5 per hit at loops 3, 15, ..., 63:
+    # 30 damage, while the baneling regenerates 0.2734 per game second) kills it with its 7th hit at loop 75
+    # (step 10); Liberty's BanelingExplode behaviour then fires VolatileBurst as its death response: 20 +15 vs
+    # light kills the zergling (35 HP), and the allied zergling 2 away, inside the 2.2 radius, is not hurt
+    # (VolatileBurstU searches enemies only: Player and Ally excluded).
+    env = _fight(
+        "bane_vs_bane", [("baneling", 16.0, 12.0), ("zergling", 14.0, 12.0)], [("zergling", 16.8, 12.0)]
+    )
+    sim = env.core.sim
+    for _ in range(9):
+        _, terminated, _ = env.step([1, 1])  # stop
+        assert not terminated
+    assert sim.alive[0, 0] and 0.0 < sim.hp[0, 0] < 2.0
+    assert sim.hp[0, 2] == 35.0
+    _, terminated, info = env.step([1, 1])
+    assert terminated and info["battle_won"]
+    assert not sim.alive[0, 0] and not sim.alive[0, 2]
+    assert sim.hp[0, 1] == 35.0
+
+
+def test_an_enemy_baneling_burst_hits_ground_enemies_only():
+    # VolatileBurstU's search filters require Ground and exclude Player and Ally: the enemy baneling bursts on
+    # the marine at once (35 of its 45: Marines are light), the Medivac above it and the baneling's own
+    # zergling keep their health.
+    env = _fight(
+        "3m",
+        [("marine", 10.0, 16.0), ("medivac", 10.4, 16.3)],
+        [("baneling", 10.8, 16.0), ("zergling", 13.0, 16.0)],
+    )
+    sim = env.core.sim
+    env.step([1, 1])
+    assert not sim.alive[0, 2]
+    np.testing.assert_allclose(sim.hp[0, [0, 1, 3]], [10.0, 150.0, 35.0])
+
+
 def test_medivac_heals_nine_per_game_second_and_accelerates():
     # 9 HP per game second = 4.5 per step for 0.33 energy per HP (1.485); energy regenerates 0.5625 per game second
     # (0.28125 per step).
-    env = SMACEnv(
+    env = _fight(
         "MMM",
-        seed=0,
-        cooldown_jitter=False,
-        unit_overrides=(
-            [("marine", 10.0, 16.0), ("medivac", 10.5, 16.0)],
-            [("marine", 31.0, 23.0), ("marine", 31.0, 9.0)],
-        ),
+        [("marine", 10.0, 16.0), ("medivac", 10.5, 16.0)],
+        [("marine", 31.0, 23.0), ("marine", 31.0, 9.0)],
     )
-    env.reset()
     sim = env.core.sim
     sim.hp[0, 0] = 20.0
     assert env.get_avail_agent_actions(1)[6] == 1  # heal ally 0
@@ -153,16 +187,11 @@ def test_marauder_bonus_against_armored_stalker_and_no_anti_air():
 
 def test_reward_is_scaled_to_twenty():
     # 3m: max_reward = 3 x 10 + 200 + 3 x 45 = 365; a 6-damage hit is worth 6 / (365 / 20).
-    env = SMACEnv(
+    env = _fight(
         "3m",
-        seed=0,
-        cooldown_jitter=False,
-        unit_overrides=(
-            [("marine", 10.0, 16.0)],
-            [("marine", 15.5, 16.0), ("marine", 31, 23), ("marine", 31, 8.5)],
-        ),
+        [("marine", 10.0, 16.0)],
+        [("marine", 15.5, 16.0), ("marine", 31, 23), ("marine", 31, 8.5)],
     )
-    env.reset()
     env.core.sim.cd[0, 1] = 50  # the enemy cannot answer this step
     reward, _, _ = env.step([6])
     assert reward == pytest.approx(6 / (365 / 20))
@@ -174,21 +203,16 @@ def test_colossus_beams_hit_units_across_the_target():
     # line die at loop 8; one 2.5 off the line is spared.  The enemy colossus has no scripted order on
     # 2s_vs_1sc: it fires at the nearest zergling within its range (6 + radii) without moving; the allied
     # zerglings hold.
-    env = SMACEnv(
+    env = _fight(
         "2s_vs_1sc",
-        seed=0,
-        cooldown_jitter=False,
-        unit_overrides=(
-            [
-                ("zergling", 16.0, 12.0),
-                ("zergling", 16.0, 12.8),
-                ("zergling", 16.0, 11.2),
-                ("zergling", 16.0, 14.5),
-            ],
-            [("colossus", 9.5, 12.0)],
-        ),
+        [
+            ("zergling", 16.0, 12.0),
+            ("zergling", 16.0, 12.8),
+            ("zergling", 16.0, 11.2),
+            ("zergling", 16.0, 14.5),
+        ],
+        [("colossus", 9.5, 12.0)],
     )
-    env.reset()
     sim = env.core.sim
     env.step([1, 1, 1, 1])
     assert sim.alive[0, :4].all()

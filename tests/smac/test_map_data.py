@@ -109,6 +109,9 @@ def test_unit_statistics_equal_the_maps_rl_unit_data():
             assert u.weapon_name in data["weapons"] or (not data["weapons"] and u.is_healer), name
             assert ("AIHighPrioTarget" in data["flags"]) == u.ai_high_priority, name
             assert ("AISplash" in data["flags"]) == u.ai_splash, name
+            # the simulator's allies never act on their own (no auto-acquire after stop or a finished
+            # attack, no answer to damage): every *_RL unit is Passive with the Response Nothing
+            assert (data["acquire_level"], data["response"]) == ("Passive", "Nothing"), name
     assert seen == {
         "marine",
         "marauder",

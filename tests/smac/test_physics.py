@@ -47,7 +47,9 @@ def test_random_play_almost_never_beats_the_zerglings_of_2c_vs_64zg():
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    strict=True, reason="random play still wins about half of bane_vs_bane: docs/smac.md, Physics checks"
+    strict=True,
+    reason="random play wins about half of bane_vs_bane, and no difference from StarCraft II's data explains "
+    "it: docs/smac.md, Banelings against StarCraft II's rules",
 )
 def test_random_play_almost_never_wins_bane_vs_bane():
     env, wins = _random_play("bane_vs_bane", 20)

@@ -30,7 +30,8 @@ agent step of ``STEP_MUL = 8`` game loops (16 loops per game second), loop by lo
    SC2's random delay (-1..+2 loops, seeded; ``cooldown_jitter=False`` turns it off).  Each hit is absorbed by
    shields first; what passes loses the target's armor (at least 0.5 per hit).  Weapons hit only the planes
    their data allow (Marauders, Zealots, Colossi, Zerglings, Banelings and Spine Crawlers cannot hit the
-   Medivac).  Banelings explode on contact (20 +15 vs light to every enemy ground unit within 2.2) and die;
+   Medivac).  A Baneling bursts when its target is within 0.25 (20 +15 vs light to every enemy
+   ground unit within 2.2) and dies; a killed Baneling bursts too (its BanelingExplode death response);
    each Colossus beam hits every enemy ground unit on a 2.5-long line across the target.
 5. **Collisions**: overlapping units whose SC2 collision layers meet are pushed apart (Gauss-Seidel passes, more
    of them in the last loop of a step); structures never move and a unit firing is not pushed by one that is
@@ -288,6 +289,7 @@ class BattleSim:
         self._ev_src = np.zeros((B, Q), np.int64)
         self._ev_dst = np.zeros((B, Q), np.int64)
         self._build_action_tables()
+        self.loop_observer = None  # see step_checked
         self.reset()
 
     def _unit_tables(self) -> tuple[np.ndarray, np.ndarray]:
@@ -473,7 +475,9 @@ class BattleSim:
 
         Returns ``([ground units on unwalkable cells, loop moves that crossed one], largest overlap)``: the counts
         summed over the 8 loops and battles, the overlap the largest of two colliding units after any loop, as
-        a fraction of their combined radii.
+        a fraction of their combined radii.  ``loop_observer``, when set, is called after every loop with the
+        simulator and the ``alive`` array from before that loop (``benchmarks/smac_play.py --fates`` counts who
+        kills whom with it).
         """
         if not self.heuristic_ai:
             self.set_actions(actions)
@@ -483,9 +487,12 @@ class BattleSim:
         overlap = 0.0
         for k in range(STEP_MUL):
             prev = self.pos.copy()
+            alive_before = self.alive.copy()
             self._run(rand[:, k : k + 1], k, 1)
             K.check_moves(self._walk, movers, prev, self.pos, self.alive, out)
             overlap = max(overlap, float(self.max_overlap().max()))
+            if self.loop_observer is not None:
+                self.loop_observer(self, alive_before)
         return out, overlap
 
     def _run(self, rand: np.ndarray, first_loop: int, n_loops: int) -> None:

@@ -14,7 +14,8 @@ module reads, from each of them:
   PointFromId(id))`` in creation order) and ``gf_EnemyAttack`` (the scripted enemy order: attack-move to a point,
   to a random point between two points, or attack the allied unit group; none on 2s_vs_1sc).
 * ``Base.SC2Data/GameData/UnitData.xml``: the ``*_RL`` copies of the allied units (health, shields, armor,
-  regeneration, energy, speed, acceleration, radius, sight, attributes, movement class, weapons).
+  regeneration, energy, speed, acceleration, radius, sight, attributes, movement class, weapons, and the
+  acquire level and damage response that decide whether a unit acts on its own).
 
 Run ``python -m tactica.envs.smac.extract PATH/TO/SMAC_Maps`` to rewrite the shipped file, or add
 ``--check`` to compare (exit 1 on a difference).  Reading needs ``mpyq`` (``pip install tactica[maps]``).
@@ -213,6 +214,11 @@ def _float(node: ET.Element, tag: str, default: float = 0.0) -> float:
     return float(found.get("value")) if found is not None else default
 
 
+def _value(node: ET.Element, tag: str, default: str) -> str:
+    found = node.find(tag)
+    return found.get("value", default) if found is not None else default
+
+
 def _rl_units(xml: bytes) -> dict[str, dict[str, Any]]:
     """Statistics of the ``*_RL`` units (SC2 data units: game seconds, 16 game loops per game second)."""
     units = {}
@@ -243,6 +249,10 @@ def _rl_units(xml: bytes) -> dict[str, dict[str, Any]]:
             "planes": sorted(k[1].lower() for k, v in indexed.items() if k[0] == "PlaneArray" and v == "1"),
             "weapons": [c.get("Link") for c in node if c.tag == "WeaponArray"],
             "flags": sorted(k[1] for k, v in indexed.items() if k[0] == "FlagArray" and v == "1"),
+            # whether the unit acquires targets on its own and how it answers damage (Core.SC2Mod's defaults,
+            # "Offensive" and "Acquire", where the map sets nothing)
+            "acquire_level": _value(node, "DefaultAcquireLevel", "Offensive"),
+            "response": _value(node, "Response", "Acquire"),
         }
     return units
 
