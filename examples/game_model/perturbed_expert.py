@@ -9,7 +9,9 @@ Perturbations of each window's five decision slots (the expert's action at each,
 * ``shuffle``: the expert's actions at random slots of the window (same actions, other order and steps);
 * ``late``: every action one slot later (the last slot's action is lost);
 * ``drop``: each action replaced by ``EMPTY ACTION`` with probability ``--p`` (default 0.3);
-* ``first``: only the first slot's action (the one the prompt's state decides), the rest ``EMPTY ACTION``.
+* ``first``: only the first slot's action (the one the prompt's state decides), the rest ``EMPTY ACTION``;
+* ``without:WORD``: every action whose name holds ``WORD`` (``PYLON``, ``PROBE``, ``ATTACK``, ``TRAIN``...)
+  replaced by ``EMPTY ACTION``: what the game needs the model to get right.
 
     python examples/game_model/perturbed_expert.py --perturb exact,compact,drop --levels 1,2,3,4 --games 4
 """
@@ -22,7 +24,7 @@ import time
 
 import numpy as np
 
-from tactica.envs.textsc2.actions import EMPTY_ACTION
+from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
 from tactica.leaderboard.report import _wilson
 from tactica.llm.games.textsc2 import answer_actions, play_episode
 from tactica.rollout import episode_seeds
@@ -41,6 +43,9 @@ def perturbation(name: str, rng: np.random.Generator, p: float):
     if name == "drop":
         return lambda slots: [EMPTY_ACTION if rng.random() < p else a for a in slots]
 
+    if name.startswith("without:"):
+        word = name.removeprefix("without:").upper()
+        return lambda slots: [EMPTY_ACTION if word in ACTIONS[a] else a for a in slots]
     if name == "shuffle":
 
         def shuffle(slots):
@@ -49,7 +54,9 @@ def perturbation(name: str, rng: np.random.Generator, p: float):
             return out
 
         return shuffle
-    raise SystemExit(f"unknown perturbation {name!r}; known: exact, compact, shuffle, late, drop, first")
+    raise SystemExit(
+        f"unknown perturbation {name!r}; known: exact, compact, shuffle, late, drop, first, without:WORD"
+    )
 
 
 def main() -> None:

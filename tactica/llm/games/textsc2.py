@@ -105,15 +105,25 @@ def play_episode(
     seed: int,
     difficulty: Any = 1,
     reply: Callable[[list[int]], list[int]] | None = None,
+    explore: float = 0.0,
     **env_options: Any,
 ) -> tuple[ExpertModel, dict]:
     """One game of ``cos`` whose model answers ``reply(slot_actions)`` (default: the slots as they are).
 
+    ``explore``: the probability that an action the agent plays is replaced by ``EMPTY ACTION`` (seeded by
+    ``seed``), so the game drifts into states the expert never reaches on its own (a supply block, a late
+    Gateway), whose calls are still answered with what the expert does there.
     Returns the expert model (its ``examples`` are the calls) and the last step's ``info``.
     """
     import gymnasium as gym
+    import numpy as np
 
     from tactica.agents import make
+    from tactica.envs.textsc2.actions import EMPTY_ACTION
+
+    if not 0.0 <= explore < 1.0:
+        raise ValueError(f"explore must lie in [0, 1), got {explore!r}")
+    rng = np.random.default_rng(seed)
 
     reply = reply or list
     env = gym.make("TextSC2-v1", difficulty=difficulty, **env_options)
@@ -131,7 +141,10 @@ def play_episode(
         steps = 0
         while True:
             lookahead.observation, lookahead.info = observation, info
-            observation, _, terminated, truncated, info = env.step(agent.act(observation, info))
+            action = agent.act(observation, info)
+            if explore and action != EMPTY_ACTION and rng.random() < explore:
+                action = EMPTY_ACTION
+            observation, _, terminated, truncated, info = env.step(action)
             steps += 1
             if terminated or truncated:
                 break
@@ -142,10 +155,16 @@ def play_episode(
 
 
 def record_episode(
-    agent: str, seed: int, episode: int, difficulty: Any = 1, answer: str = "slots", **env_options: Any
+    agent: str,
+    seed: int,
+    episode: int,
+    difficulty: Any = 1,
+    answer: str = "slots",
+    explore: float = 0.0,
+    **env_options: Any,
 ) -> list[Example]:
-    """One game of ``cos`` with the expert answering in format ``answer``; its examples, labelled with the
-    game's result."""
+    """One game of ``cos`` with the expert answering in format ``answer`` (and the agent's actions dropped
+    with probability ``explore``, see :func:`play_episode`); its examples, labelled with the game's result."""
     if agent != "cos":
         raise ValueError(f"TextSC2 transcripts record the cos agent, got {agent!r}")
     answer_actions([], answer)  # validates the format before the game starts
