@@ -168,12 +168,13 @@ def record_episode(
     if agent != "cos":
         raise ValueError(f"TextSC2 transcripts record the cos agent, got {agent!r}")
     answer_actions([], answer)  # validates the format before the game starts
-    model, info = play_episode(seed, difficulty, lambda slots: answer_actions(slots, answer), **env_options)
+    model, info = play_episode(
+        seed, difficulty, lambda slots: answer_actions(slots, answer), explore, **env_options
+    )
+    label = {"difficulty": difficulty, "result": str(info.get("result", "")), "steps": info["steps"]}
+    if explore:
+        label["explore"] = explore
     for example in model.examples:
         example.episode, example.seed = episode, seed
-        example.label = {
-            "difficulty": difficulty,
-            "result": str(info.get("result", "")),
-            "steps": info["steps"],
-        }
+        example.label = dict(label)
     return model.examples
