@@ -3,7 +3,10 @@
 Prints, as JSON: how many replies parse as a ``Decisions:`` list the ``cos`` agent reads (at least one decision
 line, each naming an action exactly), how many give exactly the expert's action list, the share of decision slots that match (and,
 for scale, the share of the expert's slots that are ``<EMPTY ACTION>``, what always waiting would match),
-and the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).
+the expert's actions (not ``<EMPTY ACTION>``) that the reply also names, in any slot (``action_recall``, counted
+as multisets) and the reply's actions that the expert also took (``action_precision``), which score a compact
+answer (the actions only, see ``tactica.llm.games.textsc2``) and a slot answer alike, and the CPU seconds per
+call (``time.process_time``, so a loaded machine does not inflate it).
 
     python examples/game_model/eval_decisions.py --model runs/plm-games/checkpoint \\
         --corpus runs/corpora/textsc2.heldout.jsonl --calls 20
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 
 from tactica.envs.textsc2.decisions import EMPTY_ACTION, parse_decisions
 from tactica.llm import from_spec
@@ -31,6 +35,7 @@ def main() -> None:
     model = from_spec(f"plm:{args.model}", max_tokens=args.max_tokens)
     records = [r for r in read_corpus(args.corpus) if r["meta"]["env"] == "TextSC2-v1"][: args.calls]
     parsed = exact = slots = matched = empty = 0
+    wanted = named = common = 0
     cpu = 0.0
     for record in records:
         *prompt, answer = record["messages"]
@@ -44,9 +49,13 @@ def main() -> None:
         slots += len(want)
         empty += sum(a == EMPTY_ACTION for a in want)
         matched += sum(a == b for a, b in zip(got.actions, want, strict=False)) if ok else 0
+        taken = Counter(a for a in want if a != EMPTY_ACTION)
+        said = Counter(a for a in got.actions if a != EMPTY_ACTION) if ok else Counter()
+        wanted, named, common = wanted + taken.total(), named + said.total(), common + (taken & said).total()
     n = max(len(records), 1)
     print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n,
                       "slot_accuracy": matched / max(slots, 1), "empty_slot_share": empty / max(slots, 1),
+                      "action_recall": common / max(wanted, 1), "action_precision": common / max(named, 1),
                       "cpu_s_per_call": cpu / n}, indent=2))  # fmt: skip
 
 

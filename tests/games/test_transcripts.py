@@ -164,3 +164,42 @@ def test_textsc2_episode_is_labelled_with_its_result():
     assert all(parse_decisions(e.answer).actions for e in examples)
     with pytest.raises(ValueError, match="cos"):
         record_episode("llm-smac", seed=0, episode=0)
+
+
+def test_textsc2_compact_answers_list_the_expert_actions_in_order():
+    """A compact answer names only the actions the expert takes in the window (one EMPTY ACTION when none)."""
+    from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
+    from tactica.envs.textsc2.decisions import parse_decisions
+    from tactica.llm.games.textsc2 import answer_actions, record_episode
+
+    probe, pylon = ACTIONS.index("TRAIN PROBE"), ACTIONS.index("BUILD PYLON")
+    slots = [EMPTY_ACTION, probe, EMPTY_ACTION, pylon, EMPTY_ACTION]
+    assert answer_actions(slots) == slots
+    assert answer_actions(slots, "compact") == [probe, pylon]
+    assert answer_actions([EMPTY_ACTION] * 5, "compact") == [EMPTY_ACTION]
+    with pytest.raises(ValueError, match="slots, compact"):
+        answer_actions(slots, "dense")
+    with pytest.raises(ValueError, match="slots, compact"):
+        record_episode("cos", seed=0, episode=0, answer="dense")
+    examples = record_episode("cos", seed=3, episode=0, difficulty=1, answer="compact", time_limit_s=120.0)
+    answers = [parse_decisions(e.answer).actions for e in examples]
+    assert answers[0] == [probe]  # the opening: a Probe at once, then wait for money
+    assert all(a == [EMPTY_ACTION] or EMPTY_ACTION not in a for a in answers)
+    assert any(len(a) > 1 for a in answers)
+
+
+def test_textsc2_explore_drops_played_actions_but_answers_stay_the_expert():
+    """With explore=p the agent's actions are dropped with probability p (the game drifts), and each call is
+    still answered by the look-ahead expert from the state it was asked in."""
+    from tactica.envs.textsc2.actions import EMPTY_ACTION
+    from tactica.envs.textsc2.decisions import parse_decisions
+    from tactica.llm.games.textsc2 import play_episode, record_episode
+
+    with pytest.raises(ValueError, match="explore"):
+        play_episode(0, 1, explore=1.0)
+    plain = record_episode("cos", 3, 0, difficulty=1, answer="compact", time_limit_s=90.0)
+    drifted = record_episode("cos", 3, 0, difficulty=1, answer="compact", explore=0.5, time_limit_s=90.0)
+    assert drifted[0].label["explore"] == 0.5 and "explore" not in plain[0].label
+    assert [e.messages for e in drifted] != [e.messages for e in plain]  # the game went elsewhere
+    assert all(parse_decisions(e.answer).actions for e in drifted)
+    assert any(EMPTY_ACTION not in parse_decisions(e.answer).actions for e in drifted)

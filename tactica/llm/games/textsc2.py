@@ -8,19 +8,48 @@ asking ``textsc2-expert`` for the action at each decision position, and answers 
 expert chose: the corpus holds the states an expert reaches through the agent's own prompting, not the states
 of a player acting every step.  A decision the expert leaves empty is answered as ``<EMPTY ACTION>`` so the
 positions of the later ones are kept.
+
+Answer formats (``answer=``): ``"slots"`` (default) answers every decision position, ``<EMPTY ACTION>`` where
+the expert waits; ``"compact"`` answers only the actions the expert takes in the window, in order (a window
+where it takes none is one ``<EMPTY ACTION>``).  The agent spreads a shorter list evenly over its window, so a
+compact answer is played at other steps than the look-ahead played it; the corpus then holds the states that
+this agent reaches, and each answer is what the expert does next from the prompt's state.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from tactica.llm.games.corpus import Example, ExpertModel
 
-__all__ = ["DEFAULT_OPTIONS", "record_episode", "decisions_text", "ExpertLookahead"]
+__all__ = [
+    "ANSWER_FORMATS",
+    "DEFAULT_OPTIONS",
+    "ExpertLookahead",
+    "answer_actions",
+    "decisions_text",
+    "play_episode",
+    "record_episode",
+]
 
 #: Options cycled over episodes when not given: the built-in AI's levels 1-6.
 DEFAULT_OPTIONS: dict[str, Any] = {"difficulty": [1, 2, 3, 4, 5, 6]}
+
+#: How the expert's window is written as an answer (see the module docstring).
+ANSWER_FORMATS = ("slots", "compact")
+
+
+def answer_actions(slot_actions: list[int], answer: str = "slots") -> list[int]:
+    """The actions an answer lists: every slot (``"slots"``) or only the taken ones, in order (``"compact"``)."""
+    from tactica.envs.textsc2.actions import EMPTY_ACTION
+
+    if answer == "slots":
+        return list(slot_actions)
+    if answer == "compact":
+        return [a for a in slot_actions if a != EMPTY_ACTION] or [EMPTY_ACTION]
+    raise ValueError(f"answer must be one of {', '.join(ANSWER_FORMATS)}, got {answer!r}")
 
 
 def decisions_text(actions: list[int]) -> str:
@@ -52,6 +81,10 @@ class ExpertLookahead:
         self.window = agent.action_window
 
     def __call__(self, messages, call: str = "decisions") -> str:
+        return decisions_text(self.slot_actions())
+
+    def slot_actions(self) -> list[int]:
+        """The expert's action at each decision position of the next window (``EMPTY ACTION`` where it waits)."""
         from tactica.envs.textsc2.actions import EMPTY_ACTION
 
         game = copy.deepcopy(self.env.unwrapped)
@@ -65,24 +98,40 @@ class ExpertLookahead:
             observation, _, terminated, truncated, info = game.step(action)
             if terminated or truncated:
                 break
-        return decisions_text(actions)
+        return actions
 
 
-def record_episode(
-    agent: str, seed: int, episode: int, difficulty: Any = 1, **env_options: Any
-) -> list[Example]:
-    """One game of ``cos`` with the expert answering; its examples, labelled with the game's result."""
-    if agent != "cos":
-        raise ValueError(f"TextSC2 transcripts record the cos agent, got {agent!r}")
+def play_episode(
+    seed: int,
+    difficulty: Any = 1,
+    reply: Callable[[list[int]], list[int]] | None = None,
+    explore: float = 0.0,
+    **env_options: Any,
+) -> tuple[ExpertModel, dict]:
+    """One game of ``cos`` whose model answers ``reply(slot_actions)`` (default: the slots as they are).
+
+    ``explore``: the probability that an action the agent plays is replaced by ``EMPTY ACTION`` (seeded by
+    ``seed``), so the game drifts into states the expert never reaches on its own (a supply block, a late
+    Gateway), whose calls are still answered with what the expert does there.
+    Returns the expert model (its ``examples`` are the calls) and the last step's ``info``.
+    """
     import gymnasium as gym
+    import numpy as np
 
     from tactica.agents import make
+    from tactica.envs.textsc2.actions import EMPTY_ACTION
 
+    if not 0.0 <= explore < 1.0:
+        raise ValueError(f"explore must lie in [0, 1), got {explore!r}")
+    rng = np.random.default_rng(seed)
+
+    reply = reply or list
     env = gym.make("TextSC2-v1", difficulty=difficulty, **env_options)
     try:
         expert = make("textsc2-expert", action_space=env.action_space)
-        model = ExpertModel(lambda messages, call="decisions": lookahead(messages, call))
-        model.episode, model.seed = episode, seed
+        model = ExpertModel(
+            lambda messages, call="decisions": decisions_text(reply(lookahead.slot_actions()))
+        )
         model.context = {"call": "decisions"}
         agent = make("cos", action_space=env.action_space, observation_space=env.observation_space, llm=model)
         lookahead = ExpertLookahead(env, expert, agent)
@@ -92,13 +141,40 @@ def record_episode(
         steps = 0
         while True:
             lookahead.observation, lookahead.info = observation, info
-            observation, _, terminated, truncated, info = env.step(agent.act(observation, info))
+            action = agent.act(observation, info)
+            if explore and action != EMPTY_ACTION and rng.random() < explore:
+                action = EMPTY_ACTION
+            observation, _, terminated, truncated, info = env.step(action)
             steps += 1
             if terminated or truncated:
                 break
     finally:
         env.close()
-    label = {"difficulty": difficulty, "result": str(info.get("result", "")), "steps": steps}
+    info["steps"] = steps
+    return model, info
+
+
+def record_episode(
+    agent: str,
+    seed: int,
+    episode: int,
+    difficulty: Any = 1,
+    answer: str = "slots",
+    explore: float = 0.0,
+    **env_options: Any,
+) -> list[Example]:
+    """One game of ``cos`` with the expert answering in format ``answer`` (and the agent's actions dropped
+    with probability ``explore``, see :func:`play_episode`); its examples, labelled with the game's result."""
+    if agent != "cos":
+        raise ValueError(f"TextSC2 transcripts record the cos agent, got {agent!r}")
+    answer_actions([], answer)  # validates the format before the game starts
+    model, info = play_episode(
+        seed, difficulty, lambda slots: answer_actions(slots, answer), explore, **env_options
+    )
+    label = {"difficulty": difficulty, "result": str(info.get("result", "")), "steps": info["steps"]}
+    if explore:
+        label["explore"] = explore
     for example in model.examples:
+        example.episode, example.seed = episode, seed
         example.label = dict(label)
     return model.examples
