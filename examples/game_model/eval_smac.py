@@ -14,7 +14,7 @@ import argparse
 import json
 import time
 
-import tactica
+from tactica import agents
 from tactica.envs.smac.program_env import SMACProgramEnv
 from tactica.leaderboard.report import _wilson as wilson
 from tactica.llm.games.smac import measure
@@ -25,7 +25,7 @@ MEASURE_SEED = 2024  # battles of the final measurement (the solve loop's battle
 def solve_map(model: str, map_name: str, battles: int, seed: int) -> dict:
     """Solve ``map_name`` with the agent, then measure its final program on ``battles`` seeded battles."""
     env = SMACProgramEnv(map_name=map_name)
-    agent = tactica.agents.make(
+    agent = agents.make(
         "llm-smac", llm=f"plm:{model}", action_space=env.action_space, observation_space=env.observation_space
     )
     start = time.process_time()

@@ -123,12 +123,12 @@ def test_the_shipped_model_answers_a_textsc2_cos_prompt_with_decisions_the_parse
     ``Decisions:`` list whose every line names an action exactly."""
     import gymnasium as gym
 
-    import tactica
+    from tactica import agents
     from tactica.envs.textsc2.decisions import parse_decisions
 
     model = _shipped_model()
     env = gym.make("TextSC2-v1", difficulty=1)
-    agent = tactica.agents.make("cos", llm=model, action_space=env.action_space)
+    agent = agents.make("cos", llm=model, action_space=env.action_space)
     observation, info = env.reset(seed=0)
     agent.act(observation, info)
     env.close()
@@ -141,14 +141,14 @@ def test_the_shipped_model_answers_a_textsc2_cos_prompt_with_decisions_the_parse
 def test_the_shipped_model_writes_an_llm_smac_program_the_sandbox_accepts():
     """LLM-SMAC's planner and coder calls on ``3m``, answered by the shipped model: the coder's reply holds a
     program ``extract_program`` finds, the sandbox's validator accepts, and SMACProgram runs on a battle."""
-    import tactica
+    from tactica import agents
     from tactica.agents.code_policy.agent import extract_program
     from tactica.envs.smac.program_env import SMACProgramEnv
     from tactica.sandbox.validate import validate_source
 
     model = _shipped_model()
     env = SMACProgramEnv(map_name="3m", episodes_per_step=1)
-    agent = tactica.agents.make("llm-smac", llm=model, action_space=env.action_space)
+    agent = agents.make("llm-smac", llm=model, action_space=env.action_space)
     observation, info = env.reset(seed=0)
     program = agent.act(observation, info)
     coder = [call for call in agent.calls if call["role"] == "coder"]
