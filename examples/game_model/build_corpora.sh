@@ -7,7 +7,7 @@ set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
 SC2_EPISODES=${SC2_EPISODES:-24}    # levels 1-6 cycled: 4 games per level
-SMAC_EPISODES=${SMAC_EPISODES:-14}  # 7 training maps cycled (3s5z is held out as the map not trained on)
+SMAC_EPISODES=${SMAC_EPISODES:-70}  # 7 training maps cycled, 10 each (3s5z is held out as the map not trained on)
 ONUW_EPISODES=${ONUW_EPISODES:-40}  # presets 5p, 5p-easy, 5p-hard, 3p cycled
 PAPER_EPISODES=${PAPER_EPISODES:-60}  # the paper's deals 3p, 5p-easy, 5p-hard cycled, Player 3 vs Belief agents
 mkdir -p "$OUT"

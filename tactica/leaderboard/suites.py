@@ -114,10 +114,12 @@ SWEEPS: dict[str, Sweep] = {
 
 #: LLM agents that also get one row per model shipped with the package (``plm:games`` and its aligned
 #: version), with no ``--llm`` needed: tactica's own game model runs offline on the edge runtime.  A model whose
-#: weights are not installed is left out with a note.  Only the agents the shipped model was trained for are
-#: listed: it learnt the ONUW agents' calls; ``cos`` (TextSC2) and ``llm-smac`` join once a checkpoint trained on
-#: their prompts ships (their prompts, 2,000-5,000 tokens, do not fit its 768-token context).
+#: weights are not installed is left out with a note.  The shipped ``plm:games`` learnt the calls of all three
+#: games' agents: Chain of Summarization (``cos``, TextSC2), LLM-SMAC (``llm-smac``, SMACProgram) and the
+#: RL-instructed ONUW agent.
 GAME_MODEL_ROWS: dict[str, tuple[str, ...]] = {
+    "cos": ("plm:games", "plm:games-aligned"),
+    "llm-smac": ("plm:games", "plm:games-aligned"),
     "onuw-rl": ("plm:games", "plm:games-aligned"),
 }
 

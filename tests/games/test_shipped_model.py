@@ -118,7 +118,50 @@ def test_the_shipped_model_answers_onuw_prompts_the_agents_parse():
             assert read_vote(extract_json(reply).get("player", ""), 3) is not None, reply
 
 
-def test_only_agents_the_shipped_model_plays_get_its_rows():
-    """The shipped model learnt the ONUW agents' calls; TextSC2 and SMACProgram prompts exceed its context."""
-    assert set(suites.GAME_MODEL_ROWS) == {"onuw-rl"}
-    assert suites._game_models("cos", None, {}) == [] and suites._game_models("llm-smac", None, {}) == []
+def test_the_shipped_model_answers_a_textsc2_cos_prompt_with_decisions_the_parser_reads():
+    """The ``cos`` agent's first call of a TextSC2 game, answered by the shipped model (greedy), is a
+    ``Decisions:`` list whose every line names an action exactly."""
+    import gymnasium as gym
+
+    from tactica import agents
+    from tactica.envs.textsc2.decisions import parse_decisions
+
+    model = _shipped_model()
+    env = gym.make("TextSC2-v1", difficulty=1)
+    agent = agents.make("cos", llm=model, action_space=env.action_space)
+    observation, info = env.reset(seed=0)
+    agent.act(observation, info)
+    env.close()
+    reply = agent.log[0].reply
+    parsed = parse_decisions(reply)
+    assert "Decisions:" in reply and parsed.matches, reply
+    assert all(match.how == "exact" for match in parsed.matches), reply
+
+
+def test_the_shipped_model_writes_an_llm_smac_program_the_sandbox_accepts():
+    """LLM-SMAC's planner and coder calls on ``3m``, answered by the shipped model: the coder's reply holds a
+    program ``extract_program`` finds, the sandbox's validator accepts, and SMACProgram runs on a battle."""
+    from tactica import agents
+    from tactica.agents.code_policy.agent import extract_program
+    from tactica.envs.smac.program_env import SMACProgramEnv
+    from tactica.sandbox.validate import validate_source
+
+    model = _shipped_model()
+    env = SMACProgramEnv(map_name="3m", episodes_per_step=1)
+    agent = agents.make("llm-smac", llm=model, action_space=env.action_space)
+    observation, info = env.reset(seed=0)
+    program = agent.act(observation, info)
+    coder = [call for call in agent.calls if call["role"] == "coder"]
+    assert len(coder) == 1 and extract_program(coder[0]["reply"]) == program, coder
+    validate_source(program, required=("policy",))
+    _, _, _, _, info = env.step(program)
+    env.close()
+    assert info["error"] is None, info["error"]
+
+
+def test_every_game_agent_gets_the_shipped_model_rows():
+    """The shipped model learnt the calls of cos (TextSC2), llm-smac (SMACProgram) and onuw-rl (ONUW)."""
+    assert set(suites.GAME_MODEL_ROWS) == {"cos", "llm-smac", "onuw-rl"}
+    for agent in suites.GAME_MODEL_ROWS:
+        assert suites.GAME_MODEL_ROWS[agent] == ("plm:games", "plm:games-aligned")
+    assert suites._game_models("random", None, {}) == []

@@ -1,7 +1,7 @@
 """SMACProgram transcripts: LLM-SMAC's planner, coder and critic prompts, answered with decision-tree programs.
 
 The expert's programs are the hand-written ones of :mod:`tactica.baselines.smac` (``focus_fire``, ``kiting``,
-``medivac_support``) and seeded variations of them (:func:`program_variants`: other constants, other target
+``spread_fire``, ``medivac_support``) and seeded variations of them (:func:`program_variants`: other constants, other target
 choices, a rule dropped), each labelled with what it did on the map: its win rate, damage dealt and taken and
 units left over :data:`LABEL_BATTLES` seeded battles (:func:`measure`).  On a map the expert
 
@@ -62,6 +62,14 @@ FAMILIES: dict[str, dict[str, str]] = {
         "a melee enemy is close, it steps in the direction that keeps it furthest from every enemy, away from "
         "the map edge. 3. Otherwise it attacks the nearest enemy.",
     },
+    "spread_fire": {
+        "name": "Focus fire without overkill",
+        "condition": "ranged units fight a similar army, where wasted shots and lost units decide the battle",
+        "skeleton": "1. The units nearest the enemy pick first: each shoots the enemy in its range with the least "
+        "health left after the shots already planned this step, skipping enemies whose planned shots already "
+        "kill them. 2. A wounded ranged unit that is reloading steps away from the nearest enemy. 3. Melee "
+        "units fight as in focus fire.",
+    },
     "medivac_support": {
         "name": "Focus fire with healing",
         "condition": "our army has a Medivac behind Marines and Marauders",
@@ -100,6 +108,15 @@ _EDITS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("unit.weapon_cooldown > 0.05", ("unit.weapon_cooldown > 0.0", "unit.weapon_cooldown > 0.25")),
         ("unit.attack(in_range.weakest())", ("unit.attack(in_range.closest_to(unit))",)),
     ],
+    "spread_fire": [
+        ("WOUNDED = 0.7", ("WOUNDED = 0.5", "WOUNDED = 0.6", "WOUNDED = 0.8")),
+        ("CLOSE = 5.5", ("CLOSE = 4.5", "CLOSE = 6.5")),
+        ("SHOT = 6.0", ("SHOT = 9.0", "SHOT = 12.0")),
+        (
+            "key=lambda e: (e.health + e.shield - planned.get(e.tag, 0.0), e.distance_to(centre))",
+            ("key=lambda e: (e.distance_to(unit), e.health + e.shield)",),
+        ),
+    ],
     "medivac_support": [
         (
             "(s.health_max - s.health) - 2 * s.distance_to(unit)",
@@ -136,12 +153,12 @@ def _strip_docstring(source: str) -> str:
 @functools.cache
 def program_variants(family: str, count: int = VARIANTS_PER_FAMILY, seed: int = 0) -> tuple[Variant, ...]:
     """The hand-written program of ``family`` and ``count - 1`` distinct seeded variations of it."""
-    from tactica.baselines.smac import PROGRAMS, program_source
+    from importlib import resources
 
     if family not in _EDITS:
         raise ValueError(f"unknown program family {family!r}; families: {', '.join(_EDITS)}")
-    map_name = next(m for m, f in PROGRAMS.items() if f == family)
-    original = _strip_docstring(program_source(map_name))
+    source = resources.files("tactica.baselines.smac").joinpath(f"{family}.py").read_text(encoding="utf-8")
+    original = _strip_docstring(source)
     for old, _ in _EDITS[family]:
         if old not in original:  # the hand-written program changed: the edits must follow it
             raise RuntimeError(f"{family}: the edit anchor {old!r} is not in the hand-written program")

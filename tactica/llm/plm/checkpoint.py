@@ -33,6 +33,7 @@ __all__ = [
 SHIPPED: dict[str, str] = {
     "games": "tactica.llm.games/weights/games",
     "games-aligned": "tactica.llm.games/weights/games-aligned",
+    "games-onuw": "tactica.llm.games/weights/games-onuw",  # the ONUW-only model that recorded docs/onuw.md
 }
 
 
