@@ -36,6 +36,7 @@ from pathlib import Path
 
 import torch
 
+from tactica._procfs import status_kib
 from tactica.errors import MissingDependency
 
 ROUND = 4
@@ -205,13 +206,6 @@ def run_speed(args, directory: Path) -> dict:
     return result
 
 
-def _status_kib(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"/proc/self/status has no {key}")
-
-
 def memory_child(args, directory: Path, side: str) -> dict:
     """In a fresh process: load one runtime and answer ``--memory-calls`` calls; the peak above the imports."""
     torch.set_num_threads(1)
@@ -225,12 +219,12 @@ def memory_child(args, directory: Path, side: str) -> dict:
         import transformers.generation.utils  # noqa: F401
         from transformers.models.deepseek_v3 import modeling_deepseek_v3  # noqa: F401
     Path("/proc/self/clear_refs").write_text("5")
-    baseline = _status_kib("VmRSS")
+    baseline = status_kib("VmRSS")
     if side == "theirs":
         answer_theirs(load_theirs(directory), prompts_only(directory), calls, args.max_new_tokens)
     else:
         answer_ours(load_ours(directory, prefix_cache=True), calls, args.max_new_tokens)
-    return {"side": side, "peak_above_imports_bytes": (_status_kib("VmHWM") - baseline) * 1024}
+    return {"side": side, "peak_above_imports_bytes": (status_kib("VmHWM") - baseline) * 1024}
 
 
 def run_memory(args, directory: Path) -> list[dict]:
