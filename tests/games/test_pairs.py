@@ -63,14 +63,14 @@ def test_perturbations():
         P.perturb_decisions(actions, rng, "shuffle")
 
 
-def test_outcome_order_result_then_supply_then_unspent_bank():
-    def outcome(result, supply, mineral, gas=0):
-        return P.textsc2_outcome({"resource": {"supply_used": supply, "mineral": mineral, "gas": gas}},
+def test_outcome_order_result_then_supply_used():
+    def outcome(result, supply, mineral=0):
+        return P.textsc2_outcome({"resource": {"supply_used": supply, "mineral": mineral, "gas": 0}},
                                  {"result": result} if result else {})  # fmt: skip
 
-    assert outcome("Victory", 10, 900) > outcome("", 90, 0) > outcome("Defeat", 100, 0)
-    assert outcome("", 30, 100) > outcome("", 29, 0)
-    assert outcome("", 30, 100) > outcome("", 30, 50, gas=100)
+    assert outcome("Victory", 10) > outcome("", 90) > outcome("Defeat", 100)
+    assert outcome("", 30) > outcome("", 29, mineral=500)
+    assert outcome("", 30, mineral=100) == outcome("", 30, mineral=50)  # the bank decides nothing
 
 
 def test_split_holds_out_whole_groups_and_drops_duplicates():
