@@ -17,10 +17,12 @@ import time
 from tactica.leaderboard.report import _wilson as wilson
 
 
-def play(model: str, level: int, games: int, seed: int) -> dict:
+def play(model: str, level: int, games: int, seed: int, agent_opts: tuple[str, ...] = ()) -> dict:
     command = [sys.executable, "-m", "tactica.cli.main", "play", "TextSC2-v1", "--agent", "cos", "--llm",
                f"plm:{model}", "--opt", f"difficulty={level}", "--episodes", str(games), "--seed", str(seed),
                "--json"]  # fmt: skip
+    for option in agent_opts:
+        command += ["--agent-opt", option]
     start = time.time()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -42,12 +44,14 @@ def main() -> int:
     parser.add_argument("--levels", default="4,5", help="comma-separated built-in AI levels")
     parser.add_argument("--games", type=int, default=20, help="seeded games per model and level")
     parser.add_argument("--seed", type=int, default=0, help="base seed (the same for every model)")
+    parser.add_argument("--agent-opt", action="append", default=[], metavar="KEY=VALUE",
+                        help="cos option for every run, e.g. temperature=1.0 (repeatable)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
     rows = []
     for level in (int(x) for x in args.levels.split(",")):
         for model in args.models.split(","):
-            rows.append(play(model, level, args.games, args.seed))
+            rows.append(play(model, level, args.games, args.seed, tuple(args.agent_opt)))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(rows, indent=2))
