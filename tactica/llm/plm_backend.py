@@ -1,8 +1,9 @@
 """The ``plm:<checkpoint dir>`` backend: a PLM run in-process on tactica's edge runtime.
 
-``plm:games`` and ``plm:games-aligned`` name tactica's game model where its checkpoints are installed in the
-package (this release ships ``games``, a model of the ONUW agents' calls; a name whose weights are absent raises
-an error pointing to the recipe in ``docs/game_model.md``).
+``plm:games``, ``plm:games-onuw`` and ``plm:games-aligned`` name tactica's game models where their checkpoints are
+installed in the package (``games`` answers the calls of the ``cos``, ``llm-smac`` and ONUW agents; ``games-onuw``
+knows ONUW's calls only; ``games-aligned`` is a joint model aligned on game outcomes; a name whose weights are
+absent raises an error pointing to the recipe in ``docs/game_model.md``).
 
 Spec options after the directory, separated by ``?`` and ``&``: ``quantize=int8|int4|int8-dynamic``, ``skip_zeros=1``
 and ``refine_steps=N``, e.g. ``plm:runs/plm/checkpoint?quantize=int8``.  Keyword options to
