@@ -185,17 +185,12 @@ def textsc2_pairs(
 
 def _pair_game(game_index: int, game_seed: int, level: int, call_rate: float, horizon: int) -> list[dict]:
     """The pairs of one game of ``cos`` with the expert answering (see :func:`textsc2_pairs`)."""
-    import gymnasium as gym
-
-    from tactica.agents import make
-    from tactica.llm.games.corpus import ExpertModel
-    from tactica.llm.games.textsc2 import ExpertLookahead, decisions_text
+    from tactica.llm.games.textsc2 import decisions_text, play_episode
 
     rng = np.random.default_rng(game_seed)
-    env = gym.make("TextSC2-v1", difficulty=level)
     found: list[dict[str, Any]] = []
 
-    def answer(messages, call="decisions"):
+    def answer(lookahead, env, messages, call="decisions"):
         before = copy.deepcopy(lookahead.expert)  # the look-ahead moves the expert's state on
         text = lookahead(messages, call)
         if rng.random() >= call_rate:
@@ -222,22 +217,7 @@ def _pair_game(game_index: int, game_seed: int, level: int, call_rate: float, ho
         found.append(_pair(list(messages), *texts, meta))
         return text
 
-    try:
-        expert = make("textsc2-expert", action_space=env.action_space)
-        model = ExpertModel(answer)
-        model.context = {"call": "decisions"}
-        agent = make("cos", action_space=env.action_space, observation_space=env.observation_space, llm=model)
-        lookahead = ExpertLookahead(env, expert, agent)
-        agent.reset(seed=game_seed)
-        expert.reset(seed=game_seed)
-        observation, info = env.reset(seed=game_seed)
-        while True:
-            lookahead.observation, lookahead.info = observation, info
-            observation, _, terminated, truncated, info = env.step(agent.act(observation, info))
-            if terminated or truncated:
-                break
-    finally:
-        env.close()
+    _, info = play_episode(game_seed, difficulty=level, answer=answer)
     for pair in found:
         pair["meta"]["game_result"] = str(info.get("result", ""))
     return found

@@ -106,9 +106,13 @@ def play_episode(
     difficulty: Any = 1,
     reply: Callable[[list[int]], list[int]] | None = None,
     explore: float = 0.0,
+    answer: Callable[[ExpertLookahead, Any, list[dict], str], str] | None = None,
     **env_options: Any,
 ) -> tuple[ExpertModel, dict]:
     """One game of ``cos`` whose model answers ``reply(slot_actions)`` (default: the slots as they are).
+
+    ``answer(lookahead, env, messages, call)``, when given, answers each call instead (it may play answers out
+    on copies of ``env``, as the preference pairs do).
 
     ``explore``: the probability that an action the agent plays is replaced by ``EMPTY ACTION`` (seeded by
     ``seed``), so the game drifts into states the expert never reaches on its own (a supply block, a late
@@ -129,9 +133,12 @@ def play_episode(
     env = gym.make("TextSC2-v1", difficulty=difficulty, **env_options)
     try:
         expert = make("textsc2-expert", action_space=env.action_space)
-        model = ExpertModel(
-            lambda messages, call="decisions": decisions_text(reply(lookahead.slot_actions()))
-        )
+        if answer is None:
+            model = ExpertModel(
+                lambda messages, call="decisions": decisions_text(reply(lookahead.slot_actions()))
+            )
+        else:
+            model = ExpertModel(lambda messages, call="decisions": answer(lookahead, env, messages, call))
         model.context = {"call": "decisions"}
         agent = make("cos", action_space=env.action_space, observation_space=env.observation_space, llm=model)
         lookahead = ExpertLookahead(env, expert, agent)
