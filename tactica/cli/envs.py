@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from tactica.cli.common import print_json
@@ -71,13 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(records)
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="tactica environments")
     columns = ["id", "kind", "backends", "status", "summary"] + (["spaces"] if with_spaces else [])
-    for column in columns:
-        table.add_column(column)
+    rows = []
     for record in records:
         row = [
             record["id"],
@@ -88,6 +84,19 @@ def run(args: argparse.Namespace) -> int:
         ]
         if with_spaces:
             row.append(_spaces_text(record))
+        rows.append(row)
+    if not sys.stdout.isatty():  # piped: one tab-separated line per id, for grep and cut (no rich import)
+        print("\t".join(columns))
+        for row in rows:
+            print("\t".join(row))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="tactica environments")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
         table.add_row(*row)
     Console().print(table)
     return 0

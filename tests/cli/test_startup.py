@@ -15,9 +15,13 @@ HEAVY = ("torch", "scipy", "matplotlib", "sklearn", "transformers", "pandas")
 
 
 def _cpu_seconds(argv: list[str]) -> float:
-    """CPU time (user + system) of one `tactica ...` process, the best of three starts."""
+    """CPU time (user + system) of one `tactica ...` process, the best of five starts.
+
+    Other processes on a loaded machine only ever add CPU time to a start (cache and scheduler interference), so
+    the least of several starts is the measurement of the command's own cost, as ``timeit`` takes its minimum.
+    """
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             [sys.executable, "-m", "tactica.cli.main", *argv], capture_output=True, text=True
