@@ -37,19 +37,11 @@ from typing import Any
 
 import numpy as np
 
+from tactica.stats import wilson_interval as wilson
+
 DEALS = ("3p", "5p-easy", "5p-hard")
 AGENTS = {"react": "LLM-only (ReAct)", "llm-tactic": "LLM-chooses-tactic", "rl": "RL-instructed"}
 PLAYER_3 = 2
-
-
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a rate."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def play_deal(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections import Counter
@@ -33,16 +32,7 @@ import numpy as np
 from tactica.baselines.smac import PROGRAMS, load_policy
 from tactica.envs.smac import MAP_NAMES, SMACEnv
 from tactica.envs.smac.programs import run_policy_episodes
-
-
-def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a win rate."""
-    if n == 0:
-        return 0.0, 1.0
-    p = wins / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+from tactica.stats import wilson_interval as wilson
 
 
 def play_program(map_name: str, episodes: int, seed: int) -> dict:

@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from tactica.stats import wilson_interval as wilson
 
 BUILDS = ("rush", "timing", "power", "macro", "air")
 
@@ -59,16 +60,6 @@ def play(job: tuple[str, int, int, str, str]) -> dict:
         "seconds": game.seconds,
         **info["metrics"],
     }
-
-
-def wilson(wins: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The 95% Wilson score interval of a win rate."""
-    if n == 0:
-        return 0.0, 1.0
-    p = wins / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def parse_ranges(text: str) -> list[range]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 
 import numpy as np
 
 from tactica.envs.smac.vector import SMACVectorEnv
+from tactica.stats import wilson_interval as wilson
 
 MOVE_EAST, STOP, FIRST_ATTACK = 4, 1, 6
 
@@ -50,13 +50,6 @@ def win_rate(map_name: str, epsilon: float, battles: int, seed: int) -> tuple[in
         won |= info["battle_won"] & terminated & ~done
         done |= terminated
     return int(won.sum()), float(total.mean())
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

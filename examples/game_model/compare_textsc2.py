@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tactica.leaderboard.report import _wilson as wilson
+from tactica.stats import wilson_interval as wilson
 
 
 def play(model: str, level: int, games: int, seed: int, agent_opts: tuple[str, ...] = ()) -> dict:

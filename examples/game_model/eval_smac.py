@@ -16,8 +16,8 @@ import time
 
 from tactica import agents
 from tactica.envs.smac.program_env import SMACProgramEnv
-from tactica.leaderboard.report import _wilson as wilson
 from tactica.llm.games.smac import measure
+from tactica.stats import wilson_interval as wilson
 
 MEASURE_SEED = 2024  # battles of the final measurement (the solve loop's battles come from --seed)
 

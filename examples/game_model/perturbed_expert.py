@@ -25,9 +25,9 @@ import time
 import numpy as np
 
 from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
-from tactica.leaderboard.report import _wilson
 from tactica.llm.games.textsc2 import answer_actions, play_episode
 from tactica.rollout import episode_seeds
+from tactica.stats import wilson_interval as _wilson
 
 
 def perturbation(name: str, rng: np.random.Generator, p: float):

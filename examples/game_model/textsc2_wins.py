@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tactica.leaderboard.report import _wilson
+from tactica.stats import wilson_interval as _wilson
 
 
 def main() -> None:

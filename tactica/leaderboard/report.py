@@ -21,6 +21,7 @@ import numpy as np
 
 from tactica.leaderboard.store import Record
 from tactica.leaderboard.suites import SWEEPS, Sweep
+from tactica.stats import wilson_interval as _wilson
 
 __all__ = [
     "WIN_METRICS",
@@ -108,15 +109,6 @@ class Stat:
             "ci95": clean(self.half_width),
             "n": self.n,
         }
-
-
-def _wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95% by default)."""
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    # the interval holds p; min/max keep rounding (p = 1: 1 - 1e-16) from putting p outside it
-    return max(0.0, min(p, centre - spread)), min(1.0, max(p, centre + spread))
 
 
 def _num(x: float) -> str:
