@@ -203,3 +203,29 @@ def test_textsc2_explore_drops_played_actions_but_answers_stay_the_expert():
     assert [e.messages for e in drifted] != [e.messages for e in plain]  # the game went elsewhere
     assert all(parse_decisions(e.answer).actions for e in drifted)
     assert any(EMPTY_ACTION not in parse_decisions(e.answer).actions for e in drifted)
+
+
+def test_textsc2_policy_plays_while_the_expert_labels():
+    """DAgger's collection: with policy=MODEL the agent plays the model's answers (here a model that never acts,
+    so no Pylon is ever built and supply runs out), and every example's target is still the look-ahead expert's
+    answer from the state the call was made in; with beta=1 the expert's answers are played (the plain game)."""
+    from tactica.envs.textsc2.actions import ACTIONS
+    from tactica.envs.textsc2.decisions import parse_decisions
+    from tactica.llm.games.textsc2 import PolicyPlays, record_episode
+    from tactica.llm.scripted import ScriptedChatModel
+
+    idle = ScriptedChatModel(["Decisions:\n0: <EMPTY ACTION>\n"], cycle=True)
+    with pytest.raises(ValueError, match="beta"):
+        PolicyPlays(idle, "compact", beta=1.5, temperature=0.0, seed=0)
+    plain = record_episode("cos", 3, 0, difficulty=1, answer="compact", time_limit_s=60.0)
+    idled = record_episode("cos", 3, 0, difficulty=1, answer="compact", policy=idle, time_limit_s=60.0)
+    expert_played = record_episode(
+        "cos", 3, 0, difficulty=1, answer="compact", policy=idle, beta=1.0, time_limit_s=60.0
+    )
+    assert idled[0].label["policy"] == idle.name and idled[0].label["beta"] == 0.0
+    assert [e.answer for e in expert_played] == [e.answer for e in plain]
+    assert [e.messages for e in idled] != [e.messages for e in plain]  # the idle model's game drifted
+    pylon = ACTIONS.index("BUILD PYLON")
+    # the idle game stays at 15 supply with money piling up: the expert keeps asking for the Pylon
+    late = [e for e in idled if "- Supply used: 12" in e.messages[-1]["content"].split("chunk")[-1]]
+    assert late and all(pylon in parse_decisions(e.answer).actions for e in late[-5:])

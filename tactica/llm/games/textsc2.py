@@ -14,6 +14,10 @@ the expert waits; ``"compact"`` answers only the actions the expert takes in the
 where it takes none is one ``<EMPTY ACTION>``).  The agent spreads a shorter list evenly over its window, so a
 compact answer is played at other steps than the look-ahead played it; the corpus then holds the states that
 this agent reaches, and each answer is what the expert does next from the prompt's state.
+
+States the expert never reaches on its own come in two ways: ``explore=p`` drops the agent's actions at random,
+and ``policy=SPEC`` lets a trained model play the game while the expert labels every call (DAgger's
+aggregation step, :class:`PolicyPlays`), so the corpus holds the very mistakes that model makes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "ANSWER_FORMATS",
     "DEFAULT_OPTIONS",
     "ExpertLookahead",
+    "PolicyPlays",
     "answer_actions",
     "decisions_text",
     "play_episode",
@@ -161,6 +166,36 @@ def play_episode(
     return model, info
 
 
+class PolicyPlays:
+    """DAgger's data collection: the agent plays ``policy``'s answers while the corpus records the expert's.
+
+    Each call is answered by the expert's look-ahead (in format ``answer``), and that answer is the example's
+    target; the game, though, goes on with the reply of ``policy`` (a chat model, asked with ``temperature``),
+    except with probability ``beta`` per call, where the expert's own answer is played.  So the corpus holds the
+    states a trained model reaches by its own mistakes (a late Pylon, a supply block, a missing Gateway), each
+    answered with what the expert does there: the aggregation step of DAgger (Ross, Gordon and Bagnell, 2011).
+    """
+
+    def __init__(self, policy, answer: str, beta: float, temperature: float, seed: int):
+        import numpy as np
+
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f"beta must lie in [0, 1], got {beta!r}")
+        if temperature < 0:
+            raise ValueError(f"temperature must be at least 0, got {temperature!r}")
+        self.policy, self.answer, self.beta, self.temperature = policy, answer, beta, temperature
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.labels: list[str] = []
+
+    def __call__(self, lookahead: ExpertLookahead, env, messages: list[dict], call: str = "decisions") -> str:
+        label = decisions_text(answer_actions(lookahead.slot_actions(), self.answer))
+        self.labels.append(label)
+        if self.rng.random() < self.beta:
+            return label
+        return self.policy.chat(messages, temperature=self.temperature, seed=self.seed + len(self.labels))
+
+
 def record_episode(
     agent: str,
     seed: int,
@@ -168,20 +203,52 @@ def record_episode(
     difficulty: Any = 1,
     answer: str = "slots",
     explore: float = 0.0,
+    policy: Any = None,
+    beta: float = 0.0,
+    temperature: float = 0.0,
     **env_options: Any,
 ) -> list[Example]:
-    """One game of ``cos`` with the expert answering in format ``answer`` (and the agent's actions dropped
-    with probability ``explore``, see :func:`play_episode`); its examples, labelled with the game's result."""
+    """One game of ``cos`` with the expert answering in format ``answer``; its examples, labelled with the
+    game's result.
+
+    ``explore``: the agent's actions are dropped with that probability (see :func:`play_episode`).
+    ``policy``: a language-model spec (``plm:DIR``...) or chat model whose answers the agent plays instead of
+    the expert's (the expert's answer is still each example's target; ``beta`` and ``temperature`` as in
+    :class:`PolicyPlays`).
+    """
     if agent != "cos":
         raise ValueError(f"TextSC2 transcripts record the cos agent, got {agent!r}")
     answer_actions([], answer)  # validates the format before the game starts
-    model, info = play_episode(
-        seed, difficulty, lambda slots: answer_actions(slots, answer), explore, **env_options
-    )
+    if policy is None:
+        model, info = play_episode(
+            seed, difficulty, lambda slots: answer_actions(slots, answer), explore, **env_options
+        )
+    else:
+        plays = PolicyPlays(_chat_model(policy), answer, float(beta), float(temperature), seed)
+        model, info = play_episode(seed, difficulty, explore=explore, answer=plays, **env_options)
+        for example, label in zip(model.examples, plays.labels, strict=True):
+            example.answer = label
     label = {"difficulty": difficulty, "result": str(info.get("result", "")), "steps": info["steps"]}
     if explore:
         label["explore"] = explore
+    if policy is not None:
+        label["policy"] = policy if isinstance(policy, str) else getattr(policy, "name", "policy")
+        label["beta"] = float(beta)
     for example in model.examples:
         example.episode, example.seed = episode, seed
         example.label = dict(label)
     return model.examples
+
+
+_POLICIES: dict[str, Any] = {}
+
+
+def _chat_model(policy: Any):
+    """``policy`` as a chat model: a spec is loaded once per process (a corpus run plays many games)."""
+    if not isinstance(policy, str):
+        return policy
+    if policy not in _POLICIES:
+        from tactica.llm import from_spec
+
+        _POLICIES[policy] = from_spec(policy)
+    return _POLICIES[policy]
