@@ -22,6 +22,19 @@ def test_line_split_bpe_merges_repeated_lines_across_words():
     assert whole.decode(whole.encode(text)) == text
 
 
+def test_digit_split_reads_every_number_digit_by_digit():
+    """``lines-digits``: the line's words still merge into one token, each digit is a token of its own, so
+    ``15`` and ``14`` share the prefix token and differ in one digit (and decode back unchanged)."""
+    lines = [f"- Supply cap: {n}\n- Supply used: {n - 1}\n" for n in range(10, 60)] * 5
+    tokenizer = train_bpe(lines, vocab_size=400, split="lines-digits")
+    fifteen, fourteen = tokenizer.encode("- Supply cap: 15\n"), tokenizer.encode("- Supply cap: 14\n")
+    assert len(fifteen) == 4 and fifteen[0] == fourteen[0] and fifteen[1] == fourteen[1]
+    assert [tokenizer.decode([t]) for t in fifteen[1:3]] == ["1", "5"]
+    assert tokenizer.decode(fifteen) == "- Supply cap: 15\n"
+    header = tokenizer.encode("<|im_start|>assistant\n")
+    assert header == [tokenizer.token_id("<|im_start|>"), tokenizer.token_id("assistant\n")]
+
+
 def test_line_split_keeps_the_reply_header_apart_from_a_reply_s_end():
     """The generation prompt ends in the token ``assistant\n``, never in the bare line break that ends a reply
     (what made a trained model answer ``<|im_end|>`` at once)."""

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from tactica.cli.common import CLIError, non_negative_int, output_dir, positive_int, print_run_summary
+from tactica.llm.plm.tokenizer import SPLITS
 
 __all__ = ["add_parser", "run"]
 
@@ -64,9 +65,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--vocab-size", type=positive_int, default=2048, help="BPE vocabulary when training a tokenizer"
     )
-    parser.add_argument("--tokenizer-split", choices=("words", "lines"), default="words",
-                        help="how a trained tokenizer cuts text before merging: at words (PLM's way) or only at "
-                        "line breaks, so that lines repeated across a corpus become few tokens (default: words)")  # fmt: skip
+    parser.add_argument("--tokenizer-split", choices=SPLITS, default="words",
+                        help="how a trained tokenizer cuts text before merging: at words (PLM's way), only at "
+                        "line breaks, so that lines repeated across a corpus become few tokens, or at line breaks "
+                        "and around every digit, so numbers are read digit by digit (default: words)")  # fmt: skip
     parser.add_argument("--heldout-data", metavar="FILE",
                         help="held-out file(s) for the held-out loss (default: hold out 5%% of --data)")  # fmt: skip
     parser.add_argument("--group-by-length", action="store_true",

@@ -227,8 +227,9 @@ class PLMTokenizer:
         )
 
 
-#: How :func:`train_bpe` cuts text before merging: GPT-2's word regex, or at line breaks only.
-SPLITS = ("words", "lines")
+#: How :func:`train_bpe` cuts text before merging: GPT-2's word regex, at line breaks only, or at line breaks
+#: and around every digit.
+SPLITS = ("words", "lines", "lines-digits")
 
 #: ChatML's role headers (what follows ``<|im_start|>``): whole tokens of a ``split="lines"`` tokenizer.
 ROLE_HEADERS = ("system\n", "user\n", "assistant\n")
@@ -246,7 +247,10 @@ def train_bpe(
     (``system\n``, ``user\n``, ``assistant\n``, which the message texts never contain) are added as whole
     tokens, so the generation prompt ``<|im_start|>assistant\n`` ends in a token of its own rather than in a bare
     line break that also ends most replies: a small model would otherwise read the header's line break as a
-    reply's end and answer ``<|im_end|>`` at once.
+    reply's end and answer ``<|im_end|>`` at once.  ``split="lines-digits"`` is ``"lines"`` with every digit a
+    token of its own (as LLaMA's tokenizer splits numbers): a game state's line ``- Supply cap: 15`` becomes
+    ``- Supply cap: ``, ``1``, ``5``, so the model reads every number digit by digit in the same place instead
+    of as whichever line-and-digit merges the corpus happened to make frequent.
     """
     if vocab_size < 256 + len(SPECIAL_TOKENS):
         raise ValueError(f"vocab_size must be at least {256 + len(SPECIAL_TOKENS)} (bytes + specials)")
@@ -254,10 +258,12 @@ def train_bpe(
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     tk = _tokenizers()
     tokenizer = tk.Tokenizer(tk.models.BPE())
-    if split == "lines":
+    if split in ("lines", "lines-digits"):
+        digits = [tk.pre_tokenizers.Digits(individual_digits=True)] if split == "lines-digits" else []
         tokenizer.pre_tokenizer = tk.pre_tokenizers.Sequence(
             [
                 tk.pre_tokenizers.Split(tk.Regex(r"\n+"), "merged_with_previous"),
+                *digits,
                 tk.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
             ]
         )
@@ -272,7 +278,7 @@ def train_bpe(
         show_progress=False,
     )
     tokenizer.train_from_iterator(texts, trainer=trainer)
-    if split == "lines":
+    if split != "words":
         tokenizer.add_tokens([tk.AddedToken(header, normalized=False) for header in ROLE_HEADERS])
     config = {
         "tokenizer_class": "PreTrainedTokenizerFast",

@@ -51,7 +51,7 @@ class TrainConfig:
     init_from: str | None = None  # a checkpoint directory to fine-tune; None trains from scratch
     tokenizer: str | None = None  # a directory with tokenizer.json; None trains a byte-level BPE
     vocab_size: int = 2048
-    tokenizer_split: str = "words"  # how the trained BPE cuts text before merging: "words" or "lines"
+    tokenizer_split: str = "words"  # how the trained BPE cuts text before merging: one of tokenizer.SPLITS
     heldout_data: str | None = None  # held-out file(s); None holds out heldout_fraction of data
     group_by_length: bool = False  # chat batches of similar length (less padding)
     preset: str = "small"
