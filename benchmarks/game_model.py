@@ -21,7 +21,7 @@ The calls are what an LLM agent sends: the chat messages of a transcript corpus 
   fresh process (``VmHWM`` after ``/proc/self/clear_refs``; Linux).
 
     python benchmarks/game_model.py --model games
-    python benchmarks/game_model.py --model runs/plm-games/checkpoint --corpus runs/corpora/textsc2.heldout.jsonl \\
+    python benchmarks/game_model.py --model runs/plm-games/checkpoint --corpus runs/corpora/textsc2-compact.heldout.jsonl \\
         --calls 20 --json
 """
 

@@ -2,23 +2,43 @@
 # Build the game model's transcript corpora (training file + .heldout.jsonl twin per game) under ${OUT:-runs/corpora}.
 # Seeded: the same command writes the same files.  Sizes are set by the environment variables below; the defaults
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
-# GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) all of them.
+# GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger"
+# (not in the default: it needs trained TextSC2 models, POLICY1, POLICY2A, POLICY2B) the DAgger rounds.
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
-SC2_EPISODES=${SC2_EPISODES:-24}    # levels 1-6 cycled: 4 games per level
 SMAC_EPISODES=${SMAC_EPISODES:-70}  # 7 training maps cycled, 10 each (3s5z is held out as the map not trained on)
 ONUW_EPISODES=${ONUW_EPISODES:-40}  # presets 5p, 5p-easy, 5p-hard, 3p cycled
 PAPER_EPISODES=${PAPER_EPISODES:-60}  # the paper's deals 3p, 5p-easy, 5p-hard cycled, Player 3 vs Belief agents
 mkdir -p "$OUT"
 transcripts() { tactica data transcripts --seed 0 --json --no-progress "$@"; }
 if [[ " $GAMES " == *" textsc2 "* ]]; then
-  transcripts --env TextSC2-v1 --agent cos --episodes "$SC2_EPISODES" --out "$OUT/textsc2.jsonl" \
-    > "$OUT/textsc2.summary.json"
+  # the expert's compact answers, then the same with the agent's actions dropped at random (levels 1-6 / 1-4)
+  transcripts --env TextSC2-v1 --agent cos --episodes 60 --out "$OUT/textsc2-compact.jsonl" --opt answer=compact \
+    --heldout-fraction 0.1 > "$OUT/textsc2-compact.summary.json"
+  transcripts --env TextSC2-v1 --agent cos --episodes 48 --out "$OUT/textsc2-explore.jsonl" --opt answer=compact \
+    --opt 'difficulty=[1,2,3,4]' --opt 'explore=[0.15,0.3,0.5]' --heldout-fraction 0.1 --seed 1 \
+    > "$OUT/textsc2-explore.summary.json"
+fi
+# DAgger rounds: trained TextSC2 models play, the expert labels every call.  POLICY1 is the round-1 model,
+# POLICY2A and POLICY2B the round-2 models (docs/game_model.md says how each was trained).
+dagger() {  # dagger NAME SEED POLICY BETA
+  transcripts --env TextSC2-v1 --agent cos --episodes 32 --out "$OUT/textsc2-$1.jsonl" --opt answer=compact \
+    --opt "policy=plm:$3" --opt "beta=$4" --opt 'temperature=[0.0,0.0,0.0,0.0,1.0,1.0,1.0,1.0]' \
+    --opt 'difficulty=[1,2,3,4]' --heldout-fraction 0.1 --seed "$2" > "$OUT/textsc2-$1.summary.json"
+}
+if [[ " $GAMES " == *" dagger "* ]]; then
+  dagger dagger1-s11 11 "$POLICY1" 0.3
+  dagger dagger1-s12 12 "$POLICY1" 0.3
+  dagger dagger2-s21 21 "$POLICY2A" 0.1
+  dagger dagger2-s22 22 "$POLICY2B" 0.1
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
   transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --out "$OUT/smac.jsonl" \
     > "$OUT/smac.summary.json"
+  # 24 more episodes on 8m, whose 10 episodes above leave 9 coder answers after deduplication
+  transcripts --env SMACProgram-v3 --agent llm-smac --episodes 24 --opt map_name=8m --out "$OUT/smac-8m.jsonl" \
+    --heldout-fraction 0.1 --seed 7 > "$OUT/smac-8m.summary.json"
 fi
 if [[ " $GAMES " == *" onuw "* ]]; then
   transcripts --env ONUW-v1 --agent onuw-rl --episodes "$ONUW_EPISODES" --out "$OUT/onuw-rl.jsonl" \

@@ -9,7 +9,7 @@ answer (the actions only, see ``tactica.llm.games.textsc2``) and a slot answer a
 call (``time.process_time``, so a loaded machine does not inflate it).
 
     python examples/game_model/eval_decisions.py --model runs/plm-games/checkpoint \\
-        --corpus runs/corpora/textsc2.heldout.jsonl --calls 20
+        --corpus runs/corpora/textsc2-compact.heldout.jsonl --calls 20
 """
 
 from __future__ import annotations

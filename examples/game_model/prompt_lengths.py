@@ -6,7 +6,7 @@ number of calls, the median and longest prompt and the longest chat, beside the 
 (``max_position_embeddings``).
 
     python examples/game_model/prompt_lengths.py --model games \\
-        --corpus runs/corpora/textsc2.heldout.jsonl,runs/corpora/smac.heldout.jsonl
+        --corpus runs/corpora/textsc2-compact.heldout.jsonl,runs/corpora/smac.heldout.jsonl
 """
 
 from __future__ import annotations
