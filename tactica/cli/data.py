@@ -28,7 +28,7 @@ _EXAMPLES = (
     '  tactica data transcripts --env TextSC2-v1 --agent cos --episodes 24 --opt "difficulty=[1,2,3,4]" '
     "--out textsc2.jsonl  (a few minutes)\n"
     "  tactica data transcripts --env TextSC2-v1 --agent cos --episodes 32 --opt answer=compact "
-    "--opt policy=plm:runs/m1/checkpoint --opt beta=0.1 --out dagger.jsonl  (a trained model plays, the expert "
+    "--opt policy=plm:games --opt beta=0.1 --out dagger.jsonl  (about 4 minutes; a trained model plays, the expert "
     "labels every call: DAgger)"
 )
 

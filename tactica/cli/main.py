@@ -58,6 +58,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == [
+        "--version"
+    ]:  # what argparse's version action prints, without building every command's parser
+        import tactica
+
+        print(f"tactica {tactica.__version__}")
+        return 0
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)

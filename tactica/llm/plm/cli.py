@@ -6,7 +6,9 @@ import argparse
 import json
 
 from tactica.cli.common import CLIError, non_negative_int, output_dir, positive_int, print_run_summary
-from tactica.llm.plm.tokenizer import SPLITS
+
+#: tokenizer.SPLITS, written out so that building the parser does not import the tokenizer (a test checks it)
+TOKENIZER_SPLITS = ("words", "lines", "lines-digits")
 
 __all__ = ["add_parser", "run"]
 
@@ -65,7 +67,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--vocab-size", type=positive_int, default=2048, help="BPE vocabulary when training a tokenizer"
     )
-    parser.add_argument("--tokenizer-split", choices=SPLITS, default="words",
+    parser.add_argument("--tokenizer-split", choices=TOKENIZER_SPLITS, default="words",
                         help="how a trained tokenizer cuts text before merging: at words (PLM's way), only at "
                         "line breaks, so that lines repeated across a corpus become few tokens, or at line breaks "
                         "and around every digit, so numbers are read digit by digit (default: words)")  # fmt: skip
