@@ -32,8 +32,9 @@ COMMANDS: list[str] = [
 ]
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser; ``only`` builds just that command's subparser (some import heavy libraries to build theirs)."""
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; ``commands`` builds just those commands' subparsers (default: all of them; some import heavy
+    libraries to build theirs)."""
     import tactica
 
     parser = ArgumentParser(
@@ -51,21 +52,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tactica {tactica.__version__}")
     subparsers = add_commands(parser, "command")
-    for name in COMMANDS if only is None else [only]:
+    for name in COMMANDS if commands is None else commands:
         importlib.import_module(f"tactica.cli.{name}").add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv == [
-        "--version"
-    ]:  # what argparse's version action prints, without building every command's parser
-        import tactica
-
-        print(f"tactica {tactica.__version__}")
-        return 0
-    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
+    if argv and argv[0] in COMMANDS:
+        commands: list[str] | None = [argv[0]]
+    elif argv == ["--version"]:
+        commands = []  # argparse's version action needs no command's parser
+    else:
+        commands = None
+    parser = build_parser(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version, or a one-line usage error (already printed)
