@@ -66,3 +66,50 @@ def test_the_best_measured_program_is_written_first(quick_labels):
 def test_wrong_agent_is_refused():
     with pytest.raises(ValueError, match="llm-smac"):
         smac.record_episode("cos", seed=0, episode=0)
+
+
+def test_every_expert_program_implements_the_plan_in_its_prompt():
+    # Seed 0 on 8m: the best program (spread_fire#0) won 9 of the environment's 10 battles, and the expert went on
+    # to write focus_fire and medivac_support programs under the "Focus fire without overkill" plan, all marked
+    # as expert answers; a model trained on them learnt to ignore the plan.
+    examples = smac.record_episode("llm-smac", seed=0, episode=0, map_name="8m", explore=0.0)
+    coder = [e for e in examples if e.call == "coder"]
+    assert len(coder) >= 3  # the first program fell short, so the expert wrote more
+    names = {tactic["name"]: family for family, tactic in smac.FAMILIES.items()}
+    for example in coder:
+        planned = re.search(r"^### Tactic \d+: (.+)$", example.messages[-1]["content"], re.MULTILINE).group(1)
+        assert example.label["program"].split("#")[0] == names[planned] == "spread_fire"
+    assert coder[0].label["program"] == "spread_fire#0"
+
+
+def test_the_coder_answer_is_decided_by_its_prompt(quick_labels):
+    import numpy as np
+
+    from tactica.agents.code_policy import prompts
+
+    expert = smac._SMACExpert("3m", np.random.default_rng(0), explore=0.0)
+    kiting = [v for v in expert.order if v.family == "kiting"]
+
+    def coder_prompt(previous=None):
+        shown = (
+            ""
+            if previous is None
+            else f"\nYour previous program:\n```python\n{previous.source.strip()}\n```\nCritic's advice: keep it.\n"
+        )
+        return [
+            {
+                "role": "user",
+                "content": prompts.CODER.format(task="TASK", plan=smac.plan_text("kiting"), previous=shown),
+            }
+        ]
+
+    def written(messages):
+        return expert._program(messages)[0]
+
+    assert written(coder_prompt()) == written(coder_prompt()) == smac._code(kiting[0].source)
+    for before, after in zip(
+        kiting, kiting[1:] + kiting[:1]
+    ):  # the next in the family's ranking, then its best
+        assert written(coder_prompt(before)) == smac._code(after.source)
+    other = next(v for v in expert.order if v.family == "focus_fire")
+    assert written(coder_prompt(other)) == smac._code(kiting[0].source)

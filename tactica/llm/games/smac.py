@@ -7,7 +7,8 @@ units left over :data:`LABEL_BATTLES` seeded battles (:func:`measure`).  On a ma
 
 * plans the family whose best variant did best (``### Tactic 1: ...`` in LLM-SMAC's format),
 * writes that variant (ties broken by the episode's generator, so equally good programs all appear); after a
-  program that fell short it writes the next best one it has not tried,
+  program that fell short it writes the next best variant of the tactic its prompt asks for, so every program
+  implements the plan in its prompt and equal prompts get equal answers,
 * criticises from the feedback: what happened, one refinement, ``[Improve Tactic]`` or ``[Change Tactic]``.
 
 With probability ``explore`` an episode's first program is a random variant of any family instead (its
@@ -236,6 +237,17 @@ def _code(source: str) -> str:
     return f"```python\n{source.rstrip()}\n```"
 
 
+_PLANNED = re.compile(r"^### Tactic \d+: (.+)$", re.MULTILINE)
+
+
+def _planned_family(prompt: str) -> str | None:
+    """The family whose tactic the coder prompt's plan names, or None for a tactic of no family."""
+    names = {tactic["name"]: family for family, tactic in FAMILIES.items()}
+    match = _PLANNED.search(prompt)
+    return names.get(match.group(1).strip()) if match else None
+
+
+_PREVIOUS = re.compile(r"Your previous program:\n```python\n(.*?)```\nCritic's advice", re.DOTALL)
 _FEEDBACK = re.compile(r"You win (\d+) times, tie (\d+) times, and lose (\d+) times out of (\d+) combats")
 
 
@@ -273,11 +285,25 @@ class _SMACExpert:
             pool = [v for v in all_variants() if v is not self.order[0]]
             variant, expert = pool[int(self.rng.integers(len(pool)))], False
         else:
-            variant = next((v for v in self.order if v not in self.tried), self.order[0])
-            expert = True
+            variant, expert = self._next_of_plan(messages[-1]["content"]), True
         self.tried.append(variant)
         self.written.append((variant, expert))
         return _code(variant.source), expert
+
+    def _next_of_plan(self, prompt: str) -> Variant:
+        """The program a coder prompt asks for, decided by the prompt alone.
+
+        The program implements the plan in the prompt (a program of another family under that plan would teach
+        a model to ignore the plan): the family's best variant, or after a previous program of the family the
+        next one in the family's ranking (after its last, its best again).  Equal prompts get equal answers, so
+        a corpus never teaches two programs for one prompt.
+        """
+        family = _planned_family(prompt) or self.family
+        ranked = [v for v in self.order if v.family == family]
+        previous = _PREVIOUS.search(prompt)
+        source = previous.group(1).strip() if previous else None
+        index = next((i for i, v in enumerate(ranked) if v.source.strip() == source), None)
+        return ranked[0] if index is None else ranked[(index + 1) % len(ranked)]
 
     def _critic(self, prompt: str) -> str:
         match = _FEEDBACK.search(prompt)
