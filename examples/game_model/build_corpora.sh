@@ -3,7 +3,7 @@
 # Seeded: the same command writes the same files.  Sizes are set by the environment variables below; the defaults
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
 # GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger"
-# (not in the default: it needs trained TextSC2 models, POLICY1, POLICY2A, POLICY2B) the DAgger rounds.
+# (not in the default: it needs trained TextSC2 models, POLICY1, POLICY2A, POLICY2B, POLICY3) the DAgger rounds.
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
@@ -21,7 +21,8 @@ if [[ " $GAMES " == *" textsc2 "* ]]; then
     > "$OUT/textsc2-explore.summary.json"
 fi
 # DAgger rounds: trained TextSC2 models play, the expert labels every call.  POLICY1 is the round-1 model,
-# POLICY2A and POLICY2B the round-2 models (docs/game_model.md says how each was trained).
+# POLICY2A and POLICY2B the round-2 models, POLICY3 the joint model trained on rounds 1-2 (docs/game_model.md says
+# how each was trained).
 dagger() {  # dagger NAME SEED POLICY BETA
   transcripts --env TextSC2-v1 --agent cos --episodes 32 --out "$OUT/textsc2-$1.jsonl" --opt answer=compact \
     --opt "policy=plm:$3" --opt "beta=$4" --opt 'temperature=[0.0,0.0,0.0,0.0,1.0,1.0,1.0,1.0]' \
@@ -32,6 +33,8 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger1-s12 12 "$POLICY1" 0.3
   dagger dagger2-s21 21 "$POLICY2A" 0.1
   dagger dagger2-s22 22 "$POLICY2B" 0.1
+  dagger dagger3-s31 31 "$POLICY3" 0.1
+  dagger dagger3-s32 32 "$POLICY3" 0.1
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
   transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --out "$OUT/smac.jsonl" \

@@ -216,12 +216,17 @@ def outcome_key(stats: dict[str, Any]) -> tuple[float, float, float]:
 
 
 def ranked_variants(map_name: str) -> list[tuple[Variant, dict[str, Any]]]:
-    """Every variant of every family with its measured stats on ``map_name``, best first."""
+    """Every variant of every family with its measured stats on ``map_name``, best first.
+
+    Programs are ranked by win rate; among programs that win equally often the family written by hand for the
+    map comes first (on 3m Kiting and Focus fire both win every labelling battle, and Kiting's condition,
+    melee enemies, does not hold there), then damage dealt minus taken and units left decide.
+    """
     from tactica.baselines.smac import PROGRAMS
 
-    home = PROGRAMS.get(map_name)  # among equally good programs, the family written for the map comes first
+    home = PROGRAMS.get(map_name)
     rows = [(v, measure(v.source, map_name)) for v in all_variants()]
-    rows.sort(key=lambda row: (outcome_key(row[1]), row[0].family == home), reverse=True)
+    rows.sort(key=lambda row: (row[1]["win_rate"], row[0].family == home, outcome_key(row[1])), reverse=True)
     return rows
 
 
