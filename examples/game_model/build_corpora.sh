@@ -8,6 +8,7 @@ set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
 SMAC_EPISODES=${SMAC_EPISODES:-70}  # 7 training maps cycled, 10 each (3s5z is held out as the map not trained on)
+SMAC_CODER=${SMAC_CODER:-best}  # the SMACProgram expert's coder rule: best (the shipped model's corpora) or plan
 ONUW_EPISODES=${ONUW_EPISODES:-40}  # presets 5p, 5p-easy, 5p-hard, 3p cycled
 PAPER_EPISODES=${PAPER_EPISODES:-60}  # the paper's deals 3p, 5p-easy, 5p-hard cycled, Player 3 vs Belief agents
 mkdir -p "$OUT"
@@ -21,7 +22,7 @@ if [[ " $GAMES " == *" textsc2 "* ]]; then
     > "$OUT/textsc2-explore.summary.json"
 fi
 # DAgger rounds: trained TextSC2 models play, the expert labels every call.  POLICY1 is the round-1 model,
-# POLICY2A and POLICY2B the round-2 models, POLICY3 the joint model trained on rounds 1-2 (docs/game_model.md says
+# POLICY2A and POLICY2B the round-2 models, POLICY3 the shipped joint model (docs/game_model.md says
 # how each was trained).
 dagger() {  # dagger NAME SEED POLICY BETA
   transcripts --env TextSC2-v1 --agent cos --episodes 32 --out "$OUT/textsc2-$1.jsonl" --opt answer=compact \
@@ -37,10 +38,11 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger3-s32 32 "$POLICY3" 0.1
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
-  transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --out "$OUT/smac.jsonl" \
+  transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --opt "coder=$SMAC_CODER" --out "$OUT/smac.jsonl" \
     > "$OUT/smac.summary.json"
   # 24 more episodes on 8m, whose 10 episodes above leave 9 coder answers after deduplication
-  transcripts --env SMACProgram-v3 --agent llm-smac --episodes 24 --opt map_name=8m --out "$OUT/smac-8m.jsonl" \
+  transcripts --env SMACProgram-v3 --agent llm-smac --episodes 24 --opt map_name=8m --opt "coder=$SMAC_CODER" \
+    --out "$OUT/smac-8m.jsonl" \
     --heldout-fraction 0.1 --seed 7 > "$OUT/smac-8m.summary.json"
 fi
 if [[ " $GAMES " == *" onuw "* ]]; then

@@ -56,23 +56,29 @@ def test_episode_is_the_agents_own_calls_with_labelled_programs(quick_labels):
 
 def test_the_best_measured_program_is_written_first(quick_labels):
     ranked = smac.ranked_variants("3m")
-    keys = [(stats["win_rate"], v.family == "focus_fire", smac.outcome_key(stats)) for v, stats in ranked]
-    assert keys == sorted(keys, reverse=True)  # win rate, then the map's own family, then damage and survival
+    keys = [smac.outcome_key(stats) for _, stats in ranked]
+    assert keys == sorted(keys, reverse=True)
+    home = smac.ranked_variants("3m", home_first=True)
+    home_keys = [(stats["win_rate"], v.family == "focus_fire", smac.outcome_key(stats)) for v, stats in home]
+    assert home_keys == sorted(home_keys, reverse=True)  # win rate, then the map's own family
     examples = smac.record_episode("llm-smac", seed=1, episode=0, map_name="3m", explore=0.0)
     first = next(e for e in examples if e.call == "coder")
-    assert smac.outcome_key(first.label) == keys[0][2] and first.expert
+    assert smac.outcome_key(first.label) == keys[0] and first.expert
 
 
-def test_wrong_agent_is_refused():
+def test_wrong_agent_and_coder_rule_are_refused():
     with pytest.raises(ValueError, match="llm-smac"):
         smac.record_episode("cos", seed=0, episode=0)
+    with pytest.raises(ValueError, match="coder must be one of best, plan"):
+        smac.record_episode("llm-smac", seed=0, episode=0, coder="family")
 
 
 def test_every_expert_program_implements_the_plan_in_its_prompt():
-    # Seed 0 on 8m: the best program (spread_fire#0) won 9 of the environment's 10 battles, and the expert went on
-    # to write focus_fire and medivac_support programs under the "Focus fire without overkill" plan, all marked
-    # as expert answers; a model trained on them learnt to ignore the plan.
-    examples = smac.record_episode("llm-smac", seed=0, episode=0, map_name="8m", explore=0.0)
+    # Seed 0 on 8m: the best program (spread_fire#0) won 9 of the environment's 10 battles, and the default
+    # expert went on to write focus_fire and medivac_support programs under the "Focus fire without overkill"
+    # plan, all marked as expert answers; a model trained on them learnt to ignore the plan.  coder="plan"
+    # writes the plan's programs only.
+    examples = smac.record_episode("llm-smac", seed=0, episode=0, map_name="8m", explore=0.0, coder="plan")
     coder = [e for e in examples if e.call == "coder"]
     assert len(coder) >= 3  # the first program fell short, so the expert wrote more
     names = {tactic["name"]: family for family, tactic in smac.FAMILIES.items()}
@@ -87,7 +93,7 @@ def test_the_coder_answer_is_decided_by_its_prompt(quick_labels):
 
     from tactica.agents.code_policy import prompts
 
-    expert = smac._SMACExpert("3m", np.random.default_rng(0), explore=0.0)
+    expert = smac._SMACExpert("3m", np.random.default_rng(0), explore=0.0, coder="plan")
     kiting = [v for v in expert.order if v.family == "kiting"]
 
     def coder_prompt(previous=None):

@@ -7,8 +7,10 @@ units left over :data:`LABEL_BATTLES` seeded battles (:func:`measure`).  On a ma
 
 * plans the family whose best variant did best (``### Tactic 1: ...`` in LLM-SMAC's format),
 * writes that variant (ties broken by the episode's generator, so equally good programs all appear); after a
-  program that fell short it writes the next best variant of the tactic its prompt asks for, so every program
-  implements the plan in its prompt and equal prompts get equal answers,
+  program that fell short it writes the next best one it has not tried (``coder="best"``, the default), or
+  with ``coder="plan"`` the next variant of the tactic its prompt asks for, decided by the prompt alone, so
+  every program implements the plan in its prompt and equal prompts get equal answers (programs of equal win
+  rate then rank the map's own family first),
 * criticises from the feedback: what happened, one refinement, ``[Improve Tactic]`` or ``[Change Tactic]``.
 
 With probability ``explore`` an episode's first program is a random variant of any family instead (its
@@ -46,6 +48,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {"map_name": list(TRAIN_MAPS)}
 LABEL_BATTLES = 20
 LABEL_SEED = 12345
 VARIANTS_PER_FAMILY = 8
+#: How the expert's coder picks a program: "best" the best one not tried yet, "plan" the planned tactic's.
+CODER_RULES = ("best", "plan")
 
 # The tactic each family implements, in LLM-SMAC's planner format.
 FAMILIES: dict[str, dict[str, str]] = {
@@ -215,18 +219,24 @@ def outcome_key(stats: dict[str, Any]) -> tuple[float, float, float]:
     return (stats["win_rate"], stats["damage_dealt"] - stats["damage_taken"], stats["allies_left"])
 
 
-def ranked_variants(map_name: str) -> list[tuple[Variant, dict[str, Any]]]:
+def ranked_variants(map_name: str, home_first: bool = False) -> list[tuple[Variant, dict[str, Any]]]:
     """Every variant of every family with its measured stats on ``map_name``, best first.
 
-    Programs are ranked by win rate; among programs that win equally often the family written by hand for the
-    map comes first (on 3m Kiting and Focus fire both win every labelling battle, and Kiting's condition,
-    melee enemies, does not hold there), then damage dealt minus taken and units left decide.
+    Programs are ranked by :func:`outcome_key`, the family written by hand for the map first among equals.
+    With ``home_first`` the map's own family comes first among programs that merely win equally often (on
+    3m Kiting and Focus fire both win every labelling battle, and Kiting's condition, melee enemies, does
+    not hold there); damage dealt minus taken and units left decide after it.
     """
     from tactica.baselines.smac import PROGRAMS
 
     home = PROGRAMS.get(map_name)
     rows = [(v, measure(v.source, map_name)) for v in all_variants()]
-    rows.sort(key=lambda row: (row[1]["win_rate"], row[0].family == home, outcome_key(row[1])), reverse=True)
+    if home_first:
+        rows.sort(
+            key=lambda row: (row[1]["win_rate"], row[0].family == home, outcome_key(row[1])), reverse=True
+        )
+    else:
+        rows.sort(key=lambda row: (outcome_key(row[1]), row[0].family == home), reverse=True)
     return rows
 
 
@@ -259,10 +269,13 @@ _FEEDBACK = re.compile(r"You win (\d+) times, tie (\d+) times, and lose (\d+) ti
 class _SMACExpert:
     """The expert's side of one episode: which program it has written, what it plans and criticises."""
 
-    def __init__(self, map_name: str, rng: np.random.Generator, explore: float):
+    def __init__(self, map_name: str, rng: np.random.Generator, explore: float, coder: str = "best"):
+        if coder not in CODER_RULES:
+            raise ValueError(f"coder must be one of {', '.join(CODER_RULES)}, got {coder!r}")
         self.map_name = map_name
         self.rng = rng
-        self.ranked = ranked_variants(map_name)
+        self.coder = coder
+        self.ranked = ranked_variants(map_name, home_first=coder == "plan")
         best = self.ranked[0]
         top = [
             v for v, s in self.ranked if outcome_key(s) == outcome_key(best[1]) and v.family == best[0].family
@@ -290,7 +303,11 @@ class _SMACExpert:
             pool = [v for v in all_variants() if v is not self.order[0]]
             variant, expert = pool[int(self.rng.integers(len(pool)))], False
         else:
-            variant, expert = self._next_of_plan(messages[-1]["content"]), True
+            expert = True
+            if self.coder == "plan":
+                variant = self._next_of_plan(messages[-1]["content"])
+            else:
+                variant = next((v for v in self.order if v not in self.tried), self.order[0])
         self.tried.append(variant)
         self.written.append((variant, expert))
         return _code(variant.source), expert
@@ -338,6 +355,7 @@ def record_episode(
     map_name: str = "3m",
     explore: float = 0.5,
     episodes_per_step: int = 10,
+    coder: str = "best",
 ) -> list[Example]:
     """One run of LLM-SMAC's loop on ``map_name`` with the expert answering every call; its examples.
 
@@ -349,7 +367,7 @@ def record_episode(
     from tactica.envs.smac.program_env import SMACProgramEnv
 
     rng = np.random.default_rng(seed)
-    expert_state = _SMACExpert(map_name, rng, explore)
+    expert_state = _SMACExpert(map_name, rng, explore, coder)
     model = ExpertModel(lambda messages, call="chat": expert_state.answer(messages, call))
     model.episode, model.seed = episode, seed
 
