@@ -231,12 +231,16 @@ def ranked_variants(map_name: str, home_first: bool = False) -> list[tuple[Varia
 
     home = PROGRAMS.get(map_name)
     rows = [(v, measure(v.source, map_name)) for v in all_variants()]
-    if home_first:
-        rows.sort(
-            key=lambda row: (row[1]["win_rate"], row[0].family == home, outcome_key(row[1])), reverse=True
-        )
-    else:
-        rows.sort(key=lambda row: (outcome_key(row[1]), row[0].family == home), reverse=True)
+    # outcome_key starts with the win rate, so without home_first this is (outcome_key, own family).
+    rows.sort(
+        key=lambda row: (
+            row[1]["win_rate"],
+            home_first and row[0].family == home,
+            outcome_key(row[1]),
+            row[0].family == home,
+        ),
+        reverse=True,
+    )
     return rows
 
 
@@ -253,13 +257,13 @@ def _code(source: str) -> str:
 
 
 _PLANNED = re.compile(r"^### Tactic \d+: (.+)$", re.MULTILINE)
+_FAMILY_OF_TACTIC = {tactic["name"]: family for family, tactic in FAMILIES.items()}
 
 
 def _planned_family(prompt: str) -> str | None:
     """The family whose tactic the coder prompt's plan names, or None for a tactic of no family."""
-    names = {tactic["name"]: family for family, tactic in FAMILIES.items()}
     match = _PLANNED.search(prompt)
-    return names.get(match.group(1).strip()) if match else None
+    return _FAMILY_OF_TACTIC.get(match.group(1).strip()) if match else None
 
 
 _PREVIOUS = re.compile(r"Your previous program:\n```python\n(.*?)```\nCritic's advice", re.DOTALL)
