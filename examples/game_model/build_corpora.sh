@@ -9,6 +9,7 @@ OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
 SMAC_EPISODES=${SMAC_EPISODES:-70}  # 7 training maps cycled, 10 each (3s5z is held out as the map not trained on)
 SMAC_CODER=${SMAC_CODER:-best}  # the SMACProgram expert's coder rule: best (the shipped model's corpora) or plan
+SMAC_FAMILY_VARIANTS=${SMAC_FAMILY_VARIANTS:-null}  # programs written per family: null (all 8) or its K best
 ONUW_EPISODES=${ONUW_EPISODES:-40}  # presets 5p, 5p-easy, 5p-hard, 3p cycled
 PAPER_EPISODES=${PAPER_EPISODES:-60}  # the paper's deals 3p, 5p-easy, 5p-hard cycled, Player 3 vs Belief agents
 mkdir -p "$OUT"
@@ -38,10 +39,12 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger3-s32 32 "$POLICY3" 0.1
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
-  transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --opt "coder=$SMAC_CODER" --out "$OUT/smac.jsonl" \
+  transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --opt "coder=$SMAC_CODER" \
+    --opt "family_variants=$SMAC_FAMILY_VARIANTS" --out "$OUT/smac.jsonl" \
     > "$OUT/smac.summary.json"
   # 24 more episodes on 8m, whose 10 episodes above leave 9 coder answers after deduplication
   transcripts --env SMACProgram-v3 --agent llm-smac --episodes 24 --opt map_name=8m --opt "coder=$SMAC_CODER" \
+    --opt "family_variants=$SMAC_FAMILY_VARIANTS" \
     --out "$OUT/smac-8m.jsonl" \
     --heldout-fraction 0.1 --seed 7 > "$OUT/smac-8m.summary.json"
 fi

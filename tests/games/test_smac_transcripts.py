@@ -117,3 +117,30 @@ def test_the_coder_answer_is_decided_by_its_prompt(quick_labels):
         assert written(coder_prompt(before)) == smac._code(after.source)
     other = next(v for v in expert.order if v.family == "focus_fire")
     assert written(coder_prompt(other)) == smac._code(kiting[0].source)
+
+
+def test_family_variants_keeps_each_familys_best_programs(quick_labels):
+    import numpy as np
+
+    every = smac._SMACExpert("3m", np.random.default_rng(0), explore=0.0, coder="plan")
+    two = smac._SMACExpert("3m", np.random.default_rng(0), explore=0.0, coder="plan", family_variants=2)
+    for family in smac.FAMILIES:
+        ranked = [v.name for v, _ in every.ranked if v.family == family]
+        assert [v.name for v, _ in two.ranked if v.family == family] == ranked[:2]
+    assert two.family == every.family  # the planned family is the best program's, kept either way
+    assert two.stats == every.stats  # labels still come from every variant's measurement
+    # the plan's programs cycle through the two kept variants only
+    examples = smac.record_episode(
+        "llm-smac", seed=0, episode=0, map_name="8m", explore=0.0, coder="plan", family_variants=2
+    )
+    coder = [e for e in examples if e.call == "coder"]
+    assert len(coder) >= 3 and len({e.label["program"] for e in coder}) == 2
+    for example in coder:
+        planned = smac._planned_family(example.messages[-1]["content"])
+        assert example.label["program"].split("#")[0] == planned
+
+
+@pytest.mark.parametrize("count", [0, 9, 1.5, True, "2"])
+def test_family_variants_out_of_range_is_refused(count):
+    with pytest.raises(ValueError, match="family_variants must be an integer from 1 to 8"):
+        smac.record_episode("llm-smac", seed=0, episode=0, family_variants=count)

@@ -13,6 +13,10 @@ units left over :data:`LABEL_BATTLES` seeded battles (:func:`measure`).  On a ma
   rate then rank the map's own family first),
 * criticises from the feedback: what happened, one refinement, ``[Improve Tactic]`` or ``[Change Tactic]``.
 
+With ``family_variants=K`` the expert writes only each family's K best variants on the map, exploration
+programs included (the planned family is the same: its best variant is the best of all): a small model trained on eight variants of one tactic splices them
+into programs that call helpers only another variant defines.
+
 With probability ``explore`` an episode's first program is a random variant of any family instead (its
 examples are marked ``expert=False``), so the corpus also holds the prompts that follow a weak program.
 """
@@ -244,6 +248,21 @@ def ranked_variants(map_name: str, home_first: bool = False) -> list[tuple[Varia
     return rows
 
 
+def _best_of_each_family(
+    ranked: list[tuple[Variant, dict[str, Any]]], count: int | None
+) -> list[tuple[Variant, dict[str, Any]]]:
+    """``ranked`` keeping only the first ``count`` variants of each family (all with ``count=None``)."""
+    if count is None:
+        return ranked
+    seen: dict[str, int] = {}
+    kept = []
+    for variant, stats in ranked:
+        seen[variant.family] = seen.get(variant.family, 0) + 1
+        if seen[variant.family] <= count:
+            kept.append((variant, stats))
+    return kept
+
+
 def plan_text(family: str, rank: int = 1) -> str:
     tactic = FAMILIES[family]
     return (
@@ -273,13 +292,30 @@ _FEEDBACK = re.compile(r"You win (\d+) times, tie (\d+) times, and lose (\d+) ti
 class _SMACExpert:
     """The expert's side of one episode: which program it has written, what it plans and criticises."""
 
-    def __init__(self, map_name: str, rng: np.random.Generator, explore: float, coder: str = "best"):
+    def __init__(
+        self,
+        map_name: str,
+        rng: np.random.Generator,
+        explore: float,
+        coder: str = "best",
+        family_variants: int | None = None,
+    ):
         if coder not in CODER_RULES:
             raise ValueError(f"coder must be one of {', '.join(CODER_RULES)}, got {coder!r}")
+        if family_variants is not None and (
+            isinstance(family_variants, bool)
+            or not isinstance(family_variants, int)
+            or not 1 <= family_variants <= VARIANTS_PER_FAMILY
+        ):
+            raise ValueError(
+                f"family_variants must be an integer from 1 to {VARIANTS_PER_FAMILY} (or unset for all), "
+                f"got {family_variants!r}"
+            )
         self.map_name = map_name
         self.rng = rng
         self.coder = coder
-        self.ranked = ranked_variants(map_name, home_first=coder == "plan")
+        every = ranked_variants(map_name, home_first=coder == "plan")
+        self.ranked = _best_of_each_family(every, family_variants)
         best = self.ranked[0]
         top = [
             v for v, s in self.ranked if outcome_key(s) == outcome_key(best[1]) and v.family == best[0].family
@@ -287,7 +323,7 @@ class _SMACExpert:
         self.order = [top[int(i)] for i in rng.permutation(len(top))] + [
             v for v, _ in self.ranked[len(top) :]
         ]
-        self.stats = {v.name: s for v, s in self.ranked}
+        self.stats = {v.name: s for v, s in every}
         self.family = self.order[0].family
         self.tried: list[Variant] = []
         self.explore_first = bool(rng.random() < explore)
@@ -304,7 +340,7 @@ class _SMACExpert:
 
     def _program(self, messages) -> tuple[str, bool]:
         if self.explore_first and not self.tried:
-            pool = [v for v in all_variants() if v is not self.order[0]]
+            pool = [v for v, _ in self.ranked if v is not self.order[0]]
             variant, expert = pool[int(self.rng.integers(len(pool)))], False
         else:
             expert = True
@@ -360,6 +396,7 @@ def record_episode(
     explore: float = 0.5,
     episodes_per_step: int = 10,
     coder: str = "best",
+    family_variants: int | None = None,
 ) -> list[Example]:
     """One run of LLM-SMAC's loop on ``map_name`` with the expert answering every call; its examples.
 
@@ -371,7 +408,7 @@ def record_episode(
     from tactica.envs.smac.program_env import SMACProgramEnv
 
     rng = np.random.default_rng(seed)
-    expert_state = _SMACExpert(map_name, rng, explore, coder)
+    expert_state = _SMACExpert(map_name, rng, explore, coder, family_variants)
     model = ExpertModel(lambda messages, call="chat": expert_state.answer(messages, call))
     model.episode, model.seed = episode, seed
 
