@@ -14,8 +14,9 @@ units left over :data:`LABEL_BATTLES` seeded battles (:func:`measure`).  On a ma
 * criticises from the feedback: what happened, one refinement, ``[Improve Tactic]`` or ``[Change Tactic]``.
 
 With ``family_variants=K`` the expert writes only each family's K best variants on the map, exploration
-programs included (the planned family is the same: its best variant is the best of all): a small model trained on eight variants of one tactic splices them
-into programs that call helpers only another variant defines.
+programs included; the planned family and the labels do not change (the best variant of all is its family's
+best).  It tests whether a small model splices a family's eight variants into programs that call helpers only
+another variant defines (docs/game_model.md has what was measured).
 
 With probability ``explore`` an episode's first program is a random variant of any family instead (its
 examples are marked ``expert=False``), so the corpus also holds the prompts that follow a weak program.
