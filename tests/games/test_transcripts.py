@@ -223,6 +223,7 @@ def test_textsc2_policy_plays_while_the_expert_labels():
         "cos", 3, 0, difficulty=1, answer="compact", policy=idle, beta=1.0, time_limit_s=60.0
     )
     assert idled[0].label["policy"] == idle.name and idled[0].label["beta"] == 0.0
+    assert idled[0].label["temperature"] == 0.0 and "temperature" not in plain[0].label
     assert [e.answer for e in expert_played] == [e.answer for e in plain]
     assert [e.messages for e in idled] != [e.messages for e in plain]  # the idle model's game drifted
     pylon = ACTIONS.index("BUILD PYLON")

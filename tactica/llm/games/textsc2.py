@@ -234,6 +234,7 @@ def record_episode(
     if policy is not None:
         label["policy"] = policy if isinstance(policy, str) else getattr(policy, "name", "policy")
         label["beta"] = float(beta)
+        label["temperature"] = float(temperature)
     for example in model.examples:
         example.episode, example.seed = episode, seed
         example.label = dict(label)
