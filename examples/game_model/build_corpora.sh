@@ -3,8 +3,8 @@
 # Seeded: the same command writes the same files.  Sizes are set by the environment variables below; the defaults
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
 # GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger"
-# (not in the default: it needs trained TextSC2 models, POLICY1, POLICY2A, POLICY2B, POLICY3, POLICY4) the DAgger
-# rounds.
+# (not in the default: it needs trained TextSC2 models, POLICY1, POLICY2A, POLICY2B, POLICY3, POLICY4,
+# POLICY5) the DAgger rounds.
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
@@ -24,8 +24,8 @@ if [[ " $GAMES " == *" textsc2 "* ]]; then
     > "$OUT/textsc2-explore.summary.json"
 fi
 # DAgger rounds: trained TextSC2 models play, the expert labels every call.  POLICY1 is the round-1 model,
-# POLICY2A and POLICY2B the round-2 models, POLICY3 the shipped joint model, POLICY4 the joint retrain on round 3
-# (docs/game_model.md says how each was trained).
+# POLICY2A and POLICY2B the round-2 models, POLICY3 the shipped joint model, POLICY4 the joint retrain on round 3,
+# POLICY5 the wider retrain on rounds 3-4 (docs/game_model.md says how each was trained).
 dagger() {  # dagger NAME SEED POLICY BETA [EPISODES [LEVELS]]
   transcripts --env TextSC2-v1 --agent cos --episodes "${5:-32}" --out "$OUT/textsc2-$1.jsonl" --opt answer=compact \
     --opt "policy=plm:$3" --opt "beta=$4" --opt 'temperature=[0.0,0.0,0.0,0.0,1.0,1.0,1.0,1.0]' \
@@ -41,6 +41,8 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   # round 4: more games, levels 2-4 twice as often as level 1, which POLICY4 already wins
   dagger dagger4-s41 41 "$POLICY4" 0.1 56 '[1,2,3,4,2,3,4]'
   dagger dagger4-s42 42 "$POLICY4" 0.1 56 '[1,2,3,4,2,3,4]'
+  dagger dagger5-s51 51 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
+  dagger dagger5-s52 52 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
   transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --opt "coder=$SMAC_CODER" \
