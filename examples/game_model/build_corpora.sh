@@ -38,7 +38,7 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger2-s22 22 "$POLICY2B" 0.1
   dagger dagger3-s31 31 "$POLICY3" 0.1
   dagger dagger3-s32 32 "$POLICY3" 0.1
-  # round 4: more games, levels 2-4 twice as often as level 1, which POLICY4 already wins
+  # rounds 4 and 5: more games, levels 2-4 twice as often as level 1, which their policies already win
   dagger dagger4-s41 41 "$POLICY4" 0.1 56 '[1,2,3,4,2,3,4]'
   dagger dagger4-s42 42 "$POLICY4" 0.1 56 '[1,2,3,4,2,3,4]'
   dagger dagger5-s51 51 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'

@@ -44,13 +44,18 @@ def game_labels(paths: list[str]) -> dict[tuple[str, int], dict]:
     return games
 
 
+def _sort_key(value) -> tuple:
+    """Numbers in numeric order (level 10 after level 2), then anything else by its text."""
+    return (0, value, "") if isinstance(value, int | float) else (1, 0, str(value))
+
+
 def outcome_rows(games: dict[tuple[str, int], dict], keys: list[str]) -> list[dict]:
     """Victories, ties and defeats per value of ``keys``, with the Wilson interval of the win rate."""
     groups: dict[tuple, Counter] = defaultdict(Counter)
     for label in games.values():
         groups[tuple(label.get(k, "-") for k in keys)][label.get("result", "")] += 1
     rows = []
-    for group, results in sorted(groups.items(), key=lambda item: tuple(map(str, item[0]))):
+    for group, results in sorted(groups.items(), key=lambda item: tuple(map(_sort_key, item[0]))):
         total = sum(results.values())
         low, high = wilson_interval(results["Victory"], total)
         rows.append(

@@ -38,6 +38,10 @@ def test_each_game_counts_once_with_its_heldout_twin(tmp_path, capsys, monkeypat
         (2, 4, 2, 1, 1),
     ]
     assert rows[1]["ci95"] == [0.15, 0.85]  # Wilson 95% interval of 2 wins in 4
+    games[("r", 9)] = {"difficulty": 10, "result": "Defeat"}
+    levels = [r["difficulty"] for r in outcomes.outcome_rows(games, ["difficulty"])]
+    assert levels == [1, 2, 10]  # numeric order, not text order
+    del games[("r", 9)]
     by_two = outcomes.outcome_rows(games, ["difficulty", "explore"])  # a key the labels lack reads "-"
     assert {r["explore"] for r in by_two} == {"-"}
     monkeypatch.setattr("sys.argv", ["corpus_outcomes.py", str(tmp_path / "r.heldout.jsonl"), "--json"])
