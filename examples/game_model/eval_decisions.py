@@ -1,12 +1,14 @@
 """Ask a PLM checkpoint the held-out TextSC2 prompts of a transcript corpus and compare with the expert's answers.
 
 Prints, as JSON: how many replies parse as a ``Decisions:`` list the ``cos`` agent reads (at least one decision
-line, each naming an action exactly), how many give exactly the expert's action list, the share of decision slots that match (and,
-for scale, the share of the expert's slots that are ``<EMPTY ACTION>``, what always waiting would match),
-the expert's actions (not ``<EMPTY ACTION>``) that the reply also names, in any slot (``action_recall``, counted
-as multisets) and the reply's actions that the expert also took (``action_precision``), which score a compact
-answer (the actions only, see ``tactica.llm.games.textsc2``) and a slot answer alike, and the CPU seconds per
-call (``time.process_time``, so a loaded machine does not inflate it).
+line, each naming an action exactly), how many give exactly the expert's action list, how many start with the
+expert's first action (``first_action``; ``pylon_first_found``: of the answers that start with ``<BUILD PYLON>``,
+how many replies do too), the share of decision slots that match (and, for scale, the share of the expert's
+slots that are ``<EMPTY ACTION>``, what always waiting would match), the expert's actions (not ``<EMPTY
+ACTION>``) that the reply also names, in any slot (``action_recall``, counted as multisets) and the reply's
+actions that the expert also took (``action_precision``), which score a compact answer (the actions only, see
+``tactica.llm.games.textsc2``) and a slot answer alike, and the CPU seconds per call (``time.process_time``, so a
+loaded machine does not inflate it).
 
     python examples/game_model/eval_decisions.py --model runs/plm-games/checkpoint \\
         --corpus runs/corpora/textsc2-compact.heldout.jsonl --calls 20
@@ -19,6 +21,7 @@ import json
 import time
 from collections import Counter
 
+from tactica.envs.textsc2.actions import ACTIONS
 from tactica.envs.textsc2.decisions import EMPTY_ACTION, parse_decisions
 from tactica.llm import from_spec
 from tactica.llm.games.corpus import read_corpus
@@ -36,6 +39,8 @@ def main() -> None:
     records = [r for r in read_corpus(args.corpus) if r["meta"]["env"] == "TextSC2-v1"][: args.calls]
     parsed = exact = slots = matched = empty = 0
     wanted = named = common = 0
+    first = pylon_first = pylon_found = 0
+    pylon = ACTIONS.index("BUILD PYLON")
     cpu = 0.0
     for record in records:
         *prompt, answer = record["messages"]
@@ -46,6 +51,10 @@ def main() -> None:
         ok = "Decisions:" in reply and bool(got.matches) and all(m.how == "exact" for m in got.matches)
         parsed += ok
         exact += ok and got.actions == want
+        first += ok and bool(want) and got.actions[:1] == want[:1]
+        if want[:1] == [pylon]:  # the decision a state summary must be read for: supply is running out
+            pylon_first += 1
+            pylon_found += ok and got.actions[:1] == [pylon]
         slots += len(want)
         empty += sum(a == EMPTY_ACTION for a in want)
         matched += sum(a == b for a, b in zip(got.actions, want, strict=False)) if ok else 0
@@ -53,7 +62,8 @@ def main() -> None:
         said = Counter(a for a in got.actions if a != EMPTY_ACTION) if ok else Counter()
         wanted, named, common = wanted + taken.total(), named + said.total(), common + (taken & said).total()
     n = max(len(records), 1)
-    print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n,
+    print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n, "first_action": first / n,
+                      "pylon_first_found": [pylon_found, pylon_first],
                       "slot_accuracy": matched / max(slots, 1), "empty_slot_share": empty / max(slots, 1),
                       "action_recall": common / max(wanted, 1), "action_precision": common / max(named, 1),
                       "cpu_s_per_call": cpu / n}, indent=2))  # fmt: skip

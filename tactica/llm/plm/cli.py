@@ -73,8 +73,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "and around every digit, so numbers are read digit by digit (default: words)")  # fmt: skip
     parser.add_argument("--heldout-data", metavar="FILE",
                         help="held-out file(s) for the held-out loss (default: hold out 5%% of --data)")  # fmt: skip
-    parser.add_argument("--group-by-length", action="store_true",
-                        help="draw each chat batch from chats of similar length (less padding)")  # fmt: skip
+    parser.add_argument("--group-by-length", nargs="?", const="pool", default=False, choices=("pool", "neighbours"),
+                        help="batch chats of similar length (less padding): 'pool' (the default when the flag is "
+                             "given) sorts a random pool of 16 batches' worth of chats by length and takes one "
+                             "slice of it; 'neighbours' takes a random chat's neighbours in the corpus's length "
+                             "order (the sampling of runs made before 'pool' existed)")  # fmt: skip
     parser.add_argument(
         "--num-documents", type=positive_int, default=4000, help="size of the generated corpus"
     )

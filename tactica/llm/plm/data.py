@@ -19,7 +19,14 @@ import torch
 
 from tactica.llm.plm.tokenizer import PLMTokenizer
 
-__all__ = ["read_documents", "split_documents", "TokenStream", "ChatBatches", "unigram_cross_entropy"]
+__all__ = [
+    "read_documents",
+    "split_documents",
+    "TokenStream",
+    "ChatBatches",
+    "length_grouping",
+    "unigram_cross_entropy",
+]
 
 
 def read_documents(source: str | Path, *, seed: int = 0, num_documents: int = 4000) -> tuple[str, list]:
@@ -115,12 +122,34 @@ class _Chat:
     labels: torch.Tensor
 
 
+LENGTH_POOL = 16  # batches' worth of chats a length-grouped batch is chosen from
+LENGTH_GROUPINGS = ("pool", "neighbours")
+
+
+def length_grouping(value: bool | str | None) -> str | None:
+    """``group_by_length`` as ``None``, ``"pool"`` or ``"neighbours"`` (``True`` means ``"pool"``)."""
+    if value is False or value is None:
+        return None
+    if value is True:
+        return "pool"
+    if value not in LENGTH_GROUPINGS:
+        raise ValueError(f"group_by_length must be True, False or one of {LENGTH_GROUPINGS}, got {value!r}")
+    return value
+
+
 class ChatBatches:
     """Chats rendered with the chat template; labels are -100 except on assistant replies (and their end).
 
     A chat longer than ``seq_len`` tokens is cut there; one with no reply token left is dropped (counted in
-    ``dropped``).  A batch is padded to its longest chat.  ``group_by_length`` draws each batch from chats of
-    similar length (a random chat and its neighbours in length order), which saves the padding of long prompts.
+    ``dropped``).  A batch is padded to its longest chat.  ``group_by_length`` saves the padding of long prompts
+    by batching chats of similar length:
+
+    * ``"pool"`` (or ``True``): each batch draws a random pool of ``LENGTH_POOL`` batches' worth of chats, sorts
+      it by length and keeps one of its batch-sized slices, picked at random, as transformers' length-grouped
+      sampler does with its megabatches.  The chats of a batch come from all over the corpus.
+    * ``"neighbours"``: a random chat and its neighbours in the corpus's length order.  Chats of equal length
+      stay in corpus order there, so a transcript corpus gives batches of consecutive calls of a few games,
+      which measurably slows learning (``docs/game_model.md``); kept to rebuild runs made with it.
     """
 
     def __init__(
@@ -128,12 +157,12 @@ class ChatBatches:
         chats: Sequence[Sequence[dict]],
         tokenizer: PLMTokenizer,
         seq_len: int,
-        group_by_length: bool = False,
+        group_by_length: bool | str = False,
     ):
         pad = tokenizer.token_id("<|endoftext|>") or 0
         self.pad = pad
         self.seq_len = seq_len
-        self.group_by_length = group_by_length
+        self.group_by_length = length_grouping(group_by_length)
         self.items: list[_Chat] = []
         self.dropped = 0
         head = tokenizer.encode("<|im_start|>assistant\n")
@@ -173,16 +202,24 @@ class ChatBatches:
             labels[row, : len(c.labels)] = c.labels
         return ids, labels
 
+    def draw(self, batch_size: int, generator: torch.Generator) -> list[int]:
+        """The indices (into :attr:`items`) of the next batch's chats, drawn with ``generator``."""
+        if self.group_by_length == "pool":
+            size = batch_size * LENGTH_POOL
+            pool = torch.randint(0, len(self.items), (size,), generator=generator).tolist()
+            pool.sort(key=lambda i: len(self.items[i].ids))
+            start = batch_size * int(torch.randint(0, LENGTH_POOL, (1,), generator=generator))
+            return pool[start : start + batch_size]
+        if self.group_by_length == "neighbours":
+            rank = int(torch.randint(0, len(self.items), (1,), generator=generator))
+            start = min(max(0, rank - batch_size // 2), max(0, len(self.items) - batch_size))
+            return self.by_length[start : start + batch_size]
+        return torch.randint(0, len(self.items), (batch_size,), generator=generator).tolist()
+
     def batch(
         self, batch_size: int, seq_len: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.group_by_length:
-            rank = int(torch.randint(0, len(self.items), (1,), generator=generator))
-            start = min(max(0, rank - batch_size // 2), max(0, len(self.items) - batch_size))
-            picks = self.by_length[start : start + batch_size]
-        else:
-            picks = torch.randint(0, len(self.items), (batch_size,), generator=generator).tolist()
-        return self._stack([self.items[i] for i in picks])
+        return self._stack([self.items[i] for i in self.draw(batch_size, generator)])
 
     def all_batches(self, batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         order = self.by_length if self.group_by_length else range(len(self.items))

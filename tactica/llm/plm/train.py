@@ -30,6 +30,7 @@ from tactica.llm.plm.config import PRESETS, PLMConfig
 from tactica.llm.plm.data import (
     ChatBatches,
     TokenStream,
+    length_grouping,
     read_documents,
     split_documents,
     unigram_cross_entropy,
@@ -53,7 +54,7 @@ class TrainConfig:
     vocab_size: int = 2048
     tokenizer_split: str = "words"  # how the trained BPE cuts text before merging: one of tokenizer.SPLITS
     heldout_data: str | None = None  # held-out file(s); None holds out heldout_fraction of data
-    group_by_length: bool = False  # chat batches of similar length (less padding)
+    group_by_length: bool | str = False  # chat batches of similar length: "pool" (True) or "neighbours"
     preset: str = "small"
     model_overrides: dict[str, Any] = field(default_factory=dict)
     num_documents: int = 4000  # size of the generated corpus
@@ -91,6 +92,7 @@ class TrainConfig:
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
         self.betas = tuple(self.betas)
+        length_grouping(self.group_by_length)  # validates it
         self.schedule()  # validates the phase lengths
 
     def schedule(self) -> WSDCSchedule:
