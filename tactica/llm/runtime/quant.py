@@ -156,6 +156,9 @@ class Int8Linear(DenseLinear):
         self._ones = None  # unit scales for PyTorch's int8 kernel; ours are applied in float32 afterwards
         # the kernel reads rows in blocks of 8 values and crashes (segfault, torch 2.13) on other row lengths
         if kernel and _has_op("_weight_int8pack_mm") and codes.is_contiguous() and self.in_features % 16 == 0:
+            # It also reads a little past the last row: on an AVX-512 BF16 CPU (an AMD EPYC) that crossed the end
+            # of a checkpoint's file mapping and crashed, so the kernel gets the codes in the process's memory.
+            self.qweight = codes = codes.clone()
             self._ones = torch.ones(self.out_features, dtype=torch.bfloat16)
             probe = torch.randn(2, self.in_features, generator=torch.Generator().manual_seed(0))
             rows = min(self.out_features, 64)  # a few rows: the codes may be a file mapping, read on demand
