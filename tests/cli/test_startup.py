@@ -61,6 +61,12 @@ def test_parser_tokenizer_splits_match_the_tokenizer():
     assert TOKENIZER_SPLITS == SPLITS
 
 
+def test_parser_length_groupings_match_the_batches():
+    from tactica.llm.plm import cli, data
+
+    assert cli.LENGTH_GROUPINGS == data.LENGTH_GROUPINGS
+
+
 def test_parser_names_match_the_solvers_tables():
     assert sorted(cai.MEAN_FIELD_GAMES) == sorted(MEAN_FIELD_GAMES)
     assert tuple(cai.MEAN_FIELD_METHODS) == tuple(MEAN_FIELD_METHODS)

@@ -10,7 +10,7 @@ import torch
 
 from tactica.cli.main import main
 from tactica.llm.plm import train_bpe
-from tactica.llm.plm.data import ChatBatches, read_documents
+from tactica.llm.plm.data import ChatBatches, length_grouping, read_documents
 from tactica.llm.plm.train import TrainConfig
 
 
@@ -155,8 +155,6 @@ def test_length_grouped_batches_mix_games_and_save_padding():
 
 
 def test_length_grouping_names_the_accepted_values(tmp_path):
-    from tactica.llm.plm.data import length_grouping
-
     assert length_grouping(True) == "pool" and length_grouping(False) is None
     with pytest.raises(ValueError, match="pool"):
         length_grouping("sorted")

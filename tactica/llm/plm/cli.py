@@ -9,6 +9,8 @@ from tactica.cli.common import CLIError, non_negative_int, output_dir, positive_
 
 #: tokenizer.SPLITS, written out so that building the parser does not import the tokenizer (a test checks it)
 TOKENIZER_SPLITS = ("words", "lines", "lines-digits")
+#: data.LENGTH_GROUPINGS, written out for the same reason (data imports torch)
+LENGTH_GROUPINGS = ("pool", "neighbours")
 
 __all__ = ["add_parser", "run"]
 
@@ -73,7 +75,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "and around every digit, so numbers are read digit by digit (default: words)")  # fmt: skip
     parser.add_argument("--heldout-data", metavar="FILE",
                         help="held-out file(s) for the held-out loss (default: hold out 5%% of --data)")  # fmt: skip
-    parser.add_argument("--group-by-length", nargs="?", const="pool", default=False, choices=("pool", "neighbours"),
+    parser.add_argument("--group-by-length", nargs="?", const="pool", default=False, choices=LENGTH_GROUPINGS,
                         help="batch chats of similar length (less padding): 'pool' (the default when the flag is "
                              "given) sorts a random pool of 16 batches' worth of chats by length and takes one "
                              "slice of it; 'neighbours' takes a random chat's neighbours in the corpus's length "

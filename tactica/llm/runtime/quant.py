@@ -157,23 +157,26 @@ class Int8Linear(DenseLinear):
         # the kernel reads rows in blocks of 8 values and crashes (segfault, torch 2.13) on other row lengths
         if kernel and _has_op("_weight_int8pack_mm") and codes.is_contiguous() and self.in_features % 16 == 0:
             # It also reads a little past the last row: on an AVX-512 BF16 CPU (an AMD EPYC) that crossed the end
-            # of a checkpoint's file mapping and crashed, so the kernel gets the codes in the process's memory.
-            self.qweight = codes = codes.clone()
+            # of a checkpoint's file mapping and crashed, so the kernel only ever sees codes in process memory.
             self._ones = torch.ones(self.out_features, dtype=torch.bfloat16)
             probe = torch.randn(2, self.in_features, generator=torch.Generator().manual_seed(0))
-            rows = min(self.out_features, 64)  # a few rows: the codes may be a file mapping, read on demand
-            expected = F.linear(probe, self.qweight[:rows].float()) * self.scale[:rows]
+            rows = codes[
+                : min(self.out_features, 64)
+            ].clone()  # a few rows: the rest may stay unread until kept
+            expected = F.linear(probe, rows.float()) * self.scale[: len(rows)]
             try:
                 got = (
                     torch.ops.aten._weight_int8pack_mm(
-                        probe.to(torch.bfloat16), self.qweight[:rows], self._ones[:rows]
+                        probe.to(torch.bfloat16), rows, self._ones[: len(rows)]
                     ).float()
-                    * self.scale[:rows]
+                    * self.scale[: len(rows)]
                 )
                 if float((got - expected).norm()) > 2e-2 * float(expected.norm()) + 1e-6:
                     self._ones = None
             except RuntimeError:  # a build whose kernel does not take these shapes: convert rows instead
                 self._ones = None
+            if self._ones is not None:
+                self.qweight = codes.clone()
 
     def _kernel_call(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features).to(torch.bfloat16)
