@@ -2,9 +2,9 @@
 # Build the game model's transcript corpora (training file + .heldout.jsonl twin per game) under ${OUT:-runs/corpora}.
 # Seeded: the same command writes the same files.  Sizes are set by the environment variables below; the defaults
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
-# GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger"
-# (not in the default: it needs trained TextSC2 models, POLICY1, POLICY2A, POLICY2B, POLICY3, POLICY4,
-# POLICY5) the DAgger rounds.
+# GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger6"
+# the shipped recipe's DAgger round (it needs a trained TextSC2 model, POLICY6), "dagger" the earlier rounds 1-5
+# (POLICY1 ... POLICY5).
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
@@ -25,7 +25,9 @@ if [[ " $GAMES " == *" textsc2 "* ]]; then
 fi
 # DAgger rounds: trained TextSC2 models play, the expert labels every call.  POLICY1 is the round-1 model,
 # POLICY2A and POLICY2B the round-2 models, POLICY3 the shipped joint model, POLICY4 the joint retrain on round 3,
-# POLICY5 the wider retrain on rounds 3-4 (docs/game_model.md says how each was trained).
+# POLICY5 the wider retrain on rounds 3-4, POLICY6 the TextSC2-only model trained with pool batches on the
+# compact and explore corpora (docs/game_model.md says how each was trained).  Only round 6 is in the shipped
+# recipe: its policy is rebuilt from the expert corpora by one documented command.
 dagger() {  # dagger NAME SEED POLICY BETA [EPISODES [LEVELS]]
   transcripts --env TextSC2-v1 --agent cos --episodes "${5:-32}" --out "$OUT/textsc2-$1.jsonl" --opt answer=compact \
     --opt "policy=plm:$3" --opt "beta=$4" --opt 'temperature=[0.0,0.0,0.0,0.0,1.0,1.0,1.0,1.0]' \
@@ -43,6 +45,10 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger4-s42 42 "$POLICY4" 0.1 56 '[1,2,3,4,2,3,4]'
   dagger dagger5-s51 51 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
   dagger dagger5-s52 52 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
+fi
+if [[ " $GAMES " == *" dagger6 "* ]]; then
+  dagger dagger6-s61 61 "$POLICY6" 0.1 32 '[1,2,3,4,2,3,4]'
+  dagger dagger6-s62 62 "$POLICY6" 0.1 32 '[1,2,3,4,2,3,4]'
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
   transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --opt "coder=$SMAC_CODER" \
