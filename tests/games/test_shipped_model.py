@@ -165,3 +165,25 @@ def test_every_game_agent_gets_the_shipped_model_rows():
     for agent in suites.GAME_MODEL_ROWS:
         assert suites.GAME_MODEL_ROWS[agent] == ("plm:games", "plm:games-aligned")
     assert suites._game_models("random", None, {}) == []
+
+
+def test_the_rebuild_script_trains_the_shipped_models_shape():
+    """``examples/game_model/rebuild_games.sh`` is the documented recipe of ``plm:games``: the model options it
+    passes to ``tactica train plm`` are the shipped checkpoint's shape and context."""
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = (root / "examples" / "game_model" / "rebuild_games.sh").read_text()
+    options = dict(re.findall(r"--model-opt (\w+)=(\d+)", script))
+    config_path = root / "tactica" / "llm" / "games" / "weights" / "games" / "config.json"
+    if not config_path.exists():
+        pytest.skip("the shipped model 'games' is not installed")
+    config = json.loads(config_path.read_text())
+    assert {key: int(value) for key, value in options.items()} == {
+        key: config[key] for key in ("hidden_size", "intermediate_size", "num_hidden_layers")
+    }
+    assert int(re.search(r"--seq-len (\d+)", script).group(1)) == config["max_position_embeddings"]
+    vocab = int(re.search(r"--vocab-size (\d+)", script).group(1))
+    assert config["vocab_size"] - vocab == 3  # the BPE's merges plus the three ChatML special tokens
