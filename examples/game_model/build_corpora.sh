@@ -3,8 +3,8 @@
 # Seeded: the same command writes the same files.  Sizes are set by the environment variables below; the defaults
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
 # GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger6"
-# the shipped recipe's DAgger round (it needs a trained TextSC2 model, POLICY6), "dagger" the earlier rounds 1-5
-# (POLICY1 ... POLICY5).
+# the shipped recipe's DAgger round (it needs a trained TextSC2 model, POLICY6), "dagger7" the next round
+# (POLICY7, the shipped joint model), "dagger" the earlier rounds 1-5 (POLICY1 ... POLICY5).
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
@@ -49,6 +49,11 @@ fi
 if [[ " $GAMES " == *" dagger6 "* ]]; then
   dagger dagger6-s61 61 "$POLICY6" 0.1 32 '[1,2,3,4,2,3,4]'
   dagger dagger6-s62 62 "$POLICY6" 0.1 32 '[1,2,3,4,2,3,4]'
+fi
+# round 7 (in no shipped model): the shipped joint model plays (POLICY7, rebuild_games.sh's runs/plm-games)
+if [[ " $GAMES " == *" dagger7 "* ]]; then
+  dagger dagger7-s71 71 "$POLICY7" 0.1 32 '[1,2,3,4,2,3,4]'
+  dagger dagger7-s72 72 "$POLICY7" 0.1 32 '[1,2,3,4,2,3,4]'
 fi
 if [[ " $GAMES " == *" smac "* ]]; then
   transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --opt "coder=$SMAC_CODER" \
