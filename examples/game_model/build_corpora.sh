@@ -24,7 +24,7 @@ if [[ " $GAMES " == *" textsc2 "* ]]; then
     > "$OUT/textsc2-explore.summary.json"
 fi
 # DAgger rounds: trained TextSC2 models play, the expert labels every call.  POLICY1 is the round-1 model,
-# POLICY2A and POLICY2B the round-2 models, POLICY3 the shipped joint model, POLICY4 the joint retrain on round 3,
+# POLICY2A and POLICY2B the round-2 models, POLICY3 the first joint model, POLICY4 the joint retrain on round 3,
 # POLICY5 the wider retrain on rounds 3-4, POLICY6 the TextSC2-only model trained with pool batches on the
 # compact and explore corpora (docs/game_model.md says how each was trained).  Only round 6 is in the shipped
 # recipe: its policy is rebuilt from the expert corpora by one documented command.

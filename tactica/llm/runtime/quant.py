@@ -160,9 +160,7 @@ class Int8Linear(DenseLinear):
             # of a checkpoint's file mapping and crashed, so the kernel only ever sees codes in process memory.
             self._ones = torch.ones(self.out_features, dtype=torch.bfloat16)
             probe = torch.randn(2, self.in_features, generator=torch.Generator().manual_seed(0))
-            rows = codes[
-                : min(self.out_features, 64)
-            ].clone()  # a few rows: the rest may stay unread until kept
+            rows = codes[: min(self.out_features, 64)].clone()  # a copy of a few rows; the rest stay unread
             expected = F.linear(probe, rows.float()) * self.scale[: len(rows)]
             try:
                 got = (
