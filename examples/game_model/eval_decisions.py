@@ -8,7 +8,9 @@ slots that are ``<EMPTY ACTION>``, what always waiting would match), the expert'
 ACTION>``) that the reply also names, in any slot (``action_recall``, counted as multisets) and the reply's
 actions that the expert also took (``action_precision``), which score a compact answer (the actions only, see
 ``tactica.llm.games.textsc2``) and a slot answer alike, and the CPU seconds per call (``time.process_time``, so a
-loaded machine does not inflate it).
+loaded machine does not inflate it).  ``--by-action`` adds, for each action, how often the expert names it, the
+share of those the reply names too (recall), how often the reply names it, and how often a reply starts with it
+when the expert's answer does (which actions a model misses, not only how many).
 
     python examples/game_model/eval_decisions.py --model runs/plm-games/checkpoint \\
         --corpus runs/corpora/textsc2-compact.heldout.jsonl --calls 20
@@ -33,6 +35,9 @@ def main() -> None:
     parser.add_argument("--corpus", required=True, help="TextSC2 transcript file (.jsonl)")
     parser.add_argument("--calls", type=int, default=20, help="prompts to ask (the first N; default 20)")
     parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument(
+        "--by-action", action="store_true", help="add recall and first-action accuracy per action"
+    )
     args = parser.parse_args()
 
     model = from_spec(f"plm:{args.model}", max_tokens=args.max_tokens)
@@ -42,6 +47,8 @@ def main() -> None:
     first = pylon_first = pylon_found = 0
     pylon = ACTIONS.index("BUILD PYLON")
     cpu = 0.0
+    expert_named, reply_named, both_named = Counter(), Counter(), Counter()
+    first_wanted, first_found = Counter(), Counter()
     for record in records:
         *prompt, answer = record["messages"]
         start = time.process_time()
@@ -61,12 +68,26 @@ def main() -> None:
         taken = Counter(a for a in want if a != EMPTY_ACTION)
         said = Counter(a for a in got.actions if a != EMPTY_ACTION) if ok else Counter()
         wanted, named, common = wanted + taken.total(), named + said.total(), common + (taken & said).total()
+        expert_named, reply_named, both_named = (
+            expert_named + taken,
+            reply_named + said,
+            both_named + (taken & said),
+        )
+        if want:
+            first_wanted[want[0]] += 1
+            first_found[want[0]] += ok and got.actions[:1] == want[:1]
     n = max(len(records), 1)
+    by_action = {
+        ACTIONS[a]: {"expert": expert_named[a], "recall": both_named[a] / expert_named[a], "reply": reply_named[a],
+                     "first_wanted": first_wanted[a], "first_found": first_found[a]}
+        for a, _ in expert_named.most_common()
+    }  # fmt: skip
     print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n, "first_action": first / n,
                       "pylon_first_found": [pylon_found, pylon_first],
                       "slot_accuracy": matched / max(slots, 1), "empty_slot_share": empty / max(slots, 1),
                       "action_recall": common / max(wanted, 1), "action_precision": common / max(named, 1),
-                      "cpu_s_per_call": cpu / n}, indent=2))  # fmt: skip
+                      "cpu_s_per_call": cpu / n, **({"by_action": by_action} if args.by_action else {})},
+                     indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -36,6 +36,24 @@ def test_digit_split_reads_every_number_digit_by_digit():
     assert header == [tokenizer.token_id("<|im_start|>"), tokenizer.token_id("assistant\n")]
 
 
+def test_value_split_cuts_the_value_out_of_a_state_line_only():
+    """``lines-values``: ``- Mineral: 215`` is the name's token, the value's tokens and the line break, so the
+    name is the same token for every value; a line whose number does not end it (an action dictionary's entry,
+    a decision) still merges whole, and everything decodes back unchanged."""
+    lines = [
+        f"- Mineral: {25 * n}\n- Game time: 0{n % 10}:{10 + n}\n0: <TRAIN PROBE>\n" for n in range(40)
+    ] * 5
+    tokenizer = train_bpe(lines, vocab_size=400, split="lines-values")
+    pieces = [tokenizer.decode([t]) for t in tokenizer.encode("- Mineral: 1215\n")]
+    assert pieces[0] == "- Mineral: " and pieces[-1] == "\n" and "".join(pieces[1:-1]) == "1215"
+    assert tokenizer.encode("- Mineral: 50\n")[0] == tokenizer.encode("- Mineral: 975\n")[0]
+    time = [tokenizer.decode([t]) for t in tokenizer.encode("- Game time: 02:14\n")]
+    assert time[0] == "- Game time: " and "".join(time[1:-1]) == "02:14"
+    assert len(tokenizer.encode("0: <TRAIN PROBE>\n")) == 1
+    text = "- Mineral: 1215\n- Supply left: 2\n0: <TRAIN PROBE>\n"
+    assert tokenizer.decode(tokenizer.encode(text)) == text
+
+
 def test_line_split_keeps_the_reply_header_apart_from_a_reply_s_end():
     """The generation prompt ends in the token ``assistant\n``, never in the bare line break that ends a reply
     (what made a trained model answer ``<|im_end|>`` at once)."""

@@ -8,7 +8,7 @@ import json
 from tactica.cli.common import CLIError, non_negative_int, output_dir, positive_int, print_run_summary
 
 #: tokenizer.SPLITS, written out so that building the parser does not import the tokenizer (a test checks it)
-TOKENIZER_SPLITS = ("words", "lines", "lines-digits")
+TOKENIZER_SPLITS = ("words", "lines", "lines-digits", "lines-values")
 #: data.LENGTH_GROUPINGS, written out for the same reason (data imports torch)
 LENGTH_GROUPINGS = ("pool", "neighbours")
 
@@ -71,8 +71,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--tokenizer-split", choices=TOKENIZER_SPLITS, default="words",
                         help="how a trained tokenizer cuts text before merging: at words (PLM's way), only at "
-                        "line breaks, so that lines repeated across a corpus become few tokens, or at line breaks "
-                        "and around every digit, so numbers are read digit by digit (default: words)")  # fmt: skip
+                        "line breaks, so that lines repeated across a corpus become few tokens (lines), there and "
+                        "around every digit (lines-digits), or there and around the number that ends a 'name: "
+                        "value' line, so a state line's name is one token whatever its value (lines-values; "
+                        "default: words)")  # fmt: skip
     parser.add_argument("--heldout-data", metavar="FILE",
                         help="held-out file(s) for the held-out loss (default: hold out 5%% of --data)")  # fmt: skip
     parser.add_argument("--group-by-length", nargs="?", const="pool", default=False, choices=LENGTH_GROUPINGS,

@@ -227,9 +227,13 @@ class PLMTokenizer:
         )
 
 
-#: How :func:`train_bpe` cuts text before merging: GPT-2's word regex, at line breaks only, or at line breaks
-#: and around every digit.
-SPLITS = ("words", "lines", "lines-digits")
+#: How :func:`train_bpe` cuts text before merging: GPT-2's word regex, at line breaks only, at line breaks and
+#: around every digit, or at line breaks and around the value that ends a ``name: value`` line.
+SPLITS = ("words", "lines", "lines-digits", "lines-values")
+
+#: The value of a ``- Mineral: 215`` or ``- Game time: 02:10`` line: digits and colons after ``": "``, up to the
+#: line break.
+_LINE_VALUE = r"(?<=: )[\d:]+(?=\n)"
 
 #: ChatML's role headers (what follows ``<|im_start|>``): whole tokens of a ``split="lines"`` tokenizer.
 ROLE_HEADERS = ("system\n", "user\n", "assistant\n")
@@ -250,7 +254,12 @@ def train_bpe(
     reply's end and answer ``<|im_end|>`` at once.  ``split="lines-digits"`` is ``"lines"`` with every digit a
     token of its own (as LLaMA's tokenizer splits numbers): a game state's line ``- Supply cap: 15`` becomes
     ``- Supply cap: ``, ``1``, ``5``, so the model reads every number digit by digit in the same place instead
-    of as whichever line-and-digit merges the corpus happened to make frequent.
+    of as whichever line-and-digit merges the corpus happened to make frequent.  ``split="lines-values"`` is
+    ``"lines"`` with the number that ends a ``name: value`` line cut out of it: ``- Mineral: 215`` becomes
+    ``- Mineral: ``, the value's own tokens and the line break, so the name is one token wherever the value
+    changes and a value is the same tokens in every line, while the rest of a line (an action dictionary's
+    ``0: <TRAIN PROBE>, 1: ...``, a decision ``0: <BUILD PYLON>``) still merges whole.  A TextSC2 chat is
+    about twice as long as with ``"lines"`` and still fits 1,024 tokens.
     """
     if vocab_size < 256 + len(SPECIAL_TOKENS):
         raise ValueError(f"vocab_size must be at least {256 + len(SPECIAL_TOKENS)} (bytes + specials)")
@@ -258,12 +267,16 @@ def train_bpe(
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     tk = _tokenizers()
     tokenizer = tk.Tokenizer(tk.models.BPE())
-    if split in ("lines", "lines-digits"):
-        digits = [tk.pre_tokenizers.Digits(individual_digits=True)] if split == "lines-digits" else []
+    if split != "words":
+        numbers = {
+            "lines": [],
+            "lines-digits": [tk.pre_tokenizers.Digits(individual_digits=True)],
+            "lines-values": [tk.pre_tokenizers.Split(tk.Regex(_LINE_VALUE), "isolated")],
+        }[split]
         tokenizer.pre_tokenizer = tk.pre_tokenizers.Sequence(
             [
                 tk.pre_tokenizers.Split(tk.Regex(r"\n+"), "merged_with_previous"),
-                *digits,
+                *numbers,
                 tk.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
             ]
         )
