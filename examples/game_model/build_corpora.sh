@@ -46,15 +46,16 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger5-s51 51 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
   dagger dagger5-s52 52 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
 fi
-if [[ " $GAMES " == *" dagger6 "* ]]; then
-  dagger dagger6-s61 61 "$POLICY6" 0.1 32 '[1,2,3,4,2,3,4]'
-  dagger dagger6-s62 62 "$POLICY6" 0.1 32 '[1,2,3,4,2,3,4]'
-fi
-# round 7 (in no shipped model): the shipped joint model plays (POLICY7, rebuild_games.sh's runs/plm-games)
-if [[ " $GAMES " == *" dagger7 "* ]]; then
-  dagger dagger7-s71 71 "$POLICY7" 0.1 32 '[1,2,3,4,2,3,4]'
-  dagger dagger7-s72 72 "$POLICY7" 0.1 32 '[1,2,3,4,2,3,4]'
-fi
+# rounds 6 and 7, each 2 x 32 games with seeds R1 and R2: round 7 (in no shipped model) is played by the shipped
+# joint model (POLICY7, rebuild_games.sh's runs/plm-games)
+for round in 6 7; do
+  if [[ " $GAMES " == *" dagger$round "* ]]; then
+    policy=POLICY$round
+    for half in 1 2; do
+      dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.1 32 '[1,2,3,4,2,3,4]'
+    done
+  fi
+done
 if [[ " $GAMES " == *" smac "* ]]; then
   transcripts --env SMACProgram-v3 --agent llm-smac --episodes "$SMAC_EPISODES" --opt "coder=$SMAC_CODER" \
     --opt "family_variants=$SMAC_FAMILY_VARIANTS" --out "$OUT/smac.jsonl" \

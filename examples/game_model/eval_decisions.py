@@ -43,10 +43,9 @@ def main() -> None:
     model = from_spec(f"plm:{args.model}", max_tokens=args.max_tokens)
     records = [r for r in read_corpus(args.corpus) if r["meta"]["env"] == "TextSC2-v1"][: args.calls]
     parsed = exact = slots = matched = empty = 0
-    wanted = named = common = 0
-    first = pylon_first = pylon_found = 0
-    pylon = ACTIONS.index("BUILD PYLON")
     cpu = 0.0
+    # per action: named by the expert, by the reply, by both (multisets); first in the expert's answer, and
+    # first in the reply too -- the totals below are sums of these
     expert_named, reply_named, both_named = Counter(), Counter(), Counter()
     first_wanted, first_found = Counter(), Counter()
     for record in records:
@@ -58,34 +57,32 @@ def main() -> None:
         ok = "Decisions:" in reply and bool(got.matches) and all(m.how == "exact" for m in got.matches)
         parsed += ok
         exact += ok and got.actions == want
-        first += ok and bool(want) and got.actions[:1] == want[:1]
-        if want[:1] == [pylon]:  # the decision a state summary must be read for: supply is running out
-            pylon_first += 1
-            pylon_found += ok and got.actions[:1] == [pylon]
         slots += len(want)
         empty += sum(a == EMPTY_ACTION for a in want)
         matched += sum(a == b for a, b in zip(got.actions, want, strict=False)) if ok else 0
         taken = Counter(a for a in want if a != EMPTY_ACTION)
         said = Counter(a for a in got.actions if a != EMPTY_ACTION) if ok else Counter()
-        wanted, named, common = wanted + taken.total(), named + said.total(), common + (taken & said).total()
-        expert_named, reply_named, both_named = (
-            expert_named + taken,
-            reply_named + said,
-            both_named + (taken & said),
-        )
+        expert_named.update(taken)
+        reply_named.update(said)
+        both_named.update(taken & said)
         if want:
             first_wanted[want[0]] += 1
             first_found[want[0]] += ok and got.actions[:1] == want[:1]
     n = max(len(records), 1)
+    common = both_named.total()
+    # the Pylon: the decision a state summary must be read for (supply is running out)
+    pylon = ACTIONS.index("BUILD PYLON")
     by_action = {
         ACTIONS[a]: {"expert": expert_named[a], "recall": both_named[a] / expert_named[a], "reply": reply_named[a],
                      "first_wanted": first_wanted[a], "first_found": first_found[a]}
         for a, _ in expert_named.most_common()
     }  # fmt: skip
-    print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n, "first_action": first / n,
-                      "pylon_first_found": [pylon_found, pylon_first],
+    print(json.dumps({"calls": len(records), "parseable": parsed / n, "exact": exact / n,
+                      "first_action": first_found.total() / n,
+                      "pylon_first_found": [first_found[pylon], first_wanted[pylon]],
                       "slot_accuracy": matched / max(slots, 1), "empty_slot_share": empty / max(slots, 1),
-                      "action_recall": common / max(wanted, 1), "action_precision": common / max(named, 1),
+                      "action_recall": common / max(expert_named.total(), 1),
+                      "action_precision": common / max(reply_named.total(), 1),
                       "cpu_s_per_call": cpu / n, **({"by_action": by_action} if args.by_action else {})},
                      indent=2))  # fmt: skip
 
