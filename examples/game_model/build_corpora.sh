@@ -3,8 +3,9 @@
 # Seeded: the same command writes the same files.  Sizes are set by the environment variables below; the defaults
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
 # GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger6"
-# the shipped recipe's DAgger round (it needs a trained TextSC2 model, POLICY6), "dagger7" the next round
-# (POLICY7, the shipped joint model), "dagger" the earlier rounds 1-5 (POLICY1 ... POLICY5).
+# the recipe's first DAgger round (it needs a trained TextSC2 model, POLICY6), "dagger7" and "dagger8" the next
+# rounds (POLICY7 and POLICY8, the recipe's joint model and its first fine-tune), "dagger9" the round played by
+# the shipped model (POLICY9), "dagger" the earlier rounds 1-5 (POLICY1 ... POLICY5).
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
@@ -28,9 +29,9 @@ fi
 # POLICY5 the wider retrain on rounds 3-4, POLICY6 the TextSC2-only model trained with pool batches on the
 # compact and explore corpora (docs/game_model.md says how each was trained).  Only round 6 is in the shipped
 # recipe: its policy is rebuilt from the expert corpora by one documented command.
-dagger() {  # dagger NAME SEED POLICY BETA [EPISODES [LEVELS]]
+dagger() {  # dagger NAME SEED POLICY BETA [EPISODES [LEVELS [TEMPERATURES]]]
   transcripts --env TextSC2-v1 --agent cos --episodes "${5:-32}" --out "$OUT/textsc2-$1.jsonl" --opt answer=compact \
-    --opt "policy=plm:$3" --opt "beta=$4" --opt 'temperature=[0.0,0.0,0.0,0.0,1.0,1.0,1.0,1.0]' \
+    --opt "policy=plm:$3" --opt "beta=$4" --opt "temperature=${7:-[0.0,0.0,0.0,0.0,1.0,1.0,1.0,1.0]}" \
     --opt "difficulty=${6:-[1,2,3,4]}" --heldout-fraction 0.1 --seed "$2" > "$OUT/textsc2-$1.summary.json"
 }
 if [[ " $GAMES " == *" dagger "* ]]; then
@@ -46,13 +47,19 @@ if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger5-s51 51 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
   dagger dagger5-s52 52 "$POLICY5" 0.1 56 '[1,2,3,4,2,3,4]'
 fi
-# rounds 6 and 7, each 2 x 32 games with seeds R1 and R2: round 7 (in no shipped model) is played by the shipped
-# joint model (POLICY7, rebuild_games.sh's runs/plm-games)
-for round in 6 7; do
+# rounds 6-9, each 2 x 32 games with seeds R1 and R2: round 7 is played by the joint model (POLICY7,
+# rebuild_games.sh's runs/plm-games-joint), round 8 by its fine-tune on round 7 (POLICY8, runs/plm-games-ft7)
+# alone (beta 0), sampling at temperature 0.7 or 1.0, at levels 2-4; round 9 (in no shipped model) likewise by
+# the shipped model (POLICY9, runs/plm-games)
+for round in 6 7 8 9; do
   if [[ " $GAMES " == *" dagger$round "* ]]; then
     policy=POLICY$round
     for half in 1 2; do
-      dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.1 32 '[1,2,3,4,2,3,4]'
+      if (( round >= 8 )); then
+        dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.0 32 '[2,3,4]' '[0.7,1.0]'
+      else
+        dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.1 32 '[1,2,3,4,2,3,4]'
+      fi
     done
   fi
 done

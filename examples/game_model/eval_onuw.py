@@ -14,8 +14,8 @@ With ``--transcript FILE`` (a recording of ``benchmarks/onuw_paper_table.py --re
 prints, per call kind, the share of the recorded replies that the agents' parsers accepted.
 
 Also the CPU seconds per call (``time.process_time``, so a loaded machine does not inflate it).  Each call is asked
-at the agent's own temperature (1.0 for decisions and speeches, 0.0 for beliefs, 0.7 for the ``onuw-rl``
-writer); ``--temperature`` sets one temperature for every call.
+at the agent's own temperature (1.0 for decisions and speeches, 0.0 for beliefs, the ``onuw-rl`` writer's
+default, greedy); ``--temperature`` sets one temperature for every call.
 
     python examples/game_model/eval_onuw.py --model runs/plm-onuw/checkpoint \\
         --corpus runs/corpora/onuw-paper-llm-tactic.heldout.jsonl,runs/corpora/onuw-paper-react.heldout.jsonl
@@ -34,13 +34,14 @@ import numpy as np
 
 from tactica.agents.discussion.listeners import TextReader, extract_json, parse_belief_json
 from tactica.agents.discussion.paper_agents import read_tactic, read_vote
+from tactica.agents.discussion.speech import WRITER_TEMPERATURE
 from tactica.envs.onuw.rules import Role
 from tactica.llm import from_spec
 from tactica.llm.games.corpus import read_corpus
 
 ROLES = {role.title: role for role in Role}
 #: The temperatures the agents ask at (LLMListener, LLMWriter; LLMDecisions uses 1.0).
-AGENT_TEMPERATURES = {"belief": 0.0, "words": 0.7}
+AGENT_TEMPERATURES = {"belief": 0.0, "words": WRITER_TEMPERATURE}
 
 
 def _players(prompt: str) -> int:

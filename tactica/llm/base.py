@@ -18,6 +18,7 @@ __all__ = [
     "register_backend",
     "backends",
     "validate_messages",
+    "default_temperature",
 ]
 
 
@@ -52,6 +53,18 @@ class ChatModel(Protocol):
         stop: Sequence[str] | None = None,
         seed: int | None = None,
     ) -> str: ...
+
+
+def default_temperature(model: ChatModel) -> float:
+    """The temperature ``model`` recommends for its own replies: its ``default_temperature`` attribute (a PLM
+    checkpoint's ``generation_config.json`` sets it), looked up through wrappers (cache, recording) by their
+    ``inner`` model; 0.0 (greedy) for a model that declares none."""
+    while model is not None:
+        value = getattr(model, "default_temperature", None)
+        if value is not None:
+            return float(value)
+        model = getattr(model, "inner", None)
+    return 0.0
 
 
 _ROLES = ("system", "user", "assistant", "tool", "developer")

@@ -33,6 +33,10 @@ class PLMChatModel:
         skip_zeros: skip the zero activations of the squared ReLU when decoding.
         max_tokens: the reply length when ``chat`` is called without ``max_tokens``.
         refine_steps: self-refinement rounds after the first answer (0: answer directly).
+
+    ``default_temperature`` is the temperature the checkpoint's ``generation_config.json`` samples at (0.0, greedy,
+    without the file); ``chat`` always decodes at the temperature it is given, with the file's ``top_p`` and
+    ``top_k`` when it samples.
     """
 
     def __init__(
@@ -56,6 +60,9 @@ class PLMChatModel:
                                     f"shipped model ({', '.join(SHIPPED)})")  # fmt: skip
         self.runtime = PLMRuntime.from_pretrained(directory, quantize=quantize, skip_zeros=skip_zeros)
         self.default_max_tokens = max_tokens
+        # The checkpoint's own decoding (generation_config.json): agents that leave the temperature to the
+        # model (cos does by default) sample at this temperature, with the file's top_p / top_k.
+        self.default_temperature = self.runtime.default_params().temperature
         options = [f"quantize={quantize}"] if quantize else []
         options += [f"refine_steps={refine_steps}"] if refine_steps else []
         self.name = f"plm:{directory.resolve()}" + ("?" + "&".join(options) if options else "")
@@ -88,10 +95,8 @@ class PLMChatModel:
         stop: Sequence[str] | None = None,
         seed: int | None = None,
     ) -> str:
-        from tactica.llm.runtime import SamplingParams
-
         checked = validate_messages(messages)
-        params = SamplingParams(
+        params = self.runtime.default_params(
             temperature=temperature,
             seed=seed,
             max_new_tokens=max_tokens if max_tokens is not None else self.default_max_tokens,

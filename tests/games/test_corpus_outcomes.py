@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "game_model" / "corpus_outcomes.py"
+from .scripts import load_script
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("corpus_outcomes", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/game_model/corpus_outcomes.py")
 
 
 def _write(path: Path, games: list[tuple[int, int, str]], calls: int = 3) -> None:

@@ -128,7 +128,9 @@ def test_the_shipped_model_answers_a_textsc2_cos_prompt_with_decisions_the_parse
 
     model = _shipped_model()
     env = gym.make("TextSC2-v1", difficulty=1)
-    agent = agents.make("cos", llm=model, action_space=env.action_space)
+    # the agent's default samples at the model's own temperature (its generation_config.json); greedy here
+    assert agents.make("cos", llm=model, action_space=env.action_space).temperature == 1.0
+    agent = agents.make("cos", llm=model, action_space=env.action_space, temperature=0.0)
     observation, info = env.reset(seed=0)
     agent.act(observation, info)
     env.close()

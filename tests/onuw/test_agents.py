@@ -146,6 +146,26 @@ def test_llm_writes_the_words_of_the_chosen_tactic():
     assert "your speaking strategy is: honest evidence" in prompt and "Player 1" in prompt
 
 
+def test_the_llm_writer_seeds_each_call_from_the_agents_seed():
+    class SeedLog(ScriptedChatModel):
+        def chat(self, messages, **kwargs):
+            self.seeds = [*getattr(self, "seeds", []), kwargs["seed"]]
+            return super().chat(messages, **kwargs)
+
+    def seeds(seed: int) -> list:
+        llm = SeedLog(["I took Player 1's card."], cycle=True)
+        agent = agents.make("onuw-honest", llm=llm, seed=seed)
+        game = _three_player_after_robbing_p1()
+        agent.speak(game.view(0))
+        agent.speak(game.view(0))
+        return llm.seeds
+
+    first = seeds(0)
+    assert len(first) == 2 and None not in first and first[0] != first[1]  # every call its own seed
+    assert seeds(0) == first  # a seeded agent asks with the same seeds again
+    assert seeds(1) != first
+
+
 def test_always_honest_policy():
     game = _three_player_after_robbing_p1()
     assert (

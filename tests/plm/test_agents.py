@@ -30,3 +30,25 @@ def test_chain_of_summarization_agent_runs_on_plm(tmp_path, tokenizer):
         obs, _, terminated, truncated, info = env.step(action)
         assert not (terminated or truncated)
     assert len(agent.log) >= 1  # the model was asked, and its (random) answer was parsed
+
+
+def test_a_checkpoints_generation_config_gives_its_default_temperature(checkpoint_dir, tmp_path):
+    import json
+    import shutil
+
+    from tactica.llm import default_temperature, from_spec
+
+    plain = from_spec(f"plm:{checkpoint_dir}")
+    assert plain.default_temperature == 0.0  # no generation_config.json: greedy
+    directory = tmp_path / "sampling"
+    shutil.copytree(checkpoint_dir, directory)
+    (directory / "generation_config.json").write_text(json.dumps({"temperature": 0.8, "top_k": 1}))
+    model = from_spec(f"plm:{directory}")
+    assert model.default_temperature == 0.8
+    recorded = from_spec(f"record:{tmp_path / 'calls.jsonl'}=plm:{directory}")
+    assert default_temperature(recorded) == 0.8  # seen through the recording wrapper
+    messages = [{"role": "user", "content": "Count from one."}]
+    # the file's top_k=1 applies when sampling: every sampled reply is the greedy one
+    greedy = model.chat(messages, temperature=0.0, max_tokens=6)
+    assert model.chat(messages, temperature=0.8, max_tokens=6, seed=1) == greedy
+    assert model.chat(messages, temperature=0.8, max_tokens=6, seed=2) == greedy

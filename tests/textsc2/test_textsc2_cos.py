@@ -235,3 +235,41 @@ def test_scripted_spec_without_cycle_runs_out():
     assert [cycling.chat([{"role": "user", "content": "x"}]) for _ in range(3)] == ["a", "b", "a"]
     with pytest.raises(ValueError, match="cannot read scripted responses"):
         from_spec("scripted:cycle:/no/such/file.json")
+
+
+class _SamplingModel:
+    """A chat model that declares a default temperature and records the temperature and seed of each call."""
+
+    name = "sampling-test"
+    default_temperature = 0.9
+
+    def __init__(self):
+        self.calls: list[tuple[float, int | None]] = []
+
+    def chat(self, messages, *, temperature=0.0, max_tokens=None, stop=None, seed=None):
+        self.calls.append((temperature, seed))
+        return REPLIES[len(self.calls) % len(REPLIES)]
+
+
+def test_cos_samples_at_the_models_own_temperature_unless_told_and_seeds_every_call_apart():
+    model = _SamplingModel()
+    agent, _, _ = run_game(model, seed=7, time_limit_s=20)
+    temperatures, seeds = zip(*model.calls, strict=True)
+    assert set(temperatures) == {0.9}  # no temperature given: the model's default
+    assert list(seeds) == [
+        7 * 1_000_003 + n for n in range(len(seeds))
+    ]  # one seed per call, from the episode's
+    assert len(seeds) == len(agent.log) > 3
+
+    again = _SamplingModel()
+    run_game(again, seed=7, time_limit_s=20)
+    assert again.calls == model.calls  # the same seeded episode asks the same way
+
+    greedy = _SamplingModel()
+    env = gym.make("TextSC2-v1", **GAME)
+    agent = make_agent("cos", action_space=env.action_space, llm=greedy, temperature=0.0)
+    agent.act(env.reset(seed=0)[0], {})
+    assert greedy.calls == [(0.0, None)]  # an explicit temperature wins; no seed, no seeded sampling
+
+    plain = make_agent("cos", action_space=env.action_space, llm=from_spec('scripted:["Decisions:"]'))
+    assert plain.temperature == 0.0  # a model that declares no temperature is decoded greedily

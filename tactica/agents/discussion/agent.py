@@ -23,7 +23,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from tactica.agents.discussion.belief import Belief, auto_belief, village_probability, wolf_probability
-from tactica.agents.discussion.speech import LLMWriter, TemplateWriter, belief_only_speech, realize
+from tactica.agents.discussion.speech import (
+    WRITER_TEMPERATURE,
+    LLMWriter,
+    TemplateWriter,
+    belief_only_speech,
+    realize,
+)
 from tactica.envs.onuw.actions import ActionCodec
 from tactica.envs.onuw.features import encode_observation
 from tactica.envs.onuw.rules import NightAction, Phase, PlayerView, Speech, Tactic
@@ -177,6 +183,8 @@ class DiscussionAgent:
             the setting is small, heuristic otherwise, moved by every speech -- its words when it has some, read by
             the shipped offline listener.
         llm: optional :class:`tactica.llm.ChatModel` or spec string; it writes the words of each speech.
+        writer_temperature: the temperature ``llm`` words the speeches at (default greedy, see
+            :data:`~.speech.WRITER_TEMPERATURE`).
         words: without ``llm``, whether speeches carry words (``True``: a paraphrase of the structured content
             from the "speak" bank of :mod:`~.phrasing`, read by the listeners; ``False``: structured fields only).
         seed: seeds the agent's own generator (night actions, tie-breaks, random tactics).
@@ -188,6 +196,7 @@ class DiscussionAgent:
         *,
         belief: Belief | None = None,
         llm: Any = None,
+        writer_temperature: float = WRITER_TEMPERATURE,
         words: bool = True,
         seed: int | None = None,
         action_space: Any = None,
@@ -195,7 +204,7 @@ class DiscussionAgent:
     ):
         self.tactic_policy = tactic_policy
         self._belief = belief
-        self.writer = LLMWriter(llm) if llm is not None else TemplateWriter()
+        self.writer = LLMWriter(llm, temperature=writer_temperature) if llm is not None else TemplateWriter()
         self.uses_llm = llm is not None
         self.words = words or self.uses_llm
         self.action_space = action_space

@@ -23,7 +23,7 @@ import numpy as np
 from tactica.agents.summarization.prompts import format_chunks, prompt_set
 from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
 from tactica.envs.textsc2.decisions import parse_decisions
-from tactica.llm import ChatModel, from_spec
+from tactica.llm import ChatModel, default_temperature, from_spec
 
 __all__ = ["ChainOfSummarizationAgent", "DecisionRecord", "mix_actions"]
 
@@ -75,7 +75,12 @@ class ChainOfSummarizationAgent:
         action_mix_rate: share of the window filled with real actions (original: 0.5).
         feedback: also send the actions executed and failed since the last call (as the original's v2 prompts
             do; tactica's prompt sets only).
-        temperature, max_tokens, seed: passed to the model.
+        temperature: the model's sampling temperature; ``None`` (default) takes the model's own
+            (:func:`tactica.llm.default_temperature`: a PLM checkpoint's ``generation_config.json``; greedy for a
+            model that declares none).
+        max_tokens: passed to the model.
+        seed: seeds the model's sampling; call ``n`` of an episode asks with seed ``seed * 1_000_003 + n``, so the
+            calls draw independently and a seeded episode replays exactly (``reset(seed=...)`` sets it).
         opponent_race: named in the system prompt.
     """
 
@@ -92,7 +97,7 @@ class ChainOfSummarizationAgent:
         action_window: int = 10,
         action_mix_rate: float = 0.5,
         feedback: bool = False,
-        temperature: float = 0.0,
+        temperature: float | None = None,
         max_tokens: int | None = None,
         seed: int | None = None,
         opponent_race: str = "Zerg",
@@ -123,7 +128,7 @@ class ChainOfSummarizationAgent:
         self.action_mix_rate = float(action_mix_rate)
         mix_actions([], action_window, self.action_mix_rate)  # validates the rate
         self.feedback = feedback
-        self.temperature = float(temperature)
+        self.temperature = default_temperature(self.llm) if temperature is None else float(temperature)
         self.max_tokens = max_tokens
         self.seed = seed
         self.prompt = prompt_set(prompt, decisions, opponent_race)
@@ -171,8 +176,9 @@ class ChainOfSummarizationAgent:
         return self.queue.popleft() if self.queue else EMPTY_ACTION
 
     def _plan(self) -> None:
+        seed = None if self.seed is None else self.seed * 1_000_003 + len(self.log)
         reply = self.llm.chat(
-            self.messages(), temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed
+            self.messages(), temperature=self.temperature, max_tokens=self.max_tokens, seed=seed
         )
         parsed = parse_decisions(reply)
         actions = parsed.actions[: self.decisions]
