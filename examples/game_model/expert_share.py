@@ -55,6 +55,7 @@ def play(
 ) -> dict:
     """One game; returns its result, length and how many calls the expert decided.  ``tally`` (``"model"`` and
     ``"expert"`` counters) gains every action of the model's replies and of the expert's answers."""
+    from tactica.agents.summarization.cos import call_seed
     from tactica.envs.textsc2.actions import ACTIONS
     from tactica.llm.games.textsc2 import answer_actions, decisions_text, play_episode
 
@@ -68,8 +69,9 @@ def play(
         if share and rng.random() < share:
             counts["expert_calls"] += 1
             return decisions_text(expert)
-        call_seed = seed * 1_000_003 + n if temperature > 0 else None
-        reply = model.chat(messages, temperature=temperature, seed=call_seed)
+        reply = model.chat(
+            messages, temperature=temperature, seed=call_seed(seed, n) if temperature > 0 else None
+        )
         if tally is not None:
             tally["model"].update(re.findall(r"<([^>]+)>", reply))
             tally["expert"].update(ACTIONS[a] for a in expert)

@@ -25,7 +25,13 @@ from tactica.envs.textsc2.actions import ACTIONS, EMPTY_ACTION
 from tactica.envs.textsc2.decisions import parse_decisions
 from tactica.llm import ChatModel, default_temperature, from_spec
 
-__all__ = ["ChainOfSummarizationAgent", "DecisionRecord", "mix_actions"]
+__all__ = ["ChainOfSummarizationAgent", "DecisionRecord", "call_seed", "mix_actions"]
+
+
+def call_seed(seed: int | None, call: int) -> int | None:
+    """The seed of an episode's ``call``-th model call (from 0): ``seed * 1_000_003 + call``, so the calls draw
+    independently and a seeded episode replays exactly; ``None`` without an episode seed."""
+    return None if seed is None else seed * 1_000_003 + call
 
 
 def mix_actions(actions: list[int], window: int, mix_rate: float = 0.5) -> list[int]:
@@ -79,8 +85,8 @@ class ChainOfSummarizationAgent:
             (:func:`tactica.llm.default_temperature`: a PLM checkpoint's ``generation_config.json``; greedy for a
             model that declares none).
         max_tokens: passed to the model.
-        seed: seeds the model's sampling; call ``n`` of an episode asks with seed ``seed * 1_000_003 + n``, so the
-            calls draw independently and a seeded episode replays exactly (``reset(seed=...)`` sets it).
+        seed: seeds the model's sampling, each call apart (:func:`call_seed`), so a seeded episode replays exactly
+            (``reset(seed=...)`` sets it).
         opponent_race: named in the system prompt.
     """
 
@@ -176,9 +182,11 @@ class ChainOfSummarizationAgent:
         return self.queue.popleft() if self.queue else EMPTY_ACTION
 
     def _plan(self) -> None:
-        seed = None if self.seed is None else self.seed * 1_000_003 + len(self.log)
         reply = self.llm.chat(
-            self.messages(), temperature=self.temperature, max_tokens=self.max_tokens, seed=seed
+            self.messages(),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=call_seed(self.seed, len(self.log)),
         )
         parsed = parse_decisions(reply)
         actions = parsed.actions[: self.decisions]
