@@ -6,7 +6,7 @@
 #   4. the joint model on every corpus, the SMACProgram and ONUW files weighted by repetition;
 #   5. DAgger round 7, played by the joint model, and a fine-tune of the joint model on it;
 #   6. DAgger round 8, played by that fine-tune sampling alone, and a fine-tune of it on round 8: plm:games,
-#      with the generation_config.json that makes it sample at temperature 1.0 when an agent leaves the
+#      with the generation_config.json that makes it sample (temperature 1.0, top_p 0.9) when an agent leaves the
 #      temperature to the model (cos does).
 # Seeded throughout: the same machine writes the same corpora; training is deterministic for a thread count.
 # RUNS sets the folder (default runs); STAGES picks stages ("corpora policy dagger joint dagger7 ft7 dagger8
@@ -60,5 +60,5 @@ fi
 if has ft8; then
   train --init-from "$RUNS/plm-games-ft7/checkpoint" --out "$RUNS/plm-games" --data "$O,$O,$O,$T8,${S%,}" \
     --heldout-data "$H" --steps 4000 --lr 0.002 --eval-every 1000 --save-every 500 --threads 2
-  printf '{\n  "do_sample": true,\n  "temperature": 1.0\n}\n' > "$RUNS/plm-games/checkpoint/generation_config.json"
+  printf '{\n  "do_sample": true,\n  "temperature": 1.0,\n  "top_p": 0.9\n}\n' > "$RUNS/plm-games/checkpoint/generation_config.json"
 fi

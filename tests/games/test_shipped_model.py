@@ -130,6 +130,7 @@ def test_the_shipped_model_answers_a_textsc2_cos_prompt_with_decisions_the_parse
     env = gym.make("TextSC2-v1", difficulty=1)
     # the agent's default samples at the model's own temperature (its generation_config.json); greedy here
     assert agents.make("cos", llm=model, action_space=env.action_space).temperature == 1.0
+    assert model.runtime.default_params().top_p == 0.9  # nucleus sampling, measured in docs/game_model.md
     agent = agents.make("cos", llm=model, action_space=env.action_space, temperature=0.0)
     observation, info = env.reset(seed=0)
     agent.act(observation, info)
