@@ -4,8 +4,8 @@
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
 # GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger6"
 # the recipe's first DAgger round (it needs a trained TextSC2 model, POLICY6), "dagger7" and "dagger8" the next
-# rounds (POLICY7 and POLICY8, the recipe's joint model and its first fine-tune), "dagger9" the round played by
-# the shipped model (POLICY9), "dagger" the earlier rounds 1-5 (POLICY1 ... POLICY5).
+# rounds (POLICY7 and POLICY8, the recipe's joint model and its first fine-tune), "dagger9" and "dagger10" the
+# rounds played by the shipped model (POLICY9, POLICY10), "dagger" the earlier rounds 1-5 (POLICY1 ... POLICY5).
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
@@ -50,12 +50,15 @@ fi
 # rounds 6-9, each 2 x 32 games with seeds R1 and R2: round 7 is played by the joint model (POLICY7,
 # rebuild_games.sh's runs/plm-games-joint), round 8 by its fine-tune on round 7 (POLICY8, runs/plm-games-ft7)
 # alone (beta 0), sampling at temperature 0.7 or 1.0, at levels 2-4; round 9 (in no shipped model) likewise by
-# the shipped model (POLICY9, runs/plm-games)
-for round in 6 7 8 9; do
+# the shipped model (POLICY9, runs/plm-games); round 10 (in no shipped model) by the shipped model with top_p 0.9
+# (POLICY10) at temperature 1.0, levels 3, 2, 3, 4 cycled
+for round in 6 7 8 9 10; do
   if [[ " $GAMES " == *" dagger$round "* ]]; then
     policy=POLICY$round
     for half in 1 2; do
-      if (( round >= 8 )); then
+      if (( round == 10 )); then
+        dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.0 32 '[3,2,3,4]' '[1.0]'
+      elif (( round >= 8 )); then
         dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.0 32 '[2,3,4]' '[0.7,1.0]'
       else
         dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.1 32 '[1,2,3,4,2,3,4]'

@@ -8,13 +8,17 @@ policy played while it was recorded:
     python examples/game_model/corpus_outcomes.py runs/corpora/textsc2-dagger4-s41.jsonl \\
         runs/corpora/textsc2-dagger4-s42.jsonl --by difficulty,temperature
 
-Prints a Markdown table, or JSON with ``--json``.
+Prints a Markdown table, or JSON with ``--json``.  ``--not-won OUT`` also writes to OUT the training examples
+(not the held-out twins) of the games that did not end in a victory, for a fine-tune that lists them again:
+
+    python examples/game_model/corpus_outcomes.py runs/corpora/textsc2-dagger10-s101.jsonl --not-won runs/lost.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -42,6 +46,21 @@ def game_labels(paths: list[str]) -> dict[tuple[str, int], dict]:
                     meta = json.loads(line)["meta"]
                     games[(str(files[0]), meta["episode"])] = meta.get("label", {})
     return games
+
+
+def write_not_won(paths: list[str], out: str) -> tuple[int, int]:
+    """Write the training examples of ``paths`` whose game did not end in ``Victory`` to ``out``; returns
+    (examples written, examples read)."""
+    kept = read = 0
+    with open(out, "w", encoding="utf-8") as sink:
+        for path in paths:
+            with open(path, encoding="utf-8") as handle:
+                for line in handle:
+                    read += 1
+                    if json.loads(line)["meta"].get("label", {}).get("result") != "Victory":
+                        sink.write(line)
+                        kept += 1
+    return kept, read
 
 
 def _sort_key(value) -> tuple:
@@ -74,7 +93,13 @@ def main() -> None:
         "--by", default="difficulty", help="comma-separated label keys to group by (default: difficulty)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON rows")
+    parser.add_argument(
+        "--not-won", metavar="OUT", help="also write the training examples of the games not won to OUT"
+    )
     args = parser.parse_args()
+    if args.not_won:
+        kept, read = write_not_won(args.corpora, args.not_won)
+        print(f"{args.not_won}: {kept} of {read} training examples from games not won", file=sys.stderr)
     keys = [k.strip() for k in args.by.split(",") if k.strip()]
     rows = outcome_rows(game_labels(args.corpora), keys)
     if args.json:

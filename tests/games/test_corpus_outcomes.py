@@ -43,3 +43,13 @@ def test_each_game_counts_once_with_its_heldout_twin(tmp_path, capsys, monkeypat
     monkeypatch.setattr("sys.argv", ["corpus_outcomes.py", str(tmp_path / "r.heldout.jsonl"), "--json"])
     outcomes.main()  # naming the held-out twin reads the pair as well
     assert sum(r["games"] for r in json.loads(capsys.readouterr().out)) == 4
+
+
+def test_not_won_writes_the_training_examples_of_the_games_not_won(tmp_path):
+    outcomes = _load()
+    _write(tmp_path / "r.jsonl", [(0, 1, "Victory"), (1, 2, "Defeat"), (3, 2, "Tie")], calls=2)
+    _write(tmp_path / "r.heldout.jsonl", [(2, 2, "Defeat")])  # held-out examples stay out
+    out = tmp_path / "lost.jsonl"
+    assert outcomes.write_not_won([str(tmp_path / "r.jsonl")], str(out)) == (4, 6)
+    episodes = [json.loads(line)["meta"]["episode"] for line in out.read_text().splitlines()]
+    assert episodes == [1, 1, 3, 3]
