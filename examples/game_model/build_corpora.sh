@@ -4,8 +4,8 @@
 # are the recipe's corpora (see docs/game_model.md for the sizes and times measured).  GAMES picks a subset:
 # GAMES="onuw" builds only the ONUW corpora, GAMES="textsc2 smac onuw" (the default) the expert corpora; "dagger6"
 # the recipe's first DAgger round (it needs a trained TextSC2 model, POLICY6), "dagger7" and "dagger8" the next
-# rounds (POLICY7 and POLICY8, the recipe's joint model and its first fine-tune), "dagger9" and "dagger10" the
-# rounds played by the shipped model (POLICY9, POLICY10), "dagger" the earlier rounds 1-5 (POLICY1 ... POLICY5).
+# rounds (POLICY7 and POLICY8, the recipe's joint model and its first fine-tune), "dagger9" to "dagger13" the
+# rounds of the later fine-tunes (POLICY9 ... POLICY13), "dagger" the earlier rounds 1-5 (POLICY1 ... POLICY5).
 set -euo pipefail
 OUT=${OUT:-runs/corpora}
 GAMES=${GAMES:-textsc2 smac onuw}
@@ -29,10 +29,14 @@ fi
 # POLICY5 the wider retrain on rounds 3-4, POLICY6 the TextSC2-only model trained with pool batches on the
 # compact and explore corpora (docs/game_model.md says how each was trained).  Only round 6 is in the shipped
 # recipe: its policy is rebuilt from the expert corpora by one documented command.
-dagger() {  # dagger NAME SEED POLICY BETA [EPISODES [LEVELS [TEMPERATURES]]]
+dagger() {  # dagger NAME SEED POLICY BETA [EPISODES [LEVELS [TEMPERATURES [BUILDS [EXPERT]]]]]
+  local builds=()
+  if [[ -n "${8:-}" ]]; then builds=(--opt "build=$8"); fi
+  if [[ -n "${9:-}" ]]; then builds+=(--opt "expert=$9"); fi
   transcripts --env TextSC2-v1 --agent cos --episodes "${5:-32}" --out "$OUT/textsc2-$1.jsonl" --opt answer=compact \
     --opt "policy=plm:$3" --opt "beta=$4" --opt "temperature=${7:-[0.0,0.0,0.0,0.0,1.0,1.0,1.0,1.0]}" \
-    --opt "difficulty=${6:-[1,2,3,4]}" --heldout-fraction 0.1 --seed "$2" > "$OUT/textsc2-$1.summary.json"
+    --opt "difficulty=${6:-[1,2,3,4]}" ${builds[@]+"${builds[@]}"} --heldout-fraction 0.1 --seed "$2" \
+    > "$OUT/textsc2-$1.summary.json"
 }
 if [[ " $GAMES " == *" dagger "* ]]; then
   dagger dagger1-s11 11 "$POLICY1" 0.3
@@ -49,14 +53,24 @@ if [[ " $GAMES " == *" dagger "* ]]; then
 fi
 # rounds 6-9, each 2 x 32 games with seeds R1 and R2: round 7 is played by the joint model (POLICY7,
 # rebuild_games.sh's runs/plm-games-joint), round 8 by its fine-tune on round 7 (POLICY8, runs/plm-games-ft7)
-# alone (beta 0), sampling at temperature 0.7 or 1.0, at levels 2-4; round 9 (in no shipped model) likewise by
-# the shipped model (POLICY9, runs/plm-games); round 10 (in no shipped model) by the shipped model with top_p 0.9
-# (POLICY10) at temperature 1.0, levels 3, 2, 3, 4 cycled
-for round in 6 7 8 9 10; do
+# alone (beta 0), sampling at temperature 0.7 or 1.0, at levels 2-4.  Rounds 9-13 are in no shipped model
+# (docs/game_model.md measures their fine-tunes): round 9 likewise by the shipped model (POLICY9, runs/plm-games);
+# round 10 by the shipped model with top_p 0.9 (POLICY10) at temperature 1.0, levels 3, 2, 3, 4 cycled; round 11
+# by the fine-tune on rounds 8-10 (POLICY11, top_p 0.9), aimed at the games that model loses: the built-in AI's
+# macro and air builds (macro, air, macro cycled) at levels 3, 3, 2, 4; rounds 12 and 13 likewise by the
+# fine-tunes on rounds 8-11 and 8-12 (POLICY12, POLICY13), labelled by the expert with late_game (it expands past
+# three bases; round 12 was labelled before late_game added the new bases' Assimilators, so a rerun of it differs
+# in the calls after a fourth Nexus)
+for round in 6 7 8 9 10 11 12 13; do
   if [[ " $GAMES " == *" dagger$round "* ]]; then
     policy=POLICY$round
     for half in 1 2; do
-      if (( round == 10 )); then
+      if (( round >= 12 )); then
+        dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.0 32 '[3,3,2,4]' '[1.0]' '["macro","air","macro"]' \
+          '{"late_game": true}'
+      elif (( round == 11 )); then
+        dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.0 32 '[3,3,2,4]' '[1.0]' '["macro","air","macro"]'
+      elif (( round == 10 )); then
         dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.0 32 '[3,2,3,4]' '[1.0]'
       elif (( round >= 8 )); then
         dagger "dagger$round-s$round$half" "$round$half" "${!policy}" 0.0 32 '[2,3,4]' '[0.7,1.0]'

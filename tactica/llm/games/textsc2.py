@@ -112,6 +112,7 @@ def play_episode(
     reply: Callable[[list[int]], list[int]] | None = None,
     explore: float = 0.0,
     answer: Callable[[ExpertLookahead, Any, list[dict], str], str] | None = None,
+    expert: dict[str, Any] | None = None,
     **env_options: Any,
 ) -> tuple[ExpertModel, dict]:
     """One game of ``cos`` whose model answers ``reply(slot_actions)`` (default: the slots as they are).
@@ -122,6 +123,7 @@ def play_episode(
     ``explore``: the probability that an action the agent plays is replaced by ``EMPTY ACTION`` (seeded by
     ``seed``), so the game drifts into states the expert never reaches on its own (a supply block, a late
     Gateway), whose calls are still answered with what the expert does there.
+    ``expert``: keyword arguments of the ``textsc2-expert`` that answers (``{"late_game": true}``).
     Returns the expert model (its ``examples`` are the calls) and the last step's ``info``.
     """
     import gymnasium as gym
@@ -137,7 +139,7 @@ def play_episode(
     reply = reply or list
     env = gym.make("TextSC2-v1", difficulty=difficulty, **env_options)
     try:
-        expert = make("textsc2-expert", action_space=env.action_space)
+        expert = make("textsc2-expert", action_space=env.action_space, **_expert_options(expert))
         if answer is None:
             model = ExpertModel(
                 lambda messages, call="decisions": decisions_text(reply(lookahead.slot_actions()))
@@ -206,6 +208,7 @@ def record_episode(
     policy: Any = None,
     beta: float = 0.0,
     temperature: float = 0.0,
+    expert: dict[str, Any] | None = None,
     **env_options: Any,
 ) -> list[Example]:
     """One game of ``cos`` with the expert answering in format ``answer``; its examples, labelled with the
@@ -215,22 +218,32 @@ def record_episode(
     ``policy``: a language-model spec (``plm:DIR``...) or chat model whose answers the agent plays instead of
     the expert's (the expert's answer is still each example's target; ``beta`` and ``temperature`` as in
     :class:`PolicyPlays`).
+    ``expert``: keyword arguments of the labelling expert (see :func:`play_episode`); recorded in the label.
     """
     if agent != "cos":
         raise ValueError(f"TextSC2 transcripts record the cos agent, got {agent!r}")
     answer_actions([], answer)  # validates the format before the game starts
     if policy is None:
         model, info = play_episode(
-            seed, difficulty, lambda slots: answer_actions(slots, answer), explore, **env_options
+            seed,
+            difficulty,
+            lambda slots: answer_actions(slots, answer),
+            explore,
+            expert=expert,
+            **env_options,
         )
     else:
         plays = PolicyPlays(_chat_model(policy), answer, float(beta), float(temperature), seed)
-        model, info = play_episode(seed, difficulty, explore=explore, answer=plays, **env_options)
+        model, info = play_episode(
+            seed, difficulty, explore=explore, answer=plays, expert=expert, **env_options
+        )
         for example, label in zip(model.examples, plays.labels, strict=True):
             example.answer = label
     label = {"difficulty": difficulty, "result": str(info.get("result", "")), "steps": info["steps"]}
     if explore:
         label["explore"] = explore
+    if expert:
+        label["expert_options"] = dict(expert)
     if policy is not None:
         label["policy"] = policy if isinstance(policy, str) else getattr(policy, "name", "policy")
         label["beta"] = float(beta)
@@ -242,6 +255,25 @@ def record_episode(
 
 
 _POLICIES: dict[str, Any] = {}
+
+
+def _expert_options(expert: Any) -> dict[str, Any]:
+    """The ``expert`` option as keyword arguments of ``textsc2-expert`` (a dict, or None for the defaults)."""
+    import inspect
+
+    from tactica.baselines.textsc2.expert import TextSC2Expert
+
+    if expert is None:
+        return {}
+    accepted = sorted(
+        set(inspect.signature(TextSC2Expert).parameters) - {"action_space", "observation_space"}
+    )
+    if not isinstance(expert, dict) or not set(expert) <= set(accepted):
+        raise ValueError(
+            "expert must be a JSON object of textsc2-expert arguments "
+            f'({", ".join(accepted)}; e.g. {{"late_game": true}}), got {expert!r}'
+        )
+    return dict(expert)
 
 
 def _chat_model(policy: Any):
