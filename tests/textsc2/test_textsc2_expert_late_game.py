@@ -34,6 +34,16 @@ def test_late_game_expert_takes_a_fourth_base_after_eleven_minutes():
     assert [a for a in late if a[0] >= 660 and a[1] == "BUILD NEXUS"]
 
 
+def test_late_game_expert_takes_the_new_bases_gas_and_stops_saving_when_minerals_pile_up():
+    default, late = make("textsc2-expert"), make("textsc2-expert", late_game=True)
+    assert default._assimilators_wanted(5) == 6 and late._assimilators_wanted(5) == 10
+    assert default._assimilators_wanted(2) == late._assimilators_wanted(2) == 4
+    assert not late._saves_for_anti_air(5000.0)  # no air seen: nothing to save for
+    default.air_seen = late.air_seen = True
+    assert default._saves_for_anti_air(5000.0)  # waits for gas however many minerals pile up
+    assert late._saves_for_anti_air(399.0) and not late._saves_for_anti_air(400.0)
+
+
 def test_late_game_option_reaches_the_labelling_expert_and_is_recorded():
     from tactica.llm.games.textsc2 import record_episode
 

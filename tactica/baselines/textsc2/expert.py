@@ -221,10 +221,7 @@ class TextSC2Expert:
             (have("robotics_facility_count") < 1, "BUILD ROBOTICSFACILITY"),
             (gates < 3, "BUILD GATEWAY"),
             (have("forge_count") < 1 and t > 240, "BUILD FORGE"),
-            (
-                have("gas_buildings_count") < 2 * min(nexus, 6 if self.late_game else 3) and t > 200,
-                "BUILD ASSIMILATOR",
-            ),
+            (have("gas_buildings_count") < self._assimilators_wanted(nexus) and t > 200, "BUILD ASSIMILATOR"),
             (have("twilight_council_count") < 1 and t > 270, "BUILD TWILIGHTCOUNCIL"),
             (nexus < 3 and t > 330, "BUILD NEXUS"),
             (have("robotics_bay_count") < 1 and t > 300 and self.light >= self.armored, "BUILD ROBOTICSBAY"),
@@ -269,13 +266,21 @@ class TextSC2Expert:
             return _ID["SCOUTING OBSERVER"]
 
         # Army.  Against air the expert saves for anti-air rather than spending the minerals on Zealots.
-        saving = self.air_seen and not (self.late_game and minerals >= 400)
+        saving = self._saves_for_anti_air(minerals)
         for name in self._army_order(u, t):
             if ok(name):
                 return _ID[name]
             if saving and mask[_ID[name]] and name != "TRAIN ZEALOT":
                 return EMPTY_ACTION
         return EMPTY_ACTION
+
+    def _assimilators_wanted(self, nexus: int) -> int:
+        """Two per Nexus: of the first three, or (``late_game``) of up to six."""
+        return 2 * min(nexus, 6 if self.late_game else 3)
+
+    def _saves_for_anti_air(self, minerals: float) -> bool:
+        """Against air, wait for gas units rather than buy Zealots; ``late_game`` stops waiting at 400 minerals."""
+        return self.air_seen and not (self.late_game and minerals >= 400)
 
     def _army_order(self, u: dict, t: float) -> list[str]:
         order = []
