@@ -29,3 +29,11 @@ def test_by_build_splits_the_games_by_the_build_each_seed_draws(tmp_path, capsys
     wins.main()
     (total,) = json.loads(capsys.readouterr().out)
     assert (total["games"], total["wins"], total["ties"]) == (6, 4, 1) and "build" not in total
+
+
+def test_trace_reads_both_players_every_n_steps():
+    tracer = load_script("examples/game_model/textsc2_trace.py")
+    result, rows = tracer.trace(1, 0, agent="textsc2-expert", every=200)
+    assert result == "Victory" and len(rows) >= 5
+    assert rows[0]["w"] > 12 and rows[-1]["ew"] >= 0  # Probes trained by then
+    assert any(row["field"] for row in rows)  # the expert's attack is on the map at some point
